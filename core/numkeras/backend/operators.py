@@ -1,0 +1,47 @@
+"""Python operators on ``Tensor`` (``+``, ``*``, ``@``, ``[]``, comparisons …), wired to the ops."""
+
+import numpy as np
+
+from . import ops
+from .tensor import Tensor
+
+
+def _compare(ufunc):
+    def compare(self, other):
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor(ufunc(self.data, other))
+
+    return compare
+
+
+def install():
+    T = Tensor
+    T.__add__ = lambda a, b: ops.add(a, b)
+    T.__radd__ = lambda a, b: ops.add(b, a)
+    T.__sub__ = lambda a, b: ops.subtract(a, b)
+    T.__rsub__ = lambda a, b: ops.subtract(b, a)
+    T.__mul__ = lambda a, b: ops.multiply(a, b)
+    T.__rmul__ = lambda a, b: ops.multiply(b, a)
+    T.__truediv__ = lambda a, b: ops.divide(a, b)
+    T.__rtruediv__ = lambda a, b: ops.divide(b, a)
+    T.__pow__ = lambda a, b: ops.square(a) if (np.isscalar(b) and b == 2) else ops.power(a, b)
+    T.__rpow__ = lambda a, b: ops.power(b, a)
+    T.__matmul__ = lambda a, b: ops.matmul(a, b)
+    T.__rmatmul__ = lambda a, b: ops.matmul(b, a)
+    T.__neg__ = lambda a: ops.negative(a)
+    T.__pos__ = lambda a: a
+    T.__abs__ = lambda a: ops.abs(a)
+    T.__getitem__ = lambda a, index: ops.getitem(a, index)
+    T.__lt__ = _compare(np.less)
+    T.__le__ = _compare(np.less_equal)
+    T.__gt__ = _compare(np.greater)
+    T.__ge__ = _compare(np.greater_equal)
+    T.__eq__ = _compare(np.equal)
+    T.__ne__ = _compare(np.not_equal)
+    T.T = property(lambda a: ops.transpose(a))
+    T.reshape = lambda a, *shape: ops.reshape(a, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
+    T.sum = lambda a, axis=None, keepdims=False: ops.sum(a, axis, keepdims)
+    T.mean = lambda a, axis=None, keepdims=False: ops.mean(a, axis, keepdims)
+    T.max = lambda a, axis=None, keepdims=False: ops.max(a, axis, keepdims)
+    T.min = lambda a, axis=None, keepdims=False: ops.min(a, axis, keepdims)
+    T.transpose = lambda a, *axes: ops.transpose(a, axes[0] if len(axes) == 1 else (axes or None))

@@ -1,0 +1,309 @@
+"""Elementwise math: exp, log, sqrt, square, abs, sin, cos, tanh, sigmoid, relu and friends."""
+
+import numpy as np
+
+from ..tensor import Function, Tensor, unbroadcast
+from ._util import binary_operands, operand
+
+
+class Exp(Function):
+    def forward(self, x):
+        self.y = np.exp(x)
+        return self.y
+
+    def backward(self, g):
+        return (g * self.y,)
+
+
+class Log(Function):
+    def forward(self, x):
+        self.x = x
+        return np.log(x)
+
+    def backward(self, g):
+        return (g / self.x,)
+
+
+class Log1p(Function):
+    def forward(self, x):
+        self.x = x
+        return np.log1p(x)
+
+    def backward(self, g):
+        return (g / (1 + self.x),)
+
+
+class Sqrt(Function):
+    def forward(self, x):
+        self.y = np.sqrt(x)
+        return self.y
+
+    def backward(self, g):
+        return (g / (2 * self.y),)
+
+
+class Square(Function):
+    def forward(self, x):
+        self.x = x
+        return np.square(x)
+
+    def backward(self, g):
+        return (2 * g * self.x,)
+
+
+class Abs(Function):
+    def forward(self, x):
+        self.x = x
+        return np.abs(x)
+
+    def backward(self, g):
+        return (g * np.sign(self.x),)
+
+
+class Sin(Function):
+    def forward(self, x):
+        self.x = x
+        return np.sin(x)
+
+    def backward(self, g):
+        return (g * np.cos(self.x),)
+
+
+class Cos(Function):
+    def forward(self, x):
+        self.x = x
+        return np.cos(x)
+
+    def backward(self, g):
+        return (-g * np.sin(self.x),)
+
+
+class Tanh(Function):
+    def forward(self, x):
+        self.y = np.tanh(x)
+        return self.y
+
+    def backward(self, g):
+        return (g * (1 - self.y * self.y),)
+
+
+class Sigmoid(Function):
+    def forward(self, x):
+        # Split by sign so exp never overflows.
+        e = np.exp(-np.abs(x))
+        self.y = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        return self.y
+
+    def backward(self, g):
+        return (g * self.y * (1 - self.y),)
+
+
+class HardSigmoid(Function):
+    def forward(self, x):
+        self.x = x
+        return np.clip(0.2 * x + 0.5, 0, 1).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        inside = (self.x > -2.5) & (self.x < 2.5)
+        return (g * 0.2 * inside,)
+
+
+class Relu(Function):
+    """``max(x, 0)``, with Keras's ``alpha`` (leak), ``max_value`` and ``threshold``."""
+
+    def __init__(self, alpha=0.0, max_value=None, threshold=0.0):
+        self.alpha, self.max_value, self.threshold = alpha, max_value, threshold
+
+    def forward(self, x):
+        self.x = x
+        if not self.alpha and self.max_value is None and not self.threshold:
+            return np.maximum(x, 0)
+        below = x < self.threshold if self.threshold else x <= 0
+        y = np.where(below, self.alpha * (x - self.threshold), x).astype(x.dtype, copy=False)
+        if self.max_value is not None:
+            y = np.minimum(y, self.max_value).astype(x.dtype, copy=False)
+        return y
+
+    def backward(self, g):
+        x = self.x
+        if not self.alpha and self.max_value is None and not self.threshold:
+            return (g * (x > 0),)
+        slope = np.where(x < self.threshold if self.threshold else x <= 0, self.alpha, 1.0)
+        if self.max_value is not None:
+            slope = np.where(x >= self.max_value, 0.0, slope)
+        return ((g * slope).astype(g.dtype, copy=False),)
+
+
+class Elu(Function):
+    def __init__(self, alpha=1.0):
+        self.alpha = alpha
+
+    def forward(self, x):
+        self.x = x
+        self.neg = self.alpha * np.expm1(np.minimum(x, 0))
+        return np.where(x > 0, x, self.neg).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        return (g * np.where(self.x > 0, 1, self.neg + self.alpha).astype(g.dtype, copy=False),)
+
+
+class Softplus(Function):
+    def forward(self, x):
+        self.x = x
+        return (np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        return (g * Sigmoid().forward(self.x),)
+
+
+class Softsign(Function):
+    def forward(self, x):
+        self.x = x
+        return x / (1 + np.abs(x))
+
+    def backward(self, g):
+        d = 1 + np.abs(self.x)
+        return (g / (d * d),)
+
+
+class Clip(Function):
+    def __init__(self, low, high):
+        self.low, self.high = low, high
+
+    def forward(self, x):
+        self.x = x
+        return np.clip(x, self.low, self.high).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        inside = (self.x >= self.low) & (self.x <= self.high)
+        # where, not g * inside: an infinite g outside the range (sqrt at 0) must give 0, not nan.
+        return (np.where(inside, g, np.zeros((), g.dtype)),)
+
+
+class Maximum(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return np.maximum(a, b)
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        pick_a = a >= b
+        ga = unbroadcast(g * pick_a, np.shape(a)) if self.needs_grad[0] else None
+        gb = unbroadcast(g * ~pick_a, np.shape(b)) if self.needs_grad[1] else None
+        return ga, gb
+
+
+class Minimum(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return np.minimum(a, b)
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        pick_a = a <= b
+        ga = unbroadcast(g * pick_a, np.shape(a)) if self.needs_grad[0] else None
+        gb = unbroadcast(g * ~pick_a, np.shape(b)) if self.needs_grad[1] else None
+        return ga, gb
+
+
+class Where(Function):
+    """``where(condition, a, b)``; the condition carries no gradient."""
+
+    def forward(self, condition, a, b):
+        self.condition = np.asarray(condition, dtype=bool)
+        self.shapes = (np.shape(a), np.shape(b))
+        return np.where(self.condition, a, b)
+
+    def backward(self, g):
+        zero = np.zeros((), g.dtype)
+        ga = unbroadcast(np.where(self.condition, g, zero), self.shapes[0]) if self.needs_grad[1] else None
+        gb = unbroadcast(np.where(self.condition, zero, g), self.shapes[1]) if self.needs_grad[2] else None
+        return None, ga, gb
+
+
+class Cast(Function):
+    def __init__(self, dtype):
+        self.dtype = np.dtype(dtype)
+
+    def forward(self, x):
+        self.source = x.dtype
+        return x.astype(self.dtype)
+
+    def backward(self, g):
+        return (g.astype(self.source) if self.source.kind == "f" else None,)
+
+
+def _unary(function_class):
+    def apply(x, *args, **kwargs):
+        return function_class(*args, **kwargs).apply(operand(x))
+
+    return apply
+
+
+exp = _unary(Exp)
+log = _unary(Log)
+log1p = _unary(Log1p)
+sqrt = _unary(Sqrt)
+square = _unary(Square)
+abs = _unary(Abs)  # noqa: A001 - mirrors K.abs
+sin = _unary(Sin)
+cos = _unary(Cos)
+tanh = _unary(Tanh)
+sigmoid = _unary(Sigmoid)
+hard_sigmoid = _unary(HardSigmoid)
+softplus = _unary(Softplus)
+softsign = _unary(Softsign)
+elu = _unary(Elu)
+
+
+def relu(x, alpha=0.0, max_value=None, threshold=0.0):
+    """Rectified linear unit with optional leak ``alpha``, cap ``max_value`` and ``threshold``."""
+    return Relu(alpha, max_value, threshold).apply(operand(x))
+
+
+def clip(x, min_value, max_value):
+    """Elementwise clip into ``[min_value, max_value]``; gradient 0 outside the range.
+
+    Either bound may be None (unbounded). As in Keras, a scalar ``max_value`` below
+    ``min_value`` is raised to it. Bounds are constants: no gradient flows to them.
+    """
+    low = -np.inf if min_value is None else _constant(min_value)
+    high = np.inf if max_value is None else _constant(max_value)
+    if np.ndim(low) == 0 and np.ndim(high) == 0 and high < low:
+        high = low
+    return Clip(low, high).apply(operand(x))
+
+
+def _constant(value):
+    return value.data if isinstance(value, Tensor) else value
+
+
+def maximum(a, b):
+    """Elementwise maximum; ties send the gradient to ``a``."""
+    return Maximum().apply(*binary_operands(a, b))
+
+
+def minimum(a, b):
+    """Elementwise minimum; ties send the gradient to ``a``."""
+    return Minimum().apply(*binary_operands(a, b))
+
+
+def where(condition, a, b):
+    """Elements of ``a`` where ``condition`` holds, else of ``b`` (differentiable in a and b)."""
+    a, b = binary_operands(a, b)
+    if isinstance(condition, Tensor):
+        condition = condition.data
+    return Where().apply(condition, a, b)
+
+
+def cast(x, dtype):
+    """``x`` converted to ``dtype``; gradients flow back between float types."""
+    x = operand(x)
+    if x.dtype == np.dtype(dtype):
+        return x if isinstance(x, Tensor) else Tensor(x)
+    return Cast(dtype).apply(x)
+
+
+def sign(x):
+    """Elementwise sign (no gradient)."""
+    return Tensor(np.sign(operand(x).data if isinstance(x, Tensor) else operand(x)))

@@ -1,0 +1,52 @@
+"""Fused ops on the hot path: ``dense`` (matmul + bias in one node)."""
+
+from ..tensor import Function
+from ._util import operand
+
+
+class Dense(Function):
+    """``x @ kernel + bias`` over the last axis of ``x``; one BLAS call forward, two backward."""
+
+    def forward(self, x, kernel, bias=None):
+        self.x, self.kernel = x, kernel
+        flat = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+        out = flat @ kernel
+        if bias is not None:
+            out += bias
+        return out.reshape(x.shape[:-1] + (kernel.shape[1],)) if x.ndim != 2 else out
+
+    def backward(self, g):
+        x, kernel = self.x, self.kernel
+        g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
+        gx = gk = gb = None
+        if self.needs_grad[0]:
+            gx = (g2 @ kernel.T).reshape(x.shape)
+        if self.needs_grad[1]:
+            x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+            gk = x2.T @ g2
+        if len(self.needs_grad) > 2 and self.needs_grad[2]:
+            gb = g2.sum(axis=0)
+        return (gx, gk, gb) if len(self.needs_grad) > 2 else (gx, gk)
+
+
+def dense(x, kernel, bias=None):
+    """``dot(x, kernel) + bias`` contracting the last axis of ``x`` (a Dense layer's linear part)."""
+    x = operand(x)
+    if bias is None:
+        return Dense().apply(x, operand(kernel))
+    return Dense().apply(x, operand(kernel), operand(bias))
+
+
+def bias_add(x, bias, data_format=None):
+    """Adds ``bias`` along the channel axis (last for channels_last, 1 for channels_first)."""
+    from .arithmetic import add
+    from .shape import reshape
+
+    x = operand(x)
+    if data_format == "channels_first" and x.ndim > 2:
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        return add(x, reshape(bias, shape))
+    return add(x, bias)
+
+
+__all__ = ["dense", "bias_add"]

@@ -1,0 +1,208 @@
+"""Neural-network ops: softmax and the fused, numerically stable cross-entropies.
+
+``softmax`` and ``sigmoid`` outputs remember their logits (``tensor._logits``),
+so ``categorical_crossentropy`` / ``binary_crossentropy`` on a probability
+output compute from the logits instead: exact where ``log(softmax)`` would
+underflow, and one cheap backward (``softmax - target``) instead of three.
+tf.keras makes the same substitution.
+"""
+
+import numpy as np
+
+from .. import config
+from ..tensor import Function, Tensor
+from ._util import operand
+from .arithmetic import divide
+from .elementwise import Sigmoid, clip, log, maximum, sqrt, square
+from .reductions import sum as reduce_sum
+from .shape import transpose
+
+
+def _log_softmax(z, axis):
+    shifted = z - np.max(z, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+class Softmax(Function):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, z):
+        e = np.exp(z - np.max(z, axis=self.axis, keepdims=True))
+        self.y = e / np.sum(e, axis=self.axis, keepdims=True)
+        return self.y
+
+    def backward(self, g):
+        y = self.y
+        return (y * (g - np.sum(g * y, axis=self.axis, keepdims=True)),)
+
+
+class LogSoftmax(Function):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, z):
+        self.y = _log_softmax(z, self.axis)
+        return self.y
+
+    def backward(self, g):
+        return (g - np.exp(self.y) * np.sum(g, axis=self.axis, keepdims=True),)
+
+
+class SoftmaxCrossEntropy(Function):
+    """``-sum(target * log_softmax(logits), axis)`` as one op."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, logits, target):
+        self.log_p, self.target = _log_softmax(logits, self.axis), target
+        return -np.sum(target * self.log_p, axis=self.axis)
+
+    def backward(self, g):
+        g = np.expand_dims(g, self.axis)
+        g_logits = g_target = None
+        if self.needs_grad[0]:
+            total = np.sum(self.target, axis=self.axis, keepdims=True)
+            g_logits = g * (np.exp(self.log_p) * total - self.target)
+        if self.needs_grad[1]:
+            g_target = -g * self.log_p
+        return g_logits, g_target
+
+
+class SparseSoftmaxCrossEntropy(Function):
+    """``-log_softmax(logits)[label]`` over the last axis, labels as integers."""
+
+    def forward(self, logits, labels):
+        self.log_p = _log_softmax(logits, -1)
+        self.labels = labels
+        return -np.take_along_axis(self.log_p, labels[..., None], axis=-1)[..., 0]
+
+    def backward(self, g):
+        grad = np.exp(self.log_p)
+        np.put_along_axis(
+            grad, self.labels[..., None],
+            np.take_along_axis(grad, self.labels[..., None], axis=-1) - 1, axis=-1,
+        )
+        return g[..., None] * grad, None
+
+
+class SigmoidCrossEntropy(Function):
+    """``-(t log sigmoid(z) + (1 - t) log(1 - sigmoid(z)))`` elementwise, computed stably."""
+
+    def forward(self, logits, target):
+        self.logits, self.target = logits, target
+        return np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits)))
+
+    def backward(self, g):
+        g_logits = g_target = None
+        if self.needs_grad[0]:
+            g_logits = g * (Sigmoid().forward(self.logits) - self.target)
+        if self.needs_grad[1]:
+            g_target = -g * self.logits
+        return g_logits, g_target
+
+
+def softmax(x, axis=-1):
+    """Softmax over ``axis``. The result remembers its logits for fused cross-entropy."""
+    x = operand(x)
+    y = Softmax(axis).apply(x)
+    y._logits = ("softmax", axis, x)
+    return y
+
+
+def sigmoid(x):
+    """Logistic sigmoid. The result remembers its logits for fused cross-entropy."""
+    x = operand(x)
+    y = Sigmoid().apply(x)
+    y._logits = ("sigmoid", None, x)
+    return y
+
+
+def log_softmax(x, axis=-1):
+    """``log(softmax(x))`` computed without underflow."""
+    return LogSoftmax(axis).apply(operand(x))
+
+
+def l2_normalize(x, axis=None):
+    """``x / sqrt(max(sum(x ** 2, axis), 1e-12))``, as Keras defines it (all axes when None)."""
+    x = operand(x)
+    square_sum = reduce_sum(square(x), axis=axis, keepdims=True)
+    return divide(x, sqrt(maximum(square_sum, 1e-12)))
+
+
+def _logits_of(output, kind, axis=None):
+    """The logits ``output`` was computed from by ``kind`` (over ``axis``), else None."""
+    origin = getattr(output, "_logits", None)
+    if origin is None or origin[0] != kind:
+        return None
+    if axis is not None and origin[1] % output.ndim != axis % output.ndim:
+        return None
+    return origin[2]
+
+
+def _like(target, output):
+    """A NumPy ``target`` in the dtype of ``output``, so float64 labels keep a float32 loss float32."""
+    if isinstance(target, np.ndarray) and target.dtype != output.dtype:
+        return target.astype(output.dtype)
+    return target
+
+
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Cross-entropy between one-hot (or soft) ``target`` and ``output`` over ``axis``.
+
+    ``output`` is a probability distribution unless ``from_logits``; a softmax output
+    is computed from its logits. Otherwise ``output`` is renormalised and clipped to
+    ``[epsilon, 1 - epsilon]`` as Keras 2 does.
+    """
+    output = operand(output)
+    target = _like(operand(target), output)
+    logits = output if from_logits else _logits_of(output, "softmax", axis)
+    if logits is not None:
+        return SoftmaxCrossEntropy(axis).apply(logits, target)
+    output = output / reduce_sum(output, axis=axis, keepdims=True)
+    eps = config.epsilon()
+    return -reduce_sum(target * log(clip(output, eps, 1.0 - eps)), axis=axis)
+
+
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Cross-entropy with integer class ``target``; classes lie along ``axis`` of ``output``.
+
+    ``target`` has the shape of ``output`` without the class axis, or with a trailing 1.
+    """
+    output = operand(output)
+    class_axis = axis % output.ndim
+    logits = output if from_logits else _logits_of(output, "softmax", axis)
+    if logits is None:
+        eps = config.epsilon()
+        output = output / reduce_sum(output, axis=class_axis, keepdims=True)
+        logits = log(clip(output, eps, 1.0 - eps))
+    if class_axis != output.ndim - 1:
+        logits = transpose(logits, [a for a in range(output.ndim) if a != class_axis] + [class_axis])
+    num_classes = logits.shape[-1]
+    labels = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if labels.ndim == output.ndim:
+        labels = labels[..., 0]
+    labels = labels.astype(np.int64, copy=False)
+    if labels.shape != logits.shape[:-1]:
+        raise ValueError(
+            f"sparse_categorical_crossentropy: target of shape {np.shape(target)} does not match "
+            f"output of shape {output.shape}; expected {logits.shape[:-1]} (or with a trailing 1)."
+        )
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(
+            f"sparse_categorical_crossentropy: labels must be in [0, {num_classes}) for an "
+            f"output with {num_classes} classes; got labels from {labels.min()} to {labels.max()}."
+        )
+    return SparseSoftmaxCrossEntropy().apply(logits, labels)
+
+
+def binary_crossentropy(target, output, from_logits=False):
+    """Elementwise binary cross-entropy; a sigmoid ``output`` is computed from its logits."""
+    target, output = operand(target), operand(output)
+    logits = output if from_logits else _logits_of(output, "sigmoid")
+    if logits is None:
+        eps = config.epsilon()
+        p = clip(output, eps, 1.0 - eps)
+        logits = log(p / (1.0 - p))
+    return SigmoidCrossEntropy().apply(logits, _like(target, logits))

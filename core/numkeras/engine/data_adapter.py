@@ -1,0 +1,225 @@
+"""Turns what users pass to ``fit`` / ``evaluate`` / ``predict`` into checked lists of arrays and batches.
+
+Inputs and targets may be one array, a list (one per model input/output) or a
+dict keyed by input/output layer name. 1D arrays become ``(samples, 1)``, as in
+Keras 2. Every check names the input or output, the expected and the given shape.
+"""
+
+import numpy as np
+
+from .. import backend as K
+from ..utils.random import generator
+
+
+def standardize(data, names, shapes, what, check_shapes=True, dtype=None):
+    """``data`` as a list of arrays, one per name, checked against ``shapes`` (batch axis ignored)."""
+    if data is None:
+        return [None] * len(names)
+    if isinstance(data, dict):
+        missing = [n for n in names if n not in data]
+        if missing:
+            raise ValueError(
+                f"No data provided for {missing[0]!r}. Need data for each key in: {names}."
+            )
+        arrays = [data[n] for n in names]
+    elif isinstance(data, (list, tuple)) and not _is_array_like_scalar_list(data, len(names)):
+        arrays = list(data)
+    else:
+        arrays = [data]
+    if len(arrays) != len(names):
+        raise ValueError(
+            f"Error when checking model {what}: the model expects {len(names)} array(s) "
+            f"({', '.join(names)}), but it received {len(arrays)}."
+        )
+    result = []
+    for name, array, shape in zip(names, arrays, shapes):
+        array = _as_array(array, dtype)
+        if array.ndim == 1 and shape is not None and len(shape) == 2:
+            array = array[:, None]
+        if check_shapes and shape is not None:
+            _check_shape(array, shape, name, what)
+        result.append(array)
+    return result
+
+
+def _is_array_like_scalar_list(data, expected):
+    """A plain Python list of numbers is one array, not a list of inputs."""
+    return expected == 1 and len(data) > 0 and all(np.isscalar(d) for d in data)
+
+
+def _as_array(value, dtype=None):
+    if isinstance(value, K.Tensor):
+        value = value.data
+    array = np.asarray(value)
+    if array.dtype == object:
+        raise TypeError(f"Could not convert data of type {type(value).__name__} to a numeric array.")
+    if dtype is not None and array.dtype.kind in "fiub" and array.dtype != dtype:
+        array = array.astype(dtype)
+    return array
+
+
+def _check_shape(array, shape, name, what):
+    expected = tuple(shape)[1:]
+    got = array.shape[1:]
+    if len(got) != len(expected):
+        raise ValueError(
+            f"Error when checking {what}: expected {name} to have {len(shape)} dimensions, but got "
+            f"array with shape {array.shape}."
+        )
+    for e, g in zip(expected, got):
+        if e is not None and e != g:
+            raise ValueError(
+                f"Error when checking {what}: expected {name} to have shape "
+                f"{tuple(expected)} but got array with shape {tuple(got)}."
+            )
+
+
+def check_lengths(xs, ys, sample_weights):
+    """All arrays must have the same number of samples; the error says which do not."""
+    lengths = {len(a) for a in xs if a is not None}
+    if len(lengths) > 1:
+        raise ValueError(
+            f"All input arrays (x) should have the same number of samples. Got array lengths: "
+            f"{[len(a) for a in xs if a is not None]}."
+        )
+    target_lengths = {len(a) for a in ys if a is not None}
+    if len(target_lengths) > 1:
+        raise ValueError(
+            f"All target arrays (y) should have the same number of samples. Got array lengths: "
+            f"{[len(a) for a in ys if a is not None]}."
+        )
+    if lengths and target_lengths and lengths != target_lengths:
+        raise ValueError(
+            f"Input arrays should have the same number of samples as target arrays. Found "
+            f"{lengths.pop()} input samples and {target_lengths.pop()} target samples."
+        )
+    for w in sample_weights:
+        if w is not None and lengths and len(w) != next(iter(lengths)):
+            raise ValueError(
+                f"sample_weight has {len(w)} entries but x has {next(iter(lengths))} samples."
+            )
+
+
+def check_finite(arrays, what):
+    for index, array in enumerate(arrays):
+        if array is not None and array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+            bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+            raise ValueError(
+                f"{what} {index} contains {bad} NaN or infinite value(s); clean the data "
+                f"(e.g. np.nan_to_num) or drop those samples."
+            )
+
+
+def class_weights_to_sample_weights(y, class_weight):
+    """Per-sample weights from a ``{class: weight}`` dict, for one-hot, sparse or binary targets."""
+    if y.ndim == 2 and y.shape[1] > 1:
+        classes = np.argmax(y, axis=1)
+    elif y.ndim == 2 and y.shape[1] == 1:
+        classes = np.round(y[:, 0]).astype(np.int64) if y.dtype.kind == "f" else y[:, 0]
+    else:
+        classes = y.astype(np.int64) if y.dtype.kind == "f" else y
+    # Classes absent from class_weight get weight 1, as in Keras 2.2.
+    return np.array([class_weight.get(int(c), 1.0) for c in classes], dtype=K.floatx())
+
+
+def standardize_sample_weights(sample_weight, class_weight, ys, output_names, modes):
+    """One weight array (or None) per output, combining ``sample_weight`` and ``class_weight``."""
+    n = len(output_names)
+    if isinstance(sample_weight, dict):
+        weights = [sample_weight.get(name) for name in output_names]
+    elif isinstance(sample_weight, (list, tuple)):
+        weights = list(sample_weight)
+    else:
+        weights = [sample_weight] * n
+    if len(weights) != n:
+        raise ValueError(f"sample_weight: expected {n} arrays (one per output), got {len(weights)}.")
+    weights = [None if w is None else np.asarray(w, dtype=K.floatx()) for w in weights]
+    for index, (w, mode) in enumerate(zip(weights, modes)):
+        if w is None:
+            continue
+        if mode == "temporal" and w.ndim != 2:
+            raise ValueError(
+                f"sample_weight_mode='temporal' needs 2D sample weights (samples, timesteps); "
+                f"got shape {w.shape} for output {output_names[index]!r}."
+            )
+        if mode != "temporal" and w.ndim != 1:
+            raise ValueError(
+                f"Found a sample_weight array with shape {w.shape} for output "
+                f"{output_names[index]!r}; pass 1D weights, or compile with "
+                f"sample_weight_mode='temporal' for 2D weights."
+            )
+    if class_weight:
+        per_output = class_weight
+        if isinstance(class_weight, dict) and any(name in class_weight for name in output_names):
+            per_output_list = [class_weight.get(name) for name in output_names]
+        else:
+            per_output_list = [per_output] * n
+        for index, cw in enumerate(per_output_list):
+            if cw is None or ys[index] is None:
+                continue
+            cw_weights = class_weights_to_sample_weights(ys[index], cw)
+            weights[index] = cw_weights if weights[index] is None else weights[index] * cw_weights
+    return weights
+
+
+def split_validation(arrays, validation_split):
+    """Keras semantics: the *last* ``validation_split`` fraction, before any shuffling."""
+    if not 0.0 < validation_split < 1.0:
+        raise ValueError(f"validation_split must be between 0 and 1 (exclusive), got {validation_split}.")
+    n = len(next(a for a in arrays[0] if a is not None))
+    split_at = int(n * (1.0 - validation_split))
+    if split_at == 0 or split_at == n:
+        raise ValueError(
+            f"validation_split={validation_split} leaves no samples for "
+            f"{'training' if split_at == 0 else 'validation'} out of {n}."
+        )
+
+    def cut(group, part):
+        return [None if a is None else (a[:split_at] if part == 0 else a[split_at:]) for a in group]
+
+    train = tuple(cut(group, 0) for group in arrays)
+    validation = tuple(cut(group, 1) for group in arrays)
+    return train, validation
+
+
+class ArrayBatches:
+    """Batches of in-memory arrays: ``for xs, ys, ws in batches.epoch()``.
+
+    Arguments:
+        xs, ys, ws: lists of arrays (ys/ws entries may be None).
+        batch_size: samples per batch.
+        shuffle: True (shuffle samples each epoch), False, or ``'batch'`` (shuffle
+            batch-sized chunks, for HDF5-like data).
+    """
+
+    def __init__(self, xs, ys, ws, batch_size, shuffle=False):
+        self.xs, self.ys, self.ws = xs, ys, ws
+        self.batch_size = int(batch_size)
+        if self.batch_size <= 0:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size}.")
+        self.shuffle = shuffle
+        self.num_samples = len(xs[0]) if xs and xs[0] is not None else len(next(y for y in ys if y is not None))
+        self.steps = -(-self.num_samples // self.batch_size)
+
+    def _order(self):
+        n = self.num_samples
+        if self.shuffle == "batch":
+            starts = np.arange(0, n, self.batch_size)
+            generator().shuffle(starts)
+            return np.concatenate([np.arange(s, min(s + self.batch_size, n)) for s in starts]) if n else np.arange(0)
+        if self.shuffle:
+            return generator().permutation(n)
+        return None
+
+    def epoch(self):
+        order = self._order()
+        for start in range(0, self.num_samples, self.batch_size):
+            if order is None:
+                index = slice(start, start + self.batch_size)
+            else:
+                index = order[start:start + self.batch_size]
+            yield (
+                [x[index] for x in self.xs],
+                [None if y is None else y[index] for y in self.ys],
+                [None if w is None else w[index] for w in self.ws],
+            )

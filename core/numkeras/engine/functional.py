@@ -1,0 +1,314 @@
+"""The functional graph: symbolic layer calls, and ``Network``, a layer made of a graph of layers.
+
+``Network`` is what ``Model(inputs, outputs)`` builds: it orders the recorded
+:class:`~numkeras.engine.base_layer.Node` s topologically once, at construction, into
+a flat execution plan, so that running it per batch is one loop over the plan.
+A ``Network`` without inputs/outputs is a *subclassed* model: its ``call`` is the
+user's, and its weights are those of the layers assigned as attributes.
+"""
+
+from .base_layer import KerasTensor, Layer, Node, _flatten
+
+
+def symbolic_call(layer, inputs, kwargs):
+    """Calls ``layer`` on KerasTensors: builds it, infers shapes, records a Node."""
+    flat_inputs = _flatten(inputs)
+    for x in flat_inputs:
+        if not isinstance(x, KerasTensor):
+            raise TypeError(
+                f"Layer {layer.name} was called with a mix of symbolic inputs (from Input()) and "
+                f"{type(x).__name__}; in the functional API every input must come from Input() or "
+                f"another layer."
+            )
+    input_shapes = [x.shape for x in inputs] if isinstance(inputs, (list, tuple)) else inputs.shape
+    layer.assert_input_compatibility(inputs)
+    if not layer.built:
+        layer._maybe_build(input_shapes)
+    output_shapes = layer.compute_output_shape(input_shapes)
+    multiple = isinstance(output_shapes, list)
+    shapes = output_shapes if multiple else [output_shapes]
+    node_index = len(layer._inbound_nodes)
+    outputs = [
+        KerasTensor(shape, dtype=layer.dtype, history=(layer, node_index, i), name=f"{layer.name}/out{i}")
+        for i, shape in enumerate(shapes)
+    ]
+    arguments = {k: v for k, v in kwargs.items() if k not in ("training",)}
+    node = Node(layer, flat_inputs, outputs, arguments)
+    node.structured = isinstance(inputs, (list, tuple))
+    layer._inbound_nodes.append(node)
+    for inbound in node.inbound_layers:
+        inbound._outbound_nodes.append(node)
+    return outputs if multiple else outputs[0]
+
+
+def _node_of(tensor):
+    layer, node_index, _ = tensor._keras_history
+    return layer._inbound_nodes[node_index]
+
+
+def topological_nodes(inputs, outputs):
+    """The nodes between ``inputs`` and ``outputs``, each after the nodes it depends on.
+
+    Raises:
+        ValueError: when an output depends on an input that is not in ``inputs``
+            ("graph disconnected"), naming the tensor and the layer.
+    """
+    input_ids = {id(t) for t in inputs}
+    order, visited, on_path = [], set(), set()
+    stack = [(_node_of(t), False) for t in reversed(outputs)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            on_path.discard(id(node))
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        on_path.add(id(node))
+        stack.append((node, True))
+        if not node.inputs and not any(id(o) in input_ids for o in node.outputs):
+            tensor = node.outputs[0]
+            raise ValueError(
+                f"Graph disconnected: cannot obtain value for tensor {tensor} at layer "
+                f"'{node.layer.name}'. Add that Input to the model's inputs."
+            )
+        for x in reversed(node.inputs):
+            if id(x) in input_ids:
+                continue
+            stack.append((_node_of(x), False))
+    return order
+
+
+class Network(Layer):
+    """A layer defined by a graph of layers (functional) or by a user ``call`` (subclassed).
+
+    Arguments:
+        inputs: a KerasTensor or list of them (from ``Input``).
+        outputs: a KerasTensor or list of them.
+        name: the model's name.
+    """
+
+    def __init__(self, *args, **kwargs):
+        inputs = kwargs.pop("inputs", None)
+        outputs = kwargs.pop("outputs", None)
+        if "input" in kwargs or "output" in kwargs:
+            from .base_layer import deprecated_argument
+
+            if "input" in kwargs:
+                deprecated_argument("Model", "input", "inputs")
+                inputs = kwargs.pop("input")
+            if "output" in kwargs:
+                deprecated_argument("Model", "output", "outputs")
+                outputs = kwargs.pop("output")
+        if args:
+            inputs = args[0]
+            if len(args) > 1:
+                outputs = args[1]
+        super().__init__(**kwargs)
+        self._is_graph_network = False
+        self.inputs, self.outputs = [], []
+        self._layers = []
+        self._plan = []
+        if inputs is not None and outputs is not None:
+            self._init_graph(inputs, outputs)
+
+    # -- construction ----------------------------------------------------------
+    def _init_graph(self, inputs, outputs):
+        self._nested_inputs = inputs
+        self._nested_outputs = outputs
+        self.inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        self.outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+        for t in self.inputs + self.outputs:
+            if not isinstance(t, KerasTensor):
+                raise TypeError(
+                    f"Model inputs and outputs must be tensors from Input() or layer calls; got "
+                    f"{type(t).__name__}."
+                )
+        for t in self.inputs:
+            if _node_of(t).inputs:
+                raise ValueError(
+                    f"Model inputs must come from Input(); {t} is the output of layer "
+                    f"'{t._keras_history[0].name}'."
+                )
+        nodes = topological_nodes(self.inputs, self.outputs)
+        layers = []
+        for t in self.inputs:
+            if t._keras_history[0] not in layers:
+                layers.append(t._keras_history[0])
+        for node in nodes:
+            if node.layer not in layers:
+                layers.append(node.layer)
+        self._layers = layers
+        self._sublayers = list(layers)
+        self._plan = [
+            (node.layer, [id(x) for x in node.inputs], [id(o) for o in node.outputs],
+             node.arguments, getattr(node, "structured", False))
+            for node in nodes if node.inputs
+        ]
+        self._input_keys = [id(t) for t in self.inputs]
+        self._output_keys = [id(t) for t in self.outputs]
+        self._is_graph_network = True
+        self.built = True
+        self.input_names = [t._keras_history[0].name for t in self.inputs]
+        self.output_names = [t._keras_history[0].name for t in self.outputs]
+
+    @property
+    def layers(self):
+        """The model's layers (for functional models, InputLayers first, in graph order)."""
+        if self._is_graph_network:
+            return list(self._layers)
+        return list(self._sublayers)
+
+    def get_layer(self, name=None, index=None):
+        """A layer by ``name`` or by ``index`` into ``layers``.
+
+        Raises:
+            ValueError: no layer has that name / index out of range (listing the names).
+        """
+        layers = self.layers
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(f"get_layer: index {index} is out of range; the model has {len(layers)} layers.")
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name!r}. Layers: {', '.join(l.name for l in layers)}.")
+
+    # -- weights --------------------------------------------------------------------
+    def _unique(self, weights):
+        seen, unique = set(), []
+        for w in weights:
+            if id(w) not in seen:
+                seen.add(id(w))
+                unique.append(w)
+        return unique
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        weights = list(self._trainable_weights)
+        for layer in self.layers:
+            weights += layer.trainable_weights
+        return self._unique(weights)
+
+    @property
+    def non_trainable_weights(self):
+        weights = list(self._non_trainable_weights)
+        for layer in self.layers:
+            weights += layer.non_trainable_weights
+            if not self.trainable:
+                weights += layer.trainable_weights
+        if not self.trainable:
+            weights = list(self._trainable_weights) + weights
+        return self._unique(weights)
+
+    @property
+    def losses(self):
+        losses = [regularizer(variable) for regularizer, variable in self._regularized]
+        losses += self._call_losses
+        seen = set()
+        for layer in self.layers:
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            losses += layer.losses
+        return losses
+
+    def _clear_call_losses(self):
+        self._call_losses.clear()
+        for layer in self.layers:
+            layer._clear_call_losses()
+
+    @property
+    def state_updates(self):
+        return []
+
+    # -- running -----------------------------------------------------------------------
+    def call(self, inputs, training=None, mask=None):
+        if not self._is_graph_network:
+            raise NotImplementedError(
+                f"{type(self).__name__} is a subclassed model without a call() method; "
+                "override call(self, inputs) or build the model with Model(inputs, outputs)."
+            )
+        return self._run_graph(inputs, training, mask)
+
+    def _run_graph(self, inputs, training=None, masks=None):
+        flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+        if len(flat) != len(self._input_keys):
+            raise ValueError(
+                f"Model {self.name} expects {len(self._input_keys)} input(s) "
+                f"({', '.join(self.input_names)}), but it received {len(flat)}."
+            )
+        values = dict(zip(self._input_keys, flat))
+        mask_values = {}
+        if masks is not None:
+            mask_list = masks if isinstance(masks, (list, tuple)) else [masks]
+            mask_values = {k: m for k, m in zip(self._input_keys, mask_list) if m is not None}
+        for layer, in_keys, out_keys, arguments, structured in self._plan:
+            xs = [values[k] for k in in_keys]
+            x = xs if structured or len(xs) > 1 else xs[0]
+            kwargs = dict(arguments)
+            if training is not None:
+                kwargs["training"] = training
+            in_masks = None
+            if mask_values:
+                in_masks = [mask_values.get(k) for k in in_keys]
+                in_masks = in_masks if structured or len(in_masks) > 1 else in_masks[0]
+                if any(m is not None for m in _flatten(in_masks)):
+                    kwargs["mask"] = in_masks
+                else:
+                    in_masks = None
+            outputs = layer(x, **kwargs)
+            out_list = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+            for k, o in zip(out_keys, out_list):
+                values[k] = o
+            if layer.supports_masking or in_masks is not None or getattr(layer, "produces_mask", False):
+                out_mask = layer.compute_mask(x, in_masks)
+                if out_mask is not None:
+                    out_masks = out_mask if isinstance(out_mask, (list, tuple)) else [out_mask] * len(out_keys)
+                    for k, m in zip(out_keys, out_masks):
+                        if m is not None:
+                            mask_values[k] = m
+        outputs = [values[k] for k in self._output_keys]
+        return outputs if isinstance(self._nested_outputs, (list, tuple)) else outputs[0]
+
+    def compute_output_shape(self, input_shape):
+        if not self._is_graph_network:
+            return self._infer_output_shape(input_shape)
+        shapes = [t.shape for t in self.outputs]
+        return shapes if isinstance(self._nested_outputs, (list, tuple)) else shapes[0]
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def reset_states(self):
+        for layer in self.layers:
+            layer.reset_states()
+
+    # -- config ---------------------------------------------------------------------------
+    def get_config(self):
+        """The graph as Keras 2's functional config: layers with their inbound nodes."""
+        if not self._is_graph_network:
+            raise NotImplementedError(
+                f"{type(self).__name__} is a subclassed model: its architecture is Python code. "
+                "Save its weights with save_weights(), or implement get_config()/from_config()."
+            )
+        from .serialization import network_config
+
+        return network_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from .serialization import network_from_config
+
+        return network_from_config(cls, config, custom_objects)
+
+
+def is_symbolic(x):
+    return any(isinstance(t, KerasTensor) for t in _flatten(x))
+
+
+__all__ = ["Network", "symbolic_call", "topological_nodes", "is_symbolic"]

@@ -1,0 +1,97 @@
+"""``model.summary()``: the layer table in Keras's format."""
+
+import numpy as np
+
+
+def _count(weights):
+    seen, total = set(), 0
+    for w in weights:
+        if id(w) not in seen:
+            seen.add(id(w))
+            total += int(np.prod(w.shape))
+    return total
+
+
+def _is_sequential_like(model):
+    from .sequential import Sequential
+
+    if isinstance(model, Sequential) or not model._is_graph_network:
+        return True
+    for layer in model.layers:
+        nodes = [n for n in layer._inbound_nodes if n in _model_nodes(model)]
+        if len(nodes) > 1 or (nodes and len(nodes[0].inputs) > 1):
+            return False
+    return True
+
+
+def _model_nodes(model):
+    from .functional import topological_nodes
+
+    return topological_nodes(model.inputs, model.outputs)
+
+
+def _format_shape(layer):
+    try:
+        shape = layer.output_shape
+    except AttributeError:
+        return "multiple"
+    return str(tuple(shape)) if not isinstance(shape, list) else str([tuple(s) for s in shape])
+
+
+def print_summary(model, line_length=None, positions=None, print_fn=None):
+    """Prints ``model``'s layers, output shapes and parameter counts."""
+    print_fn = print_fn or print
+    if not model.built:
+        raise ValueError(
+            "This model has not yet been built. Build the model first by calling build() or "
+            "fit() with some data, or specify an input_shape argument in the first layer."
+        )
+    sequential_like = _is_sequential_like(model)
+    if sequential_like:
+        line_length = line_length or 65
+        positions = positions or [0.45, 0.85, 1.0]
+        headers = ["Layer (type)", "Output Shape", "Param #"]
+    else:
+        line_length = line_length or 98
+        positions = positions or [0.33, 0.55, 0.67, 1.0]
+        headers = ["Layer (type)", "Output Shape", "Param #", "Connected to"]
+    if positions[-1] <= 1:
+        positions = [int(line_length * p) for p in positions]
+
+    def row(fields):
+        line = ""
+        for field, position in zip(fields, positions):
+            line += str(field)
+            line = line[:position]
+            line += " " * (position - len(line))
+        print_fn(line)
+
+    print_fn(f'Model: "{model.name}"')
+    print_fn("_" * line_length)
+    row(headers)
+    print_fn("=" * line_length)
+    layers = model.layers
+    nodes = set(id(n) for n in _model_nodes(model)) if model._is_graph_network else set()
+    for index, layer in enumerate(layers):
+        name = f"{layer.name} ({type(layer).__name__})"
+        params = layer.count_params() if layer.built else 0
+        if sequential_like:
+            row([name, _format_shape(layer), params])
+        else:
+            connections = []
+            for node in layer._inbound_nodes:
+                if id(node) not in nodes:
+                    continue
+                for x in node.inputs:
+                    source, node_index, tensor_index = x._keras_history
+                    connections.append(f"{source.name}[{node_index}][{tensor_index}]")
+            row([name, _format_shape(layer), params, connections[0] if connections else ""])
+            for extra in connections[1:]:
+                row(["", "", "", extra])
+        print_fn(("=" if index == len(layers) - 1 else "_") * line_length)
+    trainable = _count(model.trainable_weights)
+    non_trainable = _count(model.non_trainable_weights)
+    print_fn(f"Total params: {trainable + non_trainable:,}")
+    print_fn(f"Trainable params: {trainable:,}")
+    print_fn(f"Non-trainable params: {non_trainable:,}")
+    print_fn("_" * line_length)

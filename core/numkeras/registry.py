@@ -1,0 +1,454 @@
+"""Component registries: one per kind, all declared here, every lookup through ``Registry.resolve``.
+
+A registry is filled lazily from its entry-point group (``numkeras.layers``,
+``numkeras.losses`` …). Reading the entry points imports nothing; a component's
+module is imported the first time its name is asked for. Built-in components are
+entry points of the ``numkeras`` distribution, exactly as a third-party plugin's are.
+
+Lookup order for a name: the active ``custom_object_scope`` dicts, then names
+registered at runtime, then entry points, then the same lookups with the name
+normalised (``'MeanSquaredError'`` finds ``'mean_squared_error'``).
+"""
+
+import difflib
+import os
+import re
+import threading
+import warnings
+
+import importlib_metadata
+
+STRICT_ENV = "NUMKERAS_STRICT_PLUGINS"
+
+
+class ComponentError(ValueError):
+    """Base class of registry errors."""
+
+
+class UnknownComponentError(ComponentError):
+    """No component of that kind is registered under that name."""
+
+
+class ComponentConflictError(ComponentError):
+    """Two distributions register the same name and none was chosen."""
+
+
+class PluginLoadError(ComponentError, ImportError):
+    """A plugin's entry point failed to import or load."""
+
+
+class PluginLoadWarning(UserWarning):
+    """A plugin failed to load; everything else keeps working."""
+
+
+_custom_object_scopes = threading.local()
+
+
+def _scopes():
+    if not hasattr(_custom_object_scopes, "stack"):
+        _custom_object_scopes.stack = []
+    return _custom_object_scopes.stack
+
+
+class custom_object_scope:
+    """Makes extra names resolvable inside a ``with`` block (Keras's ``custom_object_scope``).
+
+    Example:
+        >>> with custom_object_scope({'my_loss': my_loss}):
+        ...     model = load_model('model.h5')
+    """
+
+    def __init__(self, *dicts):
+        self.objects = {}
+        for d in dicts:
+            self.objects.update(d or {})
+
+    def __enter__(self):
+        _scopes().append(self.objects)
+        return self
+
+    def __exit__(self, *exc):
+        _scopes().pop()
+
+
+def _normalize(name):
+    """``'MeanSquaredError'``, ``'mean_squared_error'`` and ``'mean-squared-error'`` → one key."""
+    return re.sub(r"[_\-\s]", "", name).lower()
+
+
+class Provider:
+    """Where a registered name comes from: distribution, version and module."""
+
+    __slots__ = ("distribution", "version", "module", "entry_point")
+
+    def __init__(self, distribution=None, version=None, module=None, entry_point=None):
+        self.distribution = distribution
+        self.version = version
+        self.module = module
+        self.entry_point = entry_point
+
+    def describe(self):
+        if self.distribution:
+            return f"{self.distribution} {self.version or ''} ({self.entry_point})".replace("  ", " ")
+        return f"registered at runtime from {self.module or 'unknown module'}"
+
+    def as_dict(self):
+        return {"distribution": self.distribution, "version": self.version, "module": self.module}
+
+
+class Registry:
+    """Components of one kind, by name.
+
+    Arguments:
+        kind: the plural kind name, e.g. ``'losses'``.
+        group: the entry-point group that fills it, e.g. ``'numkeras.losses'``.
+    """
+
+    def __init__(self, kind, group):
+        self.kind = kind
+        self.group = group
+        self._objects = {}  # name -> loaded object
+        self._providers = {}  # name -> Provider
+        self._entry_points = None  # name -> [EntryPoint, ...] (several when distributions clash)
+        self._chosen = {}  # name -> distribution chosen among clashing ones
+        self._failures = {}  # name -> (Provider, exception text)
+        self._lock = threading.RLock()
+
+    # -- filling --------------------------------------------------------------
+    def _discover(self):
+        if self._entry_points is not None:
+            return self._entry_points
+        with self._lock:
+            if self._entry_points is None:
+                found = {}
+                for ep in importlib_metadata.entry_points(group=self.group):
+                    dist = getattr(ep, "dist", None)
+                    dist_name = dist.metadata["Name"] if dist is not None else None
+                    claims = found.setdefault(ep.name, [])
+                    if all(_dist_name(c) != dist_name for c in claims):
+                        claims.append(ep)
+                self._entry_points = found
+                _run_registration_hooks()
+        return self._entry_points
+
+    def register(self, name=None, obj=None, *, override=True):
+        """Registers ``obj`` under ``name``; usable as a call or as a decorator.
+
+        Example:
+            >>> @numkeras.losses.register('focal_loss')
+            ... def focal_loss(y_true, y_pred): ...
+            >>> numkeras.losses.register('focal_loss', focal_loss)   # same thing
+
+        Arguments:
+            name: the name to register; defaults to the object's ``__name__``.
+            obj: the component. When omitted, returns a decorator.
+            override: replace an existing runtime registration of that name.
+        """
+        if obj is None and callable(name) and not isinstance(name, str):
+            name, obj = None, name
+        if obj is None:
+            return lambda target: self.register(name, target, override=override)
+        name = name or getattr(obj, "__name__", None)
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"{self.kind}.register needs a name string; got {name!r}.")
+        with self._lock:
+            if not override and name in self._objects:
+                raise ComponentConflictError(
+                    f"A {self._singular()} named {name!r} is already registered "
+                    f"({self._providers[name].describe()}); pass override=True to replace it."
+                )
+            self._objects[name] = obj
+            self._providers[name] = Provider(module=getattr(obj, "__module__", None))
+        return obj
+
+    def unregister(self, name):
+        """Removes a runtime registration (entry points stay)."""
+        with self._lock:
+            self._objects.pop(name, None)
+            self._providers.pop(name, None)
+
+    def choose(self, name, distribution):
+        """Picks which distribution provides ``name`` when several register it."""
+        self._chosen[name] = distribution
+        self._objects.pop(name, None)
+
+    # -- lookup ---------------------------------------------------------------
+    def resolve(self, name):
+        """The component registered as ``name``.
+
+        Raises:
+            UnknownComponentError: nothing of this kind has that name (lists close matches).
+            PluginLoadError: the plugin providing it failed to import.
+            ComponentConflictError: two distributions provide it and none was chosen.
+        """
+        for scope in reversed(_scopes()):
+            if name in scope:
+                return scope[name]
+        obj = self._objects.get(name)
+        if obj is not None:
+            return obj
+        entry_points = self._discover()
+        if name in entry_points:
+            return self._load(name)
+        key = _normalize(name)
+        for scope in reversed(_scopes()):
+            for candidate, obj in scope.items():
+                if _normalize(candidate) == key:
+                    return obj
+        for candidate in list(self._objects) + list(entry_points):
+            if _normalize(candidate) == key:
+                return self.resolve(candidate)
+        raise self._unknown(name)
+
+    def __contains__(self, name):
+        try:
+            self.resolve(name)
+        except UnknownComponentError:
+            return False
+        return True
+
+    def names(self):
+        """Every registered name (entry points and runtime), sorted; loads nothing."""
+        return sorted(set(self._discover()) | set(self._objects))
+
+    def provider(self, name):
+        """The :class:`Provider` of ``name`` (distribution, version, module)."""
+        self.resolve(name)
+        for candidate in (name, *self._objects):
+            if candidate in self._providers and (candidate == name or self._objects.get(candidate) is self._objects.get(name)):
+                return self._providers[candidate]
+        return Provider()
+
+    def name_of(self, obj):
+        """The name ``obj`` is registered under, or None. Prefers ``obj.__name__`` when registered."""
+        preferred = getattr(obj, "__name__", None)
+        if preferred and self._objects.get(preferred) is obj:
+            return preferred
+        for name, candidate in self._objects.items():
+            if candidate is obj:
+                return name
+        if preferred and preferred in self._discover():
+            try:
+                if self.resolve(preferred) is obj:
+                    return preferred
+            except ComponentError:
+                pass
+        return None
+
+    def failures(self):
+        """``{name: (Provider, reason)}`` for plugins that failed to load so far."""
+        return dict(self._failures)
+
+    def load_all(self):
+        """Loads every entry point (for ``numkeras plugins``); failures are recorded, not raised."""
+        for name in self.names():
+            try:
+                self.resolve(name)
+            except ComponentError:
+                pass
+
+    # -- internals --------------------------------------------------------------
+    def _singular(self):
+        irregular = {"losses": "loss", "activations": "activation", "callbacks": "callback"}
+        return irregular.get(self.kind, self.kind[:-1] if self.kind.endswith("s") else self.kind)
+
+    def _load(self, name):
+        with self._lock:
+            if name in self._objects:
+                return self._objects[name]
+            claims = self._entry_points[name]
+            if len(claims) > 1:
+                chosen = self._chosen.get(name)
+                picked = [ep for ep in claims if _dist_name(ep) == chosen]
+                if not picked:
+                    names = " and ".join(f"{_dist_name(ep)} ({ep.value})" for ep in claims)
+                    raise ComponentConflictError(
+                        f"The {self._singular()} name {name!r} is registered by {names}. "
+                        f"Choose one with numkeras.{self.kind}.choose({name!r}, '<distribution>') "
+                        f"or uninstall one of them."
+                    )
+                claims = picked
+            ep = claims[0]
+            provider = Provider(_dist_name(ep), _dist_version(ep), ep.module, f"{self.group}: {ep.name} = {ep.value}")
+            try:
+                obj = ep.load()
+            except Exception as error:  # a broken plugin must not break the rest
+                reason = f"{type(error).__name__}: {error}"
+                self._failures[name] = (provider, reason)
+                message = (
+                    f"The {self._singular()} {name!r} could not be loaded: plugin distribution "
+                    f"{provider.distribution or '?'} {provider.version or ''}, entry point "
+                    f"'{ep.name} = {ep.value}' in group {self.group!r} raised {reason}"
+                )
+                if os.environ.get(STRICT_ENV):
+                    raise PluginLoadError(message) from error
+                warnings.warn(message, PluginLoadWarning, stacklevel=3)
+                raise PluginLoadError(message) from error
+            self._objects[name] = obj
+            self._providers[name] = provider
+            return obj
+
+    def _unknown(self, name):
+        candidates = set(self.names())
+        for scope in _scopes():
+            candidates |= set(scope)
+        by_key = {}
+        for candidate in candidates:
+            by_key.setdefault(_normalize(candidate), candidate)
+        close = difflib.get_close_matches(_normalize(name), list(by_key), n=5, cutoff=0.6)
+        close = [by_key[c] for c in close]
+        hint = f" Did you mean: {', '.join(repr(c) for c in close)}?" if close else ""
+        return UnknownComponentError(
+            f"Unknown {self._singular()}: {name!r}.{hint} "
+            f"Register it with numkeras.{self.kind}.register({name!r}, obj), pass it in "
+            f"custom_objects, or install a plugin distribution that declares it in the "
+            f"entry-point group {self.group!r}."
+        )
+
+
+def _dist_name(ep):
+    dist = getattr(ep, "dist", None)
+    return dist.metadata["Name"] if dist is not None else None
+
+
+def _dist_version(ep):
+    dist = getattr(ep, "dist", None)
+    return dist.version if dist is not None else None
+
+
+KINDS = (
+    "layers", "losses", "metrics", "optimizers", "callbacks",
+    "activations", "initializers", "regularizers", "constraints",
+)
+
+REGISTRIES = {kind: Registry(kind, f"numkeras.{kind}") for kind in KINDS}
+
+
+def registry(kind):
+    """The :class:`Registry` for ``kind`` (one of :data:`KINDS`)."""
+    try:
+        return REGISTRIES[kind]
+    except KeyError:
+        raise ValueError(f"Unknown component kind {kind!r}; expected one of {', '.join(KINDS)}.") from None
+
+
+_hooks_ran = [False]
+
+
+def _run_registration_hooks():
+    """Lets hook plugins register components programmatically (once, on first discovery)."""
+    if _hooks_ran[0]:
+        return
+    _hooks_ran[0] = True
+    from .hooks import plugin_manager
+
+    plugin_manager().hook.numkeras_register_components(
+        register=lambda kind, name, obj: registry(kind).register(name, obj)
+    )
+
+
+def _is_factory(obj):
+    """A function callable with no arguments (``l1(l=0.01)``), as opposed to ``my_reg(w)``."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(obj).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return all(
+        p.default is not inspect.Parameter.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        for p in parameters
+    )
+
+
+class Namespace:
+    """The ``get`` / ``serialize`` / ``deserialize`` / ``register`` surface of one kind.
+
+    Each public module (``numkeras.losses``, ``numkeras.optimizers`` …) binds these
+    methods at module level and forwards unknown attributes to the registry, so
+    ``numkeras.losses.my_plugin_loss`` works for any registered name.
+
+    Arguments:
+        kind: one of :data:`KINDS`.
+        instantiate: whether ``get('name')`` returns an instance (optimizers,
+            initializers …) rather than the registered object itself.
+    """
+
+    def __init__(self, kind, instantiate=False):
+        self.kind = kind
+        self.registry = registry(kind)
+        self.instantiate = instantiate
+
+    def register(self, name=None, obj=None, **kwargs):
+        """Registers a component under ``name`` (a call or a decorator)."""
+        return self.registry.register(name, obj, **kwargs)
+
+    def get(self, identifier):
+        """A component from a name, a config dict, an instance or a callable.
+
+        Raises:
+            UnknownComponentError: unknown name (with close matches).
+            TypeError: an identifier of an unusable type.
+        """
+        if identifier is None:
+            return None
+        if isinstance(identifier, str):
+            obj = self.registry.resolve(identifier)
+            if isinstance(obj, type) and (self.instantiate or self.kind in ("losses", "metrics")):
+                return obj()
+            if self.instantiate and _is_factory(obj):
+                return obj()  # e.g. regularizers.l1 -> L1L2(l1=0.01), as Keras 2.2 does
+            return obj
+        if isinstance(identifier, dict):
+            return self.deserialize(identifier)
+        if callable(identifier) or hasattr(identifier, "get_config"):
+            return identifier
+        raise TypeError(
+            f"Could not interpret {self.registry._singular()} identifier {identifier!r} of type "
+            f"{type(identifier).__name__}: expected a name, a config dict, an instance or a callable."
+        )
+
+    def serialize(self, obj):
+        """A name (functions) or ``{'class_name', 'config'}`` dict (objects) for ``obj``."""
+        if obj is None:
+            return None
+        if hasattr(obj, "get_config") and not isinstance(obj, type):
+            name = self.registry.name_of(type(obj)) or type(obj).__name__
+            return {"class_name": name, "config": obj.get_config()}
+        name = self.registry.name_of(obj) or getattr(obj, "__name__", None)
+        if name is None:
+            raise ValueError(f"Cannot serialize {self.registry._singular()} {obj!r}: it has no name.")
+        return name
+
+    def deserialize(self, config, custom_objects=None):
+        """Rebuilds a component from :meth:`serialize`'s output."""
+        with custom_object_scope(custom_objects or {}):
+            if isinstance(config, str):
+                return self.get(config)
+            if not isinstance(config, dict) or "class_name" not in config:
+                raise ValueError(
+                    f"Cannot deserialize {self.registry._singular()} from {config!r}: expected a "
+                    f"name or a dict with 'class_name' and 'config'."
+                )
+            cls = self.registry.resolve(config["class_name"])
+            inner = config.get("config") or {}
+            if hasattr(cls, "from_config"):
+                return cls.from_config(inner)
+            return cls(**inner)
+
+    def attribute(self, name):
+        """Module ``__getattr__``: registered components appear as attributes."""
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return self.registry.resolve(name)
+        except UnknownComponentError as error:
+            raise AttributeError(str(error)) from None
+
+    def bind(self, module_globals):
+        """Installs ``get``, ``serialize``, ``deserialize``, ``register``, ``choose`` and ``__getattr__``."""
+        module_globals.update(
+            get=self.get, serialize=self.serialize, deserialize=self.deserialize,
+            register=self.register, choose=self.registry.choose, __getattr__=self.attribute,
+            __dir__=lambda: sorted(set(module_globals) | set(self.registry.names())),
+        )

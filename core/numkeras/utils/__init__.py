@@ -1,0 +1,18 @@
+"""numkeras.utils — array helpers, seeding and custom-object scopes."""
+
+from ..registry import custom_object_scope
+from .np_utils import normalize, to_categorical
+from .random import set_random_seed
+
+CustomObjectScope = custom_object_scope
+
+
+def get_custom_objects():
+    """The innermost active custom-object dict (Keras 2 API); empty outside any scope."""
+    from ..registry import _scopes
+
+    return _scopes()[-1] if _scopes() else {}
+
+
+__all__ = ["to_categorical", "normalize", "set_random_seed", "custom_object_scope",
+           "CustomObjectScope", "get_custom_objects"]

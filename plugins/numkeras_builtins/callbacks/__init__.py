@@ -1,0 +1,1 @@
+"""Built-in callbacks; each class is registered by its own entry point."""

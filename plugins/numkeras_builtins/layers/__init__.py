@@ -1,0 +1,1 @@
+"""Built-in layers, one module per family; each class is registered by its own entry point."""

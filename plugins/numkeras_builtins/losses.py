@@ -1,0 +1,125 @@
+"""Built-in losses: the 14 Keras 2.2 objectives, with the exact formulas of Keras's ``losses.py``.
+
+Each returns one value per sample (the mean over the last axis, where the formula
+averages), so sample weights apply per sample. The cross-entropies take
+``from_logits``; on a softmax / sigmoid output they compute from the logits
+(see :mod:`numkeras.backend.ops.nn`).
+"""
+
+import numpy as np
+
+from numkeras import backend as K
+
+
+def _pair(y_true, y_pred):
+    """Both as Tensors, ``y_true`` cast to ``y_pred``'s float type (integer labels become floats)."""
+    if not isinstance(y_pred, K.Tensor):
+        y_pred = K.Tensor(np.asarray(y_pred))
+    if not isinstance(y_true, K.Tensor):
+        y_true = K.Tensor(np.asarray(y_true))
+    if y_pred.dtype.kind == "f" and y_true.dtype != y_pred.dtype:
+        y_true = K.cast(y_true, y_pred.dtype)
+    return y_true, y_pred
+
+
+def mean_squared_error(y_true, y_pred):
+    """``mean(square(y_pred - y_true), axis=-1)``."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    return K.mean(K.square(y_pred - y_true), axis=-1)
+
+
+def mean_absolute_error(y_true, y_pred):
+    """``mean(abs(y_pred - y_true), axis=-1)``."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    return K.mean(K.abs(y_pred - y_true), axis=-1)
+
+
+def mean_absolute_percentage_error(y_true, y_pred):
+    """``100 * mean(abs((y_true - y_pred) / clip(abs(y_true), epsilon, None)), axis=-1)``."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    diff = K.abs((y_true - y_pred) / K.clip(K.abs(y_true), K.epsilon(), None))
+    return 100.0 * K.mean(diff, axis=-1)
+
+
+def mean_squared_logarithmic_error(y_true, y_pred):
+    """``mean(square(log(clip(y_pred, eps) + 1) - log(clip(y_true, eps) + 1)), axis=-1)``."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    first_log = K.log(K.clip(y_pred, K.epsilon(), None) + 1.0)
+    second_log = K.log(K.clip(y_true, K.epsilon(), None) + 1.0)
+    return K.mean(K.square(first_log - second_log), axis=-1)
+
+
+def squared_hinge(y_true, y_pred):
+    """``mean(square(maximum(1 - y_true * y_pred, 0)), axis=-1)``; targets are -1 or 1."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    return K.mean(K.square(K.maximum(1.0 - y_true * y_pred, 0.0)), axis=-1)
+
+
+def hinge(y_true, y_pred):
+    """``mean(maximum(1 - y_true * y_pred, 0), axis=-1)``; targets are -1 or 1."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    return K.mean(K.maximum(1.0 - y_true * y_pred, 0.0), axis=-1)
+
+
+def categorical_hinge(y_true, y_pred):
+    """``maximum(0, max((1 - y_true) * y_pred) - sum(y_true * y_pred) + 1)``."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    pos = K.sum(y_true * y_pred, axis=-1)
+    neg = K.max((1.0 - y_true) * y_pred, axis=-1)
+    return K.maximum(0.0, neg - pos + 1.0)
+
+
+def logcosh(y_true, y_pred):
+    """``mean(log(cosh(y_pred - y_true)), axis=-1)``, as ``x + softplus(-2x) - log 2`` (no overflow)."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    x = y_pred - y_true
+    return K.mean(x + K.softplus(-2.0 * x) - np.log(2.0).astype(x.dtype), axis=-1)
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+    """``-sum(y_true * log(y_pred), axis=-1)`` with ``y_pred`` renormalised and clipped to [eps, 1-eps].
+
+    Arguments:
+        from_logits: ``y_pred`` are logits, not probabilities.
+        label_smoothing: mixes the one-hot targets with the uniform distribution.
+    """
+    y_true, y_pred = _pair(y_true, y_pred)
+    if label_smoothing:
+        classes = y_pred.shape[-1]
+        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / classes
+    return K.categorical_crossentropy(y_true, y_pred, from_logits=from_logits)
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
+    """Categorical cross-entropy with integer class targets (``(samples,)`` or ``(samples, 1)``)."""
+    return K.sparse_categorical_crossentropy(y_true, y_pred, from_logits=from_logits)
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+    """``mean(-(y_true * log(y_pred) + (1 - y_true) * log(1 - y_pred)), axis=-1)``, y_pred clipped to [eps, 1-eps]."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    return K.mean(K.binary_crossentropy(y_true, y_pred, from_logits=from_logits), axis=-1)
+
+
+def kullback_leibler_divergence(y_true, y_pred):
+    """``sum(y_true * log(y_true / y_pred), axis=-1)`` with both clipped to [eps, 1]."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    y_true = K.clip(y_true, K.epsilon(), 1)
+    y_pred = K.clip(y_pred, K.epsilon(), 1)
+    return K.sum(y_true * K.log(y_true / y_pred), axis=-1)
+
+
+def poisson(y_true, y_pred):
+    """``mean(y_pred - y_true * log(y_pred + eps), axis=-1)``."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    return K.mean(y_pred - y_true * K.log(y_pred + K.epsilon()), axis=-1)
+
+
+def cosine_proximity(y_true, y_pred, axis=-1):
+    """``-sum(l2_normalize(y_true) * l2_normalize(y_pred), axis=-1)``."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    y_true = K.l2_normalize(y_true, axis=axis)
+    y_pred = K.l2_normalize(y_pred, axis=axis)
+    return -K.sum(y_true * y_pred, axis=axis)

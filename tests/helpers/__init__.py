@@ -1,0 +1,1 @@
+"""Shared test helpers (gradient checks, …) reused across the test suite."""
