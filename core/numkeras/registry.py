@@ -222,17 +222,15 @@ class Registry:
     def name_of(self, obj):
         """The name ``obj`` is registered under, or None. Prefers ``obj.__name__`` when registered."""
         preferred = getattr(obj, "__name__", None)
-        if preferred and self._objects.get(preferred) is obj:
-            return preferred
-        for name, candidate in self._objects.items():
-            if candidate is obj:
-                return name
-        if preferred and preferred in self._discover():
+        if preferred and (preferred in self._objects or preferred in self._discover()):
             try:
                 if self.resolve(preferred) is obj:
                     return preferred
             except ComponentError:
                 pass
+        for name, candidate in self._objects.items():
+            if candidate is obj:
+                return name
         return None
 
     def failures(self):

@@ -176,6 +176,33 @@ class Network(Layer):
                 return layer
         raise ValueError(f"No such layer: {name!r}. Layers: {', '.join(l.name for l in layers)}.")
 
+    # -- the model's own inputs and outputs (not those of its calls as a layer) ----------
+    def _own(self, tensors, what):
+        if not tensors:
+            raise AttributeError(
+                f"The model {self.name} has no defined {what} yet: build it first (give the first "
+                f"layer an input_shape, call build(), or fit/predict on some data)."
+            )
+        return tensors[0] if len(tensors) == 1 else list(tensors)
+
+    @property
+    def input(self):
+        return self._own(self.inputs, "input")
+
+    @property
+    def output(self):
+        return self._own(self.outputs, "output")
+
+    @property
+    def input_shape(self):
+        shapes = [tuple(t.shape) for t in self.inputs]
+        return self._own(shapes, "input shape")
+
+    @property
+    def output_shape(self):
+        shapes = [tuple(t.shape) for t in self.outputs]
+        return self._own(shapes, "output shape")
+
     # -- weights --------------------------------------------------------------------
     def _unique(self, weights):
         seen, unique = set(), []

@@ -176,7 +176,7 @@ class Model(Network):
 
     def _require_compiled(self, what):
         self._finish_pending_compile()
-        if self.compiled is None:
+        if self.compiled is None and not getattr(self, "_pending_compile", None):
             raise RuntimeError(
                 f"You must compile the model before {what}: call model.compile(optimizer, loss) first."
             )

@@ -1,0 +1,99 @@
+"""The functional API: Input, graphs, shared layers, several inputs/outputs, models as layers."""
+
+import numpy as np
+import pytest
+
+import numkeras
+from numkeras.layers import Dense, Input
+from numkeras.models import Model, Sequential
+
+
+def test_graph_runs_layers_in_topological_order():
+    inputs = Input(shape=(4,))
+    hidden = Dense(3, name="hidden")(inputs)
+    out = Dense(2, name="out")(hidden)
+    model = Model(inputs=inputs, outputs=out)
+    assert [layer.name for layer in model.layers][1:] == ["hidden", "out"]
+    x = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
+    w1, b1, w2, b2 = model.get_weights()
+    np.testing.assert_allclose(model.predict(x), (x @ w1 + b1) @ w2 + b2, rtol=1e-5, atol=1e-6)
+    assert out.shape == (None, 2)
+    assert model.get_layer("hidden").output_shape == (None, 3)
+
+
+def test_shared_layer_has_one_set_of_weights_and_two_nodes():
+    a, b = Input(shape=(3,)), Input(shape=(3,))
+    shared = Dense(2)
+    model = Model([a, b], [shared(a), shared(b)])
+    assert len(model.trainable_weights) == 2
+    assert len(shared._inbound_nodes) == 2
+    x = np.ones((2, 3), "float32")
+    first, second = model.predict([x, 2 * x])
+    np.testing.assert_allclose(second - shared.get_weights()[1], 2 * (first - shared.get_weights()[1]), rtol=1e-5)
+
+
+def test_multi_output_training_updates_every_branch():
+    inputs = Input(shape=(3,))
+    model = Model(inputs, [Dense(1, name="a")(inputs), Dense(1, name="b")(inputs)])
+    model.compile(numkeras.optimizers.SGD(lr=0.1), "mse")
+    before = model.get_weights()
+    model.fit(np.ones((4, 3)), [np.ones((4, 1)), np.zeros((4, 1))], verbose=0)
+    assert all(not np.allclose(w0, w1) for w0, w1 in zip(before, model.get_weights()))
+
+
+def test_model_used_as_a_layer_shares_its_weights():
+    inner_input = Input(shape=(3,))
+    inner = Model(inner_input, Dense(2)(inner_input), name="inner")
+    outer_input = Input(shape=(3,))
+    outer = Model(outer_input, Dense(1)(inner(outer_input)))
+    assert len(outer.trainable_weights) == 4
+    x = np.ones((2, 3), "float32")
+    w, b = outer.layers[-1].get_weights()
+    np.testing.assert_allclose(outer.predict(x), inner.predict(x) @ w + b, rtol=1e-5)
+    outer.compile(numkeras.optimizers.SGD(lr=0.1), "mse")
+    before = inner.get_weights()[0].copy()
+    outer.fit(x, np.ones((2, 1)), verbose=0)
+    assert not np.allclose(before, inner.get_weights()[0])
+
+
+def test_sequential_inside_functional_and_functional_inside_sequential():
+    seq = Sequential([Dense(4, input_dim=3), Dense(2)])
+    i = Input(shape=(3,))
+    model = Model(i, seq(i))
+    np.testing.assert_allclose(model.predict(np.ones((1, 3))), seq.predict(np.ones((1, 3))), rtol=1e-6)
+    outer = Sequential([model, Dense(1)])
+    assert outer.output_shape == (None, 1)
+
+
+def test_graph_disconnected_names_the_missing_input():
+    a, b = Input(shape=(2,), name="a_in"), Input(shape=(2,), name="b_in")
+    out = Dense(1)(numkeras.layers.concatenate([a, b]) if "concatenate" in numkeras.layers.__dir__() else Dense(2)(b))
+    with pytest.raises(ValueError, match="Graph disconnected"):
+        Model(a, out)
+
+
+def test_model_inputs_must_be_input_tensors():
+    a = Input(shape=(2,))
+    hidden = Dense(2)(a)
+    with pytest.raises(ValueError, match="must come from Input"):
+        Model(hidden, Dense(1)(hidden))
+
+
+def test_mixing_symbolic_and_real_inputs_is_a_type_error():
+    with pytest.raises(TypeError, match="Input"):
+        layer = Dense(1)
+        layer([Input(shape=(2,)), np.ones((1, 2))])
+
+
+def test_keras1_input_output_keywords():
+    a = Input(shape=(2,))
+    with pytest.warns(DeprecationWarning, match="'inputs'"):
+        model = Model(input=a, output=Dense(1)(a))
+    assert model.output_shape == (None, 1)
+
+
+def test_wrong_number_of_inputs_at_call_time():
+    a, b = Input(shape=(2,)), Input(shape=(2,))
+    model = Model([a, b], Dense(1)(a) if False else [Dense(1)(a), Dense(1)(b)])
+    with pytest.raises(ValueError, match="expects 2"):
+        model.predict(np.ones((1, 2)))
