@@ -132,10 +132,13 @@ def random_array(shape, low=-1.0, high=1.0, avoid=(), margin=0.05, seed=0):
     """
     rng = np.random.default_rng(seed)
     values = rng.uniform(low, high, shape)
-    for point in avoid:
-        near = np.abs(values - point) < margin
-        values = np.where(near, point + np.copysign(margin, values - point + 1e-300) * 2, values)
-    return values
+    points = np.asarray(avoid, dtype=np.float64).reshape(-1)
+    for _ in range(1000):  # redraw the values that fall near a kink
+        near = (np.abs(values[..., None] - points) < margin).any(axis=-1)
+        if not near.any():
+            return values
+        values[near] = rng.uniform(low, high, int(near.sum()))
+    raise ValueError(f"random_array: cannot keep {margin} away from {avoid} within [{low}, {high}).")
 
 
 # -- internals --------------------------------------------------------------------
@@ -143,7 +146,7 @@ def _as_input(x):
     if isinstance(x, Tensor):
         x = x.data
     array = np.asarray(x)
-    if array.dtype.kind in "fc" or array.dtype == object:
+    if array.dtype.kind == "f":
         return Tensor(np.array(array, dtype=np.float64, order="C"))
     return array
 

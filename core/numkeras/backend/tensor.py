@@ -163,7 +163,8 @@ class Tensor:
                 "inputs required gradients, or it was computed with the tape off (no_tape)."
             )
         for leaf, leaf_grad in _backpropagate(self, grad).values():
-            leaf.grad = leaf_grad if leaf.grad is None else leaf.grad + leaf_grad
+            # A copy: ops may hand back read-only broadcast views, or one array for two leaves.
+            leaf.grad = np.array(leaf_grad) if leaf.grad is None else leaf.grad + leaf_grad
 
 
 class Variable(Tensor):

@@ -2,16 +2,25 @@
 
 import numpy as np
 
-from ..tensor import Tensor, _as_array
+from .. import config
+from ..tensor import Tensor
 
 
 def operand(value, like=None):
-    """``value`` as a Tensor or ndarray; scalars take the dtype of ``like`` when it is float."""
+    """``value`` as a Tensor or ndarray.
+
+    Arrays and Tensors pass unchanged. Python (and NumPy) scalars and lists take the dtype
+    of ``like`` when it is a float type, so ``x32 * 2.0`` and ``x32 + [1.0, 2.0]`` stay
+    float32; otherwise float values become ``floatx()``, as ``Tensor(...)`` makes them.
+    """
     if isinstance(value, (Tensor, np.ndarray)):
         return value
-    if like is not None and np.isscalar(value) and like.dtype.kind == "f":
+    if like is not None and like.dtype.kind == "f":
         return np.asarray(value, dtype=like.dtype)
-    return _as_array(value)
+    array = np.asarray(value)
+    if array.dtype.kind == "f" and array.dtype != config.floatx_dtype():
+        return array.astype(config.floatx())
+    return array
 
 
 def binary_operands(a, b):

@@ -172,7 +172,10 @@ class Clip(Function):
 
     def forward(self, x):
         self.x = x
-        return np.clip(x, self.low, self.high).astype(x.dtype, copy=False)
+        # maximum/minimum rather than np.clip: same result, a fraction of the call overhead.
+        y = x if np.ndim(self.low) == 0 and self.low == -np.inf else np.maximum(x, self.low)
+        y = y if np.ndim(self.high) == 0 and self.high == np.inf else np.minimum(y, self.high)
+        return y.astype(x.dtype, copy=False)
 
     def backward(self, g):
         inside = (self.x >= self.low) & (self.x <= self.high)

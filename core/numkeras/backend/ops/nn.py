@@ -19,8 +19,8 @@ from .shape import transpose
 
 
 def _log_softmax(z, axis):
-    shifted = z - np.max(z, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    shifted = z - np.maximum.reduce(z, axis=axis, keepdims=True)
+    return shifted - np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
 
 
 class Softmax(Function):
@@ -28,13 +28,13 @@ class Softmax(Function):
         self.axis = axis
 
     def forward(self, z):
-        e = np.exp(z - np.max(z, axis=self.axis, keepdims=True))
-        self.y = e / np.sum(e, axis=self.axis, keepdims=True)
+        e = np.exp(z - np.maximum.reduce(z, axis=self.axis, keepdims=True))
+        self.y = e / np.add.reduce(e, axis=self.axis, keepdims=True)
         return self.y
 
     def backward(self, g):
         y = self.y
-        return (y * (g - np.sum(g * y, axis=self.axis, keepdims=True)),)
+        return (y * (g - np.add.reduce(g * y, axis=self.axis, keepdims=True)),)
 
 
 class LogSoftmax(Function):
@@ -46,7 +46,7 @@ class LogSoftmax(Function):
         return self.y
 
     def backward(self, g):
-        return (g - np.exp(self.y) * np.sum(g, axis=self.axis, keepdims=True),)
+        return (g - np.exp(self.y) * np.add.reduce(g, axis=self.axis, keepdims=True),)
 
 
 class SoftmaxCrossEntropy(Function):
@@ -57,13 +57,13 @@ class SoftmaxCrossEntropy(Function):
 
     def forward(self, logits, target):
         self.log_p, self.target = _log_softmax(logits, self.axis), target
-        return -np.sum(target * self.log_p, axis=self.axis)
+        return -np.add.reduce(target * self.log_p, axis=self.axis)
 
     def backward(self, g):
-        g = np.expand_dims(g, self.axis)
+        g = g.reshape([1 if i == self.axis % self.log_p.ndim else n for i, n in enumerate(self.log_p.shape)])
         g_logits = g_target = None
         if self.needs_grad[0]:
-            total = np.sum(self.target, axis=self.axis, keepdims=True)
+            total = np.add.reduce(self.target, axis=self.axis, keepdims=True)
             g_logits = g * (np.exp(self.log_p) * total - self.target)
         if self.needs_grad[1]:
             g_target = -g * self.log_p

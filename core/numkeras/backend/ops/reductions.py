@@ -1,6 +1,7 @@
 """Reductions: sum, mean, prod, max, min, logsumexp, and var / std composed from them."""
 
 import builtins
+import math
 
 import numpy as np
 
@@ -12,10 +13,20 @@ from .elementwise import sqrt
 
 def _expand_like(g, shape, axis, keepdims):
     """Reinserts reduced axes into ``g`` so it broadcasts against an input of ``shape``."""
-    if not keepdims:
-        for a in sorted(axis):
-            g = np.expand_dims(g, a)
-    return g
+    if keepdims:
+        return g
+    return g.reshape([1 if i in axis else n for i, n in enumerate(shape)])
+
+
+def _spread(g, shape):
+    """``g`` (with the reduced axes kept as 1) copied out to ``shape``.
+
+    A fresh writable array rather than a ``broadcast_to`` view: for the small tensors
+    of a training step it is faster, and a leaf's ``.grad`` must not be read-only.
+    """
+    out = np.empty(shape, dtype=g.dtype)
+    out[...] = g
+    return out
 
 
 class Sum(Function):
@@ -24,11 +35,10 @@ class Sum(Function):
 
     def forward(self, x):
         self.shape = x.shape
-        return np.sum(x, axis=self.axis, keepdims=self.keepdims)
+        return np.add.reduce(x, axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, g):
-        g = _expand_like(g, self.shape, self.axis, self.keepdims)
-        return (np.broadcast_to(g, self.shape),)
+        return (_spread(_expand_like(g, self.shape, self.axis, self.keepdims), self.shape),)
 
 
 class Mean(Function):
@@ -37,12 +47,16 @@ class Mean(Function):
 
     def forward(self, x):
         self.shape = x.shape
-        return np.mean(x, axis=self.axis, keepdims=self.keepdims)
+        self.count = math.prod(x.shape[a] for a in self.axis)
+        if x.dtype.kind != "f" or x.dtype.itemsize < 4:
+            # NumPy's mean promotes integers to float64 and sums float16 in float32.
+            return np.mean(x, axis=self.axis, keepdims=self.keepdims)
+        # Same pairwise sum and division as np.mean, without its Python-level overhead.
+        return np.add.reduce(x, axis=self.axis, keepdims=self.keepdims) / self.count
 
     def backward(self, g):
-        count = int(np.prod([self.shape[a] for a in self.axis])) if self.shape else 1
-        g = _expand_like(g, self.shape, self.axis, self.keepdims) / builtins.max(count, 1)
-        return (np.broadcast_to(g, self.shape),)
+        g = _expand_like(g, self.shape, self.axis, self.keepdims) / builtins.max(self.count, 1)
+        return (_spread(g, self.shape),)
 
 
 class Extremum(Function):

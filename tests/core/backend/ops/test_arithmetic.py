@@ -95,3 +95,11 @@ def test_gradient_of_a_broadcast_operand_is_summed_to_its_shape():
     (a * b).backward()
     np.testing.assert_array_equal(b.grad, [2.0, 2.0, 2.0])
     assert a.grad.shape == (2, 3)
+
+
+def test_python_lists_take_the_tensor_dtype_and_floats_alone_become_floatx():
+    x = Tensor(np.ones(2, np.float32))
+    assert (x + [1.0, 2.0]).dtype == np.float32
+    assert ops.multiply([1, 2], x).dtype == np.float32
+    assert ops.add([1.0], [2.0]).dtype == np.float32
+    assert ops.add(np.ones(1), 1.0).dtype == np.float64  # arrays keep their dtype

@@ -173,3 +173,9 @@ def test_sign_has_no_gradient():
     y = ops.sign(Tensor(np.array([-2.0, 0.0, 3.0]), requires_grad=True))
     np.testing.assert_array_equal(y.data, [-1, 0, 1])
     assert not y.requires_grad
+
+
+def test_cast_round_trip_gradient_matches_finite_differences():
+    # float32 in the middle: coarse step and tolerance.
+    check_gradients(lambda x: ops.cast(ops.cast(x, "float32") * 3.0, "float64"), random_array((5,)),
+                    eps=1e-2, atol=1e-3, rtol=1e-3)

@@ -1,0 +1,467 @@
+"""Convolutions: image patches (im2col) and their adjoint (col2im), and the convolutions built on them.
+
+Every convolution here is ``patches → one matmul``: :class:`ExtractPatches` copies the
+sliding windows of a channels-last input out of a strided view (``as_strided``, no
+Python loop over samples or pixels) into a ``(N, *out, *kernel, C)`` array, and the
+fused ``dense`` op contracts it with the reshaped kernel in one BLAS call. Backward is
+the adjoint: the patch gradient goes back to the image with one strided add per
+kernel offset (col2im). :class:`PatchesToImage` is the same pair the other way round,
+which is exactly a transposed convolution.
+
+Arrays are channels-last inside the ops; ``data_format='channels_first'`` inputs are
+transposed on the way in and out. Kernels use Keras's layouts: ``(*kernel_size,
+in_channels, filters)`` for convolutions, ``(*kernel_size, filters, in_channels)``
+for transposed ones and ``(*kernel_size, in_channels, depth_multiplier)`` for
+depthwise ones, so weights exchange with Keras files.
+"""
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from .. import config
+from ..tensor import Function
+from ._util import operand
+from .fused import dense
+from .linalg import matmul
+from .shape import reshape, transpose
+
+PADDINGS = ("valid", "same", "full", "causal")
+
+
+# -- geometry --------------------------------------------------------------------------
+def normalize_tuple(value, rank, name):
+    """``value`` (an int or a sequence of ``rank`` ints) as a tuple of ``rank`` ints."""
+    if isinstance(value, (int, np.integer)):
+        return (int(value),) * rank
+    value = tuple(value)
+    if len(value) != rank or not all(isinstance(v, (int, np.integer)) for v in value):
+        raise ValueError(f"The {name} argument must be an int or a tuple of {rank} ints; got {value!r}.")
+    return tuple(int(v) for v in value)
+
+
+def effective_kernel_size(kernel, dilation):
+    """The extent of a dilated kernel: ``(k - 1) * d + 1``."""
+    return (kernel - 1) * dilation + 1
+
+
+def padding_amounts(size, kernel, stride, dilation, padding):
+    """``(before, after)`` zero padding of one spatial axis, as Keras (TensorFlow) pads it.
+
+    ``'same'`` pads ``max((ceil(n / s) - 1) * s + k_eff - n, 0)`` in total, the smaller
+    half first; ``'full'`` pads ``k_eff - 1`` on both sides (Keras 1); ``'causal'`` pads
+    ``k_eff - 1`` before (Conv1D).
+    """
+    extent = effective_kernel_size(kernel, dilation)
+    if padding == "valid":
+        return (0, 0)
+    if padding == "same":
+        total = max((-(-size // stride) - 1) * stride + extent - size, 0)
+        return (total // 2, total - total // 2)
+    if padding == "full":
+        return (extent - 1, extent - 1)
+    if padding == "causal":
+        return (extent - 1, 0)
+    raise ValueError(f"Unknown padding {padding!r}: expected one of {', '.join(map(repr, PADDINGS))}.")
+
+
+def conv_output_length(size, kernel, stride, padding, dilation=1):
+    """The output length of a convolution along one axis (None stays None)."""
+    if size is None:
+        return None
+    lo, hi = padding_amounts(size, kernel, stride, dilation, padding)
+    return max((size + lo + hi - effective_kernel_size(kernel, dilation)) // stride + 1, 0)
+
+
+def deconv_output_length(size, kernel, stride, padding, output_padding=None, dilation=1):
+    """The output length of a transposed convolution along one axis (Keras's ``deconv_length``)."""
+    if size is None:
+        return None
+    extent = effective_kernel_size(kernel, dilation)
+    if output_padding is None:
+        if padding == "valid":
+            return size * stride + max(extent - stride, 0)
+        if padding == "full":
+            return size * stride - (stride + extent - 2)
+        if padding == "same":
+            return size * stride
+        raise ValueError(f"Unknown padding {padding!r} for a transposed convolution.")
+    pad = {"same": extent // 2, "valid": 0, "full": extent - 1}[padding]
+    return (size - 1) * stride + extent - 2 * pad + output_padding
+
+
+def _deconv_pads(size, out, kernel, stride, dilation, padding):
+    """The padding of the forward convolution that maps ``out`` back to ``size``."""
+    extent = effective_kernel_size(kernel, dilation)
+    if padding == "full":
+        before = extent - 1
+    elif padding == "same":
+        before = max((size - 1) * stride + extent - out, 0) // 2
+    else:
+        before = 0
+    after = max((size - 1) * stride + extent - before - out, 0)
+    return (before, after)
+
+
+# -- im2col / col2im ------------------------------------------------------------------------
+def _window_slices(offset, strides, dilation, out):
+    return tuple(slice(o * d, o * d + s * (n - 1) + 1, s) for o, s, d, n in zip(offset, strides, dilation, out))
+
+
+def _pad(x, pads, value=0):
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    return np.pad(x, ((0, 0),) + tuple(pads) + ((0, 0),), constant_values=value)
+
+
+def im2col(x, kernel, strides, dilation, pads):
+    """The windows of channels-last ``x`` as a contiguous ``(N, *out, *kernel, C)`` array."""
+    xp = _pad(x, pads)
+    rank = len(kernel)
+    spatial = xp.shape[1:-1]
+    out = tuple((n - effective_kernel_size(k, d)) // s + 1
+                for n, k, s, d in zip(spatial, kernel, strides, dilation))
+    if min(out) <= 0:
+        raise ValueError(
+            f"The convolution window (kernel {kernel}, dilation {dilation}) is larger than the "
+            f"padded input {spatial}: the output would be empty."
+        )
+    step = xp.strides
+    view = as_strided(
+        xp,
+        shape=(xp.shape[0],) + out + tuple(kernel) + (xp.shape[-1],),
+        strides=(step[0],) + tuple(step[1 + i] * strides[i] for i in range(rank))
+        + tuple(step[1 + i] * dilation[i] for i in range(rank)) + (step[-1],),
+        writeable=False,
+    )
+    return np.ascontiguousarray(view)
+
+
+def col2im(cols, image_shape, kernel, strides, dilation, pads):
+    """The adjoint of :func:`im2col`: sums each window back into an image of ``image_shape``."""
+    rank = len(kernel)
+    padded = (image_shape[0],) + tuple(n + lo + hi for n, (lo, hi) in zip(image_shape[1:-1], pads)) + (image_shape[-1],)
+    out = cols.shape[1:1 + rank]
+    image = np.zeros(padded, dtype=cols.dtype)
+    lead = (slice(None),) * (1 + rank)
+    for offset in np.ndindex(*kernel):
+        window = (slice(None),) + _window_slices(offset, strides, dilation, out)
+        image[window] += cols[lead + offset]
+    if any(lo or hi for lo, hi in pads):
+        image = image[(slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(image_shape[1:-1], pads))]
+    return image
+
+
+class ExtractPatches(Function):
+    """Image ``(N, *spatial, C)`` → patches ``(N, *out, *kernel, C)``; backward is col2im."""
+
+    def __init__(self, kernel, strides, dilation, pads):
+        self.kernel, self.strides, self.dilation, self.pads = kernel, strides, dilation, pads
+
+    def forward(self, x):
+        self.image_shape = x.shape
+        return im2col(x, self.kernel, self.strides, self.dilation, self.pads)
+
+    def backward(self, g):
+        return (col2im(g, self.image_shape, self.kernel, self.strides, self.dilation, self.pads),)
+
+
+class PatchesToImage(Function):
+    """Patches ``(N, *in, *kernel, C)`` summed into an image ``(N, *out, C)``; backward is im2col."""
+
+    def __init__(self, image_shape, kernel, strides, dilation, pads):
+        self.image_shape, self.kernel, self.strides = image_shape, kernel, strides
+        self.dilation, self.pads = dilation, pads
+
+    def forward(self, cols):
+        self.image_shape = (cols.shape[0],) + tuple(self.image_shape[1:])
+        self.cols_shape = cols.shape
+        return col2im(cols, self.image_shape, self.kernel, self.strides, self.dilation, self.pads)
+
+    def backward(self, g):
+        cols = im2col(g, self.kernel, self.strides, self.dilation, self.pads)
+        if cols.shape != self.cols_shape:
+            cols = cols[tuple(slice(0, n) for n in self.cols_shape)]
+        return (cols,)
+
+
+# -- the public functions ------------------------------------------------------------------------
+def _to_channels_last(x, data_format):
+    data_format = data_format or config.image_data_format()
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(f"Unknown data_format {data_format!r}: expected 'channels_last' or 'channels_first'.")
+    if data_format == "channels_first":
+        return transpose(x, (0,) + tuple(range(2, x.ndim)) + (1,)), True
+    return x, False
+
+
+def _to_channels_first(y):
+    return transpose(y, (0, y.ndim - 1) + tuple(range(1, y.ndim - 1)))
+
+
+def _geometry(x, rank, kernel, strides, padding, dilation_rate, what):
+    if x.ndim != rank + 2:
+        raise ValueError(
+            f"{what}: expected an input of rank {rank + 2} (batch, {rank} spatial axes, channels), "
+            f"got shape {x.shape}."
+        )
+    kernel = normalize_tuple(kernel, rank, "kernel_size")
+    strides = normalize_tuple(strides, rank, "strides")
+    dilation = normalize_tuple(dilation_rate, rank, "dilation_rate")
+    pads = tuple(padding_amounts(n, k, s, d, padding)
+                 for n, k, s, d in zip(x.shape[1:-1], kernel, strides, dilation))
+    return kernel, strides, dilation, pads
+
+
+def extract_patches(x, kernel_size, strides=1, padding="valid", dilation_rate=1, data_format="channels_last"):
+    """The sliding windows of ``x`` as ``(batch, *out, *kernel_size, channels)`` (channels-last output).
+
+    Arguments:
+        x: tensor ``(batch, *spatial, channels)`` (or channels-first).
+        kernel_size, strides, dilation_rate: ints or tuples, one per spatial axis.
+        padding: ``'valid'``, ``'same'``, ``'full'`` or ``'causal'``.
+
+    Example:
+        >>> extract_patches(np.zeros((2, 5, 5, 3)), 3).shape
+        (2, 3, 3, 3, 3, 3)
+    """
+    x, _ = _to_channels_last(operand(x), data_format)
+    rank = x.ndim - 2
+    kernel, strides, dilation, pads = _geometry(x, rank, kernel_size, strides, padding, dilation_rate,
+                                                "extract_patches")
+    return ExtractPatches(kernel, strides, dilation, pads).apply(x)
+
+
+def convolution(x, kernel, bias=None, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    """N-D convolution (cross-correlation, as in every deep-learning framework) plus optional bias.
+
+    Arguments:
+        x: ``(batch, *spatial, in_channels)``, or channels-first.
+        kernel: ``(*kernel_size, in_channels, filters)``.
+        bias: optional ``(filters,)``, added inside the same matmul node.
+        strides, dilation_rate: ints or tuples, one per spatial axis.
+        padding: ``'valid'``, ``'same'``, ``'full'`` or ``'causal'``.
+        data_format: ``'channels_last'`` (default ``image_data_format()``) or ``'channels_first'``.
+
+    Returns:
+        ``(batch, *out, filters)`` (or channels-first).
+    """
+    x, kernel = operand(x), operand(kernel)
+    x, channels_first = _to_channels_last(x, data_format)
+    rank = kernel.ndim - 2
+    kernel_size = kernel.shape[:rank]
+    kernel_size, strides, dilation, pads = _geometry(x, rank, kernel_size, strides, padding, dilation_rate,
+                                                     f"conv{rank}d")
+    if x.shape[-1] != kernel.shape[-2]:
+        raise ValueError(
+            f"conv{rank}d: the input has {x.shape[-1]} channels but the kernel {kernel.shape} expects "
+            f"{kernel.shape[-2]}."
+        )
+    filters = kernel.shape[-1]
+    pointwise = all(k == 1 for k in kernel_size) and all(s == 1 for s in strides) and not any(
+        lo or hi for lo, hi in pads)
+    if pointwise:
+        y = dense(x, reshape(kernel, kernel.shape[-2:]), bias)
+    else:
+        patches = ExtractPatches(kernel_size, strides, dilation, pads).apply(x)
+        out = patches.shape[:1 + rank]
+        cols = reshape(patches, (-1, math.prod(patches.shape[1 + rank:])))
+        y = reshape(dense(cols, reshape(kernel, (-1, filters)), bias), out + (filters,))
+    return _to_channels_first(y) if channels_first else y
+
+
+def conv1d(x, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    """1D convolution: ``x`` ``(batch, steps, channels)``, ``kernel`` ``(k, channels, filters)``."""
+    return convolution(x, kernel, None, strides, padding, data_format, dilation_rate)
+
+
+def conv2d(x, kernel, strides=(1, 1), padding="valid", data_format=None, dilation_rate=(1, 1)):
+    """2D convolution: ``x`` ``(batch, rows, cols, channels)``, ``kernel`` ``(kh, kw, channels, filters)``."""
+    return convolution(x, kernel, None, strides, padding, data_format, dilation_rate)
+
+
+def conv3d(x, kernel, strides=(1, 1, 1), padding="valid", data_format=None, dilation_rate=(1, 1, 1)):
+    """3D convolution: ``x`` ``(batch, d1, d2, d3, channels)``, ``kernel`` ``(k1, k2, k3, channels, filters)``."""
+    return convolution(x, kernel, None, strides, padding, data_format, dilation_rate)
+
+
+def convolution_transpose(x, kernel, output_shape=None, bias=None, strides=1, padding="valid",
+                          data_format=None, dilation_rate=1, output_padding=None):
+    """N-D transposed convolution (the gradient of a convolution with respect to its input).
+
+    Arguments:
+        x: ``(batch, *spatial, in_channels)``, or channels-first.
+        kernel: ``(*kernel_size, filters, in_channels)`` (Keras's Conv2DTranspose layout).
+        output_shape: the spatial output size (a tuple, or a full shape whose spatial axes are
+            used); computed from the input size like Keras's ``deconv_length`` when None.
+        bias: optional ``(filters,)``.
+        padding: ``'valid'``, ``'same'`` or ``'full'``.
+        output_padding: optional extra size per axis (int or tuple), as in Keras.
+    """
+    x, kernel = operand(x), operand(kernel)
+    x, channels_first = _to_channels_last(x, data_format)
+    rank = kernel.ndim - 2
+    kernel_size = kernel.shape[:rank]
+    strides = normalize_tuple(strides, rank, "strides")
+    dilation = normalize_tuple(dilation_rate, rank, "dilation_rate")
+    if x.ndim != rank + 2:
+        raise ValueError(f"conv{rank}d_transpose: expected an input of rank {rank + 2}, got shape {x.shape}.")
+    if x.shape[-1] != kernel.shape[-1]:
+        raise ValueError(
+            f"conv{rank}d_transpose: the input has {x.shape[-1]} channels but the kernel {kernel.shape} "
+            f"expects {kernel.shape[-1]}."
+        )
+    spatial_in = x.shape[1:-1]
+    if output_shape is None:
+        paddings = (None,) * rank if output_padding is None else normalize_tuple(output_padding, rank, "output_padding")
+        out = tuple(deconv_output_length(n, k, s, padding, p, d)
+                    for n, k, s, p, d in zip(spatial_in, kernel_size, strides, paddings, dilation))
+    else:
+        out = tuple(output_shape)
+        if len(out) == rank + 2:
+            out = out[2:] if channels_first else out[1:-1]
+    pads = tuple(_deconv_pads(n, o, k, s, d, padding)
+                 for n, o, k, s, d in zip(spatial_in, out, kernel_size, strides, dilation))
+    filters = kernel.shape[-2]
+    # (*k, filters, in) -> (in, *k, filters) -> (in, K * filters)
+    w = reshape(transpose(kernel, (rank + 1,) + tuple(range(rank)) + (rank,)), (kernel.shape[-1], -1))
+    cols = reshape(dense(x, w), x.shape[:-1] + tuple(kernel_size) + (filters,))
+    image_shape = (x.shape[0],) + out + (filters,)
+    y = PatchesToImage(image_shape, tuple(kernel_size), strides, dilation, pads).apply(cols)
+    if bias is not None:
+        from .arithmetic import add
+
+        y = add(y, bias)
+    return _to_channels_first(y) if channels_first else y
+
+
+def conv2d_transpose(x, kernel, output_shape=None, strides=(1, 1), padding="valid", data_format=None,
+                     dilation_rate=(1, 1)):
+    """2D transposed convolution (``K.conv2d_transpose``); ``kernel`` is ``(kh, kw, filters, in_channels)``."""
+    return convolution_transpose(x, kernel, output_shape, None, strides, padding, data_format, dilation_rate)
+
+
+def conv3d_transpose(x, kernel, output_shape=None, strides=(1, 1, 1), padding="valid", data_format=None):
+    """3D transposed convolution (``K.conv3d_transpose``)."""
+    return convolution_transpose(x, kernel, output_shape, None, strides, padding, data_format)
+
+
+def depthwise_convolution(x, kernel, bias=None, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    """Depthwise convolution: each input channel convolved with its own ``depth_multiplier`` filters.
+
+    Arguments:
+        kernel: ``(*kernel_size, in_channels, depth_multiplier)``.
+
+    Returns:
+        ``(batch, *out, in_channels * depth_multiplier)``, output channel ``c * depth_multiplier + m``
+        coming from input channel ``c`` (TensorFlow's order).
+    """
+    x, kernel = operand(x), operand(kernel)
+    x, channels_first = _to_channels_last(x, data_format)
+    rank = kernel.ndim - 2
+    kernel_size, strides, dilation, pads = _geometry(x, rank, kernel.shape[:rank], strides, padding,
+                                                     dilation_rate, f"depthwise_conv{rank}d")
+    channels, multiplier = kernel.shape[-2:]
+    if x.shape[-1] != channels:
+        raise ValueError(
+            f"depthwise_conv{rank}d: the input has {x.shape[-1]} channels but the kernel {kernel.shape} "
+            f"expects {channels}."
+        )
+    patches = ExtractPatches(kernel_size, strides, dilation, pads).apply(x)
+    out = patches.shape[:1 + rank]
+    window = math.prod(kernel_size)
+    cols = transpose(reshape(patches, (-1, window, channels)), (2, 0, 1))  # (C, M, K)
+    w = transpose(reshape(kernel, (window, channels, multiplier)), (1, 0, 2))  # (C, K, m)
+    y = transpose(matmul(cols, w), (1, 0, 2))  # (M, C, m)
+    y = reshape(y, out + (channels * multiplier,))
+    if bias is not None:
+        from .arithmetic import add
+
+        y = add(y, bias)
+    return _to_channels_first(y) if channels_first else y
+
+
+def depthwise_conv2d(x, depthwise_kernel, strides=(1, 1), padding="valid", data_format=None, dilation_rate=(1, 1)):
+    """2D depthwise convolution (``K.depthwise_conv2d``)."""
+    return depthwise_convolution(x, depthwise_kernel, None, strides, padding, data_format, dilation_rate)
+
+
+def separable_convolution(x, depthwise_kernel, pointwise_kernel, bias=None, strides=1, padding="valid",
+                          data_format=None, dilation_rate=1):
+    """Depthwise convolution followed by a pointwise (1x1) convolution, plus optional bias."""
+    x, channels_first = _to_channels_last(operand(x), data_format)
+    y = depthwise_convolution(x, depthwise_kernel, None, strides, padding, "channels_last", dilation_rate)
+    y = convolution(y, pointwise_kernel, bias, 1, "valid", "channels_last")
+    return _to_channels_first(y) if channels_first else y
+
+
+def separable_conv1d(x, depthwise_kernel, pointwise_kernel, strides=1, padding="valid", data_format=None,
+                     dilation_rate=1):
+    """``K.separable_conv1d``."""
+    return separable_convolution(x, depthwise_kernel, pointwise_kernel, None, strides, padding, data_format,
+                                 dilation_rate)
+
+
+def separable_conv2d(x, depthwise_kernel, pointwise_kernel, strides=(1, 1), padding="valid", data_format=None,
+                     dilation_rate=(1, 1)):
+    """``K.separable_conv2d``."""
+    return separable_convolution(x, depthwise_kernel, pointwise_kernel, None, strides, padding, data_format,
+                                 dilation_rate)
+
+
+def local_convolution(x, kernel, bias=None, kernel_size=1, strides=1, data_format=None):
+    """Locally-connected ("unshared") convolution, as Keras's LocallyConnected1D/2D compute it.
+
+    Arguments:
+        x: ``(batch, *spatial, channels)``, or channels-first.
+        kernel: ``(positions, prod(kernel_size) * channels, filters)``; each patch is flattened
+            in ``(*kernel_size, channels)`` order for channels-last input and in
+            ``(channels, *kernel_size)`` order for channels-first, as in Keras.
+        bias: optional ``(*out, filters)``.
+    """
+    x, kernel = operand(x), operand(kernel)
+    x, channels_first = _to_channels_last(x, data_format)
+    rank = x.ndim - 2
+    kernel_size, strides, dilation, pads = _geometry(x, rank, kernel_size, strides, "valid", 1,
+                                                     f"local_conv{rank}d")
+    patches = ExtractPatches(kernel_size, strides, dilation, pads).apply(x)
+    out = patches.shape[1:1 + rank]
+    positions, window = math.prod(out), math.prod(kernel_size) * x.shape[-1]
+    if kernel.shape[:2] != (positions, window):
+        raise ValueError(
+            f"local_conv{rank}d: the kernel has shape {kernel.shape} but the input gives {positions} "
+            f"positions of {window} values each."
+        )
+    if channels_first:
+        # Keras flattens channels-first patches as (channels, *kernel): reorder to (*kernel, channels).
+        split = (positions, x.shape[-1]) + tuple(kernel_size) + (kernel.shape[-1],)
+        order = (0,) + tuple(range(2, 2 + rank)) + (1, rank + 2)
+        kernel = reshape(transpose(reshape(kernel, split), order), kernel.shape)
+    cols = transpose(reshape(patches, (x.shape[0], positions, window)), (1, 0, 2))  # (P, N, W)
+    y = transpose(matmul(cols, kernel), (1, 0, 2))  # (N, P, F)
+    y = reshape(y, (x.shape[0],) + out + (kernel.shape[-1],))
+    if bias is not None:
+        from .arithmetic import add
+
+        y = add(y, bias)
+    return _to_channels_first(y) if channels_first else y
+
+
+def local_conv1d(inputs, kernel, kernel_size, strides, data_format=None):
+    """``K.local_conv1d``: unshared 1D convolution."""
+    return local_convolution(inputs, kernel, None, kernel_size, strides, data_format)
+
+
+def local_conv2d(inputs, kernel, kernel_size, strides, output_shape=None, data_format=None):
+    """``K.local_conv2d``: unshared 2D convolution."""
+    return local_convolution(inputs, kernel, None, kernel_size, strides, data_format)
+
+
+__all__ = [
+    "ExtractPatches", "PatchesToImage", "conv1d", "conv2d", "conv2d_transpose", "conv3d", "conv3d_transpose",
+    "conv_output_length", "convolution", "convolution_transpose", "deconv_output_length",
+    "depthwise_conv2d", "depthwise_convolution", "extract_patches", "local_conv1d", "local_conv2d",
+    "local_convolution", "normalize_tuple", "padding_amounts", "separable_conv1d", "separable_conv2d",
+    "separable_convolution",
+]

@@ -1,0 +1,132 @@
+"""Pooling: max and average over sliding windows, N-D, channels-last inside.
+
+Both directions are one strided NumPy operation per offset inside the pooling
+window (4 for a 2x2 pool), over the whole batch at once: no Python loop over
+samples or pixels and no window copy. Max pooling remembers which offset won
+(the first one on ties, as TensorFlow does) and routes the gradient there;
+``'same'`` average pooling divides by the number of real (unpadded) inputs in
+each window, as Keras does.
+"""
+
+import numpy as np
+
+from ..tensor import Function
+from ._util import operand
+from .conv import _to_channels_first, _to_channels_last, _window_slices, normalize_tuple, padding_amounts
+
+
+class Pool(Function):
+    """``mode`` (``'max'`` or ``'avg'``) pooling of a channels-last ``(N, *spatial, C)`` array."""
+
+    def __init__(self, mode, pool_size, strides, pads):
+        if mode not in ("max", "avg"):
+            raise ValueError(f"Unknown pool_mode {mode!r}: expected 'max' or 'avg'.")
+        self.mode, self.pool_size, self.strides, self.pads = mode, pool_size, strides, pads
+
+    def _windows(self, spatial):
+        padded = tuple(n + lo + hi for n, (lo, hi) in zip(spatial, self.pads))
+        out = tuple((n - k) // s + 1 for n, k, s in zip(padded, self.pool_size, self.strides))
+        if min(out) <= 0:
+            raise ValueError(
+                f"Pooling window {self.pool_size} is larger than the (padded) input {padded}: the output "
+                f"would be empty."
+            )
+        ones = (1,) * len(out)
+        return padded, out, [(index, (slice(None),) + _window_slices(offset, self.strides, ones, out))
+                             for index, offset in enumerate(np.ndindex(*self.pool_size))]
+
+    def _padded(self, x, value):
+        if not any(lo or hi for lo, hi in self.pads):
+            return x
+        return np.pad(x, ((0, 0),) + tuple(self.pads) + ((0, 0),), constant_values=value)
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        padded, out, self.windows = self._windows(x.shape[1:-1])
+        if self.mode == "max":
+            xp = self._padded(x, -np.inf)
+            best = xp[self.windows[0][1]].copy()
+            self.argmax = np.zeros(best.shape, dtype=np.int16 if len(self.windows) > 127 else np.int8)
+            for index, window in self.windows[1:]:
+                values = xp[window]
+                better = values > best
+                np.copyto(best, values, where=better)
+                self.argmax[better] = index
+            return best
+        xp = self._padded(x, 0)
+        total = xp[self.windows[0][1]].copy()
+        for _, window in self.windows[1:]:
+            total += xp[window]
+        self.counts = self._counts(x.shape, padded, out)
+        total /= self.counts
+        return total
+
+    def _counts(self, shape, padded, out):
+        """How many real inputs fall in each window (the pool size unless padding was added)."""
+        if not any(lo or hi for lo, hi in self.pads):
+            return np.asarray(np.prod(self.pool_size), dtype=np.float32)
+        inside = np.zeros((1,) + padded + (1,), dtype=np.float32)
+        inside[(slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(shape[1:-1], self.pads))] = 1
+        counts = np.zeros((1,) + out + (1,), dtype=np.float32)
+        for _, window in self.windows:
+            counts += inside[window]
+        return counts
+
+    def backward(self, g):
+        shape = self.x_shape
+        padded = (shape[0],) + tuple(n + lo + hi for n, (lo, hi) in zip(shape[1:-1], self.pads)) + (shape[-1],)
+        grad = np.zeros(padded, dtype=g.dtype)
+        if self.mode == "max":
+            for index, window in self.windows:
+                grad[window] += np.where(self.argmax == index, g, 0)
+        else:
+            share = (g / self.counts).astype(g.dtype, copy=False)
+            for _, window in self.windows:
+                grad[window] += share
+        if any(lo or hi for lo, hi in self.pads):
+            grad = grad[(slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(shape[1:-1], self.pads))]
+        return (grad,)
+
+
+def pool(x, pool_size, strides=None, padding="valid", data_format=None, pool_mode="max"):
+    """N-D max or average pooling.
+
+    Arguments:
+        x: ``(batch, *spatial, channels)``, or channels-first.
+        pool_size: int or tuple, one per spatial axis.
+        strides: int or tuple; defaults to ``pool_size``.
+        padding: ``'valid'`` or ``'same'``.
+        data_format: ``'channels_last'`` (default ``image_data_format()``) or ``'channels_first'``.
+        pool_mode: ``'max'`` or ``'avg'``.
+
+    Example:
+        >>> pool(np.arange(16.).reshape(1, 4, 4, 1), 2).shape
+        (1, 2, 2, 1)
+    """
+    x, channels_first = _to_channels_last(operand(x), data_format)
+    rank = x.ndim - 2
+    pool_size = normalize_tuple(pool_size, rank, "pool_size")
+    strides = pool_size if strides is None else normalize_tuple(strides, rank, "strides")
+    if padding not in ("valid", "same"):
+        raise ValueError(f"Unknown padding {padding!r} for pooling: expected 'valid' or 'same'.")
+    pads = tuple(padding_amounts(n, k, s, 1, padding) for n, k, s in zip(x.shape[1:-1], pool_size, strides))
+    y = Pool(pool_mode, pool_size, strides, pads).apply(x)
+    return _to_channels_first(y) if channels_first else y
+
+
+def pool1d(x, pool_size, strides=None, padding="valid", data_format=None, pool_mode="max"):
+    """1D pooling over ``(batch, steps, channels)``."""
+    return pool(x, pool_size, strides, padding, data_format, pool_mode)
+
+
+def pool2d(x, pool_size, strides=(1, 1), padding="valid", data_format=None, pool_mode="max"):
+    """2D pooling (``K.pool2d``; note Keras's default strides of 1 here)."""
+    return pool(x, pool_size, strides, padding, data_format, pool_mode)
+
+
+def pool3d(x, pool_size, strides=(1, 1, 1), padding="valid", data_format=None, pool_mode="max"):
+    """3D pooling (``K.pool3d``)."""
+    return pool(x, pool_size, strides, padding, data_format, pool_mode)
+
+
+__all__ = ["Pool", "pool", "pool1d", "pool2d", "pool3d"]
