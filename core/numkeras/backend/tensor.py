@@ -18,12 +18,16 @@ import numpy as np
 
 from . import config
 
-_state = threading.local()
+class _TapeState(threading.local):
+    recording = True  # per thread: a no_tape() predict in one thread never stops another's training
+
+
+_state = _TapeState()
 
 
 def is_recording():
     """True while operations are recorded for differentiation."""
-    return getattr(_state, "recording", True)
+    return _state.recording
 
 
 @contextlib.contextmanager
@@ -215,9 +219,9 @@ class Function:
     def apply(self, *inputs):
         """Runs forward on the inputs (Tensors or arrays) and records the op if needed."""
         output = self.forward(*[x.data if isinstance(x, Tensor) else x for x in inputs])
-        if is_recording():
-            needs_grad = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
-            if any(needs_grad):
+        if _state.recording:
+            needs_grad = tuple([isinstance(x, Tensor) and x.requires_grad for x in inputs])
+            if True in needs_grad:
                 self.inputs = inputs
                 self.needs_grad = needs_grad
                 return Tensor._from_op(output, self)

@@ -282,6 +282,14 @@ class Layer:
                 self._call_losses.append(self.activity_regularizer(output))
         return outputs
 
+    def _call_in_graph(self, inputs, kwargs):
+        """The per-batch path of a built graph: shapes were checked when it was built and when data entered."""
+        outputs = self.call(inputs, **self._call_kwargs(kwargs))
+        if self.activity_regularizer is not None:
+            for output in _flatten(outputs):
+                self._call_losses.append(self.activity_regularizer(output))
+        return outputs
+
     def _call_kwargs(self, kwargs):
         """Drops ``training`` / ``mask`` when this layer's ``call`` does not take them."""
         key = type(self)

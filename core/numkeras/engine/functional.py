@@ -269,6 +269,15 @@ class Network(Layer):
                 f"Model {self.name} expects {len(self._input_keys)} input(s) "
                 f"({', '.join(self.input_names)}), but it received {len(flat)}."
             )
+        for x, placeholder, name in zip(flat, self.inputs, self.input_names):
+            shape = getattr(x, "shape", None)
+            expected = placeholder.shape
+            if shape is not None and (len(shape) != len(expected) or any(
+                    e is not None and e != d for e, d in zip(expected[1:], shape[1:]))):
+                raise ValueError(
+                    f"Model {self.name}: input {name} expects shape {expected}, but got an input "
+                    f"of shape {tuple(shape)}."
+                )
         values = dict(zip(self._input_keys, flat))
         mask_values = {}
         if masks is not None:
@@ -288,7 +297,7 @@ class Network(Layer):
                     kwargs["mask"] = in_masks
                 else:
                     in_masks = None
-            outputs = layer(x, **kwargs)
+            outputs = layer._call_in_graph(x, kwargs)
             out_list = outputs if isinstance(outputs, (list, tuple)) else [outputs]
             for k, o in zip(out_keys, out_list):
                 values[k] = o

@@ -16,7 +16,7 @@ from .. import optimizers as optimizers_module
 from ..callbacks.base import CallbackList
 from ..metrics.base import Metric
 from ..registry import registry
-from . import data_adapter
+from . import data_adapter, generators
 from .base_layer import deprecated_argument
 from .compile_utils import CompiledTargets, check_loss_shapes, weighted_loss
 from .functional import Network
@@ -236,9 +236,10 @@ class Model(Network):
                     logs[name] = float(values.mean())
         return logs
 
-    def _train_step(self, xs, ys, ws):
+    def _train_step(self, xs, ys, ws, params=None):
         self._clear_call_losses()
-        params = self.trainable_weights
+        if params is None:
+            params = self.trainable_weights
         with K.tape():
             outputs = self._forward(xs, training=True)
             total, logs = self._losses_and_logs(ys, outputs, ws)
@@ -296,22 +297,35 @@ class Model(Network):
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_freq=1, **kwargs):
+            validation_freq=1, validation_batch_size=None, max_queue_size=10, workers=1,
+            use_multiprocessing=False, **kwargs):
         """Trains the model for ``epochs`` epochs.
 
         Arguments:
-            x, y: input and target arrays (or lists / dicts of them, one per input / output).
+            x, y: input and target arrays (or lists / dicts of them, one per input / output);
+                or ``x`` a generator or ``numkeras.utils.Sequence`` yielding ``(x, y)`` or
+                ``(x, y, sample_weight)`` batches, and no ``y``.
             batch_size: samples per gradient update (default 32).
             epochs: the index of the last epoch (training runs ``initial_epoch`` … ``epochs - 1``).
             verbose: 0 silent, 1 progress bar, 2 one line per epoch.
             callbacks: list of Callback instances.
             validation_split: the last fraction of x/y held out for validation (before shuffling).
-            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, val_sample_weights)``.
-            shuffle: shuffle samples each epoch (``'batch'``: shuffle batch-sized chunks).
+            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, val_sample_weights)``, or a
+                generator / Sequence.
+            shuffle: shuffle samples each epoch (``'batch'``: shuffle batch-sized chunks); for a
+                Sequence, shuffle the order of its batches.
             class_weight: ``{class: weight}`` to weight the loss per class.
             sample_weight: per-sample loss weights (2D with ``sample_weight_mode='temporal'``).
             initial_epoch: the epoch to start from (to resume training).
+            steps_per_epoch: batches per epoch. Required for a generator (a Sequence defaults to
+                its length); with arrays, each epoch continues where the last one stopped.
+            validation_steps: validation batches per validation pass (generators, or the first
+                ones of the validation arrays).
             validation_freq: validate every N epochs (int) or at the listed epochs (1-based).
+            validation_batch_size: batch size of the validation arrays (default ``batch_size``).
+            max_queue_size, workers, use_multiprocessing: the background queue of a generator or
+                Sequence: batches prepared ahead, worker threads (processes with
+                ``use_multiprocessing=True``); ``workers=0`` runs it in the main thread.
 
         Returns:
             A ``History`` callback whose ``history`` dict maps each log key to per-epoch values.
@@ -326,10 +340,29 @@ class Model(Network):
         self._require_compiled("training it")
         if batch_size is None:
             batch_size = 32
-        xs, ys, ws = self._prepare(x, y, sample_weight, class_weight)
-        self._require_compiled("training it")
+        queue = dict(max_queue_size=max_queue_size, workers=workers, use_multiprocessing=use_multiprocessing)
         validation = None
-        if validation_data is not None:
+        if generators.is_generator_like(x):
+            if y is not None or sample_weight is not None or validation_split:
+                raise ValueError(
+                    "When x is a generator or a Sequence, its batches carry the targets and sample "
+                    "weights, and there is nothing to split: pass no y, sample_weight or validation_split "
+                    "(use validation_data).")
+            train_batches = generators.GeneratorBatches(self, x, steps_per_epoch, class_weight=class_weight,
+                                                        shuffle=shuffle, **queue)
+        else:
+            xs, ys, ws = self._prepare(x, y, sample_weight, class_weight)
+            self._require_compiled("training it")
+            if validation_data is None and validation_split and validation_split > 0.0:
+                (xs, ys, ws), validation = data_adapter.split_validation((xs, ys, ws), validation_split)
+            train_batches = data_adapter.ArrayBatches(xs, ys, ws, batch_size, shuffle=shuffle)
+            if steps_per_epoch is not None:
+                train_batches = generators.StepBatches(train_batches, steps_per_epoch)
+        val_batches = None
+        if generators.is_generator_like(validation_data):
+            val_batches = generators.GeneratorBatches(self, validation_data, validation_steps, mode="test",
+                                                      steps_name="validation_steps", **queue)
+        elif validation_data is not None:
             if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
                 raise ValueError(
                     "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weights); "
@@ -338,14 +371,14 @@ class Model(Network):
             val_x, val_y = validation_data[0], validation_data[1]
             val_w = validation_data[2] if len(validation_data) == 3 else None
             validation = self._prepare(val_x, val_y, val_w)
-        elif validation_split and validation_split > 0.0:
-            (xs, ys, ws), validation = data_adapter.split_validation((xs, ys, ws), validation_split)
-        train_batches = data_adapter.ArrayBatches(xs, ys, ws, batch_size, shuffle=shuffle)
-        val_batches = None
         if validation is not None:
-            val_batches = data_adapter.ArrayBatches(*validation, batch_size, shuffle=False)
-        return self._fit_loop(train_batches, epochs, verbose, callbacks, val_batches, initial_epoch,
-                              validation_freq, batch_size)
+            val_batches = data_adapter.ArrayBatches(*validation, validation_batch_size or batch_size, shuffle=False)
+            if validation_steps is not None:
+                val_batches = generators.StepBatches(val_batches, validation_steps, resume=False,
+                                                     steps_name="validation_steps")
+        with generators.closing(train_batches, val_batches):
+            return self._fit_loop(train_batches, epochs, verbose, callbacks, val_batches, initial_epoch,
+                                  validation_freq, batch_size)
 
     def _fit_loop(self, train_batches, epochs, verbose, callbacks, val_batches, initial_epoch,
                   validation_freq, batch_size):
@@ -355,7 +388,8 @@ class Model(Network):
         callback_list = list(callbacks or [])
         if verbose:
             progbar = registry("callbacks").resolve("ProgbarLogger")
-            callback_list = [progbar(count_mode="steps", stateful_metrics=self._stateful_names())] + callback_list
+            count_mode = "samples" if getattr(train_batches, "num_samples", None) else "steps"
+            callback_list = [progbar(count_mode=count_mode, stateful_metrics=self._stateful_names())] + callback_list
         callback_list.append(self.history)
         do_validation = val_batches is not None
         metric_names = self.metrics_names + (["val_" + n for n in self.metrics_names] if do_validation else [])
@@ -363,6 +397,7 @@ class Model(Network):
             "batch_size": batch_size, "epochs": epochs, "steps": train_batches.steps,
             "samples": getattr(train_batches, "num_samples", None), "verbose": verbose,
             "do_validation": do_validation, "metrics": metric_names,
+            "val_samples": getattr(val_batches, "num_samples", None),
         }
         self.stop_training = False
         epoch_logs = {}
@@ -370,6 +405,8 @@ class Model(Network):
             K.set_learning_phase(1)
             try:
                 callbacks.dispatch("on_train_begin", logs={})
+                # Like Keras's compiled train function: which weights train is fixed for this fit.
+                params = self.trainable_weights
                 for epoch in range(initial_epoch, epochs):
                     self.compiled.reset_metrics()
                     callbacks.dispatch("on_epoch_begin", epoch=epoch, logs={})
@@ -377,7 +414,7 @@ class Model(Network):
                     for step, (xs, ys, ws) in enumerate(train_batches.epoch()):
                         size = len(xs[0])
                         callbacks.dispatch("on_train_batch_begin", batch=step, logs={"batch": step, "size": size})
-                        logs = self._train_step(xs, ys, ws)
+                        logs = self._train_step(xs, ys, ws, params)
                         means.update(logs, size)
                         logs = {"batch": step, "size": size, **logs}
                         callbacks.dispatch("on_train_batch_end", batch=step, logs=logs)
@@ -415,8 +452,13 @@ class Model(Network):
 
     # -- evaluate / predict ----------------------------------------------------------------
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None,
-                 callbacks=None, return_dict=False, **kwargs):
+                 callbacks=None, return_dict=False, max_queue_size=10, workers=1, use_multiprocessing=False,
+                 **kwargs):
         """Loss and metrics on the given data, in ``model.metrics_names`` order.
+
+        ``x`` may be a generator or ``Sequence`` of ``(x, y)`` / ``(x, y, sample_weight)``
+        batches (``steps`` batches; a Sequence defaults to its length); with arrays,
+        ``steps`` evaluates only the first ``steps`` batches.
 
         Returns:
             A scalar (no metrics), a list of scalars, or a dict with ``return_dict=True``.
@@ -424,9 +466,17 @@ class Model(Network):
         if kwargs:
             raise TypeError(f"evaluate() got unexpected keyword argument(s): {sorted(kwargs)}.")
         self._require_compiled("evaluating it")
-        xs, ys, ws = self._prepare(x, y, sample_weight)
-        batches = data_adapter.ArrayBatches(xs, ys, ws, batch_size or 32)
-        return self._evaluate_batches(batches, verbose, callbacks, return_dict)
+        if generators.is_generator_like(x):
+            batches = generators.GeneratorBatches(self, x, steps, mode="test", steps_name="steps",
+                                                  max_queue_size=max_queue_size, workers=workers,
+                                                  use_multiprocessing=use_multiprocessing)
+        else:
+            xs, ys, ws = self._prepare(x, y, sample_weight)
+            batches = data_adapter.ArrayBatches(xs, ys, ws, batch_size or 32)
+            if steps is not None:
+                batches = generators.StepBatches(batches, steps, resume=False, steps_name="steps")
+        with generators.closing(batches):
+            return self._evaluate_batches(batches, verbose, callbacks, return_dict)
 
     def _evaluate_batches(self, batches, verbose, callbacks, return_dict):
         callback_list = list(callbacks or [])
@@ -442,14 +492,24 @@ class Model(Network):
         values = [results[name] for name in self.metrics_names]
         return values[0] if len(values) == 1 else values
 
-    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None, **kwargs):
+    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None, max_queue_size=10,
+                workers=1, use_multiprocessing=False, **kwargs):
         """Output predictions for ``x``, batch by batch, with the tape off.
+
+        ``x`` may be a generator or ``Sequence`` (of ``x`` or ``(x, ...)`` batches; ``steps``
+        batches, a Sequence defaults to its length).
 
         Returns:
             An array (one output) or a list of arrays (several outputs).
         """
         if kwargs:
             raise TypeError(f"predict() got unexpected keyword argument(s): {sorted(kwargs)}.")
+        if generators.is_generator_like(x):
+            batches = generators.GeneratorBatches(self, x, steps, mode="predict", steps_name="steps",
+                                                  max_queue_size=max_queue_size, workers=workers,
+                                                  use_multiprocessing=use_multiprocessing)
+            with generators.closing(batches):
+                return self._predict_batches(batches, verbose, callbacks)
         if not self._is_graph_network and not self.inputs:
             raw = x if isinstance(x, (list, tuple)) else [x]
             self._ensure_graph([data_adapter._as_array(a) for a in raw])
@@ -458,6 +518,8 @@ class Model(Network):
         data_adapter.check_lengths(xs, [], [])
         batches = data_adapter.ArrayBatches(xs, [None] * len(self.outputs), [None] * len(self.outputs),
                                             batch_size or 32)
+        if steps is not None:
+            batches = generators.StepBatches(batches, steps, resume=False, steps_name="steps")
         return self._predict_batches(batches, verbose, callbacks)
 
     def _predict_batches(self, batches, verbose, callbacks):
@@ -486,6 +548,57 @@ class Model(Network):
         else:
             results = [np.concatenate(chunk, axis=0) for chunk in chunks]
         return results[0] if len(results) == 1 else results
+
+    # -- generators (the Keras 2 *_generator API: the same as passing the generator) ---------------
+    def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
+                      validation_data=None, validation_steps=None, validation_freq=1, class_weight=None,
+                      max_queue_size=10, workers=1, use_multiprocessing=False, shuffle=True,
+                      initial_epoch=0, **kwargs):
+        """Trains on batches from a generator or ``Sequence``: ``fit(generator, ...)``.
+
+        Keras 1 names (``samples_per_epoch``, ``nb_epoch``, ``nb_val_samples``,
+        ``nb_worker``, ``pickle_safe``, ``max_q_size``) are accepted with a DeprecationWarning.
+        """
+        kwargs = generators.legacy_generator_arguments("fit_generator", kwargs)
+        steps_per_epoch = kwargs.pop("steps_per_epoch", steps_per_epoch)
+        epochs = kwargs.pop("epochs", epochs)
+        validation_steps = kwargs.pop("validation_steps", validation_steps)
+        workers = kwargs.pop("workers", workers)
+        use_multiprocessing = kwargs.pop("use_multiprocessing", use_multiprocessing)
+        max_queue_size = kwargs.pop("max_queue_size", max_queue_size)
+        if kwargs:
+            raise TypeError(f"fit_generator() got unexpected keyword argument(s): {sorted(kwargs)}.")
+        return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
+                        callbacks=callbacks, validation_data=validation_data, validation_steps=validation_steps,
+                        validation_freq=validation_freq, class_weight=class_weight,
+                        max_queue_size=max_queue_size, workers=workers,
+                        use_multiprocessing=use_multiprocessing, shuffle=shuffle, initial_epoch=initial_epoch)
+
+    def evaluate_generator(self, generator, steps=None, callbacks=None, max_queue_size=10, workers=1,
+                           use_multiprocessing=False, verbose=0, **kwargs):
+        """Loss and metrics on batches from a generator or ``Sequence``: ``evaluate(generator, ...)``."""
+        kwargs = generators.legacy_generator_arguments("evaluate_generator", kwargs)
+        steps = kwargs.pop("steps", steps)
+        workers = kwargs.pop("workers", workers)
+        use_multiprocessing = kwargs.pop("use_multiprocessing", use_multiprocessing)
+        max_queue_size = kwargs.pop("max_queue_size", max_queue_size)
+        if kwargs:
+            raise TypeError(f"evaluate_generator() got unexpected keyword argument(s): {sorted(kwargs)}.")
+        return self.evaluate(generator, steps=steps, callbacks=callbacks, max_queue_size=max_queue_size,
+                             workers=workers, use_multiprocessing=use_multiprocessing, verbose=verbose)
+
+    def predict_generator(self, generator, steps=None, callbacks=None, max_queue_size=10, workers=1,
+                          use_multiprocessing=False, verbose=0, **kwargs):
+        """Predictions for batches from a generator or ``Sequence``: ``predict(generator, ...)``."""
+        kwargs = generators.legacy_generator_arguments("predict_generator", kwargs)
+        steps = kwargs.pop("steps", steps)
+        workers = kwargs.pop("workers", workers)
+        use_multiprocessing = kwargs.pop("use_multiprocessing", use_multiprocessing)
+        max_queue_size = kwargs.pop("max_queue_size", max_queue_size)
+        if kwargs:
+            raise TypeError(f"predict_generator() got unexpected keyword argument(s): {sorted(kwargs)}.")
+        return self.predict(generator, steps=steps, callbacks=callbacks, max_queue_size=max_queue_size,
+                            workers=workers, use_multiprocessing=use_multiprocessing, verbose=verbose)
 
     # -- single batches -----------------------------------------------------------------------
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None):

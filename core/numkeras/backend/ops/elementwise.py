@@ -87,11 +87,17 @@ class Tanh(Function):
         return (g * (1 - self.y * self.y),)
 
 
+def stable_sigmoid(x):
+    """``1 / (1 + exp(-x))`` without overflow: exp only ever sees non-positive numbers."""
+    e = np.exp(-np.abs(x))
+    y = 1 / (1 + e)
+    return np.where(x >= 0, y, e * y).astype(x.dtype, copy=False)
+
+
 class Sigmoid(Function):
     def forward(self, x):
         # Split by sign so exp never overflows.
-        e = np.exp(-np.abs(x))
-        self.y = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        self.y = stable_sigmoid(x)
         return self.y
 
     def backward(self, g):

@@ -13,7 +13,7 @@ from .. import config
 from ..tensor import Function, Tensor
 from ._util import operand
 from .arithmetic import divide
-from .elementwise import Sigmoid, clip, log, maximum, sqrt, square
+from .elementwise import Sigmoid, clip, log, maximum, sqrt, square, stable_sigmoid
 from .reductions import sum as reduce_sum
 from .shape import transpose
 
@@ -90,6 +90,9 @@ class SparseSoftmaxCrossEntropy(Function):
 class SigmoidCrossEntropy(Function):
     """``-(t log sigmoid(z) + (1 - t) log(1 - sigmoid(z)))`` elementwise, computed stably."""
 
+    def __init__(self, probabilities=None):
+        self.probabilities = probabilities  # sigmoid(logits) when the caller already has it
+
     def forward(self, logits, target):
         self.logits, self.target = logits, target
         return np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits)))
@@ -97,7 +100,8 @@ class SigmoidCrossEntropy(Function):
     def backward(self, g):
         g_logits = g_target = None
         if self.needs_grad[0]:
-            g_logits = g * (Sigmoid().forward(self.logits) - self.target)
+            p = self.probabilities if self.probabilities is not None else stable_sigmoid(self.logits)
+            g_logits = g * (p - self.target)
         if self.needs_grad[1]:
             g_target = -g * self.logits
         return g_logits, g_target
@@ -201,8 +205,9 @@ def binary_crossentropy(target, output, from_logits=False):
     """Elementwise binary cross-entropy; a sigmoid ``output`` is computed from its logits."""
     target, output = operand(target), operand(output)
     logits = output if from_logits else _logits_of(output, "sigmoid")
+    probabilities = None if from_logits or logits is None else output.data
     if logits is None:
         eps = config.epsilon()
         p = clip(output, eps, 1.0 - eps)
         logits = log(p / (1.0 - p))
-    return SigmoidCrossEntropy().apply(logits, _like(target, logits))
+    return SigmoidCrossEntropy(probabilities).apply(logits, _like(target, logits))
