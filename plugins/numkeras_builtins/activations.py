@@ -1,7 +1,5 @@
 """Built-in activation functions (Keras 2.2 definitions); each is one entry point."""
 
-import numpy as np
-
 from numkeras import backend as K
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -9,13 +7,20 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def softmax(x, axis=-1):
-    """Softmax over ``axis``.
+    """Softmax over ``axis``: ``exp(x) / sum(exp(x), axis)``, computed without overflow.
+
+    Arguments:
+        x: a tensor of rank >= 2.
+        axis: the axis normalised over (the last by default).
 
     Raises:
-        ValueError: for a 1D input (there is no axis to normalise over besides the batch).
+        ValueError: for a 1D input (its only axis is the batch), as in Keras.
     """
     if K.ndim(x) == 1:
-        raise ValueError("Cannot apply softmax to a tensor that is 1D (it needs a feature axis).")
+        raise ValueError(
+            f"Cannot apply softmax to a tensor that is 1D (shape {K.int_shape(x)}): the input needs "
+            f"a feature axis besides the batch axis."
+        )
     return K.softmax(x, axis=axis)
 
 
@@ -40,7 +45,10 @@ def softsign(x):
 
 
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):
-    """Rectified linear unit: ``max(x, 0)``, with optional leak, cap and threshold."""
+    """Rectified linear unit: ``max(x, 0)``, with optional leak, cap and threshold.
+
+    ``x`` above ``threshold``, else ``alpha * (x - threshold)``; capped at ``max_value``.
+    """
     return K.relu(x, alpha=alpha, max_value=max_value, threshold=threshold)
 
 

@@ -22,7 +22,7 @@ def _dtype(dtype):
 def _truncated_normal(shape, mean, stddev, seed):
     """Normal samples redrawn until all lie within two standard deviations of the mean."""
     rng = generator(seed)
-    values = rng.normal(0.0, 1.0, size=shape)
+    values = np.array(rng.normal(0.0, 1.0, size=shape), dtype=np.float64)
     outside = np.abs(values) > 2.0
     while np.any(outside):
         values[outside] = rng.normal(0.0, 1.0, size=int(outside.sum()))
@@ -108,21 +108,32 @@ class TruncatedNormal(Initializer):
 
 
 class VarianceScaling(Initializer):
-    """Scale adapted to the weight's fans.
+    """Scale adapted to the weight's fans (Keras 2.2.4).
 
-    ``n`` is fan_in, fan_out or their mean (``mode``); ``'normal'`` draws a truncated
-    normal with stddev ``sqrt(scale / n) / .8796`` (so the truncated samples have
-    variance ``scale / n``), ``'uniform'`` draws from ``[-limit, limit]`` with
-    ``limit = sqrt(3 * scale / n)``.
+    ``n`` is fan_in, fan_out or their mean (``mode``; at least 1); ``'normal'`` (also
+    spelled ``'truncated_normal'``) draws a normal truncated at two standard deviations
+    with stddev ``sqrt(scale / n) / .8796`` (so the truncated samples have variance
+    ``scale / n``), ``'untruncated_normal'`` a plain normal with stddev ``sqrt(scale / n)``,
+    ``'uniform'`` draws from ``[-limit, limit]`` with ``limit = sqrt(3 * scale / n)``.
+    Fans: ``(in, out)`` for a dense kernel; for a conv kernel ``(..., in, out)`` both
+    are multiplied by the receptive field size; otherwise both are ``sqrt(size)``.
+
+    Raises:
+        ValueError: a non-positive ``scale`` or an unknown ``mode`` / ``distribution``.
     """
 
     def __init__(self, scale=1.0, mode="fan_in", distribution="normal", seed=None):
-        if scale <= 0.0:
-            raise ValueError(f"VarianceScaling: scale must be positive, got {scale}.")
+        if not scale > 0.0:
+            raise ValueError(f"VarianceScaling: scale must be a positive float, got {scale!r}.")
+        mode = str(mode).lower()
         if mode not in {"fan_in", "fan_out", "fan_avg"}:
             raise ValueError(f"VarianceScaling: mode must be 'fan_in', 'fan_out' or 'fan_avg', got {mode!r}.")
+        distribution = str(distribution).lower()
         if distribution not in {"normal", "uniform", "truncated_normal", "untruncated_normal"}:
-            raise ValueError(f"VarianceScaling: distribution must be 'normal' or 'uniform', got {distribution!r}.")
+            raise ValueError(
+                f"VarianceScaling: distribution must be 'normal', 'uniform', 'truncated_normal' or "
+                f"'untruncated_normal', got {distribution!r}."
+            )
         self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
 
     def __call__(self, shape, dtype=None):
@@ -161,7 +172,11 @@ class Orthogonal(Initializer):
 
 
 class Identity(Initializer):
-    """The identity matrix times ``gain`` (2D square shapes only)."""
+    """The identity matrix times ``gain``, for 2D shapes (non-square: ``eye(rows, cols)``, as in tf.keras).
+
+    Raises:
+        ValueError: a shape that is not 2D.
+    """
 
     def __init__(self, gain=1.0):
         self.gain = gain
@@ -184,6 +199,10 @@ def _variance_scaling_preset(name, scale, mode, distribution):
 
         def get_config(self):
             return {"seed": self.seed}
+
+        @classmethod
+        def from_config(cls, config):
+            return cls(seed=config.get("seed"))
 
     Preset.__name__ = Preset.__qualname__ = name
     return Preset

@@ -3,16 +3,24 @@
 Each implements ``update_step(param, grad, slots, lr)`` on NumPy arrays, in place;
 the base class (:class:`numkeras.optimizers.Optimizer`) handles ``lr`` /
 ``learning_rate``, ``decay``, ``clipnorm``, ``clipvalue``, constraints and state.
+``t`` below is the 1-based number of the update being made (``iterations + 1``).
 """
+
+import math
 
 import numpy as np
 
 from numkeras import backend as K
 from numkeras.optimizers import Optimizer
+from numkeras.optimizers.base import check_fraction, check_non_negative
 
 
-def _epsilon(value):
-    return K.epsilon() if value is None else float(value)
+def _epsilon(owner, value):
+    """``K.epsilon()`` when None, as in Keras 2.2."""
+    if value is None:
+        return K.epsilon()
+    check_non_negative(owner, epsilon=value)
+    return float(value)
 
 
 class SGD(Optimizer):
@@ -21,7 +29,15 @@ class SGD(Optimizer):
     ``v = momentum * v - lr * g``; ``p += v`` (Nesterov: ``p += momentum * v - lr * g``).
 
     Arguments:
-        lr: learning rate (default 0.01). momentum: >= 0. nesterov: bool. decay: see Optimizer.
+        lr: learning rate, default 0.01.
+        momentum: ``>= 0``; accelerates SGD in the relevant direction and dampens oscillations.
+        decay: ``>= 0``; learning-rate decay over each update.
+        nesterov: whether to apply Nesterov momentum.
+        **kwargs: ``learning_rate``, ``clipnorm``, ``clipvalue`` (see the base class).
+
+    Example:
+        >>> sgd = SGD(lr=0.01, decay=1e-6, momentum=0.9, nesterov=True)
+        >>> model.compile(loss='mean_squared_error', optimizer=sgd)
     """
 
     slot_names = ("moments",)
@@ -29,13 +45,12 @@ class SGD(Optimizer):
 
     def __init__(self, lr=None, momentum=0.0, decay=0.0, nesterov=False, **kwargs):
         super().__init__(lr=lr, decay=decay, **kwargs)
-        if momentum < 0:
-            raise ValueError(f"SGD: momentum must be >= 0, got {momentum}.")
+        check_non_negative("SGD", momentum=momentum)
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
 
     def update_step(self, param, grad, slots, lr):
-        if not self.momentum:
+        if not self.momentum:  # the velocity is just -lr * g: skip the state
             param.data -= lr * grad
             return
         velocity = slots["moments"]
@@ -53,17 +68,30 @@ class SGD(Optimizer):
 class RMSprop(Optimizer):
     """RMSProp: ``a = rho * a + (1 - rho) * g**2``; ``p -= lr * g / (sqrt(a) + epsilon)``.
 
+    A good choice for recurrent networks. Leave the parameters at their defaults,
+    except the learning rate.
+
     Arguments:
-        lr: default 0.001. rho: decay of the squared-gradient average. epsilon: default K.epsilon().
+        lr: default 0.001. rho: ``>= 0``, decay of the squared-gradient average (0.9).
+        epsilon: fuzz factor, default ``K.epsilon()``. decay: learning-rate decay.
+        momentum, centered: tf.keras's extensions, accepted at their defaults (0, False)
+            so that tf.keras configs load; other values raise ``ValueError``.
     """
 
     slot_names = ("accumulators",)
     default_lr = 0.001
+    legacy_weights_without_iterations = True
 
-    def __init__(self, lr=None, rho=0.9, epsilon=None, decay=0.0, **kwargs):
+    def __init__(self, lr=None, rho=0.9, epsilon=None, decay=0.0, momentum=0.0, centered=False, **kwargs):
         super().__init__(lr=lr, decay=decay, **kwargs)
+        check_non_negative("RMSprop", rho=rho)
+        if momentum or centered:
+            raise ValueError(
+                f"RMSprop: momentum={momentum!r} / centered={centered!r} are not supported (Keras 2.2's "
+                f"RMSprop has neither); use SGD(momentum=...) or Adam."
+            )
         self.rho = float(rho)
-        self.epsilon = _epsilon(epsilon)
+        self.epsilon = _epsilon("RMSprop", epsilon)
 
     def update_step(self, param, grad, slots, lr):
         accumulator = slots["accumulators"]
@@ -79,15 +107,23 @@ class Adagrad(Optimizer):
     """Adagrad: ``a += g**2``; ``p -= lr * g / (sqrt(a) + epsilon)``; accumulators start at 0.
 
     Arguments:
-        lr: default 0.01. epsilon: default K.epsilon().
+        lr: default 0.01. epsilon: default ``K.epsilon()``. decay: learning-rate decay.
+        initial_accumulator_value: ``>= 0``, the accumulators' starting value (0 as in
+            Keras 2.2; tf.keras writes 0.1 in its configs).
     """
 
     slot_names = ("accumulators",)
     default_lr = 0.01
+    legacy_weights_without_iterations = True
 
-    def __init__(self, lr=None, epsilon=None, decay=0.0, **kwargs):
+    def __init__(self, lr=None, epsilon=None, decay=0.0, initial_accumulator_value=0.0, **kwargs):
         super().__init__(lr=lr, decay=decay, **kwargs)
-        self.epsilon = _epsilon(epsilon)
+        check_non_negative("Adagrad", initial_accumulator_value=initial_accumulator_value)
+        self.epsilon = _epsilon("Adagrad", epsilon)
+        self.initial_accumulator_value = float(initial_accumulator_value)
+
+    def initial_slot(self, name, param):
+        return np.full(param.shape, self.initial_accumulator_value, dtype=param.dtype)
 
     def update_step(self, param, grad, slots, lr):
         accumulator = slots["accumulators"]
@@ -95,7 +131,10 @@ class Adagrad(Optimizer):
         param.data -= lr * grad / (np.sqrt(accumulator) + self.epsilon)
 
     def get_config(self):
-        return {**super().get_config(), "epsilon": self.epsilon}
+        config = {**super().get_config(), "epsilon": self.epsilon}
+        if self.initial_accumulator_value:
+            config["initial_accumulator_value"] = self.initial_accumulator_value
+        return config
 
 
 class Adadelta(Optimizer):
@@ -107,11 +146,13 @@ class Adadelta(Optimizer):
 
     slot_names = ("accumulators", "delta_accumulators")
     default_lr = 1.0
+    legacy_weights_without_iterations = True
 
     def __init__(self, lr=None, rho=0.95, epsilon=None, decay=0.0, **kwargs):
         super().__init__(lr=lr, decay=decay, **kwargs)
+        check_non_negative("Adadelta", rho=rho)
         self.rho = float(rho)
-        self.epsilon = _epsilon(epsilon)
+        self.epsilon = _epsilon("Adadelta", epsilon)
 
     def update_step(self, param, grad, slots, lr):
         accumulator, delta = slots["accumulators"], slots["delta_accumulators"]
@@ -129,9 +170,14 @@ class Adadelta(Optimizer):
 class Adam(Optimizer):
     """Adam (Kingma & Ba), optionally AMSGrad.
 
-    ``t = iterations + 1``; ``lr_t = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)``;
+    ``lr_t = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)``;
     ``m = b1 m + (1 - b1) g``; ``v = b2 v + (1 - b2) g**2``;
     ``p -= lr_t * m / (sqrt(v) + epsilon)`` (AMSGrad: ``v`` replaced by its running max).
+
+    Arguments:
+        lr: default 0.001. beta_1, beta_2: in ``[0, 1)`` (0.9, 0.999).
+        epsilon: default ``K.epsilon()``. decay: learning-rate decay.
+        amsgrad: use the AMSGrad variant ("On the Convergence of Adam and Beyond").
     """
 
     slot_names = ("ms", "vs", "vhats")
@@ -139,8 +185,9 @@ class Adam(Optimizer):
 
     def __init__(self, lr=None, beta_1=0.9, beta_2=0.999, epsilon=None, decay=0.0, amsgrad=False, **kwargs):
         super().__init__(lr=lr, decay=decay, **kwargs)
+        check_fraction("Adam", beta_1=beta_1, beta_2=beta_2)
         self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
-        self.epsilon = _epsilon(epsilon)
+        self.epsilon = _epsilon("Adam", epsilon)
         self.amsgrad = bool(amsgrad)
 
     def initial_slot(self, name, param):
@@ -150,7 +197,7 @@ class Adam(Optimizer):
 
     def update_step(self, param, grad, slots, lr):
         t = int(self.iterations.data) + 1
-        lr_t = lr * np.sqrt(1.0 - self.beta_2 ** t) / (1.0 - self.beta_1 ** t)
+        lr_t = lr * math.sqrt(1.0 - self.beta_2 ** t) / (1.0 - self.beta_1 ** t)
         m, v = slots["ms"], slots["vs"]
         m *= self.beta_1
         m += (1.0 - self.beta_1) * grad
@@ -159,9 +206,8 @@ class Adam(Optimizer):
         if self.amsgrad:
             vhat = slots["vhats"]
             np.maximum(vhat, v, out=vhat)
-            param.data -= lr_t * m / (np.sqrt(vhat) + self.epsilon)
-        else:
-            param.data -= lr_t * m / (np.sqrt(v) + self.epsilon)
+            v = vhat
+        param.data -= lr_t * m / (np.sqrt(v) + self.epsilon)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
@@ -169,15 +215,23 @@ class Adam(Optimizer):
 
 
 class Adamax(Optimizer):
-    """Adamax, Adam's infinity-norm variant: ``u = max(b2 u, |g|)``; ``p -= lr / (1 - b1**t) * m / (u + eps)``."""
+    """Adamax, Adam's infinity-norm variant.
+
+    ``m = b1 m + (1 - b1) g``; ``u = max(b2 u, |g|)``; ``p -= lr / (1 - b1**t) * m / (u + eps)``.
+
+    Arguments:
+        lr: default 0.002. beta_1, beta_2: in ``[0, 1)``. epsilon: default ``K.epsilon()``.
+        decay: learning-rate decay.
+    """
 
     slot_names = ("ms", "us")
     default_lr = 0.002
 
     def __init__(self, lr=None, beta_1=0.9, beta_2=0.999, epsilon=None, decay=0.0, **kwargs):
         super().__init__(lr=lr, decay=decay, **kwargs)
+        check_fraction("Adamax", beta_1=beta_1, beta_2=beta_2)
         self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
-        self.epsilon = _epsilon(epsilon)
+        self.epsilon = _epsilon("Adamax", epsilon)
 
     def update_step(self, param, grad, slots, lr):
         t = int(self.iterations.data) + 1
@@ -193,27 +247,60 @@ class Adamax(Optimizer):
 
 
 class Nadam(Optimizer):
-    """Nesterov Adam (Dozat 2016) with Keras 2.2.4's momentum schedule (``schedule_decay=0.004``)."""
+    """Nesterov Adam (Dozat 2016) with Keras 2.2.4's warming momentum schedule.
+
+    ``mu_t = beta_1 * (1 - 0.5 * 0.96 ** (t * schedule_decay))``; ``S_t = mu_1 * … * mu_t``;
+    ``g' = g / (1 - S_t)``; ``m = b1 m + (1 - b1) g``; ``m' = m / (1 - S_t * mu_{t+1})``;
+    ``v = b2 v + (1 - b2) g**2``; ``v' = v / (1 - b2**t)``;
+    ``p -= lr * ((1 - mu_t) g' + mu_{t+1} m') / (sqrt(v') + eps)``.
+
+    ``S_t`` depends only on ``t``, so restoring ``iterations`` (``set_weights``)
+    restores it: the weights are Keras 2.2's ``[iterations, ms…, vs…]``.
+
+    Arguments:
+        lr: default 0.002. beta_1, beta_2: in ``[0, 1)``. epsilon: default ``K.epsilon()``.
+        schedule_decay: ``>= 0`` (0.004). decay: learning-rate decay (not in Keras 2.2's
+            Nadam; accepted as in tf.keras, default 0).
+    """
 
     slot_names = ("ms", "vs")
     default_lr = 0.002
 
     def __init__(self, lr=None, beta_1=0.9, beta_2=0.999, epsilon=None, schedule_decay=0.004, **kwargs):
         super().__init__(lr=lr, **kwargs)
+        check_fraction("Nadam", beta_1=beta_1, beta_2=beta_2)
+        check_non_negative("Nadam", schedule_decay=schedule_decay)
         self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
-        self.epsilon = _epsilon(epsilon)
+        self.epsilon = _epsilon("Nadam", epsilon)
         self.schedule_decay = float(schedule_decay)
         self.m_schedule = K.Variable(np.array(1.0, dtype=K.floatx()), name="m_schedule:0", trainable=False)
+        self._schedule = (0, 1.0)  # (steps, S_steps) in float64
+
+    def _momentum_cache(self, t):
+        return self.beta_1 * (1.0 - 0.5 * 0.96 ** (t * self.schedule_decay))
+
+    def _schedule_after(self, steps):
+        """``S_steps``, the product of the first ``steps`` momentum caches (1 for none)."""
+        done, value = self._schedule
+        if done > steps:
+            done, value = 0, 1.0
+        while done < steps:
+            done += 1
+            value *= self._momentum_cache(done)
+        self._schedule = (done, value)
+        return value
 
     def begin_step(self):
         t = int(self.iterations.data) + 1
-        self._cache_t = self.beta_1 * (1.0 - 0.5 * 0.96 ** (t * self.schedule_decay))
-        self._cache_t_1 = self.beta_1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * self.schedule_decay))
-        schedule = float(self.m_schedule.data)
-        self._schedule_new = schedule * self._cache_t
-        self._schedule_next = schedule * self._cache_t * self._cache_t_1
         self._t = t
+        self._cache_t = self._momentum_cache(t)
+        self._cache_t_1 = self._momentum_cache(t + 1)
+        self._schedule_new = self._schedule_after(t)
+        self._schedule_next = self._schedule_new * self._cache_t_1
         self.m_schedule.data[...] = self._schedule_new
+
+    def weights_restored(self):
+        self.m_schedule.data[...] = self._schedule_after(int(self.iterations.data))
 
     def update_step(self, param, grad, slots, lr):
         m, v = slots["ms"], slots["vs"]
@@ -227,17 +314,9 @@ class Nadam(Optimizer):
         m_bar = (1.0 - self._cache_t) * g_prime + self._cache_t_1 * m_prime
         param.data -= lr * m_bar / (np.sqrt(v_prime) + self.epsilon)
 
-    def get_weights(self):
-        weights = super().get_weights()
-        return weights[:1] + [np.array(self.m_schedule.data)] + weights[1:]
-
-    def set_weights(self, weights, params=None):
-        weights = list(weights)
-        schedule = weights.pop(1) if len(weights) > 1 else None
-        super().set_weights(weights, params)
-        if schedule is not None:
-            self.m_schedule.data[...] = schedule
-
     def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
-                "epsilon": self.epsilon, "schedule_decay": self.schedule_decay}
+        config = {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                  "epsilon": self.epsilon, "schedule_decay": self.schedule_decay}
+        if not config["decay"]:
+            del config["decay"]  # Keras 2.2's Nadam takes no decay: keep its config loadable there
+        return config

@@ -1,8 +1,10 @@
-"""The ``Loss`` protocol."""
+"""The ``Loss`` protocol: loss objects with a reduction, around per-sample loss functions."""
 
 import numpy as np
 
 from .. import backend as K
+
+REDUCTIONS = ("sum_over_batch_size", "auto", "sum", "none")
 
 
 class Loss:
@@ -11,11 +13,18 @@ class Loss:
     Subclasses implement ``call(y_true, y_pred)`` returning one loss value per sample
     (any trailing axes are averaged). Calling the object reduces it to a scalar, with
     optional per-sample weights. The training loop calls ``call`` and applies sample
-    weights, class weights and masks itself.
+    weights, class weights and masks itself, as Keras 2.2 does for loss functions.
 
     Arguments:
-        reduction: ``'sum_over_batch_size'`` (mean, default), ``'sum'`` or ``'none'``.
-        name: the loss's name.
+        reduction: ``'sum_over_batch_size'`` (the mean; ``'auto'`` is the same),
+            ``'sum'`` or ``'none'`` (the weighted per-sample values).
+        name: the loss's name (default: the class name).
+
+    Returns (of calling it):
+        A scalar Tensor, or the per-sample Tensor for ``reduction='none'``.
+
+    Raises:
+        ValueError: an unknown ``reduction``.
 
     Example:
         >>> class Huber(Loss):
@@ -26,26 +35,29 @@ class Loss:
         ...         error = K.abs(y_true - y_pred)
         ...         quadratic = K.minimum(error, self.delta)
         ...         return K.mean(0.5 * quadratic ** 2 + self.delta * (error - quadratic), axis=-1)
+        ...     def get_config(self):
+        ...         return {**super().get_config(), 'delta': self.delta}
     """
 
     def __init__(self, reduction="sum_over_batch_size", name=None):
-        if reduction not in ("sum_over_batch_size", "auto", "sum", "none"):
+        if reduction not in REDUCTIONS:
             raise ValueError(
-                f"Unknown reduction {reduction!r}: expected 'sum_over_batch_size', 'sum' or 'none'."
+                f"{type(self).__name__}: unknown reduction {reduction!r}; expected one of "
+                f"{', '.join(repr(r) for r in REDUCTIONS)}."
             )
         self.reduction = reduction
         self.name = name or type(self).__name__
 
     def call(self, y_true, y_pred):
+        """One loss value per sample (a Tensor); subclasses implement it."""
         raise NotImplementedError(f"{type(self).__name__} must implement call(y_true, y_pred).")
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         losses = self.call(y_true, y_pred)
+        if not isinstance(losses, K.Tensor):
+            losses = K.Tensor(np.asarray(losses))
         if sample_weight is not None:
-            weight = np.asarray(sample_weight, dtype=K.floatx())
-            while weight.ndim < losses.ndim:
-                weight = weight[..., None]
-            losses = losses * weight
+            losses = losses * _weights_like(sample_weight, losses)
         if self.reduction == "none":
             return losses
         if self.reduction == "sum":
@@ -60,8 +72,34 @@ class Loss:
         return cls(**config)
 
 
+def _weights_like(sample_weight, losses):
+    """``sample_weight`` as an array that broadcasts against ``losses`` sample by sample.
+
+    ``(samples,)`` weights get trailing axes for ``(samples, steps)`` losses, and a
+    ``(samples, 1)`` weight column is squeezed for ``(samples,)`` losses (rather than
+    broadcasting into a ``(samples, samples)`` matrix).
+    """
+    weight = np.asarray(K.eval(sample_weight) if isinstance(sample_weight, K.Tensor) else sample_weight,
+                        dtype=losses.dtype if losses.dtype.kind == "f" else K.floatx())
+    while weight.ndim > losses.ndim and weight.shape[-1] == 1:
+        weight = weight[..., 0]
+    while weight.ndim < losses.ndim:
+        weight = weight[..., None]
+    return weight
+
+
 class LossFunctionWrapper(Loss):
-    """A :class:`Loss` around a function ``fn(y_true, y_pred, **kwargs)``."""
+    """A :class:`Loss` around a per-sample function ``fn(y_true, y_pred, **kwargs)``.
+
+    Arguments:
+        fn: the loss function.
+        reduction, name: as for :class:`Loss` (``name`` defaults to ``fn.__name__``).
+        **kwargs: passed to ``fn`` on every call (e.g. ``from_logits=True``).
+
+    Example:
+        >>> loss = LossFunctionWrapper(numkeras.losses.binary_crossentropy, from_logits=True)
+        >>> loss([[1.0]], [[2.3]])
+    """
 
     def __init__(self, fn, reduction="sum_over_batch_size", name=None, **kwargs):
         super().__init__(reduction=reduction, name=name or getattr(fn, "__name__", None))
@@ -74,4 +112,17 @@ class LossFunctionWrapper(Loss):
     def get_config(self):
         config = super().get_config()
         config.update(self._fn_kwargs)
+        if type(self) is LossFunctionWrapper:
+            from . import serialize
+
+            config["fn"] = serialize(self.fn)
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if cls is LossFunctionWrapper:
+            from . import get
+
+            return cls(get(config.pop("fn")), **config)
+        return cls(**config)

@@ -12,18 +12,34 @@ class Optimizer:
 
     Subclasses list their per-weight state in ``slot_names`` and implement
     ``update_step(param, grad, slots, lr)``, which updates ``param.data`` (and the
-    ``slots`` arrays) in place. The base class handles what every Keras optimizer
-    shares:
+    ``slots`` arrays) in place. Optional: ``initial_slot(name, param)`` (zeros by
+    default) and ``begin_step()`` (once per update, before the per-parameter steps).
+    The base class handles what every Keras optimizer shares, in Keras 2.2.4's order:
+    clip the gradients (``clipnorm`` by the global norm of all of them, then
+    ``clipvalue``), take the decayed learning rate, run ``update_step`` for each
+    parameter, apply the parameter's constraint, then count the iteration.
 
     Arguments:
-        lr / learning_rate: the learning rate (both spellings accepted).
-        decay: after every update, the rate becomes ``lr / (1 + decay * iterations)``.
-        clipnorm: gradients are scaled so their *global* norm is at most this.
-        clipvalue: gradients are clipped elementwise to ``[-clipvalue, clipvalue]``.
+        lr / learning_rate: the learning rate (both spellings accepted; the class's
+            documented default when neither is given). Stored in the Variable
+            ``optimizer.lr``, so ``K.get_value`` / ``K.set_value`` work on it.
+        decay: ``>= 0``. The rate used for update ``n`` (counted from 0) is
+            ``lr / (1 + decay * n)``.
+        clipnorm: ``>= 0``. When the global norm of all gradients exceeds it, every
+            gradient is scaled by ``clipnorm / norm``. 0 or None: no clipping.
+        clipvalue: ``>= 0``. Gradients are clipped elementwise to
+            ``[-clipvalue, clipvalue]``. 0 or None: no clipping.
+        name: the optimizer's name (default: the class name).
 
-    Weights (``get_weights``): ``[iterations]`` then each slot for every parameter,
-    slot by slot, in parameter order — Keras 2.2's layout, so saved optimizer state
-    round-trips.
+    Raises:
+        ValueError: a negative ``lr``, ``decay``, ``clipnorm`` or ``clipvalue``, or
+            different values given as ``lr`` and ``learning_rate``.
+        TypeError: an unknown keyword argument.
+
+    Weights (``get_weights`` / ``set_weights``): ``[iterations]`` then each slot for
+    every parameter, slot by slot, in parameter order (Keras 2.2's order). Keras 2.2.4's
+    RMSprop, Adagrad and Adadelta saved no ``iterations``; ``set_weights`` accepts that
+    layout too for the classes that set ``legacy_weights_without_iterations``.
 
     Example:
         >>> class PlainSGD(Optimizer):
@@ -34,28 +50,25 @@ class Optimizer:
 
     slot_names = ()
     default_lr = 0.01
+    legacy_weights_without_iterations = False
 
     def __init__(self, lr=None, learning_rate=None, decay=0.0, clipnorm=None, clipvalue=None, name=None, **kwargs):
+        cls = type(self).__name__
         if kwargs:
-            allowed = "lr, learning_rate, decay, clipnorm, clipvalue"
             raise TypeError(
-                f"{type(self).__name__}: unexpected keyword argument(s) {sorted(kwargs)}; the shared "
-                f"optimizer arguments are {allowed}."
+                f"{cls}: unexpected keyword argument(s) {sorted(kwargs)}; the arguments every "
+                f"optimizer takes are lr (or learning_rate), decay, clipnorm and clipvalue."
             )
         if lr is not None and learning_rate is not None and lr != learning_rate:
-            raise ValueError(f"{type(self).__name__}: give either lr or learning_rate, not both.")
+            raise ValueError(f"{cls}: give either lr or learning_rate, not both (got {lr} and {learning_rate}).")
         rate = lr if lr is not None else learning_rate
         if rate is None:
             rate = self.default_lr
-        if rate < 0 or decay < 0:
-            raise ValueError(f"{type(self).__name__}: lr and decay must be >= 0 (got lr={rate}, decay={decay}).")
-        if clipnorm is not None and clipnorm <= 0:
-            raise ValueError(f"{type(self).__name__}: clipnorm must be > 0, got {clipnorm}.")
-        if clipvalue is not None and clipvalue <= 0:
-            raise ValueError(f"{type(self).__name__}: clipvalue must be > 0, got {clipvalue}.")
-        self.name = name or type(self).__name__
+        check_non_negative(cls, lr=rate, decay=decay)
+        check_non_negative(cls, clipnorm=clipnorm or 0.0, clipvalue=clipvalue or 0.0)
+        self.name = name or cls
         self.iterations = K.Variable(np.array(0, dtype=np.int64), name="iterations:0", trainable=False)
-        self.lr = K.Variable(np.array(rate, dtype=K.floatx()), name="lr:0", trainable=False)
+        self._lr = K.Variable(np.array(rate, dtype=K.floatx()), name="lr:0", trainable=False)
         self.initial_decay = float(decay)
         self.decay = K.Variable(np.array(decay, dtype=K.floatx()), name="decay:0", trainable=False)
         self.clipnorm = clipnorm
@@ -64,16 +77,22 @@ class Optimizer:
         self._params = []  # parameters in the order their slots were created
 
     @property
-    def learning_rate(self):
-        return self.lr
+    def lr(self):
+        """The learning-rate Variable (``K.set_value(optimizer.lr, 0.1)`` changes it)."""
+        return self._lr
 
-    @learning_rate.setter
-    def learning_rate(self, value):
-        self.lr.assign(np.asarray(value, dtype=self.lr.dtype))
+    @lr.setter
+    def lr(self, value):
+        if isinstance(value, K.Variable):
+            self._lr = value
+        else:
+            self._lr.assign(np.asarray(K.eval(value), dtype=self._lr.dtype))
+
+    learning_rate = lr
 
     def current_lr(self):
         """The learning rate the next update will use (after decay)."""
-        lr = float(self.lr.data)
+        lr = float(self._lr.data)
         decay = float(self.decay.data)
         if decay:
             lr = lr / (1.0 + decay * int(self.iterations.data))
@@ -81,47 +100,51 @@ class Optimizer:
 
     # -- updating -----------------------------------------------------------------
     def apply_gradients(self, grads_and_vars):
-        """Applies one update. Pairs whose gradient is ``None`` are skipped."""
+        """Applies one update from ``(gradient, variable)`` pairs; pairs whose gradient is None are skipped."""
         pairs = [(g, v) for g, v in grads_and_vars if g is not None]
         if not pairs:
             return
-        grads = self._clip([g for g, _ in pairs])
+        grads = self._clip([g.data if isinstance(g, K.Tensor) else np.asarray(g) for g, _ in pairs])
         lr = self.current_lr()
         self.begin_step()
-        for grad, param in zip(grads, (v for _, v in pairs)):
+        for grad, (_, param) in zip(grads, pairs):
             slots = self._slots.get(id(param))
             if slots is None:
                 slots = self._create_slots(param)
             if grad.dtype != param.dtype:
                 grad = grad.astype(param.dtype)
             self.update_step(param, grad, slots, lr)
-            if param.constraint is not None:
-                param.data[...] = K._data(param.constraint(param.data))
+            constraint = getattr(param, "constraint", None)
+            if constraint is not None:
+                param.data[...] = K.eval(constraint(param.data))
         self.iterations.data[...] += 1
 
     def get_updates(self, loss, params):
-        """Keras 2 API: computes gradients of ``loss`` and applies them."""
-        grads = K.gradients(loss, params)
-        self.apply_gradients(zip(grads, params))
+        """Keras 2 API: computes the gradients of ``loss`` and applies them now; returns ``[]``."""
+        self.apply_gradients(zip(self.get_gradients(loss, params), params))
         return []
 
     def get_gradients(self, loss, params):
-        """Gradients of ``loss`` for ``params``, clipped as configured."""
+        """Gradients of ``loss`` for ``params``, clipped as configured.
+
+        Raises:
+            ValueError: a parameter does not affect the loss (its gradient is None).
+        """
         grads = K.gradients(loss, params)
-        if any(g is None for g in grads):
+        missing = [getattr(p, "name", None) or repr(p) for p, g in zip(params, grads) if g is None]
+        if missing:
             raise ValueError(
-                "An operation has None for gradient: some parameters do not affect the loss. "
-                "Make sure every trainable weight is used in the computation."
+                f"An operation has None for gradient: {', '.join(missing)} do(es) not affect the loss. "
+                f"Make sure every trainable weight is used in the computation."
             )
         return self._clip(grads)
 
     def _clip(self, grads):
-        if self.clipnorm is not None and self.clipnorm > 0:
+        if self.clipnorm:
             norm = np.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads))
-            if norm > self.clipnorm:
-                scale = self.clipnorm / norm
-                grads = [g * np.asarray(scale, dtype=g.dtype) for g in grads]
-        if self.clipvalue is not None and self.clipvalue > 0:
+            if norm >= self.clipnorm:
+                grads = [g * np.asarray(self.clipnorm / norm, dtype=g.dtype) for g in grads]
+        if self.clipvalue:
             grads = [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
         return grads
 
@@ -139,6 +162,7 @@ class Optimizer:
         return np.zeros(param.shape, dtype=param.dtype)
 
     def update_step(self, param, grad, slots, lr):
+        """Updates ``param.data`` and the ``slots`` arrays in place for one gradient."""
         raise NotImplementedError(f"{type(self).__name__} must implement update_step().")
 
     # -- state ----------------------------------------------------------------------
@@ -150,6 +174,7 @@ class Optimizer:
 
     @property
     def weights(self):
+        """``[iterations, slot views…]`` in :meth:`get_weights` order; each has ``name`` and ``data``."""
         return [self.iterations] + [
             _SlotView(self, param, name) for name in self.slot_names for param in self._params
         ]
@@ -162,31 +187,47 @@ class Optimizer:
         return values
 
     def set_weights(self, weights, params=None):
-        """Restores :meth:`get_weights`'s output; ``params`` creates the slots first when needed."""
+        """Restores :meth:`get_weights`'s output.
+
+        Arguments:
+            weights: the list of arrays.
+            params: the parameters the slots belong to, in the order of the first
+                update; needed when this optimizer has not updated them yet.
+
+        Raises:
+            ValueError: the number of arrays or a shape does not match.
+        """
         if params is not None:
             self.build(params)
-        expected = 1 + len(self.slot_names) * len(self._params)
-        if len(weights) != expected:
+        weights = list(weights)
+        slot_count = len(self.slot_names) * len(self._params)
+        if self.legacy_weights_without_iterations and len(weights) == slot_count and slot_count:
+            weights = [self.iterations.data] + weights  # Keras 2.2.4 layout: iterations not saved
+        if len(weights) != 1 + slot_count:
             raise ValueError(
-                f"{type(self).__name__}.set_weights: expected {expected} arrays (iterations + "
+                f"{type(self).__name__}.set_weights: expected {1 + slot_count} arrays (iterations + "
                 f"{len(self.slot_names)} slot(s) x {len(self._params)} parameter(s)), got {len(weights)}."
+                + ("" if self._params else " Pass params= (the model's trainable weights) to create the slots.")
             )
+        slots = [(self._slots[id(p)][name], name, p) for name in self.slot_names for p in self._params]
+        for (slot, name, param), value in zip(slots, weights[1:]):
+            value = np.asarray(value)
+            if value.shape != slot.shape:
+                raise ValueError(
+                    f"{type(self).__name__}.set_weights: slot {name!r} of {param.name} has shape "
+                    f"{slot.shape}, the given value {value.shape}."
+                )
         self.iterations.data[...] = np.asarray(weights[0]).astype(np.int64)
-        position = 1
-        for name in self.slot_names:
-            for param in self._params:
-                value = np.asarray(weights[position])
-                slot = self._slots[id(param)][name]
-                if value.shape != slot.shape:
-                    raise ValueError(
-                        f"{type(self).__name__}.set_weights: slot {name!r} of {param.name} has shape "
-                        f"{slot.shape}, the given value {value.shape}."
-                    )
-                slot[...] = value
-                position += 1
+        for (slot, _, _), value in zip(slots, weights[1:]):
+            slot[...] = value
+        self.weights_restored()
+
+    def weights_restored(self):
+        """Called after :meth:`set_weights`, to rebuild state derived from ``iterations``."""
 
     def get_config(self):
-        config = {"lr": float(self.lr.data), "decay": float(self.decay.data)}
+        """``lr``, ``decay`` and the clipping arguments; subclasses add their own."""
+        config = {"lr": float(self._lr.data), "decay": float(self.decay.data)}
         if self.clipnorm is not None:
             config["clipnorm"] = self.clipnorm
         if self.clipvalue is not None:
@@ -195,18 +236,44 @@ class Optimizer:
 
     @classmethod
     def from_config(cls, config):
+        """Rebuilds the optimizer from :meth:`get_config` (also tf.keras's, with ``learning_rate`` and ``name``)."""
         config = dict(config)
         if "learning_rate" in config and "lr" in config:
             config.pop("learning_rate")
         config.pop("name", None)
         return cls(**config)
 
+    def __repr__(self):
+        return f"<{type(self).__name__} lr={float(self._lr.data):g}>"
+
+
+def check_non_negative(owner, **values):
+    """Raises ``ValueError`` naming the first argument that is negative (or not a number)."""
+    for name, value in values.items():
+        if value is None:
+            continue
+        try:
+            number = float(K.eval(value) if isinstance(value, K.Tensor) else value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{owner}: {name} must be a number >= 0, got {value!r}.") from None
+        if not number >= 0:  # also rejects nan
+            raise ValueError(f"{owner}: {name} must be >= 0, got {value!r}.")
+
+
+def check_fraction(owner, **values):
+    """Raises ``ValueError`` naming the first argument outside ``[0, 1)``."""
+    for name, value in values.items():
+        check_non_negative(owner, **{name: value})
+        if not float(value) < 1:
+            raise ValueError(f"{owner}: {name} must be in [0, 1), got {value!r}.")
+
 
 class _SlotView:
-    """A read-only handle on one slot array, so ``optimizer.weights`` lists every state array."""
+    """A handle on one slot array, so ``optimizer.weights`` lists every state array by name."""
 
     def __init__(self, optimizer, param, name):
-        self.name = f"{param.name.rsplit(':', 1)[0]}/{name}:0" if param.name else name
+        param_name = getattr(param, "name", None)
+        self.name = f"{param_name.rsplit(':', 1)[0]}/{name}:0" if param_name else f"{name}:0"
         self._array = optimizer._slots[id(param)][name]
 
     @property
@@ -216,6 +283,13 @@ class _SlotView:
     @property
     def shape(self):
         return self._array.shape
+
+    @property
+    def dtype(self):
+        return self._array.dtype
+
+    def __array__(self, dtype=None, copy=None):
+        return np.array(self._array, dtype=dtype) if copy or dtype is not None else self._array
 
 
 def warn_legacy(name, old, new):
