@@ -290,18 +290,19 @@ class Registry:
         candidates = set(self.names())
         for scope in _scopes():
             candidates |= set(scope)
-        by_key = {}
-        for candidate in candidates:
-            by_key.setdefault(_normalize(candidate), candidate)
-        close = difflib.get_close_matches(_normalize(name), list(by_key), n=5, cutoff=0.6)
-        close = [by_key[c] for c in close]
+        close = difflib.get_close_matches(name, sorted(candidates), n=5, cutoff=0.6)
         hint = f" Did you mean: {', '.join(repr(c) for c in close)}?" if close else ""
-        return UnknownComponentError(
+        known = KNOWN_PLUGIN_HINTS.get((self.kind, name))
+        if known:
+            hint = f" It is provided by a separate plugin distribution: {known}.{hint}"
+        error = UnknownComponentError(
             f"Unknown {self._singular()}: {name!r}.{hint} "
             f"Register it with numkeras.{self.kind}.register({name!r}, obj), pass it in "
             f"custom_objects, or install a plugin distribution that declares it in the "
             f"entry-point group {self.group!r}."
         )
+        error.kind, error.name = self.kind, name  # lets load_model say which plugin provided it
+        return error
 
 
 def _dist_name(ep):
@@ -313,6 +314,12 @@ def _dist_version(ep):
     dist = getattr(ep, "dist", None)
     return dist.version if dist is not None else None
 
+
+# Components that a separately installable distribution of this project provides: the
+# unknown-name error says what to install. ``(kind, name) -> install instruction``.
+KNOWN_PLUGIN_HINTS = {
+    ("callbacks", "TensorBoard"): "pip install ./contrib/numkeras-tensorboard (distribution numkeras-tensorboard)",
+}
 
 KINDS = (
     "layers", "losses", "metrics", "optimizers", "callbacks",

@@ -21,7 +21,13 @@ from .ops import (
     sin, softplus, softsign, sparse_categorical_crossentropy, square, squeeze, stack, std, sum,
     tanh, tile, var,
 )
-from .ops.fused import bias_add, dense
+from .ops.fused import dense
+from .ops.conv import (  # noqa: F401 - Keras backend names
+    conv1d, conv2d, conv2d_transpose, conv3d, conv3d_transpose, depthwise_conv2d, local_conv1d, local_conv2d,
+    separable_conv1d, separable_conv2d,
+)
+from .ops.pooling import pool2d, pool3d  # noqa: F401
+from .ops.recurrent import rnn  # noqa: F401
 from .tensor import Function, Tensor, Variable, gradients, is_recording, no_tape, tape
 
 _operators.install()

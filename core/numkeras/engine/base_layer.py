@@ -404,6 +404,16 @@ class Layer:
             weights += [w for w in layer.trainable_weights if not any(w is v for v in weights)]
         return weights
 
+    @trainable_weights.setter
+    def trainable_weights(self, weights):
+        # Keras 1 / 2.2 layers assign their weights in build(): self.trainable_weights = [w1, w2]
+        self._trainable_weights = list(weights)
+
+    @trainable_weights.setter
+    def trainable_weights(self, weights):
+        """Keras 1 layers assigned their weight list directly (``self.trainable_weights = [w]``)."""
+        self._trainable_weights = list(weights)
+
     @property
     def non_trainable_weights(self):
         weights = list(self._non_trainable_weights)
@@ -414,6 +424,10 @@ class Layer:
             if not self.trainable:
                 weights += [w for w in layer._all_trainable() if not any(w is v for v in weights)]
         return weights
+
+    @non_trainable_weights.setter
+    def non_trainable_weights(self, weights):
+        self._non_trainable_weights = list(weights)
 
     def _all_trainable(self):
         weights = list(self._trainable_weights)

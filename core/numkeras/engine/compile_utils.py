@@ -12,7 +12,7 @@ from .. import backend as K
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from ..losses.base import Loss
-from ..metrics.base import MeanMetricWrapper, Metric
+from ..metrics.base import Metric
 
 
 def per_output(value, output_names, what, default=None):
@@ -148,7 +148,11 @@ class CompiledTargets:
         return names + [name for _, name, _, _ in self.metrics]
 
     def stateful_metrics(self):
-        return [m for _, _, m, _ in self.metrics if isinstance(m, Metric) and not isinstance(m, MeanMetricWrapper)]
+        """Metric instances: reset every epoch (and before evaluate), reported as their result()."""
+        return [m for _, _, m, _ in self.metrics if isinstance(m, Metric)]
+
+    def stateful_names(self):
+        return [name for _, name, m, _ in self.metrics if isinstance(m, Metric)]
 
     def reset_metrics(self):
         for metric in self.stateful_metrics():

@@ -230,7 +230,8 @@ class Model(Network):
                 values = np.asarray(values.data if isinstance(values, K.Tensor) else values, dtype=np.float64)
                 if weight is not None and values.ndim >= 1 and values.shape[0] == len(weight):
                     w = np.asarray(weight, dtype=np.float64)
-                    values = values.reshape(len(w), -1).mean(axis=1)
+                    # per-sample (or, with temporal weights, per-timestep) values: mean over the rest
+                    values = values.reshape(w.shape + (-1,)).mean(axis=-1)
                     logs[name] = float((values * w).sum() / max(w.sum(), K.epsilon()))
                 else:
                     logs[name] = float(values.mean())
@@ -377,6 +378,7 @@ class Model(Network):
                 val_batches = generators.StepBatches(val_batches, validation_steps, resume=False,
                                                      steps_name="validation_steps")
         with generators.closing(train_batches, val_batches):
+            generators.build_from_first_batch(self, train_batches, "training it")
             return self._fit_loop(train_batches, epochs, verbose, callbacks, val_batches, initial_epoch,
                                   validation_freq, batch_size)
 
@@ -433,8 +435,7 @@ class Model(Network):
         return self.history
 
     def _stateful_names(self):
-        return [name for _, name, m, _ in self.compiled.metrics if isinstance(m, Metric)
-                and type(m).__name__ != "MeanMetricWrapper"]
+        return self.compiled.stateful_names()
 
     def _evaluate_loop(self, batches, callbacks):
         self.compiled.reset_metrics()
@@ -476,6 +477,7 @@ class Model(Network):
             if steps is not None:
                 batches = generators.StepBatches(batches, steps, resume=False, steps_name="steps")
         with generators.closing(batches):
+            generators.build_from_first_batch(self, batches, "evaluating it")
             return self._evaluate_batches(batches, verbose, callbacks, return_dict)
 
     def _evaluate_batches(self, batches, verbose, callbacks, return_dict):
@@ -509,6 +511,7 @@ class Model(Network):
                                                   max_queue_size=max_queue_size, workers=workers,
                                                   use_multiprocessing=use_multiprocessing)
             with generators.closing(batches):
+                generators.build_from_first_batch(self, batches, None)
                 return self._predict_batches(batches, verbose, callbacks)
         if not self._is_graph_network and not self.inputs:
             raw = x if isinstance(x, (list, tuple)) else [x]

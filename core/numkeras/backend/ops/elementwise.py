@@ -115,7 +115,12 @@ class HardSigmoid(Function):
 
 
 class Relu(Function):
-    """``max(x, 0)``, with Keras's ``alpha`` (leak), ``max_value`` and ``threshold``."""
+    """Keras 2.2.4's ``relu(x, alpha, max_value, threshold)``, term by term::
+
+        y = x where x > threshold else 0        (plain max(x, 0) when threshold == 0)
+        y = clip(y, 0, max_value)               (when max_value is given)
+        y = y - alpha * max(threshold - x, 0)   (the leak below the threshold)
+    """
 
     def __init__(self, alpha=0.0, max_value=None, threshold=0.0):
         self.alpha, self.max_value, self.threshold = alpha, max_value, threshold
@@ -124,19 +129,23 @@ class Relu(Function):
         self.x = x
         if not self.alpha and self.max_value is None and not self.threshold:
             return np.maximum(x, 0)
-        below = x < self.threshold if self.threshold else x <= 0
-        y = np.where(below, self.alpha * (x - self.threshold), x).astype(x.dtype, copy=False)
+        dtype = x.dtype
+        y = np.where(x > self.threshold, x, 0) if self.threshold else np.maximum(x, 0)
         if self.max_value is not None:
-            y = np.minimum(y, self.max_value).astype(x.dtype, copy=False)
-        return y
+            y = np.clip(y, 0, self.max_value)
+        if self.alpha:
+            y = y - self.alpha * np.maximum(self.threshold - x, 0)
+        return y.astype(dtype, copy=False)
 
     def backward(self, g):
         x = self.x
         if not self.alpha and self.max_value is None and not self.threshold:
             return (g * (x > 0),)
-        slope = np.where(x < self.threshold if self.threshold else x <= 0, self.alpha, 1.0)
+        slope = (x > self.threshold).astype(g.dtype) if self.threshold else (x > 0).astype(g.dtype)
         if self.max_value is not None:
-            slope = np.where(x >= self.max_value, 0.0, slope)
+            slope *= x < self.max_value
+        if self.alpha:
+            slope += self.alpha * (x < self.threshold)
         return ((g * slope).astype(g.dtype, copy=False),)
 
 
