@@ -454,6 +454,7 @@ class Namespace:
         """Installs ``get``, ``serialize``, ``deserialize``, ``register``, ``choose`` and ``__getattr__``."""
         module_globals.update(
             get=self.get, serialize=self.serialize, deserialize=self.deserialize,
-            register=self.register, choose=self.registry.choose, __getattr__=self.attribute,
+            register=self.register, unregister=self.registry.unregister, choose=self.registry.choose,
+            __getattr__=self.attribute,
             __dir__=lambda: sorted(set(module_globals) | set(self.registry.names())),
         )

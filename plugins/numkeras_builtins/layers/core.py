@@ -298,8 +298,11 @@ class Lambda(Layer):
         mask: a mask (or function of inputs and mask) to output.
         arguments: extra keyword arguments for ``function``.
 
-    Saving: a named, importable or registered function is saved by name. A lambda's
-    code is never rebuilt from a file unless loading with ``safe_mode=False``.
+    Saving: the function is saved by name when it has one, and resolved on load
+    through the registries (``numkeras.activations.register``) or ``custom_objects``;
+    backend functions and NumPy ufuncs always resolve. An importable module path or
+    a lambda's bytecode is only used when loading with ``safe_mode=False``, because
+    it would let the file choose which code runs.
 
     Example:
         >>> model.add(Lambda(lambda x: x ** 2))

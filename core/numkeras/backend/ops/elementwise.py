@@ -252,9 +252,14 @@ class Cast(Function):
 
 
 def _unary(function_class):
+    """The public function of a one-input op, named after it (``K.square.__name__ == 'square'``)."""
+
     def apply(x, *args, **kwargs):
         return function_class(*args, **kwargs).apply(operand(x))
 
+    name = function_class.__name__.lower().replace("hardsigmoid", "hard_sigmoid")
+    apply.__name__ = apply.__qualname__ = name
+    apply.__doc__ = f"Elementwise ``{name}`` (differentiable)."
     return apply
 
 

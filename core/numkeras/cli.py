@@ -1,0 +1,193 @@
+"""The ``numkeras`` command.
+
+``numkeras summary FILE.h5``
+    Prints the stored model's layer table, its training configuration (optimizer,
+    loss, metrics) and the plugin components the file uses. For a weights file,
+    lists each layer's weights and shapes. Loading is safe: a Lambda's code is not
+    run unless ``--unsafe`` is given.
+
+``numkeras plugins [--json]``
+    Lists every registered component by kind, with the distribution (and version)
+    providing it, the hook plugins, and every plugin that failed to load and why.
+"""
+
+import argparse
+import json
+import sys
+import warnings
+
+
+def _print_training_config(config, out):
+    if not config:
+        out("Training configuration: none (the model was saved without compile / include_optimizer=False).")
+        return
+    optimizer = config.get("optimizer_config") or {}
+    arguments = ", ".join(f"{k}={v!r}" for k, v in (optimizer.get("config") or {}).items())
+    out("Training configuration:")
+    out(f"  optimizer: {optimizer.get('class_name')}({arguments})")
+    for key in ("loss", "metrics", "weighted_metrics", "loss_weights", "sample_weight_mode"):
+        if config.get(key) is not None:
+            out(f"  {key}: {json.dumps(config[key])}")
+
+
+def _print_components(providers, out):
+    rows = [(kind, name, info) for kind, names in sorted(providers.items()) for name, info in sorted(names.items())]
+    plugin_rows = [r for r in rows if (r[2] or {}).get("distribution") not in (None, "numkeras")]
+    if not plugin_rows:
+        return
+    out("Components from plugins:")
+    for kind, name, info in plugin_rows:
+        out(f"  {kind:<13} {name:<28} {info.get('distribution')} {info.get('version') or ''}".rstrip())
+
+
+def summary(path, unsafe=False, out=print):
+    """Prints the summary of the model or weights file ``path``; returns the exit status."""
+    from .saving import hdf5
+    from .saving.errors import ModelFileError
+
+    with hdf5.h5py_errors(repr(path)), hdf5.open_for_reading(path) as f:
+        model_config = hdf5._read_json_attr(f, "model_config", repr(path))
+        if model_config is None:
+            if "layer_names" not in f.attrs and "layer_names0" not in f.attrs:
+                raise ModelFileError(path, "is an HDF5 file but neither a Keras model nor a weights file.")
+            saved = hdf5.read_weights_group(f, repr(path))
+            out(f"Weights file: {path} (keras_version {hdf5._read_text_attr(f, 'keras_version')}, "
+                f"backend {hdf5._read_text_attr(f, 'backend')})")
+            total = 0
+            for name, names, values in saved.layers:
+                for weight_name, value in zip(names, values):
+                    total += int(value.size)
+                    out(f"  {weight_name:<40} {str(value.shape):<16} {value.dtype}")
+                if not names:
+                    out(f"  {name:<40} (no weights)")
+            out(f"Total params: {total:,}")
+            return 0
+        training = hdf5._read_json_attr(f, "training_config", repr(path))
+        providers = hdf5._read_json_attr(f, "numkeras_components", repr(path)) or {}
+        writer = hdf5._read_text_attr(f, "numkeras_version")
+        keras_version = hdf5._read_text_attr(f, "keras_version")
+        backend = hdf5._read_text_attr(f, "backend")
+        plugin_data = hdf5._read_json_attr(f, "numkeras_plugin_data", repr(path)) or {}
+    written_by = f"numkeras {writer}" if writer else f"Keras {keras_version} ({backend} backend)"
+    out(f"Model file: {path}")
+    out(f"Written by: {written_by}")
+    model = hdf5.load_model(path, compile=False, safe_mode=not unsafe)
+    model.summary(print_fn=out)
+    _print_training_config(training, out)
+    _print_components(providers, out)
+    if plugin_data:
+        out(f"Plugin data: {', '.join(sorted(plugin_data))}")
+    return 0
+
+
+def _hook_plugins():
+    """``[(name, distribution, version)]`` of the hook plugins that loaded."""
+    import importlib_metadata
+
+    from .hooks import GROUP, plugin_manager
+
+    manager = plugin_manager()
+    origins = {}
+    for ep in importlib_metadata.entry_points(group=GROUP):
+        dist = getattr(ep, "dist", None)
+        origins[ep.name] = (dist.metadata["Name"], dist.version) if dist is not None else (None, None)
+    return [(name, *origins.get(name, (None, None))) for name, plugin in manager.list_name_plugin()
+            if plugin is not None]
+
+
+def collect_plugins():
+    """Everything ``numkeras plugins`` reports, as a JSON-ready dict."""
+    from . import hooks
+    from .registry import KINDS, PluginLoadError, registry
+
+    report = {"components": {}, "failures": [], "hook_plugins": []}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for kind in KINDS:
+            reg = registry(kind)
+            reg.load_all()
+            entries = []
+            failures = reg.failures()
+            for name in reg.names():
+                if name in failures:
+                    continue
+                try:
+                    info = reg.provider(name).as_dict()
+                except Exception:  # noqa: BLE001 - reported as a failure below
+                    continue
+                entries.append({"name": name, **info})
+            report["components"][kind] = entries
+            for name, (provider, reason) in sorted(failures.items()):
+                report["failures"].append({
+                    "kind": kind, "name": name, "distribution": provider.distribution,
+                    "version": provider.version, "entry_point": provider.entry_point, "reason": reason,
+                })
+        try:
+            report["hook_plugins"] = [
+                {"name": name, "distribution": dist, "version": version} for name, dist, version in _hook_plugins()
+            ]
+        except PluginLoadError as error:  # strict mode: a broken hook plugin raises
+            report["failures"].append({"kind": "hook plugin", "name": None, "distribution": None,
+                                       "version": None, "entry_point": None, "reason": str(error)})
+        for name, message in sorted(hooks.failures().items()):
+            report["failures"].append({"kind": "hook plugin", "name": name, "distribution": None,
+                                       "version": None, "entry_point": None, "reason": message})
+    return report
+
+
+def plugins(as_json=False, out=print):
+    """Prints the registered components, hook plugins and load failures; returns the exit status."""
+    report = collect_plugins()
+    if as_json:
+        out(json.dumps(report, indent=2))
+        return 0
+    for kind, entries in report["components"].items():
+        out(f"{kind} ({len(entries)}):")
+        for entry in entries:
+            origin = (f"{entry['distribution']} {entry['version'] or ''}".strip() if entry["distribution"]
+                      else "registered at runtime")
+            out(f"  {entry['name']:<36} {origin:<24} {entry['module'] or ''}")
+    out(f"hook plugins ({len(report['hook_plugins'])}):")
+    for entry in report["hook_plugins"]:
+        out(f"  {entry['name']:<36} {entry['distribution'] or '?'} {entry['version'] or ''}".rstrip())
+    if report["failures"]:
+        out(f"failed to load ({len(report['failures'])}):")
+        for failure in report["failures"]:
+            where = (f"{failure['distribution']} {failure['version'] or ''}, {failure['entry_point']}"
+                     if failure["distribution"] else "")
+            label = f"{failure['kind']} {failure['name'] or ''}".strip()
+            out(f"  {label}: {where + ': ' if where else ''}{failure['reason']}")
+    else:
+        out("failed to load: none")
+    return 0
+
+
+def main(argv=None):
+    """Entry point of the ``numkeras`` console script."""
+    parser = argparse.ArgumentParser(prog="numkeras", description="numkeras command-line tools.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    summary_parser = commands.add_parser("summary", help="print a saved model's summary and training config")
+    summary_parser.add_argument("file", help="an HDF5 model (model.save) or weights (save_weights) file")
+    summary_parser.add_argument("--unsafe", action="store_true",
+                                help="allow rebuilding Lambda functions from the file (runs code it holds)")
+    plugins_parser = commands.add_parser("plugins", help="list registered components and plugin failures")
+    plugins_parser.add_argument("--json", action="store_true", help="print JSON")
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        if args.command == "summary":
+            return summary(args.file, unsafe=args.unsafe)
+        return plugins(as_json=args.json)
+    except (OSError, ValueError, NotImplementedError, ImportError) as error:
+        from .saving.errors import UnsafeDeserializationError
+
+        print(f"numkeras {args.command}: error: {error}", file=sys.stderr)
+        if isinstance(error, UnsafeDeserializationError):
+            print("numkeras summary: pass --unsafe to load it anyway, if you trust the file.", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

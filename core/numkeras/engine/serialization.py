@@ -1,0 +1,396 @@
+"""Model configs in Keras 2's format: what ``get_config`` writes and ``from_config`` reads.
+
+Functional (``Model``)::
+
+    {'name': 'model_1',
+     'layers': [{'name': 'dense_1', 'class_name': 'Dense', 'config': {...},
+                 'inbound_nodes': [[['input_1', 0, 0, {}]]]},    # one list per call of the layer
+                ...],
+     'input_layers': [['input_1', 0, 0]],                        # [layer name, node index, tensor index]
+     'output_layers': [['dense_2', 0, 0]]}
+
+An inbound entry is ``[inbound layer name, node index, tensor index, call kwargs]``.
+Node indices count only the calls that belong to this model (a layer shared with
+another model keeps its own numbering), and — as in Keras — a nested model's
+calls start at 1, because a Keras ``Model`` owns a node 0 linking its own inputs
+to its outputs.
+
+Sequential: ``{'name': ..., 'layers': [{'class_name', 'config'}, ...]}`` (Keras 2.2),
+plus ``build_input_shape`` when no layer declares the input shape. Reading also
+accepts the Keras 2.1 list form and tf.keras's leading ``InputLayer`` entry.
+
+Every class name is resolved through the ``layers`` registry (which sees the
+active ``custom_object_scope``); ``Model`` / ``Functional`` / ``Sequential`` are
+the engine's own classes.
+"""
+
+import inspect
+import json
+import warnings
+
+from ..registry import UnknownComponentError, registry
+from .base_layer import Layer
+from .functional import Network, _node_of, topological_nodes
+
+#: Class names Keras 2 / tf.keras write for the engine's own model classes.
+MODEL_CLASS_NAMES = ("Model", "Functional", "Sequential", "Network")
+
+#: Layer arguments tf.keras 2.x writes that Keras 2.2 (and numkeras) layers do not take,
+#: with the value at which leaving them out changes nothing.
+TF_KERAS_DEFAULTS = {"ragged": False, "groups": 1, "synchronized": False, "time_major": False}
+
+
+# -- classes and names ----------------------------------------------------------------
+def class_name_of(layer):
+    """The name ``layer``'s class is written under: its registered name, else the engine's or class name."""
+    from .sequential import Sequential
+    from .training import Model
+
+    name = registry("layers").name_of(type(layer))
+    if name:
+        return name
+    if type(layer) is Sequential:
+        return "Sequential"
+    if type(layer) in (Model, Network):
+        return "Model"
+    return type(layer).__name__
+
+
+def layer_class(class_name):
+    """The class registered as ``class_name`` (custom objects first), or an engine model class.
+
+    Raises:
+        UnknownComponentError: no layer has that name (the error lists close matches).
+    """
+    try:
+        return registry("layers").resolve(class_name)
+    except UnknownComponentError:
+        engine_class = _engine_class(class_name)
+        if engine_class is None:
+            raise
+        return engine_class
+
+
+def _engine_class(class_name):
+    from .sequential import Sequential
+    from .training import Model
+
+    return {"Model": Model, "Functional": Model, "Network": Model, "Sequential": Sequential}.get(class_name)
+
+
+def deserialize_layer(config, custom_objects=None):
+    """A layer (or model) from ``{'class_name', 'config'}``.
+
+    Arguments:
+        config: the dict ``get_config`` entries and ``model.to_json()`` hold.
+        custom_objects: ``{name: class or function}`` resolvable in addition to the registry.
+
+    Raises:
+        ValueError: ``config`` is not a ``{'class_name', 'config'}`` dict.
+        UnknownComponentError: an unknown class name (or activation, initializer … inside it).
+    """
+    from ..registry import custom_object_scope
+
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(
+            f"Cannot deserialize a layer from {str(config)[:200]!r}: expected a dict with 'class_name' "
+            f"and 'config'."
+        )
+    with custom_object_scope(custom_objects or {}):
+        cls = layer_class(config["class_name"])
+        layer_config = compatible_config(dict(config.get("config") or {}))
+        return call_from_config(cls, layer_config, custom_objects)
+
+
+def call_from_config(cls, config, custom_objects=None):
+    """``cls.from_config(config)``, passing ``custom_objects`` / ``safe_mode`` where it takes them."""
+    from ..saving.functions import in_safe_mode
+
+    method = getattr(cls, "from_config", None)
+    if method is None:
+        return cls(**config)
+    try:
+        parameters = inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        parameters = {}
+    kwargs = {}
+    if "custom_objects" in parameters:
+        kwargs["custom_objects"] = custom_objects
+    if "safe_mode" in parameters:
+        kwargs["safe_mode"] = in_safe_mode()
+    return method(config, **kwargs)
+
+
+def compatible_config(config):
+    """Translates what Keras 2 / tf.keras write into numkeras's constructor arguments.
+
+    * ``dtype`` as a mixed-precision policy dict becomes its name.
+    * tf.keras-only arguments at their neutral value (``ragged=False``, ``groups=1`` …) are dropped.
+    * Lambda-style ``function`` / ``output_shape`` with ``*_type`` markers become the
+      dicts :mod:`numkeras.saving.functions` reads; tf.keras's ``module`` keys go.
+    """
+    from ..saving.functions import from_keras_function
+
+    dtype = config.get("dtype")
+    if isinstance(dtype, dict):
+        config["dtype"] = (dtype.get("config") or {}).get("name", "float32")
+    for key, default in TF_KERAS_DEFAULTS.items():
+        if key in config and config[key] == default and type(config[key]) is type(default):
+            config.pop(key)
+    if "function_type" in config:
+        module = config.pop("module", None)
+        config["function"] = from_keras_function(config["function"], config.pop("function_type"), module)
+        output_type = config.pop("output_shape_type", "raw")
+        output_module = config.pop("output_shape_module", None)
+        if output_type != "raw" and config.get("output_shape") is not None:
+            config["output_shape"] = from_keras_function(config["output_shape"], output_type, output_module)
+    return config
+
+
+# -- functional -------------------------------------------------------------------------------
+def _first_node_index(layer):
+    """Config node numbering of a layer: nested models start at 1 (Keras's pre-existing node 0)."""
+    from .sequential import Sequential
+
+    if isinstance(layer, Sequential) or (isinstance(layer, Network) and layer._is_graph_network):
+        return 1
+    return 0
+
+
+def _node_kwargs(layer, node):
+    if not node.arguments:
+        return {}
+    try:
+        json.dumps(node.arguments)
+    except TypeError:
+        warnings.warn(
+            f"Layer {layer.name} was passed non-serializable keyword arguments: {node.arguments}. "
+            f"They will not be included in the serialized model (and thus will be missing at "
+            f"deserialization time).", stacklevel=4)
+        return {}
+    return dict(node.arguments)
+
+
+def network_config(network, layer_configs=True):
+    """``network`` (a functional model) as Keras 2's functional config.
+
+    Arguments:
+        network: a graph network (``Model(inputs, outputs)`` or a built ``Sequential``).
+        layer_configs: ``False`` leaves out each layer's ``config`` (for cloning, which
+            only needs the graph).
+    """
+    nodes = topological_nodes(network.inputs, network.outputs)
+    member_nodes = {id(node) for node in nodes}
+    member_nodes.update(id(_node_of(t)) for t in network.inputs)
+    conversion = {}  # (id(layer), index in layer._inbound_nodes) -> index in the config
+    for layer in network.layers:
+        kept = _first_node_index(layer)
+        for index, node in enumerate(layer._inbound_nodes):
+            if id(node) in member_nodes:
+                conversion[(id(layer), index)] = kept
+                kept += 1
+
+    def coordinates(tensor):
+        layer, node_index, tensor_index = tensor._keras_history
+        return [layer.name, conversion[(id(layer), node_index)], tensor_index]
+
+    entries = []
+    for layer in network.layers:
+        inbound = []
+        for node in layer._inbound_nodes:
+            if id(node) not in member_nodes or not node.inputs:
+                continue
+            kwargs = _node_kwargs(layer, node)
+            node_data = []
+            for tensor in node.inputs:
+                source, node_index, tensor_index = tensor._keras_history
+                node_data.append([source.name, conversion.get((id(source), node_index), 0), tensor_index, kwargs])
+            inbound.append(node_data)
+        entry = {"name": layer.name, "class_name": class_name_of(layer)}
+        if layer_configs:
+            entry["config"] = layer.get_config()
+        entry["inbound_nodes"] = inbound
+        entries.append(entry)
+    return {
+        "name": network.name,
+        "layers": entries,
+        "input_layers": [coordinates(t) for t in network.inputs],
+        "output_layers": [coordinates(t) for t in network.outputs],
+    }
+
+
+def network_from_config(cls, config, custom_objects=None):
+    """A ``cls`` model (``Model`` or a subclass) rebuilt from :func:`network_config`'s output.
+
+    Raises:
+        ValueError: a malformed config (naming the layer or entry at fault).
+        UnknownComponentError: a class name nothing provides.
+    """
+    from ..registry import custom_object_scope
+
+    _check_functional_config(config)
+    with custom_object_scope(custom_objects or {}):
+        inputs, outputs = rebuild_graph(config, lambda entry: deserialize_layer(entry, custom_objects))
+    return cls(inputs=_unpack(inputs), outputs=_unpack(outputs), name=config.get("name"))
+
+
+def _check_functional_config(config):
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+        raise ValueError(
+            f"Improperly formatted model config: expected a dict with 'layers', 'input_layers' and "
+            f"'output_layers'; got {str(config)[:200]!r}."
+        )
+    for key in ("input_layers", "output_layers"):
+        if key not in config:
+            raise ValueError(f"Improperly formatted model config: it has no {key!r} entry.")
+
+
+def _unpack(tensors):
+    return tensors[0] if len(tensors) == 1 else tensors
+
+
+def rebuild_graph(config, make_layer, tensor_overrides=None):
+    """Creates the layers of a functional config and calls them as recorded.
+
+    Arguments:
+        config: a functional config (``layers`` with ``inbound_nodes``, ``input_layers``, ``output_layers``).
+        make_layer: ``make_layer(entry) -> Layer`` for each entry of ``config['layers']``.
+        tensor_overrides: ``{input layer name: KerasTensor}`` used instead of that layer's output.
+
+    Returns:
+        ``(input tensors, output tensors)`` as lists.
+
+    Nodes are processed in layer order; a call whose inputs do not exist yet (a
+    layer shared at different depths) waits for a later pass, as in Keras.
+    """
+    tensor_overrides = tensor_overrides or {}
+    created = {}
+    pending = {}  # layer name -> [node data, ...] in call order
+    order = []
+    for entry in config["layers"]:
+        name = entry.get("name") or (entry.get("config") or {}).get("name")
+        if name is None:
+            raise ValueError(f"Improperly formatted model config: a layer entry has no name: {str(entry)[:200]}.")
+        if name in tensor_overrides:
+            created[name] = tensor_overrides[name]
+        else:
+            created[name] = make_layer(entry)
+        order.append(name)
+        pending[name] = list(entry.get("inbound_nodes") or [])
+
+    def output_tensor(layer_name, node_index, tensor_index):
+        """The tensor at those coordinates, or None when that call has not been made yet."""
+        if layer_name not in created:
+            raise ValueError(
+                f"Improperly formatted model config: a layer input refers to {layer_name!r}, which is "
+                f"not one of the model's layers ({', '.join(order)})."
+            )
+        target = created[layer_name]
+        if not isinstance(target, Layer):  # an override tensor
+            return target
+        index = node_index - _first_node_index(target) if _is_model(target) else node_index
+        if index < 0 or len(target._inbound_nodes) <= index:
+            return None
+        return target._inbound_nodes[index].outputs[tensor_index]
+
+    while any(pending.values()):
+        progress = False
+        for name in order:
+            layer = created[name]
+            while pending[name]:
+                node_data = _parse_node(name, pending[name][0])
+                tensors = [output_tensor(*item[:3]) for item in node_data]
+                if any(t is None for t in tensors):
+                    break
+                kwargs = node_data[0][3] if node_data else {}
+                layer(_unpack(tensors), **kwargs)
+                pending[name].pop(0)
+                progress = True
+        if not progress:
+            stuck = [n for n in order if pending[n]]
+            raise ValueError(
+                f"Improperly formatted model config: the inputs of layer(s) {', '.join(stuck)} can never "
+                f"be computed (they refer to calls that do not exist)."
+            )
+
+    def collect(key):
+        tensors = []
+        for item in config[key]:
+            if not isinstance(item, (list, tuple)) or len(item) < 3:
+                raise ValueError(f"Improperly formatted model config: bad {key} entry {item!r}.")
+            tensor = output_tensor(item[0], item[1], item[2])
+            if tensor is None:
+                raise ValueError(f"Improperly formatted model config: {key} entry {item!r} does not exist.")
+            tensors.append(tensor)
+        return tensors
+
+    return collect("input_layers"), collect("output_layers")
+
+
+def _is_model(layer):
+    return isinstance(layer, Network)
+
+
+def _parse_node(layer_name, node_data):
+    """``[[name, node_index, tensor_index, kwargs], ...]`` with kwargs filled in."""
+    if not isinstance(node_data, (list, tuple)):
+        raise ValueError(f"Improperly formatted model config: inbound node {node_data!r} of layer {layer_name!r}.")
+    # tf.keras can write a single call with one input as a flat [name, node, tensor, kwargs].
+    if node_data and isinstance(node_data[0], str):
+        node_data = [node_data]
+    parsed = []
+    for item in node_data:
+        if not isinstance(item, (list, tuple)) or len(item) not in (3, 4):
+            raise ValueError(
+                f"Improperly formatted model config: inbound entry {item!r} of layer {layer_name!r}; "
+                f"expected [layer name, node index, tensor index, kwargs]."
+            )
+        kwargs = item[3] if len(item) == 4 and item[3] else {}
+        parsed.append([item[0], int(item[1]), int(item[2]), dict(kwargs)])
+    return parsed
+
+
+# -- sequential ----------------------------------------------------------------------------------
+def sequential_config(model):
+    """``{'name', 'layers': [{'class_name', 'config'}, ...]}`` (+ ``build_input_shape``), as Keras 2.2."""
+    layers = [{"class_name": class_name_of(layer), "config": layer.get_config()} for layer in model.layers]
+    config = {"name": model.name, "layers": layers}
+    input_tensor = getattr(model, "_input_tensor", None)
+    if input_tensor is not None and layers and "batch_input_shape" not in layers[0]["config"]:
+        first = model.layers[0]
+        if not (isinstance(first, Network) and first.inputs):
+            config["build_input_shape"] = list(input_tensor.shape)
+            if input_tensor.dtype.kind != "f":
+                config["build_input_dtype"] = str(input_tensor.dtype)
+    return config
+
+
+def sequential_from_config(cls, config, custom_objects=None):
+    """A ``Sequential`` from :func:`sequential_config`'s output, Keras 2.1's list, or tf.keras's form."""
+    from ..registry import custom_object_scope
+    from .input_layer import Input
+
+    if isinstance(config, list):  # Keras <= 2.1: the list of layer entries itself
+        layer_entries, name, build_shape, build_dtype = config, None, None, None
+    elif isinstance(config, dict) and isinstance(config.get("layers"), list):
+        layer_entries, name = config["layers"], config.get("name")
+        build_shape, build_dtype = config.get("build_input_shape"), config.get("build_input_dtype")
+    else:
+        raise ValueError(
+            f"Improperly formatted Sequential config: expected a dict with 'layers'; got {str(config)[:200]!r}."
+        )
+    model = cls(name=name)
+    with custom_object_scope(custom_objects or {}):
+        for entry in layer_entries:
+            model.add(deserialize_layer(entry, custom_objects))
+    if not model._is_graph_network and build_shape is not None and model.layers:
+        model._input_tensor = Input(batch_shape=tuple(build_shape), dtype=build_dtype)
+        model._rebuild()
+    return model
+
+
+__all__ = [
+    "MODEL_CLASS_NAMES", "class_name_of", "layer_class", "deserialize_layer", "call_from_config",
+    "compatible_config", "network_config", "network_from_config", "rebuild_graph",
+    "sequential_config", "sequential_from_config",
+]

@@ -1,0 +1,40 @@
+"""The errors saving and loading raise: each names the file (or config) and what is wrong."""
+
+from ..registry import UnknownComponentError
+
+
+class ModelFileError(OSError, ValueError):
+    """A file cannot be read as a Keras model or weights file: not HDF5, truncated, corrupt,
+    or an HDF5 file without the Keras layout. ``filename`` is the file.
+
+    It is both an ``OSError`` (a file problem) and a ``ValueError`` (bad content), like
+    ``io.UnsupportedOperation``, so either ``except`` clause catches it.
+    """
+
+    def __init__(self, filename, problem):
+        self.filename = str(filename)
+        self.problem = problem
+        super().__init__(f"{self.filename!r}: {problem}")
+
+    def __str__(self):
+        return self.args[0]
+
+
+class UnsafeDeserializationError(ValueError):
+    """Loading would run code named or stored in the file, and ``safe_mode`` is on."""
+
+
+class MissingComponentError(UnknownComponentError):
+    """A saved model uses a component (layer, loss …) that nothing provides now.
+
+    Attributes: ``kind`` (e.g. ``'layers'``), ``name``, and ``provider``: what the file
+    recorded about where it came from when saved (``{'distribution', 'version',
+    'module'}``, or ``None``).
+    """
+
+    def __init__(self, message, kind=None, name=None, provider=None):
+        super().__init__(message)
+        self.kind, self.name, self.provider = kind, name, provider
+
+
+__all__ = ["ModelFileError", "UnsafeDeserializationError", "MissingComponentError"]

@@ -1,0 +1,497 @@
+"""Whole models and weights in HDF5, in Keras 2's layout, so that Keras 2 / tf.keras 2 files load.
+
+A model file (``model.save``)::
+
+    /                      attrs: keras_version, backend, model_config (JSON),
+                                  training_config (JSON), numkeras_version,
+                                  numkeras_components (JSON), numkeras_plugin_data (JSON)
+    /model_weights         attrs: layer_names, backend, keras_version
+    /model_weights/<layer> attrs: weight_names (['dense_1/kernel:0', ...])
+    /model_weights/<layer>/<layer>/kernel:0      one dataset per weight
+    /optimizer_weights     attrs: weight_names; one dataset per optimizer array
+                           ([iterations, slots...] in Keras 2.2's order)
+
+A weights file (``model.save_weights``) is the ``model_weights`` group at the root.
+``keras_version`` is written as ``2.2.4`` (the layout and semantics numkeras
+follows); ``numkeras_version`` says which numkeras wrote it.
+
+Every write goes through :func:`~numkeras.saving.atomic.atomic_write`. Every read
+error (not an HDF5 file, truncated, missing group, unreadable dataset) becomes a
+:class:`~numkeras.saving.errors.ModelFileError` naming the file.
+"""
+
+import contextlib
+import json
+import os
+import sys
+import warnings
+
+import h5py
+import numpy as np
+
+from ..registry import UnknownComponentError
+from . import components as components_module
+from .atomic import atomic_write
+from .errors import MissingComponentError, ModelFileError
+from .weights import SavedWeights, assign_by_name, assign_topological, layer_weights, weight_names
+
+KERAS_VERSION = "2.2.4"
+BACKEND = "numpy"
+HDF5_OBJECT_HEADER_LIMIT = 64512
+
+
+def numkeras_version():
+    from .. import __version__
+
+    return __version__
+
+
+# -- JSON --------------------------------------------------------------------------------
+def json_default(obj):
+    """``json.dumps`` fallback for NumPy values, dtypes, configurable objects and named callables."""
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.dtype):
+        return str(obj)
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj)
+    if hasattr(obj, "get_config") and not isinstance(obj, type):
+        return {"class_name": type(obj).__name__, "config": obj.get_config()}
+    if callable(obj) and getattr(obj, "__name__", None):
+        return obj.__name__
+    raise TypeError(f"Not JSON Serializable: {obj!r} ({type(obj).__name__})")
+
+
+def to_json(value):
+    return json.dumps(value, default=json_default)
+
+
+# -- attributes ------------------------------------------------------------------------------
+def save_attributes(group, name, values):
+    """Stores a list of strings as an attribute, split into ``name0``, ``name1`` … when too large (Keras)."""
+    encoded = [v.encode("utf8") for v in values]
+    too_big = [v for v in encoded if len(v) > HDF5_OBJECT_HEADER_LIMIT]
+    if too_big:
+        raise ValueError(
+            f"The following attribute value cannot be saved to HDF5 because it is larger than "
+            f"{HDF5_OBJECT_HEADER_LIMIT} bytes: {too_big[0][:100]!r}..."
+        )
+    array = np.asarray(encoded) if encoded else np.asarray([], dtype="S1")
+    chunks = 1
+    chunked = np.array_split(array, chunks) if len(array) else [array]
+    while any(c.nbytes > HDF5_OBJECT_HEADER_LIMIT for c in chunked):
+        chunks += 1
+        chunked = np.array_split(array, chunks)
+    if len(chunked) > 1:
+        for index, chunk in enumerate(chunked):
+            group.attrs[f"{name}{index}"] = chunk
+    else:
+        group.attrs[name] = array if len(array) else []
+
+
+def load_attributes(group, name):
+    """Reads what :func:`save_attributes` wrote (also chunked), as a list of ``str``."""
+    if name in group.attrs:
+        values = group.attrs[name]
+    else:
+        values, index = [], 0
+        while f"{name}{index}" in group.attrs:
+            values.extend(group.attrs[f"{name}{index}"])
+            index += 1
+        if index == 0:
+            raise KeyError(name)
+    return [_text(v) for v in np.asarray(values).ravel()] if np.size(values) else []
+
+
+def _text(value):
+    if isinstance(value, (bytes, np.bytes_)):
+        return bytes(value).decode("utf8")
+    return str(value)
+
+
+def _read_text_attr(group, name):
+    value = group.attrs.get(name)
+    if value is None:
+        return None
+    if isinstance(value, np.ndarray) and value.shape == ():
+        value = value[()]
+    return _text(value)
+
+
+def _read_json_attr(group, name, source):
+    text = _read_text_attr(group, name)
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise ModelFileError(source, f"its {name!r} attribute is not valid JSON ({error}); the file is corrupt.") from None
+
+
+# -- opening ----------------------------------------------------------------------------------
+def describe_source(filepath):
+    if isinstance(filepath, h5py.Group):
+        return f"HDF5 group {filepath.name!r} of {filepath.file.filename!r}"
+    return repr(os.fspath(filepath)) if isinstance(filepath, (str, os.PathLike)) else repr(filepath)
+
+
+def open_for_reading(filepath):
+    """Opens an HDF5 file for reading; a missing, non-HDF5 or truncated file gives a clear error.
+
+    Raises:
+        FileNotFoundError: there is no such file.
+        ModelFileError: it is a directory, not an HDF5 file, or cannot be opened (truncated, corrupt).
+    """
+    path = os.fspath(filepath)
+    if not os.path.exists(path):
+        raise FileNotFoundError(2, f"No such model or weights file: {path!r}", path)
+    if os.path.isdir(path):
+        raise ModelFileError(path, "is a directory. numkeras reads HDF5 files written by model.save() or "
+                                   "save_weights() (TensorFlow SavedModel directories are not supported).")
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if len(head) == 0:
+        raise ModelFileError(path, "is empty (0 bytes), not an HDF5 model or weights file; an interrupted "
+                                   "copy or download?")
+    if not h5py.is_hdf5(path):
+        kind = "a zip archive (a Keras 3 '.keras' file or a '.npz' file)" if head[:2] == b"PK" else \
+            "not an HDF5 file (it does not carry the HDF5 signature)"
+        raise ModelFileError(path, f"is {kind}. numkeras reads Keras 2 HDF5 files (.h5).")
+    try:
+        return h5py.File(path, "r")
+    except OSError as error:
+        raise ModelFileError(path, f"cannot be opened as HDF5: the file is truncated or corrupt ({error}).") from None
+
+
+@contextlib.contextmanager
+def reading(source, what):
+    """Turns h5py's errors while reading ``what`` into a :class:`ModelFileError`."""
+    try:
+        yield
+    except ModelFileError:
+        raise
+    except KeyError as error:
+        raise ModelFileError(source, f"has no {what} ({error.args[0] if error.args else error}): it is not a "
+                                     f"complete Keras file.") from None
+    except (OSError, RuntimeError, TypeError, ValueError) as error:
+        raise ModelFileError(source, f"cannot read {what}: the file is truncated or corrupt "
+                                     f"({type(error).__name__}: {error}).") from None
+
+
+# -- weights groups ------------------------------------------------------------------------------
+def save_weights_to_group(group, layers):
+    """Writes ``layers``' weights into ``group`` in Keras 2's layout."""
+    save_attributes(group, "layer_names", [layer.name for layer in layers])
+    group.attrs["backend"] = BACKEND
+    group.attrs["keras_version"] = KERAS_VERSION
+    seen = set()
+    for layer in layers:
+        if layer.name in seen:
+            raise ValueError(
+                f"Cannot save weights: two layers are named {layer.name!r}. Layer names must be unique "
+                f"within a model to be saved."
+            )
+        seen.add(layer.name)
+        layer_group = group.create_group(layer.name)
+        weights = layer_weights(layer)
+        names = weight_names(layer, weights)
+        save_attributes(layer_group, "weight_names", names)
+        for name, weight in zip(names, weights):
+            value = np.asarray(weight.data)
+            dataset = layer_group.create_dataset(name, value.shape, dtype=value.dtype)
+            if value.shape:
+                dataset[:] = value
+            else:
+                dataset[()] = value
+
+
+def read_weights_group(group, source):
+    """A :class:`SavedWeights` with every array of ``group`` (a ``model_weights``-style group)."""
+    with reading(source, "layer_names attribute of the weights group"):
+        names = load_attributes(group, "layer_names")
+    layers = []
+    for name in names:
+        with reading(source, f"weights of layer {name!r}"):
+            layer_group = group[name]
+            weight_names_ = load_attributes(layer_group, "weight_names")
+            values = [np.asarray(layer_group[weight_name]) for weight_name in weight_names_]
+        layers.append((name, weight_names_, values))
+    return SavedWeights(source, layers)
+
+
+def _weights_group_of(f, source):
+    """The group holding layer weights: the root of a weights file, or ``model_weights`` of a model file."""
+    if "layer_names" in f.attrs or "layer_names0" in f.attrs:
+        return f
+    if "model_weights" in f:
+        return f["model_weights"]
+    raise ModelFileError(source, "holds no Keras weights: it has neither a 'layer_names' attribute nor a "
+                                 "'model_weights' group.")
+
+
+def save_weights_hdf5(model, filepath, overwrite=True):
+    """Writes ``model``'s weights to an HDF5 file (atomically)."""
+    if isinstance(filepath, h5py.Group):
+        save_weights_to_group(filepath, model.layers)
+        return
+    if not _may_write(filepath, overwrite):
+        return
+    with atomic_write(filepath) as temp_path:
+        with h5py.File(temp_path, "w") as f:
+            save_weights_to_group(f, model.layers)
+
+
+def load_weights_hdf5(model, filepath, by_name=False, skip_mismatch=False):
+    """Loads weights from an HDF5 weights file or a whole-model file."""
+    source = describe_source(filepath)
+    with h5py_errors(source):
+        if isinstance(filepath, h5py.Group):
+            saved = read_weights_group(_weights_group_of(filepath, source), source)
+        else:
+            with open_for_reading(filepath) as f:
+                saved = read_weights_group(_weights_group_of(f, source), source)
+    _assign(model, saved, by_name, skip_mismatch)
+
+
+def _assign(model, saved, by_name, skip_mismatch):
+    if by_name:
+        assign_by_name(model.layers, saved, skip_mismatch)
+    else:
+        assign_topological(model.layers, saved)
+
+
+def _may_write(filepath, overwrite):
+    path = os.fspath(filepath)
+    if overwrite or not os.path.exists(path):
+        return True
+    if sys.stdin is not None and sys.stdin.isatty():
+        answer = input(f"[WARNING] {path} already exists - overwrite? [y/n] ").strip().lower()
+        while answer not in ("y", "n"):
+            answer = input("Enter 'y' (overwrite) or 'n' (cancel). ").strip().lower()
+        if answer == "y":
+            print("[TIP] Next time specify overwrite=True!")
+        return answer == "y"
+    raise FileExistsError(17, f"{path!r} already exists and overwrite=False", path)
+
+
+# -- whole models -----------------------------------------------------------------------------------
+def check_saveable(model, what="save"):
+    """Raises a clear error for models whose architecture cannot be written (subclassed, unbuilt)."""
+    from ..engine.sequential import Sequential
+
+    if isinstance(model, Sequential):
+        if not model._is_graph_network:
+            raise ValueError(
+                f"Cannot {what} the Sequential model {model.name!r}: it is not built yet, so its input "
+                f"shape is unknown. Give the first layer an input_shape, call model.build(input_shape), "
+                f"or fit / predict once before saving."
+            )
+        return
+    if not model._is_graph_network:
+        hint = ("Save its weights with model.save_weights('weights.h5') and rebuild the model in code "
+                "before model.load_weights(...)")
+        raise NotImplementedError(
+            f"Cannot {what} {type(model).__name__} {model.name!r}: it is a subclassed model, whose "
+            f"architecture is Python code (its call() method) that cannot be written to a file. {hint}, "
+            f"or build it with the functional API."
+        )
+
+
+def model_config_of(model):
+    """``{'class_name', 'config'}`` of a model, as the ``model_config`` attribute stores it."""
+    from ..engine.serialization import class_name_of
+
+    return {"class_name": class_name_of(model), "config": model.get_config()}
+
+
+def save_model(model, filepath, overwrite=True, include_optimizer=True):
+    """Saves architecture, weights, training configuration and optimizer state to one HDF5 file.
+
+    Arguments:
+        model: a functional or Sequential model (subclassed models: use ``save_weights``).
+        filepath: a path, or an open ``h5py.File`` / ``h5py.Group`` to write into.
+        overwrite: ``False`` asks before replacing an existing file (interactive) or refuses.
+        include_optimizer: also save the compile arguments and the optimizer's state.
+
+    The file is written to a temporary file next to ``filepath`` and moved into place
+    only when complete, so an interrupted save never damages an existing file.
+
+    Raises:
+        NotImplementedError: a subclassed model.
+        ValueError: an unbuilt model, or a component that cannot be written.
+    """
+    from ..hooks import plugin_manager
+    from .training_config import training_config
+
+    check_saveable(model)
+    model_config = model_config_of(model)
+    model_json = to_json(model_config)
+    train_config = training_config(model) if include_optimizer else None
+    train_json = to_json(train_config) if train_config is not None else None
+    providers = components_module.component_providers(json.loads(model_json),
+                                                      json.loads(train_json) if train_json else None)
+
+    def write(f):
+        f.attrs["keras_version"] = KERAS_VERSION
+        f.attrs["backend"] = BACKEND
+        f.attrs["numkeras_version"] = numkeras_version()
+        f.attrs["model_config"] = model_json
+        save_weights_to_group(f.create_group("model_weights"), model.layers)
+        if train_json is not None:
+            f.attrs["training_config"] = train_json
+            _save_optimizer_weights(f, model.optimizer)
+        f.attrs["numkeras_components"] = to_json(providers)
+        attributes = {}
+        plugin_manager().hook.numkeras_save_model(model=model, attributes=attributes)
+        f.attrs["numkeras_plugin_data"] = to_json(attributes)
+        f.flush()
+
+    if isinstance(filepath, h5py.Group):
+        write(filepath)
+        return
+    if not _may_write(filepath, overwrite):
+        return
+    with atomic_write(filepath) as temp_path:
+        with h5py.File(temp_path, "w") as f:
+            write(f)
+
+
+def _save_optimizer_weights(f, optimizer):
+    values = optimizer.get_weights()
+    if not values:
+        return
+    symbolic = list(getattr(optimizer, "weights", []) or [])
+    names, seen = [], set()
+    for index, value in enumerate(values):
+        name = getattr(symbolic[index], "name", None) if index < len(symbolic) else None
+        name = name or f"param_{index}:0"
+        base, suffix = name, 1
+        while name in seen:
+            name, suffix = f"{base}_{suffix}", suffix + 1
+        seen.add(name)
+        names.append(name)
+    group = f.create_group("optimizer_weights")
+    save_attributes(group, "weight_names", names)
+    for name, value in zip(names, values):
+        value = np.asarray(value)
+        dataset = group.create_dataset(name, value.shape, dtype=value.dtype)
+        if value.shape:
+            dataset[:] = value
+        else:
+            dataset[()] = value
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Loads a model saved with ``model.save`` — or by Keras 2 / tf.keras 2 in HDF5.
+
+    Arguments:
+        filepath: a path, or an open ``h5py.File`` / ``h5py.Group``.
+        custom_objects: ``{name: class or function}`` for names no registry provides.
+        compile: compile the model as it was when saved (and restore the optimizer state).
+        safe_mode: refuse to run code stored in or named by the file (a Lambda's bytecode or
+            import path); only registered names and ``custom_objects`` are instantiated.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ModelFileError: not an HDF5 file, truncated or corrupt, or not a Keras model file.
+        MissingComponentError: a layer, loss … the file names is provided by nothing
+            (the error says which plugin provided it when the file was saved).
+        UnsafeDeserializationError: a Lambda needs ``safe_mode=False``.
+    """
+    source = describe_source(filepath)
+    with h5py_errors(source):
+        if isinstance(filepath, h5py.Group):
+            return _load_model_from_group(filepath, source, custom_objects, compile, safe_mode)
+        with open_for_reading(filepath) as f:
+            return _load_model_from_group(f, source, custom_objects, compile, safe_mode)
+
+
+def _raised_by_h5py(error):
+    traceback = error.__traceback__
+    last = None
+    while traceback is not None:
+        last, traceback = traceback, traceback.tb_next
+    filename = last.tb_frame.f_code.co_filename if last is not None else ""
+    return f"{os.sep}h5py{os.sep}" in filename or filename.startswith("h5py")
+
+
+@contextlib.contextmanager
+def h5py_errors(source):
+    """Any error raised inside h5py (a damaged file read anywhere) becomes a :class:`ModelFileError`."""
+    try:
+        yield
+    except ModelFileError:
+        raise
+    except Exception as error:  # noqa: BLE001 - only h5py's own errors are converted
+        if not _raised_by_h5py(error):
+            raise
+        raise ModelFileError(source, f"cannot be read: the file is truncated or corrupt "
+                                     f"({type(error).__name__}: {error}).") from None
+
+
+@contextlib.contextmanager
+def loading_scope(custom_objects, safe_mode, providers, source):
+    """custom_objects + safe mode for the block; unknown names become :class:`MissingComponentError`."""
+    from ..registry import custom_object_scope
+    from .functions import safe_mode_scope
+
+    try:
+        with custom_object_scope(custom_objects or {}), safe_mode_scope(safe_mode):
+            yield
+    except MissingComponentError:
+        raise
+    except UnknownComponentError as error:
+        raise components_module.missing_component_error(error, providers, source) from error
+
+
+def _load_model_from_group(f, source, custom_objects, compile, safe_mode):
+    from ..engine.serialization import deserialize_layer
+    from ..hooks import plugin_manager
+    from .training_config import compile_from_training_config, restore_optimizer_weights
+
+    with reading(source, "the model_config attribute"):
+        model_config = _read_json_attr(f, "model_config", source)
+    if model_config is None:
+        if "layer_names" in f.attrs or "layer_names0" in f.attrs:
+            raise ModelFileError(source, "is a weights file (written by save_weights), not a whole model: "
+                                         "build the model in code, then call model.load_weights() on it.")
+        raise ModelFileError(source, "is an HDF5 file but not a Keras model file: it has no "
+                                     "'model_config' attribute.")
+    if not isinstance(model_config, dict) or "class_name" not in model_config:
+        raise ModelFileError(source, "has a 'model_config' attribute that is not a Keras model config.")
+    with reading(source, "the numkeras_components attribute"):
+        providers = _read_json_attr(f, "numkeras_components", source) or {}
+    with loading_scope(custom_objects, safe_mode, providers, f"the model in {source}"):
+        model = deserialize_layer(model_config)
+        if "model_weights" not in f:
+            raise ModelFileError(source, "has a model config but no 'model_weights' group: the file is "
+                                         "incomplete.")
+        saved = read_weights_group(f["model_weights"], source)
+        assign_topological(model.layers, saved)
+        if compile:
+            with reading(source, "the training_config attribute"):
+                train_config = _read_json_attr(f, "training_config", source)
+            if train_config is None:
+                warnings.warn(
+                    f"No training configuration found in {source}: the model was *not* compiled. "
+                    f"Compile it manually.", stacklevel=3)
+            else:
+                compile_from_training_config(model, train_config)
+                if "optimizer_weights" in f:
+                    group = f["optimizer_weights"]
+                    with reading(source, "the optimizer state"):
+                        names = load_attributes(group, "weight_names")
+                        values = [np.asarray(group[name]) for name in names]
+                    restore_optimizer_weights(model, values, source)
+    with reading(source, "the numkeras_plugin_data attribute"):
+        attributes = _read_json_attr(f, "numkeras_plugin_data", source) or {}
+    plugin_manager().hook.numkeras_load_model(model=model, attributes=attributes)
+    return model
+
+
+__all__ = [
+    "save_model", "load_model", "save_weights_hdf5", "load_weights_hdf5", "save_weights_to_group",
+    "read_weights_group", "open_for_reading", "json_default", "KERAS_VERSION",
+]

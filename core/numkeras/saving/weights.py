@@ -1,0 +1,139 @@
+"""Matching saved weights to a model's layers: in topological order, or by layer name.
+
+Both HDF5 and ``.npz`` files are read into a :class:`SavedWeights` (layer names in
+order, and each layer's weight names and arrays), so the matching rules — Keras
+2.2's ``load_weights_from_hdf5_group`` and ``..._by_name`` — live here once. Every
+check runs before any value is assigned, so a rejected load leaves the model as
+it was.
+"""
+
+import warnings
+
+import numpy as np
+
+
+class SavedWeights:
+    """Weights read from a file: ``layers`` is ``[(layer name, [weight names], [arrays]), ...]``."""
+
+    def __init__(self, source, layers):
+        self.source = source
+        self.layers = layers
+
+    def non_empty(self):
+        return [entry for entry in self.layers if entry[2]]
+
+
+def layer_weights(layer):
+    """The weights Keras saves for a layer: trainable first, then non-trainable (its ``weights``)."""
+    return list(layer.trainable_weights) + [
+        w for w in layer.non_trainable_weights if not any(w is t for t in layer.trainable_weights)
+    ]
+
+
+def weight_names(layer, weights=None):
+    """Unique names for ``layer``'s weights (``'dense_1/kernel:0'`` …)."""
+    names, seen = [], set()
+    for index, weight in enumerate(weights if weights is not None else layer_weights(layer)):
+        name = getattr(weight, "name", None) or f"{layer.name}/param_{index}:0"
+        base, suffix = name, 1
+        while name in seen:
+            name = f"{base}_{suffix}"
+            suffix += 1
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def _unbuilt_error(model_layers, saved, source):
+    return ValueError(
+        f"Cannot load the weights in {source} into this model: its layers have no weights yet "
+        f"(the model is not built). Build it first — call it on a batch of data, or "
+        f"model.build(input_shape) — then load the weights."
+    )
+
+
+def assign_topological(layers, saved):
+    """Assigns ``saved`` to ``layers`` in order, skipping layers without weights (Keras's rule).
+
+    Raises:
+        ValueError: a different number of layers with weights, or a layer whose weight
+            count or shapes differ (naming both layers).
+    """
+    filtered = [layer for layer in layers if layer_weights(layer)]
+    entries = saved.non_empty()
+    if not filtered and entries:
+        raise _unbuilt_error(layers, saved, saved.source)
+    if len(entries) != len(filtered):
+        raise ValueError(
+            f"You are trying to load a weight file ({saved.source}) containing {len(entries)} layers "
+            f"with weights into a model with {len(filtered)} layers with weights "
+            f"(file: {', '.join(e[0] for e in entries) or 'none'}; model: "
+            f"{', '.join(l.name for l in filtered) or 'none'})."
+        )
+    assignments = []
+    for position, (layer, (name, names, values)) in enumerate(zip(filtered, entries)):
+        variables = layer_weights(layer)
+        if len(values) != len(variables):
+            raise ValueError(
+                f"Layer #{position} (named {layer.name!r} in the current model) was found to correspond "
+                f"to layer {name!r} in {saved.source}. However the new layer {layer.name} expects "
+                f"{len(variables)} weights, but the saved weights have {len(values)} elements."
+            )
+        for variable, value, weight_name in zip(variables, values, names):
+            if tuple(variable.shape) != tuple(np.shape(value)):
+                raise ValueError(
+                    f"Layer #{position} (named {layer.name!r} in the current model) was found to "
+                    f"correspond to layer {name!r} in {saved.source}, but its weight {variable.name} has "
+                    f"shape {tuple(variable.shape)} and the saved weight {weight_name} has shape "
+                    f"{tuple(np.shape(value))}."
+                )
+            assignments.append((variable, value))
+    _assign(assignments)
+
+
+def assign_by_name(layers, saved, skip_mismatch=False):
+    """Assigns saved weights to the layers of the same name; others are left alone.
+
+    Arguments:
+        skip_mismatch: warn and skip (instead of raising) a layer whose weight count
+            differs, or a weight whose shape differs.
+    """
+    by_name = {}
+    for layer in layers:
+        by_name.setdefault(layer.name, []).append(layer)
+    if saved.non_empty() and not any(layer_weights(l) for l in layers):
+        raise _unbuilt_error(layers, saved, saved.source)
+    assignments = []
+    for name, names, values in saved.layers:
+        for layer in by_name.get(name, []):
+            variables = layer_weights(layer)
+            if len(values) != len(variables):
+                message = (
+                    f"Layer {layer.name!r} ({type(layer).__name__}) expects {len(variables)} weight(s), but "
+                    f"the saved weights in {saved.source} have {len(values)} element(s)."
+                )
+                if skip_mismatch:
+                    warnings.warn(f"Skipping loading of weights for layer {layer.name}: {message}", stacklevel=3)
+                    continue
+                raise ValueError(message)
+            for variable, value, weight_name in zip(variables, values, names):
+                if tuple(variable.shape) != tuple(np.shape(value)):
+                    message = (
+                        f"Layer {layer.name!r}: weight {variable.name} has shape {tuple(variable.shape)}, but "
+                        f"the saved weight {weight_name} in {saved.source} has shape {tuple(np.shape(value))}."
+                    )
+                    if skip_mismatch:
+                        warnings.warn(f"Skipping loading of weights for layer {layer.name}: {message}",
+                                      stacklevel=3)
+                        continue
+                    raise ValueError(message)
+                assignments.append((variable, value))
+    _assign(assignments)
+
+
+def _assign(assignments):
+    for variable, value in assignments:
+        variable.assign(np.asarray(value, dtype=variable.dtype))
+
+
+__all__ = ["SavedWeights", "layer_weights", "weight_names", "assign_topological", "assign_by_name"]

@@ -1,0 +1,157 @@
+"""The ``numkeras`` command: ``summary FILE`` and ``plugins``."""
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from numkeras import cli
+from numkeras.layers import Dense, Lambda
+from numkeras.models import Sequential
+
+PYPROJECT = """\
+[build-system]
+requires = ["setuptools>=64", "wheel"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "{name}"
+version = "{version}"
+
+[tool.setuptools]
+packages = ["{package}"]
+{entry_points}
+"""
+
+GOOD = '''\
+from numkeras.layers import Layer
+
+
+class Doubler(Layer):
+    def call(self, inputs):
+        return inputs * 2.0
+'''
+
+BROKEN = 'raise ImportError("No module named \'tensorflow_addons\' (needed by nk-cli-broken)")\n'
+
+DISTRIBUTIONS = {
+    "nk-cli-good": ("nk_cli_good", "0.7", GOOD, '[project.entry-points."numkeras.layers"]\nDoubler = "nk_cli_good:Doubler"\n'),
+    "nk-cli-broken": ("nk_cli_broken", "0.2", BROKEN,
+                      '[project.entry-points."numkeras.losses"]\nbroken_loss = "nk_cli_broken:broken_loss"\n'
+                      '[project.entry-points."numkeras.plugins"]\nbroken_hooks = "nk_cli_broken"\n'),
+}
+
+
+@pytest.fixture(scope="module")
+def plugin_site(tmp_path_factory):
+    if any(importlib.util.find_spec(m) is None for m in ("setuptools", "wheel")):
+        pytest.fail("Building the test plugins needs setuptools and wheel (install numkeras[test]).")
+    root = tmp_path_factory.mktemp("cli_plugins")
+    projects = []
+    for name, (package, version, source, entry_points) in DISTRIBUTIONS.items():
+        project = root / name
+        (project / package).mkdir(parents=True)
+        (project / package / "__init__.py").write_text(source)
+        (project / "pyproject.toml").write_text(
+            PYPROJECT.format(name=name, version=version, package=package, entry_points=entry_points))
+        projects.append(str(project))
+    site = root / "site"
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
+         "--disable-pip-version-check", "--quiet", "--target", str(site), *projects],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return site
+
+
+def _run(*args, site=None, autoload=False):
+    env = dict(os.environ)
+    if site is not None:
+        env["PYTHONPATH"] = str(site)
+    if autoload:
+        env.pop("NUMKERAS_DISABLE_PLUGIN_AUTOLOAD", None)
+    return subprocess.run([sys.executable, "-m", "numkeras.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+def _model_file(tmp_path):
+    model = Sequential([Dense(4, activation="relu", input_dim=3, name="hidden"), Dense(2, name="head")])
+    model.compile("adam", "mse", metrics=["mae"])
+    path = tmp_path / "model.h5"
+    model.save(path)
+    return model, path
+
+
+def test_summary_of_a_model_file(tmp_path, capsys):
+    _, path = _model_file(tmp_path)
+    assert cli.main(["summary", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Written by: numkeras" in out
+    assert "hidden (Dense)" in out and "(None, 4)" in out and "Total params: 26" in out
+    assert "optimizer: Adam(" in out and "loss: \"mse\"" in out and "metrics: [\"mae\"]" in out
+
+
+def test_summary_of_a_weights_file(tmp_path, capsys):
+    model, _ = _model_file(tmp_path)
+    model.save_weights(tmp_path / "w.h5")
+    assert cli.main(["summary", str(tmp_path / "w.h5")]) == 0
+    out = capsys.readouterr().out
+    assert "Weights file" in out and "hidden/kernel:0" in out and "(3, 4)" in out and "Total params: 26" in out
+
+
+def test_summary_errors_are_one_line_and_exit_1(tmp_path, capsys):
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes(b"garbage" * 20)
+    assert cli.main(["summary", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "bad.h5" in err and "not an HDF5 file" in err and "Traceback" not in err
+    assert cli.main(["summary", str(tmp_path / "missing.h5")]) == 1
+    assert "missing.h5" in capsys.readouterr().err
+
+
+def test_summary_of_a_lambda_model_needs_unsafe(tmp_path, capsys):
+    model = Sequential([Dense(2, input_dim=3), Lambda(lambda t: t + 1.0)])
+    model.save(tmp_path / "lambda.h5")
+    assert cli.main(["summary", str(tmp_path / "lambda.h5")]) == 1
+    assert "--unsafe" in capsys.readouterr().err
+    assert cli.main(["summary", "--unsafe", str(tmp_path / "lambda.h5")]) == 0
+    assert "(Lambda)" in capsys.readouterr().out
+
+
+def test_plugins_lists_builtins_with_their_distribution(capsys):
+    assert cli.main(["plugins"]) == 0
+    out = capsys.readouterr().out
+    dense = next(line for line in out.splitlines() if line.split()[:1] == ["Dense"])
+    assert "numkeras" in dense and "numkeras_builtins" in dense
+    for kind in ("layers", "losses", "metrics", "optimizers", "activations", "initializers", "callbacks"):
+        assert f"\n{kind} (" in "\n" + out
+    assert "failed to load: none" in out
+
+
+@pytest.mark.slow
+def test_plugins_reports_third_party_components_and_failures(plugin_site):
+    result = _run("plugins", "--json", site=plugin_site, autoload=True)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    doubler = next(e for e in report["components"]["layers"] if e["name"] == "Doubler")
+    assert (doubler["distribution"], doubler["version"], doubler["module"]) == ("nk-cli-good", "0.7", "nk_cli_good")
+    failures = {(f["kind"], f["name"]): f for f in report["failures"]}
+    broken = failures[("losses", "broken_loss")]
+    assert broken["distribution"] == "nk-cli-broken" and "tensorflow_addons" in broken["reason"]
+    assert "tensorflow_addons" in failures[("hook plugin", "broken_hooks")]["reason"]
+    text = _run("plugins", site=plugin_site, autoload=True).stdout
+    assert "nk-cli-good 0.7" in text and "failed to load (2)" in text and "broken_loss" in text
+
+
+def test_console_script(tmp_path):
+    script = shutil.which("numkeras", path=os.path.dirname(sys.executable)) or shutil.which("numkeras")
+    if script is None:
+        pytest.skip("the numkeras console script is not installed in this environment")
+    _, path = _model_file(tmp_path)
+    result = subprocess.run([script, "summary", str(path)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "hidden (Dense)" in result.stdout
+    assert subprocess.run([script], capture_output=True, text=True, timeout=60).returncode == 2
