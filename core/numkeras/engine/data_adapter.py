@@ -204,9 +204,13 @@ class ArrayBatches:
     def _order(self):
         n = self.num_samples
         if self.shuffle == "batch":
-            starts = np.arange(0, n, self.batch_size)
+            # Keras's batch_shuffle: whole batches change places, the partial last batch stays last,
+            # so every batch is still one contiguous chunk.
+            full = (n // self.batch_size) * self.batch_size
+            starts = np.arange(0, full, self.batch_size)
             generator().shuffle(starts)
-            return np.concatenate([np.arange(s, min(s + self.batch_size, n)) for s in starts]) if n else np.arange(0)
+            chunks = [np.arange(s, s + self.batch_size) for s in starts] + [np.arange(full, n)]
+            return np.concatenate(chunks)
         if self.shuffle:
             return generator().permutation(n)
         return None

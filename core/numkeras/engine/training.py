@@ -232,7 +232,9 @@ class Model(Network):
                     w = np.asarray(weight, dtype=np.float64)
                     # per-sample (or, with temporal weights, per-timestep) values: mean over the rest
                     values = values.reshape(w.shape + (-1,)).mean(axis=-1)
-                    logs[name] = float((values * w).sum() / max(w.sum(), K.epsilon()))
+                    # Keras 2.2's weighted objective, as for the loss: mean(v * w) / mean(w != 0).
+                    nonzero = float(np.mean(w != 0))
+                    logs[name] = float(np.mean(values * w) / nonzero) if nonzero else 0.0
                 else:
                     logs[name] = float(values.mean())
         return logs

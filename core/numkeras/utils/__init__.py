@@ -1,6 +1,8 @@
 """numkeras.utils — array helpers, seeding and custom-object scopes."""
 
 from ..registry import custom_object_scope
+from .data_utils import GeneratorEnqueuer, OrderedEnqueuer, Sequence, SequenceEnqueuer, get_file
+from .generic_utils import Progbar
 from .np_utils import normalize, to_categorical
 from .random import set_random_seed
 
@@ -15,4 +17,5 @@ def get_custom_objects():
 
 
 __all__ = ["to_categorical", "normalize", "set_random_seed", "custom_object_scope",
-           "CustomObjectScope", "get_custom_objects"]
+           "CustomObjectScope", "get_custom_objects", "Sequence", "SequenceEnqueuer", "OrderedEnqueuer",
+           "GeneratorEnqueuer", "get_file", "Progbar"]

@@ -1,12 +1,86 @@
-"""Callbacks that record or report training: History (first version; BaseLogger, ProgbarLogger, TerminateOnNaN to come)."""
+"""Callbacks that record or report training: BaseLogger, History, ProgbarLogger, TerminateOnNaN."""
+
+import numbers
+
+import numpy as np
 
 from numkeras.callbacks import Callback
+from numkeras.utils.generic_utils import Progbar
+
+
+def as_python_number(value):
+    """``value`` as a Python float (ints stay ints), so logs and histories are JSON-serialisable."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    array = np.asarray(getattr(value, "data", value))
+    if array.dtype.kind in "fiub" and array.size == 1:
+        return float(array.reshape(()))
+    return value
+
+
+class BaseLogger(Callback):
+    """Accumulates epoch averages of the batch logs into the epoch logs.
+
+    ``fit`` computes the same means itself; adding a ``BaseLogger`` is only needed
+    by code that drives callbacks by hand, as in Keras.
+
+    Arguments:
+        stateful_metrics: names of metrics that must not be averaged over the epoch;
+            their last value is reported as is.
+    """
+
+    def __init__(self, stateful_metrics=None):
+        super().__init__()
+        self.stateful_metrics = set(stateful_metrics or ())
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.seen = 0
+        self.totals = {}
+
+    def on_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        size = logs.get("size", 0)
+        self.seen += size
+        for key, value in logs.items():
+            if key in ("batch", "size"):
+                continue
+            if key in self.stateful_metrics:
+                self.totals[key] = value
+            else:
+                self.totals[key] = self.totals.get(key, 0.0) + value * size
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is None:
+            return
+        for key in self.params.get("metrics", ()):
+            if key in self.totals:
+                value = self.totals[key] if key in self.stateful_metrics else self.totals[key] / max(self.seen, 1)
+                logs[key] = as_python_number(value)
+
+
+class TerminateOnNaN(Callback):
+    """Stops training when a batch's loss is NaN or infinite."""
+
+    def on_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(loss):
+            print("Batch %d: Invalid loss, terminating training" % batch)
+            self.model.stop_training = True
 
 
 class History(Callback):
     """Records every epoch's logs: ``history.history['loss']`` is the list of per-epoch losses.
 
-    ``fit`` adds one automatically and returns it.
+    ``fit`` adds one automatically and returns it. Every recorded value is a Python
+    number, so ``json.dumps(history.history)`` works.
+
+    Attributes:
+        epoch: the epoch indices seen.
+        history: ``{log key: [value per epoch]}``.
     """
 
     def on_train_begin(self, logs=None):
@@ -16,4 +90,110 @@ class History(Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
-            self.history.setdefault(key, []).append(value)
+            self.history.setdefault(key, []).append(as_python_number(value))
+
+
+class ProgbarLogger(Callback):
+    """Prints metrics to stdout: a progress bar (``verbose=1``) or one line per epoch (``verbose=2``).
+
+    ``fit`` adds one when ``verbose`` is 1 or 2; ``evaluate(verbose=1)`` and
+    ``predict(verbose=1)`` show a bar as well. The bar shows running means of the
+    batch values (stateful metrics as they are), and the line that ends an epoch
+    shows the epoch's logs (``val_*`` included).
+
+    Arguments:
+        count_mode: ``'samples'`` or ``'steps'``: whether the bar counts samples or batches.
+        stateful_metrics: names of metrics shown as they are rather than averaged.
+
+    Raises:
+        ValueError: an unknown ``count_mode``.
+    """
+
+    def __init__(self, count_mode="samples", stateful_metrics=None):
+        super().__init__()
+        if count_mode not in ("samples", "steps"):
+            raise ValueError(f"Unknown count_mode: {count_mode!r}; expected 'samples' or 'steps'.")
+        self.use_steps = count_mode == "steps"
+        self.stateful_metrics = set(stateful_metrics or ())
+        self.progbar = None
+        self._training = False
+
+    # -- fit ----------------------------------------------------------------------------------
+    def on_train_begin(self, logs=None):
+        self._training = True
+        self.verbose = self.params.get("verbose", 1)
+        self.epochs = self.params.get("epochs")
+        samples, val_samples = self.params.get("samples"), self.params.get("val_samples")
+        if self.verbose and samples:
+            line = "Train on %d samples" % samples
+            if val_samples and self.params.get("do_validation"):
+                line += ", validate on %d samples" % val_samples
+            print(line)
+
+    def on_train_end(self, logs=None):
+        self._training = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.verbose:
+            print("Epoch %d/%d" % (epoch + 1, self.epochs))
+        self._start_bar()
+
+    def on_batch_end(self, batch, logs=None):
+        self._advance(logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._finish(logs)
+
+    # -- evaluate (not the validation passes inside fit) ------------------------------------------
+    def on_test_begin(self, logs=None):
+        if not self._training:
+            self.verbose = self.params.get("verbose", 1)
+            self._start_bar()
+
+    def on_test_batch_end(self, batch, logs=None):
+        if not self._training:
+            self._advance(logs)
+
+    def on_test_end(self, logs=None):
+        if not self._training:
+            self._finish(logs)
+
+    # -- predict ----------------------------------------------------------------------------------
+    def on_predict_begin(self, logs=None):
+        self.verbose = self.params.get("verbose", 1)
+        self._start_bar()
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self._advance({"size": (logs or {}).get("size", 0)})
+
+    def on_predict_end(self, logs=None):
+        self._finish({})
+
+    # -- the bar --------------------------------------------------------------------------------
+    def _start_bar(self):
+        self.target = self.params.get("steps") if self.use_steps else self.params.get("samples")
+        self.seen = 0
+        self.progbar = Progbar(target=self.target, verbose=self.verbose,
+                               stateful_metrics=self.stateful_metrics,
+                               unit_name="step" if self.use_steps else "sample")
+
+    def _shown(self, logs):
+        names = self.params.get("metrics") or ()
+        return [(name, logs[name]) for name in names if name in logs]
+
+    def _advance(self, logs):
+        logs = logs or {}
+        self.seen += 1 if self.use_steps else logs.get("size", 0)
+        if self.verbose and (self.target is None or self.seen < self.target):
+            self.progbar.update(self.seen, self._shown(logs))
+
+    def _finish(self, logs):
+        if not self.verbose or self.progbar is None:
+            return
+        # The final line shows the epoch's own logs (sample-weighted means), exactly
+        # what History records, rather than the bar's running means.
+        values = self._shown(logs or {})
+        self.progbar.stateful_metrics.update(name for name, _ in values)
+        if self.target is None:
+            self.progbar.target = self.seen
+        self.progbar.update(max(self.seen, self.progbar.target or 0), values)

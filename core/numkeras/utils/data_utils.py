@@ -1,0 +1,235 @@
+"""Data utilities, as in Keras 2.2.4's ``keras.utils.data_utils``.
+
+- :class:`Sequence`: a dataset of batches indexed ``0 … len - 1``, the safe way to
+  feed ``fit`` from several workers (every batch is produced once per pass).
+- :class:`OrderedEnqueuer` / :class:`GeneratorEnqueuer`: background queues over a
+  Sequence or a generator (see :mod:`numkeras.utils.enqueuers`).
+- :func:`get_file`: downloads a file into a cache folder once, checks its hash and
+  optionally extracts it.
+"""
+
+import hashlib
+import os
+import tempfile
+
+from .enqueuers import GeneratorEnqueuer, OrderedEnqueuer, RemoteTraceback, SequenceEnqueuer
+from .generic_utils import Progbar
+
+
+class Sequence:
+    """Base class for datasets of batches: implement ``__getitem__`` and ``__len__``.
+
+    ``__getitem__(index)`` returns batch ``index`` as ``(x, y)`` or ``(x, y,
+    sample_weight)`` (or ``x`` alone for ``predict``); ``__len__`` is the number of
+    batches in one pass. ``on_epoch_end`` is called after every complete pass, e.g.
+    to reshuffle. ``fit``, ``evaluate`` and ``predict`` take a Sequence directly, and
+    with ``workers > 1`` each batch is still produced exactly once per pass, in order.
+
+    Example:
+        >>> class ArraySequence(Sequence):
+        ...     def __init__(self, x, y, batch_size):
+        ...         self.x, self.y, self.batch_size = x, y, batch_size
+        ...     def __len__(self):
+        ...         return -(-len(self.x) // self.batch_size)
+        ...     def __getitem__(self, index):
+        ...         part = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        ...         return self.x[part], self.y[part]
+        >>> model.fit(ArraySequence(x, y, 32), epochs=10, workers=4, use_multiprocessing=True)
+    """
+
+    def __getitem__(self, index):
+        """Batch number ``index``."""
+        raise NotImplementedError
+
+    def __len__(self):
+        """The number of batches in the Sequence."""
+        raise NotImplementedError
+
+    def on_epoch_end(self):
+        """Called after each complete pass over the Sequence; a no-op by default."""
+
+    def __iter__(self):
+        """The batches of one pass, in order."""
+        for index in range(len(self)):
+            yield self[index]
+
+
+def iter_sequence_infinite(sequence):
+    """The batches of ``sequence``, pass after pass, forever (no ``on_epoch_end`` calls)."""
+    while True:
+        for batch in sequence:
+            yield batch
+
+
+# -- get_file -------------------------------------------------------------------------------------
+
+def cache_home():
+    """The numkeras cache folder: ``$NUMKERAS_HOME``, else ``~/.keras`` (shared with Keras)."""
+    return os.environ.get("NUMKERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+
+
+def _hash_algorithm(file_hash, hash_algorithm):
+    if hash_algorithm not in ("auto", "sha256", "md5"):
+        raise ValueError(f"hash_algorithm must be 'auto', 'sha256' or 'md5'; got {hash_algorithm!r}.")
+    if hash_algorithm == "auto":
+        return "sha256" if file_hash is not None and len(file_hash) == 64 else "md5"
+    return hash_algorithm
+
+
+def hash_file(fpath, algorithm="sha256", chunk_size=65535):
+    """The hex digest of a file (``'sha256'``, ``'md5'`` or ``'auto'``: sha256)."""
+    hasher = hashlib.md5() if algorithm == "md5" else hashlib.sha256()
+    with open(fpath, "rb") as stream:
+        for chunk in iter(lambda: stream.read(chunk_size), b""):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def validate_file(fpath, file_hash, algorithm="auto", chunk_size=65535):
+    """Whether the file's hash (sha256 or md5, from the hash's length with ``'auto'``) is ``file_hash``."""
+    algorithm = _hash_algorithm(file_hash, algorithm)
+    return hash_file(fpath, algorithm, chunk_size) == str(file_hash).lower()
+
+
+def _extract_archive(file_path, path=".", archive_format="auto"):
+    """Extracts a tar or zip archive into ``path``; True if it was one of the formats asked for."""
+    import tarfile
+    import zipfile
+
+    if archive_format is None:
+        return False
+    if archive_format == "auto":
+        archive_format = ["tar", "zip"]
+    if isinstance(archive_format, str):
+        archive_format = [archive_format]
+    for kind in archive_format:
+        if kind == "tar" and tarfile.is_tarfile(file_path):
+            with tarfile.open(file_path) as archive:
+                _check_members(file_path, path, archive.getnames())
+                if hasattr(tarfile, "data_filter"):
+                    archive.extractall(path, filter="data")
+                else:  # pragma: no cover - Python without extraction filters
+                    archive.extractall(path)
+            return True
+        if kind == "zip" and zipfile.is_zipfile(file_path):
+            with zipfile.ZipFile(file_path) as archive:
+                _check_members(file_path, path, archive.namelist())
+                archive.extractall(path)
+            return True
+    return False
+
+
+def _check_members(archive_path, target, names):
+    root = os.path.realpath(target)
+    for name in names:
+        destination = os.path.realpath(os.path.join(root, name))
+        if os.path.commonpath([root, destination]) != root:
+            raise ValueError(f"Refusing to extract {archive_path!r}: member {name!r} would be written "
+                             f"outside {target!r}.")
+
+
+def _download(origin, fpath):
+    """Downloads ``origin`` next to ``fpath`` and renames it into place (no partial files left)."""
+    import urllib.error
+    import urllib.request  # imported here: it costs a tenth of a second at start-up
+
+    print("Downloading data from", origin)
+    folder = os.path.dirname(fpath) or "."
+    handle, partial = tempfile.mkstemp(prefix=os.path.basename(fpath) + ".", suffix=".part", dir=folder)
+    os.close(handle)
+    progress = [None]
+
+    def report(block_count, block_size, total_size):
+        if progress[0] is None:
+            progress[0] = Progbar(total_size if total_size > 0 else None)
+        progress[0].update(min(block_count * block_size, total_size) if total_size > 0
+                           else block_count * block_size)
+
+    try:
+        urllib.request.urlretrieve(origin, partial, report)
+        os.replace(partial, fpath)
+    except (urllib.error.URLError, OSError) as error:
+        raise OSError(f"URL fetch failure on {origin}: {error}") from error
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+
+
+def get_file(fname, origin, untar=False, md5_hash=None, file_hash=None, cache_subdir="datasets",
+             hash_algorithm="auto", extract=False, archive_format="auto", cache_dir=None):
+    """Downloads a file from a URL unless it is already in the cache, and returns its path.
+
+    The file goes to ``cache_dir/cache_subdir/fname`` (default
+    ``$NUMKERAS_HOME`` or ``~/.keras``, then ``/tmp/.keras`` when that is not
+    writable). An existing file whose hash does not match ``file_hash`` is
+    downloaded again; a download whose hash does not match raises.
+
+    Arguments:
+        fname: file name; an absolute path stores the file exactly there.
+        origin: the URL (``http(s)://``, ``ftp://`` or ``file://``).
+        untar: deprecated: extract ``fname + '.tar.gz'`` and return the extracted folder.
+        md5_hash: deprecated: use ``file_hash``.
+        file_hash: the expected sha256 or md5 hex digest.
+        cache_subdir: folder under the cache dir; an absolute path is used as is.
+        hash_algorithm: ``'md5'``, ``'sha256'`` or ``'auto'`` (from the hash's length).
+        extract: extract the archive (tar, tar.gz, tar.bz2, zip) next to the file.
+        archive_format: ``'auto'``, ``'tar'``, ``'zip'``, a list of those, or None.
+        cache_dir: where to cache (default as above).
+
+    Returns:
+        The path of the downloaded file (of the extracted folder with ``untar``).
+
+    Raises:
+        OSError: the download failed (names the URL).
+        ValueError: the downloaded file's hash does not match ``file_hash``.
+
+    Example:
+        >>> path = get_file('data.npz', origin='https://example.org/data.npz',
+        ...                 file_hash='<sha256 hex digest>')
+    """
+    if cache_dir is None:
+        cache_dir = cache_home()
+    if md5_hash is not None and file_hash is None:
+        file_hash, hash_algorithm = md5_hash, "md5"
+    cache_dir = os.path.expanduser(cache_dir)
+    datadir = os.path.join(cache_dir, cache_subdir)
+    try:
+        os.makedirs(datadir, exist_ok=True)
+        writable = os.access(datadir, os.W_OK)
+    except OSError:
+        writable = False
+    if not writable:
+        datadir = os.path.join(tempfile.gettempdir(), ".keras", cache_subdir)
+        os.makedirs(datadir, exist_ok=True)
+
+    if untar:
+        untar_fpath = os.path.join(datadir, fname)
+        fpath = untar_fpath + ".tar.gz"
+    else:
+        fpath = os.path.join(datadir, fname)
+
+    download = not os.path.exists(fpath)
+    if not download and file_hash is not None and not validate_file(fpath, file_hash, hash_algorithm):
+        print(f"A local file was found, but it seems to be incomplete or outdated because the "
+              f"{_hash_algorithm(file_hash, hash_algorithm)} file hash does not match the original "
+              f"value of {file_hash} so we will re-download the data.")
+        download = True
+    if download:
+        _download(origin, fpath)
+        if file_hash is not None and not validate_file(fpath, file_hash, hash_algorithm):
+            os.remove(fpath)
+            raise ValueError(
+                f"Incomplete or corrupted file detected: the {_hash_algorithm(file_hash, hash_algorithm)} "
+                f"hash of {fpath!r} downloaded from {origin} does not match the expected value {file_hash}.")
+
+    if untar:
+        if not os.path.exists(untar_fpath):
+            _extract_archive(fpath, datadir, archive_format="tar")
+        return untar_fpath
+    if extract:
+        _extract_archive(fpath, datadir, archive_format)
+    return fpath
+
+
+__all__ = ["Sequence", "OrderedEnqueuer", "GeneratorEnqueuer", "SequenceEnqueuer", "RemoteTraceback",
+           "get_file", "validate_file", "hash_file", "iter_sequence_infinite", "cache_home"]
