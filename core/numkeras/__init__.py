@@ -6,7 +6,7 @@ first time they are used.
 """
 
 from . import (
-    activations, backend, callbacks, constraints, initializers, layers, losses, metrics, models,
+    activations, backend, callbacks, constraints, datasets, initializers, layers, losses, metrics, models,
     optimizers, regularizers, utils,
 )
 from .engine import Input, Model, Sequential
@@ -16,6 +16,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Input", "Model", "Sequential", "activations", "backend", "callbacks", "constraints",
-    "custom_object_scope", "initializers", "layers", "losses", "metrics", "models", "optimizers",
+    "custom_object_scope", "datasets", "initializers", "layers", "losses", "metrics", "models", "optimizers",
     "regularizers", "utils", "__version__",
 ]

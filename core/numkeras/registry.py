@@ -243,7 +243,8 @@ class Registry:
             try:
                 self.resolve(name)
             except ComponentError:
-                pass
+                if os.environ.get(STRICT_ENV):
+                    raise
 
     # -- internals --------------------------------------------------------------
     def _singular(self):

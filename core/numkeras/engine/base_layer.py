@@ -406,11 +406,6 @@ class Layer:
 
     @trainable_weights.setter
     def trainable_weights(self, weights):
-        # Keras 1 / 2.2 layers assign their weights in build(): self.trainable_weights = [w1, w2]
-        self._trainable_weights = list(weights)
-
-    @trainable_weights.setter
-    def trainable_weights(self, weights):
         """Keras 1 layers assigned their weight list directly (``self.trainable_weights = [w]``)."""
         self._trainable_weights = list(weights)
 

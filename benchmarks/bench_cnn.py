@@ -1,0 +1,97 @@
+"""numkeras vs PyTorch (CPU) on Keras's mnist_cnn network.
+
+Case ``cnn``: Conv2D(32, 3x3, relu) → Conv2D(64, 3x3, relu) → MaxPooling2D(2) →
+Dropout(0.25) → Flatten → Dense(128, relu) → Dropout(0.5) → Dense(10, softmax), on
+28x28x1 MNIST images, Adadelta (lr 1.0, rho 0.95, eps 1e-7, as Keras), batch 128,
+categorical cross-entropy; training throughput in samples/s over ``batches`` batches
+after a warm-up. PyTorch runs the same layers (``nn.Conv2d``, ``nn.MaxPool2d``,
+``nn.Dropout``, ``nn.Linear``, ``CrossEntropyLoss``, ``optim.Adadelta``) in its idiomatic
+loop.
+
+Every run is a fresh subprocess, frameworks alternate run by run, and the median is
+reported with the numkeras / torch ratio (see ``harness.py``). Both frameworks get the
+same number of threads (``--threads``; on a machine shared with other jobs, 1 thread
+gives steadier numbers).
+
+Run (torch is optional; install it only for benchmarking: ``pip install torch==2.13.0``)::
+
+    python benchmarks/bench_cnn.py --threads 1 --repeats 5
+    python benchmarks/bench_cnn.py --quick --repeats 1
+"""
+
+import numpy as np
+
+from harness import Case, load_mnist, main, seconds
+
+BATCH = 128
+
+
+def _images(batches):
+    x, y, _, _ = load_mnist()
+    n = batches * BATCH
+    return x[:n].reshape(-1, 28, 28, 1), y[:n]
+
+
+def cnn_numkeras(config):
+    import numkeras
+    from numkeras.layers import Conv2D, Dense, Dropout, Flatten, MaxPooling2D
+    from numkeras.models import Sequential
+
+    numkeras.utils.set_random_seed(0)
+    x, labels = _images(config["batches"])
+    y = np.eye(10, dtype=np.float32)[labels]
+    model = Sequential([
+        Conv2D(32, kernel_size=(3, 3), activation="relu", input_shape=(28, 28, 1)),
+        Conv2D(64, (3, 3), activation="relu"),
+        MaxPooling2D(pool_size=(2, 2)),
+        Dropout(0.25),
+        Flatten(),
+        Dense(128, activation="relu"),
+        Dropout(0.5),
+        Dense(10, activation="softmax"),
+    ])
+    model.compile(loss="categorical_crossentropy", optimizer=numkeras.optimizers.Adadelta(), metrics=["accuracy"])
+    model.fit(x[:2 * BATCH], y[:2 * BATCH], batch_size=BATCH, epochs=1, verbose=0)  # warm-up
+    elapsed = seconds(model.fit, x, y, batch_size=BATCH, epochs=1, verbose=0)
+    return {"samples_per_s": len(x) / elapsed, "train_s": elapsed}
+
+
+def cnn_torch(config):
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    x, labels = _images(config["batches"])
+    x = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))  # NCHW, PyTorch's native layout
+    y = torch.from_numpy(labels)
+    model = nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.25),
+        nn.Flatten(), nn.Linear(9216, 128), nn.ReLU(), nn.Dropout(0.5), nn.Linear(128, 10),
+    )
+    optimizer = torch.optim.Adadelta(model.parameters(), lr=1.0, rho=0.95, eps=1e-7)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def fit(xs, ys):
+        order = torch.randperm(len(xs))
+        for start in range(0, len(xs), BATCH):
+            index = order[start:start + BATCH]
+            optimizer.zero_grad()
+            output = model(xs[index])
+            loss = loss_fn(output, ys[index])
+            loss.backward()
+            optimizer.step()
+            loss.item(), (output.argmax(1) == ys[index]).float().mean().item()  # numkeras logs loss and acc
+
+    model.train()
+    fit(x[:2 * BATCH], y[:2 * BATCH])  # warm-up
+    elapsed = seconds(fit, x, y)
+    return {"samples_per_s": len(x) / elapsed, "train_s": elapsed}
+
+
+CASES = [
+    Case("cnn", "Keras mnist_cnn training (2 conv, pool, 2 dense), Adadelta, batch 128, 28x28x1", "samples_per_s",
+         {"numkeras": cnn_numkeras, "torch": cnn_torch}, config={"batches": 12}, quick_config={"batches": 4}),
+]
+
+if __name__ == "__main__":
+    main("cnn", CASES)

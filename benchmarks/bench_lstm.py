@@ -1,0 +1,100 @@
+"""numkeras vs PyTorch (CPU) on Keras's imdb_lstm network.
+
+Case ``lstm``: Embedding(20000, 128) → LSTM(128) → Dense(1, sigmoid) on integer
+sequences of length 80, Adam (lr 0.001), batch 32, binary cross-entropy; training
+throughput in samples/s over ``batches`` batches after a warm-up. The data are random
+token ids with random labels (the arithmetic does not depend on them).
+
+So that both frameworks do the same arithmetic, the LSTM uses ``sigmoid`` gates (PyTorch's
+only choice; Keras 2.2 defaults to ``hard_sigmoid``) and no dropout (``nn.LSTM`` has no
+recurrent dropout). PyTorch runs ``nn.Embedding`` → ``nn.LSTM(batch_first=True)`` → last
+hidden state → ``nn.Linear`` with ``BCEWithLogitsLoss`` (numkeras fuses sigmoid + binary
+cross-entropy the same way).
+
+Run (torch is optional; install it only for benchmarking: ``pip install torch==2.13.0``)::
+
+    python benchmarks/bench_lstm.py --threads 1 --repeats 5
+    python benchmarks/bench_lstm.py --quick --repeats 1
+"""
+
+import numpy as np
+
+from harness import Case, main, seconds
+
+BATCH = 32
+LENGTH = 80
+VOCABULARY = 20000
+
+
+def _data(batches):
+    rng = np.random.default_rng(0)
+    x = rng.integers(1, VOCABULARY, size=(batches * BATCH, LENGTH))
+    y = rng.integers(0, 2, size=(batches * BATCH, 1)).astype(np.float32)
+    return x, y
+
+
+def lstm_numkeras(config):
+    import numkeras
+    from numkeras.layers import LSTM, Dense, Embedding
+    from numkeras.models import Sequential
+
+    numkeras.utils.set_random_seed(0)
+    x, y = _data(config["batches"])
+    model = Sequential([
+        Embedding(VOCABULARY, 128),
+        LSTM(128, recurrent_activation="sigmoid"),
+        Dense(1, activation="sigmoid"),
+    ])
+    model.compile(loss="binary_crossentropy", optimizer=numkeras.optimizers.Adam(lr=0.001), metrics=["accuracy"])
+    model.fit(x[:2 * BATCH], y[:2 * BATCH], batch_size=BATCH, epochs=1, verbose=0)  # warm-up
+    elapsed = seconds(model.fit, x, y, batch_size=BATCH, epochs=1, verbose=0)
+    return {"samples_per_s": len(x) / elapsed, "train_s": elapsed}
+
+
+def lstm_torch(config):
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    x, y = _data(config["batches"])
+    x, y = torch.from_numpy(x), torch.from_numpy(y)
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = nn.Embedding(VOCABULARY, 128)
+            self.lstm = nn.LSTM(128, 128, batch_first=True)
+            self.dense = nn.Linear(128, 1)
+
+        def forward(self, ids):
+            _, (h, _) = self.lstm(self.embedding(ids))
+            return self.dense(h[-1])
+
+    model = Model()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
+    loss_fn = nn.BCEWithLogitsLoss()
+
+    def fit(xs, ys):
+        order = torch.randperm(len(xs))
+        for start in range(0, len(xs), BATCH):
+            index = order[start:start + BATCH]
+            optimizer.zero_grad()
+            logits = model(xs[index])
+            loss = loss_fn(logits, ys[index])
+            loss.backward()
+            optimizer.step()
+            loss.item(), ((logits > 0).float() == ys[index]).float().mean().item()  # numkeras logs loss and acc
+
+    fit(x[:2 * BATCH], y[:2 * BATCH])  # warm-up
+    elapsed = seconds(fit, x, y)
+    return {"samples_per_s": len(x) / elapsed, "train_s": elapsed}
+
+
+CASES = [
+    Case("lstm", "Keras imdb_lstm training: Embedding(20000,128)+LSTM(128)+Dense(1), Adam, batch 32, length 80",
+         "samples_per_s", {"numkeras": lstm_numkeras, "torch": lstm_torch}, config={"batches": 30},
+         quick_config={"batches": 8}),
+]
+
+if __name__ == "__main__":
+    main("lstm", CASES)

@@ -1,0 +1,276 @@
+"""The shared side-by-side benchmark harness (numkeras vs. PyTorch on the CPU).
+
+A benchmark script (``bench_mlp.py``, ``bench_cnn.py`` …) declares its cases and
+hands them to :func:`main`::
+
+    from harness import Case, main
+
+    def mlp_numkeras(config): ...   # runs in a child process; returns {"samples_per_s": ...}
+    def mlp_torch(config): ...
+
+    CASES = [Case("mlp", "784-512-512-10 MLP, SGD, batch 128", "samples_per_s",
+                  {"numkeras": mlp_numkeras, "torch": mlp_torch}, config={"epochs": 2})]
+
+    if __name__ == "__main__":
+        main("mlp", CASES)
+
+What the harness does:
+
+* every measurement runs in its **own fresh subprocess** (one framework per
+  process: BLAS / OpenMP thread pools of two frameworks in one process interfere),
+  with the same thread count for every framework (``--threads``, default: all cores);
+* it **alternates** frameworks run by run (numkeras, torch, torch, numkeras, …) so that
+  a noisy neighbour on the CPU hurts both alike, and reports the **median** of
+  ``--repeats`` runs, plus min and max;
+* it measures ``import <framework>`` time in a fresh interpreter, and the **peak RSS**
+  of every child process;
+* it prints a table with the numkeras / torch ratio and writes everything as JSON
+  (``--json``, default ``benchmarks/results/<name>.json``).
+
+PyTorch is optional and never a dependency of numkeras: install it into the
+environment only for benchmarking (``pip install torch==2.13.0``). Without it the
+harness measures numkeras alone.
+
+Case functions are called as ``fn(config)`` in the child and return a dict of
+numbers; the one named by the case's ``metric`` is the headline (higher is better,
+except for durations and sizes: names ending in ``_s``, ``_us``, ``_ms``, ``_mb`` without
+``_per_``, e.g. ``step_us``; ``samples_per_s`` is a rate). Helpers for
+writing them: :func:`load_mnist`, :func:`seconds`.
+"""
+
+import argparse
+import importlib.util
+import json
+import os
+import pathlib
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+FRAMEWORKS = ("numkeras", "torch")
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
+                    "NUMEXPR_NUM_THREADS")
+
+
+class Case:
+    """One benchmark: the same workload written once per framework.
+
+    Arguments:
+        name: short identifier (``'mlp'``, ``'tiny'`` …).
+        description: one line saying what is measured.
+        metric: the key of the headline number in the dicts the functions return.
+        functions: ``{framework: fn(config) -> dict}``; each runs in a child process.
+        config: keyword settings handed to every function (epochs, batch size …).
+        quick_config: overrides applied with ``--quick``.
+    """
+
+    def __init__(self, name, description, metric, functions, config=None, quick_config=None):
+        self.name = name
+        self.description = description
+        self.metric = metric
+        self.functions = functions
+        self.config = dict(config or {})
+        self.quick_config = dict(quick_config or {})
+
+
+# -- helpers for case functions (run in the child) ------------------------------------------
+
+def load_mnist(limit=None):
+    """MNIST as ``(x_train, y_train, x_test, y_test)``: float32 in [0, 1], flat 784, int64 labels."""
+    import numpy as np
+
+    # Loaded from its file, so that a torch child does not import numkeras (and pay for it in RSS).
+    spec = importlib.util.spec_from_file_location(
+        "_bench_mnist", REPO_ROOT / "core" / "numkeras" / "datasets" / "mnist.py")
+    mnist = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mnist)
+    (x_train, y_train), (x_test, y_test) = mnist.load_data()
+    x_train = x_train.reshape(len(x_train), -1).astype(np.float32) / 255
+    x_test = x_test.reshape(len(x_test), -1).astype(np.float32) / 255
+    if limit:
+        x_train, y_train = x_train[:limit], y_train[:limit]
+    return x_train, y_train.astype(np.int64), x_test, y_test.astype(np.int64)
+
+
+def seconds(fn, *args, **kwargs):
+    """Wall-clock seconds that ``fn(*args, **kwargs)`` takes."""
+    start = time.perf_counter()
+    fn(*args, **kwargs)
+    return time.perf_counter() - start
+
+
+def peak_rss_mb():
+    """This process's peak resident set size so far, in MiB."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 if sys.platform != "darwin" else peak / 2 ** 20
+
+
+def framework_available(framework):
+    return importlib.util.find_spec(framework) is not None
+
+
+# -- the child side ---------------------------------------------------------------------------
+
+def _run_child(cases, case_name, framework, config):
+    case = next(c for c in cases if c.name == case_name)
+    threads = int(os.environ.get("OMP_NUM_THREADS", "0") or 0)
+    if framework == "torch":
+        import torch
+
+        if threads:
+            torch.set_num_threads(threads)
+    result = case.functions[framework](config)
+    result["peak_rss_mb"] = peak_rss_mb()
+    print("RESULT " + json.dumps(result))
+
+
+IMPORT_SNIPPET = """
+import time, json, sys
+start = time.perf_counter()
+import {module}
+elapsed = time.perf_counter() - start
+import resource
+print("RESULT " + json.dumps({{"import_s": elapsed,
+      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+
+def _child_env(threads):
+    env = dict(os.environ)
+    env["NUMKERAS_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # measure numkeras itself, not the machine's plugins
+    if threads:
+        for variable in THREAD_VARIABLES:
+            env[variable] = str(threads)
+    return env
+
+
+def _spawn(command, threads, timeout):
+    result = subprocess.run(command, capture_output=True, text=True, env=_child_env(threads), timeout=timeout)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
+    if result.returncode != 0 or not lines:
+        raise RuntimeError(f"benchmark child {' '.join(command[-3:])} failed:\n{result.stdout}\n{result.stderr}")
+    return json.loads(lines[-1][len("RESULT "):])
+
+
+# -- the parent side ---------------------------------------------------------------------------
+
+def _summarise(values):
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "runs": values}
+
+
+def _alternating(frameworks, repeat):
+    """numkeras, torch / torch, numkeras / …: who goes first alternates run by run."""
+    return list(frameworks) if repeat % 2 == 0 else list(reversed(frameworks))
+
+
+def run(name, cases, frameworks, repeats, threads, quick, only=None, log=print, timeout=900):
+    script = str(pathlib.Path(sys.argv[0]).resolve())
+    results = {"benchmark": name, "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "machine": _machine(threads),
+               "frameworks": {fw: _version(fw) for fw in frameworks}, "repeats": repeats, "quick": quick,
+               "cases": {}}
+    selected = [c for c in cases if not only or c.name in only]
+    # import time and RSS after import
+    runs = {fw: [] for fw in frameworks}
+    for repeat in range(repeats):
+        for fw in _alternating(frameworks, repeat):
+            runs[fw].append(_spawn([sys.executable, "-c", IMPORT_SNIPPET.format(module=fw)], threads, timeout))
+    results["cases"]["import"] = _collect("import", "`import <framework>` in a fresh interpreter", "import_s",
+                                          runs, {})
+    log(_format(results["cases"]["import"], frameworks))
+    for case in selected:
+        config = dict(case.config, **(case.quick_config if quick else {}))
+        runs = {fw: [] for fw in frameworks if fw in case.functions}
+        for repeat in range(repeats):
+            for fw in _alternating(list(runs), repeat):
+                command = [sys.executable, script, "--child", case.name, fw, "--config", json.dumps(config)]
+                runs[fw].append(_spawn(command, threads, timeout))
+        results["cases"][case.name] = _collect(case.name, case.description, case.metric, runs, config)
+        log(_format(results["cases"][case.name], frameworks))
+    return results
+
+
+def _collect(name, description, metric, runs, config):
+    entry = {"description": description, "metric": metric, "config": config, "results": {},
+             "lower_is_better": _is_cost(metric)}
+    for fw, measurements in runs.items():
+        keys = sorted({k for m in measurements for k, v in m.items() if isinstance(v, (int, float))})
+        entry["results"][fw] = {k: _summarise([m[k] for m in measurements if k in m]) for k in keys}
+    if "numkeras" in runs and "torch" in runs:
+        nk = entry["results"]["numkeras"][metric]["median"]
+        pt = entry["results"]["torch"][metric]["median"]
+        entry["numkeras_over_torch"] = nk / pt if pt else None
+    return entry
+
+
+def _is_cost(metric):
+    """Durations and sizes (``import_s``, ``step_us``, ``peak_rss_mb``) are better lower; rates higher."""
+    return "_per_" not in metric and metric.endswith(("_s", "_us", "_ms", "_mb"))
+
+
+def _format(entry, frameworks):
+    metric = entry["metric"]
+    runs = len(next(iter(entry["results"].values()))[metric]["runs"])
+    better = "lower" if entry["lower_is_better"] else "higher"
+    lines = [f"\n== {entry['description']}\n   {metric} ({better} is better), median of {runs} run(s)"]
+    for fw in frameworks:
+        if fw not in entry["results"]:
+            continue
+        r = entry["results"][fw]
+        extra = "  ".join(f"{k}={v['median']:.4g}" for k, v in r.items() if k != metric)
+        lines.append(f"  {fw:9s} {r[metric]['median']:>12.5g}  (min {r[metric]['min']:.5g}, max "
+                     f"{r[metric]['max']:.5g})  {extra}")
+    if entry.get("numkeras_over_torch") is not None:
+        ratio = entry["numkeras_over_torch"]
+        faster = ratio > 1 if not entry["lower_is_better"] else ratio < 1
+        lines.append(f"  numkeras / torch = {ratio:.3f}  ({'numkeras' if faster else 'torch'} is better)")
+    return "\n".join(lines)
+
+
+def _version(framework):
+    try:
+        from importlib.metadata import version
+
+        return version(framework)
+    except Exception:  # noqa: BLE001 - a version is only informative
+        return None
+
+
+def _machine(threads):
+    return {"python": platform.python_version(), "platform": platform.platform(), "processor": platform.processor(),
+            "cpu_count": os.cpu_count(), "threads": threads}
+
+
+def main(name, cases, argv=None):
+    """Command line of a benchmark script: run every case (or ``--case``) and write the JSON."""
+    parser = argparse.ArgumentParser(description=f"numkeras vs PyTorch: {name} benchmarks")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per framework (median reported)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(),
+                        help="BLAS / OpenMP / torch threads for every framework (default: all cores)")
+    parser.add_argument("--frameworks", default=",".join(FRAMEWORKS), help="comma-separated subset")
+    parser.add_argument("--case", action="append", help="only these cases (repeatable)")
+    parser.add_argument("--quick", action="store_true", help="smaller workloads, for a smoke run")
+    parser.add_argument("--json", default=str(REPO_ROOT / "benchmarks" / "results" / f"{name}.json"),
+                        help="where to write the results (default benchmarks/results/<name>.json)")
+    parser.add_argument("--child", nargs=2, metavar=("CASE", "FRAMEWORK"), help=argparse.SUPPRESS)
+    parser.add_argument("--config", default="{}", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        _run_child(cases, args.child[0], args.child[1], json.loads(args.config))
+        return None
+    frameworks = [fw for fw in args.frameworks.split(",") if fw]
+    missing = [fw for fw in frameworks if not framework_available(fw)]
+    for fw in missing:
+        print(f"note: {fw} is not installed; measuring without it"
+              + (" (pip install torch==2.13.0)" if fw == "torch" else ""))
+    frameworks = [fw for fw in frameworks if fw not in missing]
+    results = run(name, cases, frameworks, args.repeats, args.threads, args.quick, only=args.case)
+    path = pathlib.Path(args.json)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwrote {path}")
+    return results

@@ -1,0 +1,105 @@
+"""The README and docs/plugins.md say only what is true: their code blocks run.
+
+The ```python blocks of README.md run in order in one namespace (later blocks use
+earlier ones' variables), in a temporary directory; the TOML blocks parse and declare
+entry points; the set-up commands are the ones .ci/run executes.
+"""
+
+import pathlib
+import re
+
+import numpy as np
+import pytest
+
+import numkeras
+from numkeras.datasets import mnist
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+PLUGINS_GUIDE = ROOT / "docs" / "plugins.md"
+
+
+def code_blocks(path, language):
+    return re.findall(rf"^```{language}\n(.*?)^```", path.read_text(), re.MULTILINE | re.DOTALL)
+
+
+def _mnist_available():
+    try:
+        mnist.load_data()
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+@pytest.fixture
+def registrations():
+    """Removes runtime registrations the snippets make, so other tests do not see them."""
+    made = []
+    yield made
+    for kind, name in made:
+        numkeras.registry.registry(kind).unregister(name)
+
+
+@pytest.mark.skipif(not _mnist_available(), reason="the MNIST t10k files are not on this machine")
+def test_readme_python_blocks_run(tmp_path, monkeypatch, registrations, capsys):
+    blocks = code_blocks(README, "python")
+    assert len(blocks) >= 5
+    monkeypatch.chdir(tmp_path)
+    registrations.append(("losses", "focal_loss"))
+    namespace = {"__name__": "readme"}
+    for index, block in enumerate(blocks):
+        try:
+            exec(compile(block, f"README.md python block {index + 1}", "exec"), namespace)
+        except Exception as error:  # noqa: BLE001 - re-raised with the block's text
+            raise AssertionError(f"README python block {index + 1} failed: {error!r}\n{block}") from error
+    output = capsys.readouterr().out
+    assert "test accuracy" in output
+    assert "deprecated" in output  # the Keras 1 block's warnings name the new spellings
+    assert (tmp_path / "my_model.h5").exists()
+
+
+def test_readme_toml_blocks_declare_entry_points():
+    tomllib = pytest.importorskip("tomllib")
+    blocks = code_blocks(README, "toml") + code_blocks(PLUGINS_GUIDE, "toml")
+    assert blocks
+    groups = set()
+    for block in blocks:
+        data = tomllib.loads(block)
+        groups |= set(data.get("project", {}).get("entry-points", {}))
+    assert {"numkeras.losses", "numkeras.metrics", "numkeras.layers", "numkeras.plugins"} <= groups
+
+
+def test_readme_setup_commands_are_what_ci_runs():
+    text = README.read_text()
+    bash = code_blocks(README, "bash")
+    run_line = "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/python examples/mnist_mlp.py"
+    test_line = "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest"
+    assert run_line + "\n" in bash[0] and test_line + "\n" in bash[1]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "pip install -e '.[test]'" in ci and "-m pytest" in ci
+    assert "8,000" in text and "2,000" in text  # the dataset split is stated
+
+
+def test_plugins_guide_python_blocks_run(registrations, capsys):
+    blocks = code_blocks(PLUGINS_GUIDE, "python")
+    plugin_module, usage, runtime, hook = blocks
+    namespace = {"__name__": "numkeras_focal"}
+    exec(compile(plugin_module, "docs/plugins.md block 1", "exec"), namespace)
+    # What installing the package would do: its entry points, registered by name.
+    for kind, name in (("losses", "focal_loss"), ("metrics", "mean_gap"), ("layers", "Scale")):
+        numkeras.registry.registry(kind).register(name, namespace[name])
+        registrations.append((kind, name))
+    usage_scope = dict(namespace)
+    exec(compile(usage, "docs/plugins.md block 2", "exec"), usage_scope)
+    model = usage_scope["model"]
+    rng = np.random.default_rng(0)
+    history = model.fit(rng.random((16, 8)), rng.integers(0, 2, (16, 1)), epochs=2, verbose=0)
+    assert set(history.history) == {"loss", "mean_gap"}
+
+    runtime_namespace = {"mean_gap": namespace["mean_gap"]}
+    exec(compile(runtime, "docs/plugins.md block 3", "exec"), runtime_namespace)
+    assert numkeras.losses.get("focal_loss") is runtime_namespace["focal_loss"]
+    hook_namespace = {}
+    exec(compile(hook, "docs/plugins.md block 4", "exec"), hook_namespace)
+    hook_namespace["on_epoch_end"](model, 0, {"loss": 1.0})
+    assert "[tracker]" in capsys.readouterr().out
