@@ -1,6 +1,5 @@
 """The ``numkeras`` command: ``summary FILE`` and ``plugins``."""
 
-import importlib.util
 import json
 import os
 import shutil
@@ -12,20 +11,7 @@ import pytest
 from numkeras import cli
 from numkeras.layers import Dense, Lambda
 from numkeras.models import Sequential
-
-PYPROJECT = """\
-[build-system]
-requires = ["setuptools>=64", "wheel"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "{name}"
-version = "{version}"
-
-[tool.setuptools]
-packages = ["{package}"]
-{entry_points}
-"""
+from tests.helpers.distributions import install, write_distribution
 
 GOOD = '''\
 from numkeras.layers import Layer
@@ -39,33 +25,19 @@ class Doubler(Layer):
 BROKEN = 'raise ImportError("No module named \'tensorflow_addons\' (needed by nk-cli-broken)")\n'
 
 DISTRIBUTIONS = {
-    "nk-cli-good": ("nk_cli_good", "0.7", GOOD, '[project.entry-points."numkeras.layers"]\nDoubler = "nk_cli_good:Doubler"\n'),
-    "nk-cli-broken": ("nk_cli_broken", "0.2", BROKEN,
-                      '[project.entry-points."numkeras.losses"]\nbroken_loss = "nk_cli_broken:broken_loss"\n'
-                      '[project.entry-points."numkeras.plugins"]\nbroken_hooks = "nk_cli_broken"\n'),
+    "nk-cli-good": ("nk_cli_good", "0.7", GOOD, {"numkeras.layers": {"Doubler": "nk_cli_good:Doubler"}}),
+    "nk-cli-broken": ("nk_cli_broken", "0.2", BROKEN, {
+        "numkeras.losses": {"broken_loss": "nk_cli_broken:broken_loss"},
+        "numkeras.plugins": {"broken_hooks": "nk_cli_broken"},
+    }),
 }
 
 
 @pytest.fixture(scope="module")
 def plugin_site(tmp_path_factory):
-    if any(importlib.util.find_spec(m) is None for m in ("setuptools", "wheel")):
-        pytest.fail("Building the test plugins needs setuptools and wheel (install numkeras[test]).")
     root = tmp_path_factory.mktemp("cli_plugins")
-    projects = []
-    for name, (package, version, source, entry_points) in DISTRIBUTIONS.items():
-        project = root / name
-        (project / package).mkdir(parents=True)
-        (project / package / "__init__.py").write_text(source)
-        (project / "pyproject.toml").write_text(
-            PYPROJECT.format(name=name, version=version, package=package, entry_points=entry_points))
-        projects.append(str(project))
-    site = root / "site"
-    result = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
-         "--disable-pip-version-check", "--quiet", "--target", str(site), *projects],
-        capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    return site
+    projects = [write_distribution(root, name, *spec) for name, spec in DISTRIBUTIONS.items()]
+    return install(root / "site", projects)
 
 
 def _run(*args, site=None, autoload=False):

@@ -7,7 +7,6 @@ Python subprocess with ``PYTHONPATH=<site>`` so that the registries discover the
 from scratch. Runtime registration (``numkeras.losses.register``) is tested in-process.
 """
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -20,20 +19,7 @@ import pytest
 import numkeras
 from numkeras.layers import Dense
 from numkeras.models import Sequential
-
-PYPROJECT = """\
-[build-system]
-requires = ["setuptools>=64", "wheel"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "{name}"
-version = "{version}"
-description = "A throwaway numkeras plugin written by tests/core/test_plugins.py"
-
-[tool.setuptools]
-packages = ["{package}"]
-{entry_points}"""
+from tests.helpers.distributions import install, write_distribution
 
 DEMO_PLUGIN = '''\
 """A third-party numkeras plugin: a loss, a metric and a layer."""
@@ -139,38 +125,12 @@ DISTRIBUTIONS = {
 }
 
 
-def _write_distribution(root, name, package, version, source, entry_points):
-    project = root / name
-    (project / package).mkdir(parents=True)
-    (project / package / "__init__.py").write_text(source)
-    sections = "".join(
-        f'\n[project.entry-points."{group}"]\n' + "".join(f'{k} = "{v}"\n' for k, v in names.items())
-        for group, names in entry_points.items()
-    )
-    (project / "pyproject.toml").write_text(
-        PYPROJECT.format(name=name, version=version, package=package, entry_points=sections))
-    return project
-
-
 @pytest.fixture(scope="module")
 def plugin_site(tmp_path_factory):
     """Every throwaway distribution, pip-installed into one ``--target`` directory."""
-    missing = [m for m in ("setuptools", "wheel") if importlib.util.find_spec(m) is None]
-    if missing:
-        pytest.fail(
-            f"Building the test plugin distributions needs {' and '.join(missing)} in this environment "
-            f"(pip --no-build-isolation uses the installed build backend); install numkeras with "
-            f"the 'test' extra."
-        )
     root = tmp_path_factory.mktemp("plugins")
-    projects = [_write_distribution(root, name, *spec) for name, spec in DISTRIBUTIONS.items()]
-    site = root / "site"
-    result = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
-         "--disable-pip-version-check", "--quiet", "--target", str(site), *map(str, projects)],
-        capture_output=True, text=True, timeout=300,
-    )
-    assert result.returncode == 0, f"pip install failed:\n{result.stdout}\n{result.stderr}"
+    projects = [write_distribution(root, name, *spec) for name, spec in DISTRIBUTIONS.items()]
+    site = install(root / "site", projects)
     for name in DISTRIBUTIONS:
         assert list(site.glob(name.replace("-", "_") + "-*.dist-info")), f"{name} was not installed"
     return site

@@ -564,46 +564,29 @@ class Model(Network):
         Keras 1 names (``samples_per_epoch``, ``nb_epoch``, ``nb_val_samples``,
         ``nb_worker``, ``pickle_safe``, ``max_q_size``) are accepted with a DeprecationWarning.
         """
-        kwargs = generators.legacy_generator_arguments("fit_generator", kwargs)
-        steps_per_epoch = kwargs.pop("steps_per_epoch", steps_per_epoch)
-        epochs = kwargs.pop("epochs", epochs)
-        validation_steps = kwargs.pop("validation_steps", validation_steps)
-        workers = kwargs.pop("workers", workers)
-        use_multiprocessing = kwargs.pop("use_multiprocessing", use_multiprocessing)
-        max_queue_size = kwargs.pop("max_queue_size", max_queue_size)
-        if kwargs:
-            raise TypeError(f"fit_generator() got unexpected keyword argument(s): {sorted(kwargs)}.")
-        return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
-                        callbacks=callbacks, validation_data=validation_data, validation_steps=validation_steps,
-                        validation_freq=validation_freq, class_weight=class_weight,
-                        max_queue_size=max_queue_size, workers=workers,
-                        use_multiprocessing=use_multiprocessing, shuffle=shuffle, initial_epoch=initial_epoch)
+        arguments = dict(steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose, callbacks=callbacks,
+                         validation_data=validation_data, validation_steps=validation_steps,
+                         validation_freq=validation_freq, class_weight=class_weight,
+                         max_queue_size=max_queue_size, workers=workers,
+                         use_multiprocessing=use_multiprocessing, shuffle=shuffle, initial_epoch=initial_epoch)
+        arguments.update(generators.legacy_generator_arguments("fit_generator", kwargs))
+        return self.fit(generator, **arguments)
 
     def evaluate_generator(self, generator, steps=None, callbacks=None, max_queue_size=10, workers=1,
                            use_multiprocessing=False, verbose=0, **kwargs):
         """Loss and metrics on batches from a generator or ``Sequence``: ``evaluate(generator, ...)``."""
-        kwargs = generators.legacy_generator_arguments("evaluate_generator", kwargs)
-        steps = kwargs.pop("steps", steps)
-        workers = kwargs.pop("workers", workers)
-        use_multiprocessing = kwargs.pop("use_multiprocessing", use_multiprocessing)
-        max_queue_size = kwargs.pop("max_queue_size", max_queue_size)
-        if kwargs:
-            raise TypeError(f"evaluate_generator() got unexpected keyword argument(s): {sorted(kwargs)}.")
-        return self.evaluate(generator, steps=steps, callbacks=callbacks, max_queue_size=max_queue_size,
-                             workers=workers, use_multiprocessing=use_multiprocessing, verbose=verbose)
+        arguments = dict(steps=steps, callbacks=callbacks, max_queue_size=max_queue_size, workers=workers,
+                         use_multiprocessing=use_multiprocessing, verbose=verbose)
+        arguments.update(generators.legacy_generator_arguments("evaluate_generator", kwargs))
+        return self.evaluate(generator, **arguments)
 
     def predict_generator(self, generator, steps=None, callbacks=None, max_queue_size=10, workers=1,
                           use_multiprocessing=False, verbose=0, **kwargs):
         """Predictions for batches from a generator or ``Sequence``: ``predict(generator, ...)``."""
-        kwargs = generators.legacy_generator_arguments("predict_generator", kwargs)
-        steps = kwargs.pop("steps", steps)
-        workers = kwargs.pop("workers", workers)
-        use_multiprocessing = kwargs.pop("use_multiprocessing", use_multiprocessing)
-        max_queue_size = kwargs.pop("max_queue_size", max_queue_size)
-        if kwargs:
-            raise TypeError(f"predict_generator() got unexpected keyword argument(s): {sorted(kwargs)}.")
-        return self.predict(generator, steps=steps, callbacks=callbacks, max_queue_size=max_queue_size,
-                            workers=workers, use_multiprocessing=use_multiprocessing, verbose=verbose)
+        arguments = dict(steps=steps, callbacks=callbacks, max_queue_size=max_queue_size, workers=workers,
+                         use_multiprocessing=use_multiprocessing, verbose=verbose)
+        arguments.update(generators.legacy_generator_arguments("predict_generator", kwargs))
+        return self.predict(generator, **arguments)
 
     # -- single batches -----------------------------------------------------------------------
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None):

@@ -4,7 +4,6 @@ Each test saves in one interpreter and loads in a fresh one (``subprocess``), so
 nothing can leak through module state: the file alone carries the model.
 """
 
-import importlib.util
 import json
 import os
 import signal
@@ -17,6 +16,7 @@ import numpy as np
 import pytest
 
 from numkeras.models import load_model
+from tests.helpers.distributions import install, write_distribution
 
 from .helpers import (REPO_ROOT, TESTS_CORE, as_list, data, fit_args, functional_model, json_result, run_python,
                       sequential_model, subclassed_model)
@@ -120,43 +120,14 @@ def quartic_loss(y_true, y_pred):
     return np.mean((y_pred - y_true) ** 4, axis=-1)
 '''
 
-PYPROJECT = '''\
-[build-system]
-requires = ["setuptools>=64", "wheel"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "nk-saving-plugin"
-version = "3.1.4"
-
-[tool.setuptools]
-packages = ["nk_saving_plugin"]
-
-[project.entry-points."numkeras.layers"]
-ScaledDense = "nk_saving_plugin:ScaledDense"
-
-[project.entry-points."numkeras.losses"]
-quartic_loss = "nk_saving_plugin:quartic_loss"
-'''
-
-
 @pytest.fixture(scope="module")
 def plugin_site(tmp_path_factory):
-    missing = [m for m in ("setuptools", "wheel") if importlib.util.find_spec(m) is None]
-    if missing:
-        pytest.fail(f"Building the test plugin needs {' and '.join(missing)} (install numkeras[test]).")
     root = tmp_path_factory.mktemp("saving_plugin")
-    project = root / "nk-saving-plugin"
-    (project / "nk_saving_plugin").mkdir(parents=True)
-    (project / "nk_saving_plugin" / "__init__.py").write_text(PLUGIN_SOURCE)
-    (project / "pyproject.toml").write_text(PYPROJECT)
-    site = root / "site"
-    result = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
-         "--disable-pip-version-check", "--quiet", "--target", str(site), str(project)],
-        capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, f"pip install failed:\n{result.stdout}\n{result.stderr}"
-    return site
+    project = write_distribution(root, "nk-saving-plugin", "nk_saving_plugin", "3.1.4", PLUGIN_SOURCE, {
+        "numkeras.layers": {"ScaledDense": "nk_saving_plugin:ScaledDense"},
+        "numkeras.losses": {"quartic_loss": "nk_saving_plugin:quartic_loss"},
+    })
+    return install(root / "site", [project])
 
 
 def _with_site(site):
