@@ -60,7 +60,9 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
 
     def row(fields):
         line = ""
-        for field, position in zip(fields, positions):
+        for index, (field, position) in enumerate(zip(fields, positions)):
+            if index:
+                line = line[:-1] + " "  # a truncated field still leaves one space before the next
             line += str(field)
             line = line[:position]
             line += " " * (position - len(line))

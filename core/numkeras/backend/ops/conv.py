@@ -1,12 +1,15 @@
 """Convolutions: image patches (im2col) and their adjoint (col2im), and the convolutions built on them.
 
-Every convolution here is ``patches → one matmul``: :class:`ExtractPatches` copies the
-sliding windows of a channels-last input out of a strided view (``as_strided``, no
-Python loop over samples or pixels) into a ``(N, *out, *kernel, C)`` array, and the
-fused ``dense`` op contracts it with the reshaped kernel in one BLAS call. Backward is
-the adjoint: the patch gradient goes back to the image with one strided add per
-kernel offset (col2im). :class:`PatchesToImage` is the same pair the other way round,
-which is exactly a transposed convolution.
+:func:`im2col` copies the sliding windows of a channels-last input out of a strided view
+(``as_strided``: no Python loop over samples or pixels) into a ``(N, *out, *kernel, C)``
+array; :func:`col2im` is its adjoint, one strided add per kernel offset. On top of them:
+
+* :class:`Convolution`, the op behind Conv1D/2D/3D: im2col then one matmul forward (bias
+  and an optional ReLU fused); backward, one matmul for the kernel gradient and one per
+  kernel offset for the input gradient;
+* :class:`ExtractPatches` / :class:`PatchesToImage`, the im2col / col2im pair as ops (in
+  both directions), from which transposed, depthwise and locally-connected convolutions
+  are composed with the existing matmul ops.
 
 Arrays are channels-last inside the ops; ``data_format='channels_first'`` inputs are
 transposed on the way in and out. Kernels use Keras's layouts: ``(*kernel_size,
@@ -14,8 +17,9 @@ in_channels, filters)`` for convolutions, ``(*kernel_size, filters, in_channels)
 for transposed ones and ``(*kernel_size, in_channels, depth_multiplier)`` for
 depthwise ones, so weights exchange with Keras files.
 """
-
 import math
+import sys
+import threading
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -115,8 +119,37 @@ def _pad(x, pads, value=0):
     return np.pad(x, ((0, 0),) + tuple(pads) + ((0, 0),), constant_values=value)
 
 
-def im2col(x, kernel, strides, dilation, pads):
-    """The windows of channels-last ``x`` as a contiguous ``(N, *out, *kernel, C)`` array."""
+_CHUNK_BYTES = 1 << 19  # input-gradient blocks of about 512 KiB stay in cache
+_scratch = threading.local()
+_SCRATCH_ENTRIES = 4
+
+
+def _reusable(shape, dtype):
+    """An uninitialised array for patches, reused from an earlier step when no one holds it any more.
+
+    The patches of a big convolution are tens of megabytes, allocated every step: fresh
+    pages from the OS cost as much as filling them. A buffer is handed out again only
+    when nothing but this cache refers to it (the op that used it, and every view of it,
+    are gone), so reuse is invisible.
+    """
+    cache = getattr(_scratch, "buffers", None)
+    if cache is None:
+        cache = _scratch.buffers = {}
+    key = (tuple(shape), np.dtype(dtype).str)
+    buffer = cache.pop(key, None)
+    if buffer is None or sys.getrefcount(buffer) > 2:  # the local name and getrefcount's argument
+        buffer = np.empty(shape, dtype=dtype)
+    cache[key] = buffer  # most recently used last
+    while len(cache) > _SCRATCH_ENTRIES:
+        cache.pop(next(iter(cache)))
+    return buffer
+
+
+def im2col(x, kernel, strides, dilation, pads, reuse=False):
+    """The windows of channels-last ``x`` as a contiguous ``(N, *out, *kernel, C)`` array.
+
+    With ``reuse``, the result may be a recycled buffer (see :func:`_reusable`).
+    """
     xp = _pad(x, pads)
     rank = len(kernel)
     spatial = xp.shape[1:-1]
@@ -135,7 +168,11 @@ def im2col(x, kernel, strides, dilation, pads):
         + tuple(step[1 + i] * dilation[i] for i in range(rank)) + (step[-1],),
         writeable=False,
     )
-    return np.ascontiguousarray(view)
+    if not reuse:
+        return np.ascontiguousarray(view)
+    patches = _reusable(view.shape, view.dtype)
+    np.copyto(patches, view)
+    return patches
 
 
 def col2im(cols, image_shape, kernel, strides, dilation, pads):
@@ -186,6 +223,77 @@ class PatchesToImage(Function):
         return (cols,)
 
 
+class Convolution(Function):
+    """Image ``(N, *spatial, C)`` convolved with a kernel ``(*k, C, F)`` (plus optional bias ``(F,)``).
+
+    Forward: im2col, then one matmul. Backward: the kernel gradient is one matmul with the
+    stored patches; the input gradient is one matmul per kernel offset, each added into its
+    window of the image. (That beats one big matmul followed by col2im: every add reads a
+    contiguous block instead of a strided slice of the patch gradient.)
+    """
+
+    def __init__(self, kernel_size, strides, dilation, pads, relu=False):
+        self.kernel_size, self.strides, self.dilation, self.pads = kernel_size, strides, dilation, pads
+        self.relu = relu
+
+    def forward(self, x, kernel, bias=None):
+        self.image_shape, self.kernel = x.shape, kernel
+        patches = im2col(x, self.kernel_size, self.strides, self.dilation, self.pads, reuse=True)
+        self.out = patches.shape[:1 + len(self.kernel_size)]
+        self.cols = patches.reshape(-1, math.prod(patches.shape[1 + len(self.kernel_size):]))
+        y = self.cols @ kernel.reshape(-1, kernel.shape[-1])
+        if bias is not None:
+            y += bias
+        if self.relu:
+            np.maximum(y, 0, out=y)
+            self.active = y > 0
+        return y.reshape(self.out + (kernel.shape[-1],))
+
+    def backward(self, g):
+        kernel = self.kernel
+        filters = kernel.shape[-1]
+        g2 = g.reshape(-1, filters)
+        if self.relu:
+            g2 = g2 * self.active
+        gx = gk = gb = None
+        if self.needs_grad[0]:
+            gx = self._input_gradient(g2)
+        if self.needs_grad[1]:
+            cols = self.cols
+            # cols.T @ g2 with a thin cols is pathologically slow in some OpenBLAS builds; the
+            # transposed product is the same numbers.
+            gk = (g2.T @ cols).T if cols.shape[1] < filters else cols.T @ g2
+            gk = gk.reshape(kernel.shape)
+        if len(self.needs_grad) > 2 and self.needs_grad[2]:
+            gb = g2.sum(axis=0)
+        return (gx, gk, gb) if len(self.needs_grad) > 2 else (gx, gk)
+
+    def _input_gradient(self, g2):
+        shape = self.image_shape
+        padded = (shape[0],) + tuple(n + lo + hi for n, (lo, hi) in zip(shape[1:-1], self.pads)) + (shape[-1],)
+        image = np.zeros(padded, dtype=g2.dtype)
+        channels = shape[-1]
+        spatial_out = self.out[1:]
+        positions = math.prod(spatial_out)
+        # A few samples at a time, so that each product is still in cache when it is added.
+        chunk = max(1, _CHUNK_BYTES // max(1, positions * channels * g2.dtype.itemsize))
+        grads = g2.reshape(shape[0], positions, -1)
+        product = np.empty((min(chunk, shape[0]) * positions, channels), dtype=g2.dtype)
+        kernels = [(offset, np.ascontiguousarray(self.kernel[offset].T)) for offset in np.ndindex(*self.kernel_size)]
+        for start in range(0, shape[0], chunk):
+            stop = min(start + chunk, shape[0])
+            rows = grads[start:stop].reshape(-1, grads.shape[-1])
+            out = product[:len(rows)]
+            block = out.reshape((stop - start,) + spatial_out + (channels,))
+            target = image[start:stop]
+            for offset, kernel_t in kernels:
+                np.matmul(rows, kernel_t, out=out)
+                target[(slice(None),) + _window_slices(offset, self.strides, self.dilation, spatial_out)] += block
+        if any(lo or hi for lo, hi in self.pads):
+            image = image[(slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(shape[1:-1], self.pads))]
+        return image
+
+
 # -- the public functions ------------------------------------------------------------------------
 def _to_channels_last(x, data_format):
     data_format = data_format or config.image_data_format()
@@ -233,7 +341,7 @@ def extract_patches(x, kernel_size, strides=1, padding="valid", dilation_rate=1,
     return ExtractPatches(kernel, strides, dilation, pads).apply(x)
 
 
-def convolution(x, kernel, bias=None, strides=1, padding="valid", data_format=None, dilation_rate=1):
+def convolution(x, kernel, bias=None, strides=1, padding="valid", data_format=None, dilation_rate=1, relu=False):
     """N-D convolution (cross-correlation, as in every deep-learning framework) plus optional bias.
 
     Arguments:
@@ -243,6 +351,7 @@ def convolution(x, kernel, bias=None, strides=1, padding="valid", data_format=No
         strides, dilation_rate: ints or tuples, one per spatial axis.
         padding: ``'valid'``, ``'same'``, ``'full'`` or ``'causal'``.
         data_format: ``'channels_last'`` (default ``image_data_format()``) or ``'channels_first'``.
+        relu: apply ``max(0, ·)`` inside the same op (saves a pass over the output each way).
 
     Returns:
         ``(batch, *out, filters)`` (or channels-first).
@@ -258,16 +367,17 @@ def convolution(x, kernel, bias=None, strides=1, padding="valid", data_format=No
             f"conv{rank}d: the input has {x.shape[-1]} channels but the kernel {kernel.shape} expects "
             f"{kernel.shape[-2]}."
         )
-    filters = kernel.shape[-1]
     pointwise = all(k == 1 for k in kernel_size) and all(s == 1 for s in strides) and not any(
         lo or hi for lo, hi in pads)
     if pointwise:
         y = dense(x, reshape(kernel, kernel.shape[-2:]), bias)
+        if relu:
+            from .elementwise import relu as relu_op
+
+            y = relu_op(y)
     else:
-        patches = ExtractPatches(kernel_size, strides, dilation, pads).apply(x)
-        out = patches.shape[:1 + rank]
-        cols = reshape(patches, (-1, math.prod(patches.shape[1 + rank:])))
-        y = reshape(dense(cols, reshape(kernel, (-1, filters)), bias), out + (filters,))
+        op = Convolution(kernel_size, strides, dilation, pads, relu)
+        y = op.apply(x, kernel) if bias is None else op.apply(x, kernel, operand(bias))
     return _to_channels_first(y) if channels_first else y
 
 
@@ -459,7 +569,7 @@ def local_conv2d(inputs, kernel, kernel_size, strides, output_shape=None, data_f
 
 
 __all__ = [
-    "ExtractPatches", "PatchesToImage", "conv1d", "conv2d", "conv2d_transpose", "conv3d", "conv3d_transpose",
+    "Convolution", "ExtractPatches", "PatchesToImage", "conv1d", "conv2d", "conv2d_transpose", "conv3d", "conv3d_transpose",
     "conv_output_length", "convolution", "convolution_transpose", "deconv_output_length",
     "depthwise_conv2d", "depthwise_convolution", "extract_patches", "local_conv1d", "local_conv2d",
     "local_convolution", "normalize_tuple", "padding_amounts", "separable_conv1d", "separable_conv2d",

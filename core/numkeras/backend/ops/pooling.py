@@ -1,9 +1,9 @@
 """Pooling: max and average over sliding windows, N-D, channels-last inside.
 
-Both directions are one strided NumPy operation per offset inside the pooling
+Both directions are a few strided NumPy operations per offset inside the pooling
 window (4 for a 2x2 pool), over the whole batch at once: no Python loop over
-samples or pixels and no window copy. Max pooling remembers which offset won
-(the first one on ties, as TensorFlow does) and routes the gradient there;
+samples or pixels and no window copy. Max pooling's backward finds, per window,
+the first offset holding the maximum (as TensorFlow does) and routes the gradient there;
 ``'same'`` average pooling divides by the number of real (unpadded) inputs in
 each window, as Keras does.
 """
@@ -45,13 +45,11 @@ class Pool(Function):
         padded, out, self.windows = self._windows(x.shape[1:-1])
         if self.mode == "max":
             xp = self._padded(x, -np.inf)
+            self.xp = xp
             best = xp[self.windows[0][1]].copy()
-            self.argmax = np.zeros(best.shape, dtype=np.int16 if len(self.windows) > 127 else np.int8)
-            for index, window in self.windows[1:]:
-                values = xp[window]
-                better = values > best
-                np.copyto(best, values, where=better)
-                self.argmax[better] = index
+            for _, window in self.windows[1:]:
+                np.maximum(best, xp[window], out=best)
+            self.y = best
             return best
         xp = self._padded(x, 0)
         total = xp[self.windows[0][1]].copy()
@@ -76,13 +74,31 @@ class Pool(Function):
         shape = self.x_shape
         padded = (shape[0],) + tuple(n + lo + hi for n, (lo, hi) in zip(shape[1:-1], self.pads)) + (shape[-1],)
         grad = np.zeros(padded, dtype=g.dtype)
+        # Disjoint windows (strides >= pool size) are written in place; overlapping ones are summed.
+        disjoint = all(s >= k for s, k in zip(self.strides, self.pool_size))
         if self.mode == "max":
+            # The first offset (in window order) holding the maximum gets the gradient, as in TensorFlow.
+            unclaimed = np.ones(g.shape, dtype=bool)
+            candidate = np.empty(g.shape, dtype=bool)
+            last = len(self.windows) - 1
             for index, window in self.windows:
-                grad[window] += np.where(self.argmax == index, g, 0)
+                if index == last:
+                    winner = unclaimed
+                else:
+                    winner = np.equal(self.xp[window], self.y, out=candidate)
+                    np.logical_and(winner, unclaimed, out=winner)
+                    np.logical_xor(unclaimed, winner, out=unclaimed)  # winner is a subset of unclaimed
+                if disjoint:
+                    np.multiply(g, winner, out=grad[window])
+                else:
+                    grad[window] += g * winner
         else:
             share = (g / self.counts).astype(g.dtype, copy=False)
             for _, window in self.windows:
-                grad[window] += share
+                if disjoint:
+                    grad[window] = share
+                else:
+                    grad[window] += share
         if any(lo or hi for lo, hi in self.pads):
             grad = grad[(slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(shape[1:-1], self.pads))]
         return (grad,)

@@ -1,0 +1,489 @@
+"""Recurrences: whole-sequence LSTM, GRU and simple-RNN ops, and Keras's generic ``K.rnn``.
+
+A recurrent layer's input projection (``x @ kernel + bias`` for every timestep) is one
+``dense`` call before these ops; what is left is inherently sequential. Recording
+each timestep's dozen elementwise ops on the tape would cost more in bookkeeping than
+in arithmetic, so each recurrence here is one op: ``forward`` loops over time with one
+matmul per step, ``backward`` runs backpropagation through time with one matmul per
+step, and the recurrent-kernel gradient is a single matmul over all timesteps at the end.
+
+Gate orders are Keras's (LSTM ``i, f, c, o``; GRU ``z, r, h``), so weights exchange with
+Keras files. A ``mask`` (``(batch, time)`` booleans) carries the previous state over
+masked steps, as ``K.rnn`` does; ``recurrent_mask`` is a recurrent-dropout mask
+multiplied into the state before each recurrent matmul.
+
+:func:`rnn` is the generic, composed version for user cells (any step function of ops).
+"""
+
+import numpy as np
+
+from ..tensor import Function
+from ._util import operand
+
+
+# Activations the fused ops implement: ``forward(x, out)`` writes ``f(x)`` into ``out`` (no
+# temporaries inside the time loop); ``derivative(y)`` is f' written in terms of the output
+# ``y = f(x)``, evaluated for all timesteps at once before backpropagation through time.
+def _sigmoid(x, out):
+    np.multiply(x, 0.5, out=out)  # sigmoid(x) = (1 + tanh(x / 2)) / 2, stable for any x
+    np.tanh(out, out=out)
+    out += 1
+    out *= 0.5
+    return out
+
+
+def _hard_sigmoid(x, out):
+    np.multiply(x, 0.2, out=out)
+    out += 0.5
+    return np.clip(out, 0, 1, out=out)
+
+
+def _copy(x, out):
+    out[...] = x
+    return out
+
+
+ACTIVATIONS = {
+    "tanh": (lambda x, out: np.tanh(x, out=out), lambda y: 1 - y * y),
+    "sigmoid": (_sigmoid, lambda y: y * (1 - y)),
+    "hard_sigmoid": (_hard_sigmoid, lambda y: np.where((y > 0) & (y < 1), y.dtype.type(0.2), y.dtype.type(0))),
+    "relu": (lambda x, out: np.maximum(x, 0, out=out), lambda y: (y > 0).astype(y.dtype)),
+    "linear": (_copy, lambda y: np.ones_like(y)),
+}
+
+
+def is_fusable(activation_name):
+    """Whether the whole-sequence ops implement this activation (by registered name)."""
+    return activation_name in ACTIVATIONS
+
+
+def _activation(name):
+    try:
+        return ACTIVATIONS[name]
+    except KeyError:
+        raise ValueError(
+            f"The fused recurrent ops implement the activations {sorted(ACTIVATIONS)}, not {name!r}."
+        ) from None
+
+
+class _Recurrence(Function):
+    """Shared time bookkeeping: iteration order, the mask and the recurrent-dropout mask.
+
+    Per-step values are stored time-major, ``(steps, batch, ...)`` in processing order, so
+    that every step reads and writes contiguous blocks.
+    """
+
+    def __init__(self, mask=None, recurrent_mask=None, go_backwards=False):
+        self.mask = None if mask is None else np.asarray(mask, dtype=bool)
+        self.recurrent_mask = recurrent_mask
+        self.go_backwards = go_backwards
+
+    def _steps(self, steps):
+        """``(position in the output, timestep of the input)`` pairs, in processing order."""
+        times = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
+        return list(enumerate(times))
+
+    def _keep(self, t):
+        return None if self.mask is None else self.mask[:, t, None]
+
+    def _dropped(self, h):
+        return h if self.recurrent_mask is None else h * self.recurrent_mask
+
+    def _previous(self, states, k, initial):
+        return initial if k == 0 else states[k - 1]
+
+    def _inputs_of_matmuls(self, h0, hs):
+        """The state each step multiplied by the recurrent kernel, ``(steps * batch, units)``."""
+        h_in = np.concatenate([h0[None], hs[:-1]])
+        if self.recurrent_mask is not None:
+            h_in *= self.recurrent_mask
+        return h_in.reshape(-1, h_in.shape[-1])
+
+    def _to_batch_major(self, d_steps):
+        """Time-major gradients in processing order → ``(batch, steps, ...)`` in input order."""
+        if self.go_backwards:
+            d_steps = d_steps[::-1]
+        return np.ascontiguousarray(d_steps.transpose(1, 0, 2))
+
+    @staticmethod
+    def _split_carry(keep, grad):
+        """At a masked step the whole gradient passes to the previous state."""
+        return np.where(keep, 0, grad), np.where(keep, grad, 0)
+
+
+class LSTMSequence(_Recurrence):
+    """Inputs ``x_proj (N, T, 4U)``, ``h0 (N, U)``, ``c0 (N, U)``, ``kernel (U, 4U)``; output ``(N, T, 2U)`` = ``[h_t, c_t]``."""
+
+    def __init__(self, activation="tanh", recurrent_activation="hard_sigmoid", **kwargs):
+        super().__init__(**kwargs)
+        self.act, self.d_act = _activation(activation)
+        self.gate, self.d_gate = _activation(recurrent_activation)
+        # sigmoid(x) = (1 + tanh(x / 2)) / 2: with tanh cells, all four gates are one tanh call.
+        self.one_tanh = activation == "tanh" and recurrent_activation == "sigmoid"
+
+    def _gates(self, z, out, u):
+        if self.one_tanh:
+            np.multiply(z, self.scale, out=out)
+            np.tanh(out, out=out)
+            out *= self.scale
+            out += self.shift
+        else:
+            self.gate(z, out)
+            self.act(z[:, 2 * u:3 * u], out[:, 2 * u:3 * u])
+
+    def forward(self, x_proj, h0, c0, kernel):
+        n, steps, four_units = x_proj.shape
+        u = four_units // 4
+        dtype = x_proj.dtype
+        self.kernel, self.h0, self.c0 = kernel, h0, c0
+        if self.one_tanh:
+            self.scale = np.full(4 * u, 0.5, dtype=dtype)
+            self.scale[2 * u:3 * u] = 1
+            self.shift = np.full(4 * u, 0.5, dtype=dtype)
+            self.shift[2 * u:3 * u] = 0
+        self.gates = gates = np.empty((steps, n, 4 * u), dtype=dtype)
+        self.cs = cs = np.empty((steps, n, u), dtype=dtype)
+        self.c_act = c_act = np.empty((steps, n, u), dtype=dtype)
+        self.hs = hs = np.empty((steps, n, u), dtype=dtype)
+        z = np.empty((n, 4 * u), dtype=dtype)
+        product = np.empty((n, u), dtype=dtype)
+        for k, t in self._steps(steps):
+            h_prev, c_prev = self._previous(hs, k, h0), self._previous(cs, k, c0)
+            np.matmul(self._dropped(h_prev), kernel, out=z)
+            z += x_proj[:, t]
+            g = gates[k]
+            self._gates(z, g, u)
+            c = cs[k]
+            np.multiply(g[:, u:2 * u], c_prev, out=c)
+            np.multiply(g[:, :u], g[:, 2 * u:3 * u], out=product)
+            c += product
+            self.act(c, c_act[k])
+            np.multiply(g[:, 3 * u:], c_act[k], out=hs[k])
+            keep = self._keep(t)
+            if keep is not None:
+                np.copyto(hs[k], h_prev, where=~keep)
+                np.copyto(c, c_prev, where=~keep)
+        out = np.empty((n, steps, 2 * u), dtype=dtype)
+        out[:, :, :u] = hs.transpose(1, 0, 2)
+        out[:, :, u:] = cs.transpose(1, 0, 2)
+        return out
+
+    def backward(self, grad):
+        n, steps, two_units = grad.shape
+        u = two_units // 2
+        gates, cs, c_act = self.gates, self.cs, self.c_act
+        i, f, g, o = (gates[..., j * u:(j + 1) * u] for j in range(4))
+        # Everything that does not depend on the incoming gradient, for all steps at once:
+        # d(pre-activation) = [dc * g * i', dc * c_prev * f', dc * i * g', dh * tanh(c) * o'].
+        factors = np.empty((steps, n, 3, u), dtype=grad.dtype)
+        np.multiply(g, self.d_gate(i), out=factors[:, :, 0])
+        np.multiply(np.concatenate([self.c0[None], cs[:-1]]), self.d_gate(f), out=factors[:, :, 1])
+        np.multiply(i, self.d_act(g), out=factors[:, :, 2])
+        output_factor = c_act * self.d_gate(o)
+        cell_factor = o * self.d_act(c_act)  # dh -> dc through h = o * act(c)
+        grad_h, grad_c = grad[:, :, :u], grad[:, :, u:]
+        steps_with_grad_h = np.any(grad_h, axis=(0, 2))
+        steps_with_grad_c = np.any(grad_c, axis=(0, 2))
+        kernel_t = np.ascontiguousarray(self.kernel.T)
+        d_pre = np.empty((steps, n, 4, u), dtype=grad.dtype)
+        dh = np.zeros((n, u), dtype=grad.dtype)
+        dc = np.zeros((n, u), dtype=grad.dtype)
+        product = np.empty((n, u), dtype=grad.dtype)
+        for k, t in reversed(self._steps(steps)):
+            if steps_with_grad_h[k]:
+                dh += grad_h[:, k]
+            if steps_with_grad_c[k]:
+                dc += grad_c[:, k]
+            keep = self._keep(t)
+            if keep is not None:
+                carry_h, dh = self._split_carry(keep, dh)
+                carry_c, dc = self._split_carry(keep, dc)
+            np.multiply(dh, cell_factor[k], out=product)
+            dc += product
+            p = d_pre[k]
+            np.multiply(dc[:, None, :], factors[k], out=p[:, :3])
+            np.multiply(dh, output_factor[k], out=p[:, 3])
+            dc *= f[k]
+            dh = self._dropped(p.reshape(n, 4 * u) @ kernel_t)
+            if keep is not None:
+                dh += carry_h
+                dc += carry_c
+        d_pre = d_pre.reshape(steps, n, 4 * u)
+        d_kernel = None
+        if self.needs_grad[3]:
+            d_kernel = self._inputs_of_matmuls(self.h0, self.hs).T @ d_pre.reshape(-1, 4 * u)
+        d_x = self._to_batch_major(d_pre) if self.needs_grad[0] else None
+        return d_x, dh, dc, d_kernel
+
+
+class GRUSequence(_Recurrence):
+    """Inputs ``x_proj (N, T, 3U)``, ``h0 (N, U)``, ``kernel (U, 3U)`` and, with ``reset_after``,
+    ``recurrent_bias (3U,)``; output the states ``(N, T, U)``.
+
+    ``reset_after=False`` (Keras 2.2's default): ``hh = act(x_h + (r * h) @ U_h)``;
+    ``reset_after=True`` (CuDNN-compatible): ``hh = act(x_h + r * (h @ U_h + b_h))``.
+    """
+
+    def __init__(self, activation="tanh", recurrent_activation="hard_sigmoid", reset_after=False, **kwargs):
+        super().__init__(**kwargs)
+        self.act, self.d_act = _activation(activation)
+        self.gate, self.d_gate = _activation(recurrent_activation)
+        self.reset_after = reset_after
+
+    def forward(self, x_proj, h0, kernel, recurrent_bias=None):
+        n, steps, three_units = x_proj.shape
+        u = three_units // 3
+        dtype = x_proj.dtype
+        self.kernel, self.h0 = kernel, h0
+        self.hs = hs = np.empty((steps, n, u), dtype=dtype)
+        self.gates = gates = np.empty((steps, n, 3 * u), dtype=dtype)  # z, r, hh after activation
+        # reset_after: the recurrent part of the candidate, h @ U_h + b_h; else r * h_in.
+        self.inner = inner_all = np.empty((steps, n, u), dtype=dtype)
+        pre = np.empty((n, 3 * u), dtype=dtype)
+        for k, t in self._steps(steps):
+            h_prev = self._previous(hs, k, h0)
+            h_in = self._dropped(h_prev)
+            x = x_proj[:, t]
+            g = gates[k]
+            if self.reset_after:
+                inner = h_in @ kernel
+                if recurrent_bias is not None:
+                    inner += recurrent_bias
+                np.add(x[:, :2 * u], inner[:, :2 * u], out=pre[:, :2 * u])
+                self.gate(pre[:, :2 * u], g[:, :2 * u])
+                inner_all[k] = inner[:, 2 * u:]
+                np.multiply(g[:, u:2 * u], inner_all[k], out=pre[:, 2 * u:])
+            else:
+                np.matmul(h_in, kernel[:, :2 * u], out=pre[:, :2 * u])
+                pre[:, :2 * u] += x[:, :2 * u]
+                self.gate(pre[:, :2 * u], g[:, :2 * u])
+                np.multiply(g[:, u:2 * u], h_in, out=inner_all[k])
+                np.matmul(inner_all[k], kernel[:, 2 * u:], out=pre[:, 2 * u:])
+            pre[:, 2 * u:] += x[:, 2 * u:]
+            self.act(pre[:, 2 * u:], g[:, 2 * u:])
+            z, hh = g[:, :u], g[:, 2 * u:]
+            h = hs[k]
+            np.subtract(h_prev, hh, out=h)  # h = z * h_prev + (1 - z) * hh = hh + z * (h_prev - hh)
+            h *= z
+            h += hh
+            keep = self._keep(t)
+            if keep is not None:
+                np.copyto(h, h_prev, where=~keep)
+        return np.ascontiguousarray(hs.transpose(1, 0, 2))
+
+    def backward(self, grad):
+        n, steps, u = grad.shape
+        kernel = self.kernel
+        gates, hs = self.gates, self.hs
+        slope = np.empty_like(gates)
+        slope[..., :2 * u] = self.d_gate(gates[..., :2 * u])
+        slope[..., 2 * u:] = self.d_act(gates[..., 2 * u:])
+        d_pre = np.empty_like(gates)  # gradients of the pre-activations (= of x_proj)
+        d_inner = np.empty((steps, n, 3 * u), dtype=grad.dtype) if self.reset_after else None
+        kernel_t = np.ascontiguousarray(kernel.T)
+        kernel_zr_t, kernel_h_t = kernel_t[:2 * u], kernel_t[2 * u:]
+        dh = np.zeros((n, u), dtype=grad.dtype)
+        for k, t in reversed(self._steps(steps)):
+            dh += grad[:, k]
+            keep = self._keep(t)
+            if keep is not None:
+                carry, dh = self._split_carry(keep, dh)
+            g = gates[k]
+            z, r, hh = g[:, :u], g[:, u:2 * u], g[:, 2 * u:]
+            h_prev = self._previous(hs, k, self.h0)
+            p = d_pre[k]
+            np.subtract(h_prev, hh, out=p[:, :u])
+            p[:, :u] *= dh
+            np.subtract(1, z, out=p[:, 2 * u:])
+            p[:, 2 * u:] *= dh
+            p[:, 2 * u:] *= slope[k][:, 2 * u:]
+            dh_next = dh * z
+            if self.reset_after:
+                np.multiply(p[:, 2 * u:], self.inner[k], out=p[:, u:2 * u])
+                p[:, :2 * u] *= slope[k][:, :2 * u]
+                di = d_inner[k]
+                di[:, :2 * u] = p[:, :2 * u]
+                np.multiply(p[:, 2 * u:], r, out=di[:, 2 * u:])
+                dh_in = di @ kernel_t
+            else:
+                d_rh = p[:, 2 * u:] @ kernel_h_t
+                np.multiply(d_rh, self._dropped(h_prev), out=p[:, u:2 * u])
+                p[:, :2 * u] *= slope[k][:, :2 * u]
+                dh_in = d_rh * r
+                dh_in += p[:, :2 * u] @ kernel_zr_t
+            dh = dh_next
+            dh += self._dropped(dh_in)
+            if keep is not None:
+                dh += carry
+        d_kernel = d_bias = None
+        needs_kernel = self.needs_grad[2]
+        needs_bias = len(self.needs_grad) > 3 and self.needs_grad[3]
+        if self.reset_after and (needs_kernel or needs_bias):
+            flat = d_inner.reshape(-1, 3 * u)
+            if needs_kernel:
+                d_kernel = self._inputs_of_matmuls(self.h0, hs).T @ flat
+            if needs_bias:
+                d_bias = flat.sum(axis=0)
+        elif needs_kernel:
+            flat = d_pre.reshape(-1, 3 * u)
+            d_kernel = np.empty_like(kernel)
+            d_kernel[:, :2 * u] = self._inputs_of_matmuls(self.h0, hs).T @ flat[:, :2 * u]
+            d_kernel[:, 2 * u:] = self.inner.reshape(-1, u).T @ flat[:, 2 * u:]
+        d_x = self._to_batch_major(d_pre) if self.needs_grad[0] else None
+        grads = (d_x, dh, d_kernel)
+        return grads + (d_bias,) if len(self.needs_grad) > 3 else grads
+
+
+class SimpleRNNSequence(_Recurrence):
+    """Inputs ``x_proj (N, T, U)``, ``h0 (N, U)``, ``kernel (U, U)``; output the states ``(N, T, U)``."""
+
+    def __init__(self, activation="tanh", **kwargs):
+        super().__init__(**kwargs)
+        self.act, self.d_act = _activation(activation)
+
+    def forward(self, x_proj, h0, kernel):
+        n, steps, u = x_proj.shape
+        self.kernel, self.h0 = kernel, h0
+        self.hs = hs = np.empty((steps, n, u), dtype=x_proj.dtype)
+        self.h_new = h_new = np.empty((steps, n, u), dtype=x_proj.dtype)  # before masking
+        pre = np.empty((n, u), dtype=x_proj.dtype)
+        for k, t in self._steps(steps):
+            h_prev = self._previous(hs, k, h0)
+            np.matmul(self._dropped(h_prev), kernel, out=pre)
+            pre += x_proj[:, t]
+            self.act(pre, h_new[k])
+            hs[k] = h_new[k]
+            keep = self._keep(t)
+            if keep is not None:
+                np.copyto(hs[k], h_prev, where=~keep)
+        return np.ascontiguousarray(hs.transpose(1, 0, 2))
+
+    def backward(self, grad):
+        n, steps, u = grad.shape
+        slope = self.d_act(self.h_new)
+        d_pre = np.empty_like(self.h_new)
+        dh = np.zeros((n, u), dtype=grad.dtype)
+        kernel_t = np.ascontiguousarray(self.kernel.T)
+        for k, t in reversed(self._steps(steps)):
+            dh += grad[:, k]
+            keep = self._keep(t)
+            if keep is not None:
+                carry, dh = self._split_carry(keep, dh)
+            np.multiply(dh, slope[k], out=d_pre[k])
+            dh = self._dropped(d_pre[k] @ kernel_t)
+            if keep is not None:
+                dh += carry
+        d_kernel = None
+        if self.needs_grad[2]:
+            d_kernel = self._inputs_of_matmuls(self.h0, self.hs).T @ d_pre.reshape(-1, u)
+        d_x = self._to_batch_major(d_pre) if self.needs_grad[0] else None
+        return d_x, dh, d_kernel
+
+
+def _constant(value, dtype):
+    if value is None:
+        return None
+    value = value.data if hasattr(value, "data") else value
+    return np.asarray(value, dtype=dtype)
+
+
+def lstm_sequence(x_proj, h0, c0, recurrent_kernel, activation="tanh", recurrent_activation="hard_sigmoid",
+                  mask=None, recurrent_mask=None, go_backwards=False):
+    """Runs an LSTM over a projected sequence.
+
+    Arguments:
+        x_proj: ``(batch, time, 4 * units)``, the inputs already multiplied by the kernel and
+            biased (gate order ``i, f, c, o``).
+        h0, c0: initial states ``(batch, units)``.
+        recurrent_kernel: ``(units, 4 * units)``.
+        activation, recurrent_activation: names from :data:`ACTIVATIONS`.
+        mask: optional ``(batch, time)`` booleans; masked steps keep the previous states.
+        recurrent_mask: optional ``(batch, units)`` recurrent-dropout multiplier.
+        go_backwards: process the sequence from the last step; outputs are in processing order.
+
+    Returns:
+        ``(batch, time, 2 * units)``: the hidden state then the cell state after each step.
+    """
+    x_proj = operand(x_proj)
+    op = LSTMSequence(activation, recurrent_activation, mask=mask,
+                      recurrent_mask=_constant(recurrent_mask, x_proj.dtype), go_backwards=go_backwards)
+    return op.apply(x_proj, operand(h0), operand(c0), operand(recurrent_kernel))
+
+
+def gru_sequence(x_proj, h0, recurrent_kernel, recurrent_bias=None, activation="tanh",
+                 recurrent_activation="hard_sigmoid", reset_after=False, mask=None, recurrent_mask=None,
+                 go_backwards=False):
+    """Runs a GRU over a projected sequence (gate order ``z, r, h``); returns the states ``(batch, time, units)``.
+
+    ``recurrent_bias`` (``(3 * units,)``) is only used with ``reset_after=True``. The other
+    arguments are as for :func:`lstm_sequence`.
+    """
+    x_proj = operand(x_proj)
+    op = GRUSequence(activation, recurrent_activation, reset_after, mask=mask,
+                     recurrent_mask=_constant(recurrent_mask, x_proj.dtype), go_backwards=go_backwards)
+    inputs = [x_proj, operand(h0), operand(recurrent_kernel)]
+    if recurrent_bias is not None:
+        inputs.append(operand(recurrent_bias))
+    return op.apply(*inputs)
+
+
+def simple_rnn_sequence(x_proj, h0, recurrent_kernel, activation="tanh", mask=None, recurrent_mask=None,
+                        go_backwards=False):
+    """Runs a fully-connected RNN over a projected sequence; returns the states ``(batch, time, units)``."""
+    x_proj = operand(x_proj)
+    op = SimpleRNNSequence(activation, mask=mask, recurrent_mask=_constant(recurrent_mask, x_proj.dtype),
+                           go_backwards=go_backwards)
+    return op.apply(x_proj, operand(h0), operand(recurrent_kernel))
+
+
+def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None, unroll=False,
+        input_length=None):
+    """Iterates ``step_function`` over the time axis of ``inputs`` (Keras's ``K.rnn``), recorded op by op.
+
+    Arguments:
+        step_function: ``(input_t, states + constants) -> (output_t, new_states)``.
+        inputs: ``(batch, time, ...)``.
+        initial_states: list of ``(batch, ...)`` tensors.
+        go_backwards: iterate from the last timestep; outputs are in iteration order.
+        mask: optional ``(batch, time)``; at masked steps the states are carried over and the
+            output is the previous first state (as Keras's rnn does).
+        constants: extra tensors passed to every step.
+        unroll, input_length: accepted for compatibility (the loop is always a Python loop).
+
+    Returns:
+        ``(last_output, outputs, new_states)`` with ``outputs`` ``(batch, time, ...)``.
+    """
+    from .elementwise import where
+    from .shape import getitem, stack
+
+    inputs = operand(inputs)
+    steps = inputs.shape[1]
+    if steps == 0:
+        raise ValueError("rnn: the input sequence has no timesteps.")
+    states = list(initial_states)
+    constants = list(constants or [])
+    mask = None if mask is None else np.asarray(mask.data if hasattr(mask, "data") else mask, dtype=bool)
+    times = range(steps - 1, -1, -1) if go_backwards else range(steps)
+    outputs, previous = [], None
+    for t in times:
+        output, new_states = step_function(getitem(inputs, (slice(None), t)), states + constants)
+        new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
+        if mask is not None:
+            keep = mask[:, t].reshape((-1,) + (1,) * (output.ndim - 1))
+            # As Keras's (non-unrolled) rnn: a masked step outputs the previous first state.
+            if states and tuple(states[0].shape) == tuple(output.shape):
+                previous = states[0]
+            elif previous is None:
+                previous = np.zeros(output.shape, dtype=output.dtype)
+            output = where(keep, output, previous)
+            new_states = [where(mask[:, t].reshape((-1,) + (1,) * (s.ndim - 1)), s, old)
+                          for s, old in zip(new_states, states)]
+        outputs.append(output)
+        previous, states = output, new_states
+    return outputs[-1], stack(outputs, axis=1), states
+
+
+__all__ = [
+    "ACTIVATIONS", "GRUSequence", "LSTMSequence", "SimpleRNNSequence", "gru_sequence", "is_fusable",
+    "lstm_sequence", "rnn", "simple_rnn_sequence",
+]

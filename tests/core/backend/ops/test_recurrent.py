@@ -1,0 +1,132 @@
+"""Whole-sequence recurrent ops against step-by-step NumPy references and finite differences."""
+
+import numpy as np
+import pytest
+
+from numkeras.backend.ops import recurrent
+from tests.helpers.gradcheck import check_gradients
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def reference_lstm(xp, h, c, kernel, mask=None, backwards=False):
+    u = h.shape[1]
+    hs, cs = [], []
+    times = range(xp.shape[1] - 1, -1, -1) if backwards else range(xp.shape[1])
+    for t in times:
+        z = xp[:, t] + h @ kernel
+        i, f, g, o = sigmoid(z[:, :u]), sigmoid(z[:, u:2 * u]), np.tanh(z[:, 2 * u:3 * u]), sigmoid(z[:, 3 * u:])
+        c_new = f * c + i * g
+        h_new = o * np.tanh(c_new)
+        if mask is not None:
+            keep = mask[:, t, None]
+            h_new, c_new = np.where(keep, h_new, h), np.where(keep, c_new, c)
+        h, c = h_new, c_new
+        hs.append(h)
+        cs.append(c)
+    return np.concatenate([np.stack(hs, 1), np.stack(cs, 1)], axis=-1)
+
+
+def reference_gru(xp, h, kernel, bias=None, reset_after=False):
+    u = h.shape[1]
+    hs = []
+    for t in range(xp.shape[1]):
+        x = xp[:, t]
+        if reset_after:
+            inner = h @ kernel + bias
+            z, r = sigmoid(x[:, :u] + inner[:, :u]), sigmoid(x[:, u:2 * u] + inner[:, u:2 * u])
+            hh = np.tanh(x[:, 2 * u:] + r * inner[:, 2 * u:])
+        else:
+            z = sigmoid(x[:, :u] + h @ kernel[:, :u])
+            r = sigmoid(x[:, u:2 * u] + h @ kernel[:, u:2 * u])
+            hh = np.tanh(x[:, 2 * u:] + (r * h) @ kernel[:, 2 * u:])
+        h = z * h + (1 - z) * hh
+        hs.append(h)
+    return np.stack(hs, 1)
+
+
+@pytest.mark.parametrize("backwards", [False, True])
+@pytest.mark.parametrize("masked", [False, True])
+def test_lstm_sequence(backwards, masked, rng):
+    n, t, u = 3, 4, 2
+    xp, h0, c0 = rng.standard_normal((n, t, 4 * u)), rng.standard_normal((n, u)), rng.standard_normal((n, u))
+    kernel = rng.standard_normal((u, 4 * u))
+    mask = rng.random((n, t)) > 0.3 if masked else None
+    y = recurrent.lstm_sequence(xp, h0, c0, kernel, "tanh", "sigmoid", mask=mask, go_backwards=backwards).data
+    np.testing.assert_allclose(y, reference_lstm(xp, h0, c0, kernel, mask, backwards), atol=1e-6)
+    check_gradients(lambda *a: recurrent.lstm_sequence(*a, "tanh", "hard_sigmoid", mask=mask,
+                                                       go_backwards=backwards), xp, h0, c0, kernel)
+
+
+@pytest.mark.parametrize("reset_after", [False, True])
+def test_gru_sequence(reset_after, rng):
+    n, t, u = 3, 4, 2
+    xp, h0, kernel = rng.standard_normal((n, t, 3 * u)), rng.standard_normal((n, u)), rng.standard_normal((u, 3 * u))
+    bias = rng.standard_normal(3 * u) if reset_after else None
+    y = recurrent.gru_sequence(xp, h0, kernel, bias, "tanh", "sigmoid", reset_after).data
+    np.testing.assert_allclose(y, reference_gru(xp, h0, kernel, bias, reset_after), atol=1e-6)
+    mask = rng.random((n, t)) > 0.3
+    dropout = rng.random((n, u)) * 2
+    inputs = (xp, h0, kernel) + ((bias,) if reset_after else ())
+    check_gradients(lambda *a: recurrent.gru_sequence(*a[:3], a[3] if reset_after else None, "tanh", "sigmoid",
+                                                      reset_after, mask=mask, recurrent_mask=dropout,
+                                                      go_backwards=True), *inputs)
+
+
+def test_simple_rnn_sequence(rng):
+    xp, h0, kernel = rng.standard_normal((3, 5, 2)), rng.standard_normal((3, 2)), rng.standard_normal((2, 2))
+    h, expected = h0, []
+    for t in range(5):
+        h = np.tanh(xp[:, t] + h @ kernel)
+        expected.append(h)
+    np.testing.assert_allclose(recurrent.simple_rnn_sequence(xp, h0, kernel).data, np.stack(expected, 1), atol=1e-6)
+    mask = rng.random((3, 5)) > 0.3
+    check_gradients(lambda *a: recurrent.simple_rnn_sequence(*a, "relu", mask=mask), xp, h0, kernel)
+
+
+@pytest.mark.parametrize("activation, recurrent_activation", [("tanh", "sigmoid"), ("relu", "hard_sigmoid"),
+                                                              ("linear", "sigmoid")])
+def test_lstm_activation_pairs(activation, recurrent_activation, rng):
+    n, t, u = 2, 3, 2
+    mask = rng.random((n, t)) > 0.3
+    check_gradients(lambda *a: recurrent.lstm_sequence(*a, activation, recurrent_activation, mask=mask),
+                    rng.standard_normal((n, t, 4 * u)), rng.standard_normal((n, u)), rng.standard_normal((n, u)),
+                    rng.standard_normal((u, 4 * u)) * 0.5)
+
+
+def test_lstm_recurrent_dropout_gradients(rng):
+    n, t, u = 2, 3, 2
+    dropout = (rng.random((n, u)) > 0.5) * 2.0
+    check_gradients(lambda *a: recurrent.lstm_sequence(*a, recurrent_mask=dropout),
+                    rng.standard_normal((n, t, 4 * u)), rng.standard_normal((n, u)), rng.standard_normal((n, u)),
+                    rng.standard_normal((u, 4 * u)))
+
+
+def test_generic_rnn_matches_the_fused_op(rng):
+    from numkeras.backend.ops import matmul, tanh
+
+    xp, h0, kernel = rng.standard_normal((3, 4, 2)), rng.standard_normal((3, 2)), rng.standard_normal((2, 2))
+    mask = rng.random((3, 4)) > 0.3
+
+    def step(x_t, states):
+        h = tanh(x_t + matmul(states[0], kernel))
+        return h, [h]
+
+    last, outputs, states = recurrent.rnn(step, xp, [h0], mask=mask, go_backwards=True)
+    fused = recurrent.simple_rnn_sequence(xp, h0, kernel, mask=mask, go_backwards=True).data
+    np.testing.assert_allclose(states[0].data, fused[:, -1], atol=1e-6)
+    np.testing.assert_allclose(outputs.data, fused, atol=1e-6)
+    assert outputs.shape == (3, 4, 2)
+    check_gradients(lambda a, h: recurrent.rnn(step, a, [h], mask=mask)[1], xp, h0)
+
+
+def test_unknown_activation():
+    with pytest.raises(ValueError, match="activations"):
+        recurrent.SimpleRNNSequence("swish")
