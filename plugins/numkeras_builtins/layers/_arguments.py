@@ -115,3 +115,19 @@ def keras1_arguments(owner, kwargs, current, renames=None, drop=()):
         else:
             kwargs[name] = value
     return current
+
+
+def weight_config(layer, *prefixes):
+    """The serialized ``<prefix>_initializer`` / ``_regularizer`` / ``_constraint`` of ``layer``, per prefix.
+
+    Example: ``weight_config(self, "kernel", "bias")`` gives the six entries a Dense
+    or Conv2D config holds for its weights.
+    """
+    from numkeras import constraints, initializers, regularizers
+
+    config = {}
+    for prefix in prefixes:
+        config[f"{prefix}_initializer"] = initializers.serialize(getattr(layer, f"{prefix}_initializer"))
+        config[f"{prefix}_regularizer"] = regularizers.serialize(getattr(layer, f"{prefix}_regularizer"))
+        config[f"{prefix}_constraint"] = constraints.serialize(getattr(layer, f"{prefix}_constraint"))
+    return config

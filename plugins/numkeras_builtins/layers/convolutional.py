@@ -12,6 +12,7 @@ from numkeras.backend.ops import conv as conv_ops
 from numkeras.engine.base_layer import InputSpec, Layer
 
 from . import _arguments as check
+from ._arguments import weight_config
 
 _RELU = activations.get("relu")
 
@@ -120,12 +121,7 @@ class _Conv(Layer):
             dilation_rate=self.dilation_rate,
             activation=activations.serialize(self.activation),
             use_bias=self.use_bias,
-            kernel_initializer=initializers.serialize(self.kernel_initializer),
-            bias_initializer=initializers.serialize(self.bias_initializer),
-            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
-            bias_regularizer=regularizers.serialize(self.bias_regularizer),
-            kernel_constraint=constraints.serialize(self.kernel_constraint),
-            bias_constraint=constraints.serialize(self.bias_constraint),
+            **weight_config(self, "kernel", "bias"),
         )
         return config
 

@@ -10,6 +10,8 @@ from numkeras.engine import legacy
 from numkeras.engine.base_layer import InputSpec, Layer
 from numkeras.utils.random import generator
 
+from ._arguments import weight_config
+
 
 def _serialize_activation(activation):
     return activations.serialize(activation)
@@ -89,12 +91,7 @@ class Dense(Layer):
             units=self.units,
             activation=_serialize_activation(self.activation),
             use_bias=self.use_bias,
-            kernel_initializer=initializers.serialize(self.kernel_initializer),
-            bias_initializer=initializers.serialize(self.bias_initializer),
-            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
-            bias_regularizer=regularizers.serialize(self.bias_regularizer),
-            kernel_constraint=constraints.serialize(self.kernel_constraint),
-            bias_constraint=constraints.serialize(self.bias_constraint),
+            **weight_config(self, "kernel", "bias"),
         )
         return config
 

@@ -6,6 +6,7 @@ from numkeras.backend.ops import conv as conv_ops
 from numkeras.engine.base_layer import InputSpec, Layer
 
 from . import _arguments as check
+from ._arguments import weight_config
 
 
 class _LocallyConnected(Layer):
@@ -89,12 +90,7 @@ class _LocallyConnected(Layer):
         config.update(
             filters=self.filters, kernel_size=self.kernel_size, strides=self.strides, padding=self.padding,
             data_format=self.data_format, activation=activations.serialize(self.activation), use_bias=self.use_bias,
-            kernel_initializer=initializers.serialize(self.kernel_initializer),
-            bias_initializer=initializers.serialize(self.bias_initializer),
-            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
-            bias_regularizer=regularizers.serialize(self.bias_regularizer),
-            kernel_constraint=constraints.serialize(self.kernel_constraint),
-            bias_constraint=constraints.serialize(self.bias_constraint),
+            **weight_config(self, "kernel", "bias"),
         )
         return config
 

@@ -55,6 +55,11 @@ class _ZeroPadding:
     def _init_padding(self, padding):
         self.padding = check.pair_tuple(type(self).__name__, "padding", padding, self.rank)
 
+    def get_config(self):
+        config = super().get_config()
+        config["padding"] = self.padding[0] if self.rank == 1 else self.padding
+        return config
+
     def call(self, inputs):
         widths = [(0, 0)] * inputs.ndim
         for axis, pair in zip(self._spatial_axes(), self.padding):
@@ -77,11 +82,6 @@ class ZeroPadding1D(_ZeroPadding, _Spatial1D):
         self._init_padding(padding if isinstance(padding, int) or len(padding) != 2
                            or not isinstance(padding[0], int) else (tuple(padding),))
 
-    def get_config(self):
-        config = super().get_config()
-        config["padding"] = self.padding[0]
-        return config
-
 
 class ZeroPadding2D(_ZeroPadding, _Spatial):
     """Pads rows and columns of images with zeros.
@@ -97,11 +97,6 @@ class ZeroPadding2D(_ZeroPadding, _Spatial):
         super().__init__(data_format, **kwargs)
         self._init_padding(padding)
 
-    def get_config(self):
-        config = super().get_config()
-        config["padding"] = self.padding
-        return config
-
 
 class ZeroPadding3D(_ZeroPadding, _Spatial):
     """Pads the three spatial axes of volumes with zeros; ``padding`` as in :class:`ZeroPadding2D`."""
@@ -112,16 +107,16 @@ class ZeroPadding3D(_ZeroPadding, _Spatial):
         super().__init__(data_format, **kwargs)
         self._init_padding(padding)
 
-    def get_config(self):
-        config = super().get_config()
-        config["padding"] = self.padding
-        return config
-
 
 # -- cropping -----------------------------------------------------------------------------------------
 class _Cropping:
     def _init_cropping(self, cropping):
         self.cropping = check.pair_tuple(type(self).__name__, "cropping", cropping, self.rank)
+
+    def get_config(self):
+        config = super().get_config()
+        config["cropping"] = self.cropping[0] if self.rank == 1 else self.cropping
+        return config
 
     def call(self, inputs):
         index = [slice(None)] * inputs.ndim
@@ -151,11 +146,6 @@ class Cropping1D(_Cropping, _Spatial1D):
         super().__init__(**kwargs)
         self._init_cropping(cropping if isinstance(cropping, int) else (tuple(cropping),))
 
-    def get_config(self):
-        config = super().get_config()
-        config["cropping"] = self.cropping[0]
-        return config
-
 
 class Cropping2D(_Cropping, _Spatial):
     """Crops rows and columns of images.
@@ -173,11 +163,6 @@ class Cropping2D(_Cropping, _Spatial):
         super().__init__(data_format, **kwargs)
         self._init_cropping(cropping)
 
-    def get_config(self):
-        config = super().get_config()
-        config["cropping"] = self.cropping
-        return config
-
 
 class Cropping3D(_Cropping, _Spatial):
     """Crops the three spatial axes of volumes; ``cropping`` as in :class:`Cropping2D`."""
@@ -187,11 +172,6 @@ class Cropping3D(_Cropping, _Spatial):
     def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
         super().__init__(data_format, **kwargs)
         self._init_cropping(cropping)
-
-    def get_config(self):
-        config = super().get_config()
-        config["cropping"] = self.cropping
-        return config
 
 
 # -- upsampling ------------------------------------------------------------------------------------------
@@ -228,6 +208,11 @@ class _UpSampling:
     def _init_size(self, size):
         self.size = check.int_tuple(type(self).__name__, "size", size, self.rank)
 
+    def get_config(self):
+        config = super().get_config()
+        config["size"] = self.size[0] if self.rank == 1 else self.size
+        return config
+
     def call(self, inputs):
         return _repeat_axes(inputs, list(self._spatial_axes()), list(self.size))
 
@@ -242,11 +227,6 @@ class UpSampling1D(_UpSampling, _Spatial1D):
         a = check.keras1_arguments("UpSampling1D", kwargs, dict(size=size), {"length": ("size", None)})
         super().__init__(**kwargs)
         self._init_size(a["size"])
-
-    def get_config(self):
-        config = super().get_config()
-        config["size"] = self.size[0]
-        return config
 
 
 class UpSampling2D(_UpSampling, _Spatial):
@@ -283,7 +263,7 @@ class UpSampling2D(_UpSampling, _Spatial):
 
     def get_config(self):
         config = super().get_config()
-        config.update(size=self.size, interpolation=self.interpolation)
+        config["interpolation"] = self.interpolation
         return config
 
 
@@ -295,8 +275,3 @@ class UpSampling3D(_UpSampling, _Spatial):
     def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):
         super().__init__(data_format, **kwargs)
         self._init_size(size)
-
-    def get_config(self):
-        config = super().get_config()
-        config["size"] = self.size
-        return config
