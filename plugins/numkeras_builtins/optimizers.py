@@ -50,14 +50,16 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
 
     def update_step(self, param, grad, slots, lr):
+        grad *= lr  # this step's own array (see Optimizer.update_step): no temporary
         if not self.momentum:  # the velocity is just -lr * g: skip the state
-            param.data -= lr * grad
+            param.data -= grad
             return
         velocity = slots["moments"]
         velocity *= self.momentum
-        velocity -= lr * grad
+        velocity -= grad
         if self.nesterov:
-            param.data += self.momentum * velocity - lr * grad
+            param.data += self.momentum * velocity
+            param.data -= grad
         else:
             param.data += velocity
 

@@ -247,7 +247,7 @@ class Model(Network):
             outputs = self._forward(xs, training=True)
             total, logs = self._losses_and_logs(ys, outputs, ws)
         grads = K.gradients(total, params)
-        self.optimizer.apply_gradients(zip(grads, params))
+        self.optimizer.apply_gradients(zip(grads, params), consume=True)
         with K.no_tape():
             logs.update(self._metric_logs(ys, outputs, ws))
         return logs

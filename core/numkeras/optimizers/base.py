@@ -99,20 +99,30 @@ class Optimizer:
         return lr
 
     # -- updating -----------------------------------------------------------------
-    def apply_gradients(self, grads_and_vars):
-        """Applies one update from ``(gradient, variable)`` pairs; pairs whose gradient is None are skipped."""
+    def apply_gradients(self, grads_and_vars, consume=False):
+        """Applies one update from ``(gradient, variable)`` pairs; pairs whose gradient is None are skipped.
+
+        Arguments:
+            consume: the gradient arrays belong to this call and may be overwritten (the
+                training loop passes True for the arrays backprop just made, saving a
+                temporary per weight); otherwise they are copied first.
+        """
         pairs = [(g, v) for g, v in grads_and_vars if g is not None]
         if not pairs:
             return
         grads = self._clip([g.data if isinstance(g, K.Tensor) else np.asarray(g) for g, _ in pairs])
         lr = self.current_lr()
         self.begin_step()
+        owned = set()
         for grad, (_, param) in zip(grads, pairs):
             slots = self._slots.get(id(param))
             if slots is None:
                 slots = self._create_slots(param)
             if grad.dtype != param.dtype:
                 grad = grad.astype(param.dtype)
+            elif not consume or id(grad) in owned or not grad.flags.writeable or grad.base is not None:
+                grad = grad.copy()  # the caller's array, one shared by two weights, or a view
+            owned.add(id(grad))
             self.update_step(param, grad, slots, lr)
             constraint = getattr(param, "constraint", None)
             if constraint is not None:
