@@ -96,10 +96,17 @@ class RMSprop(Optimizer):
         self.epsilon = _epsilon("RMSprop", epsilon)
 
     def update_step(self, param, grad, slots, lr):
+        # The formula above, evaluated in the same order with one scratch array (grad is ours).
         accumulator = slots["accumulators"]
+        scratch = np.square(grad)
+        scratch *= 1.0 - self.rho
         accumulator *= self.rho
-        accumulator += (1.0 - self.rho) * np.square(grad)
-        param.data -= lr * grad / (np.sqrt(accumulator) + self.epsilon)
+        accumulator += scratch
+        grad *= lr
+        np.sqrt(accumulator, out=scratch)
+        scratch += self.epsilon
+        grad /= scratch
+        param.data -= grad
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
@@ -157,13 +164,25 @@ class Adadelta(Optimizer):
         self.epsilon = _epsilon("Adadelta", epsilon)
 
     def update_step(self, param, grad, slots, lr):
+        # The formula above, evaluated in the same order with one scratch array (grad is ours).
         accumulator, delta = slots["accumulators"], slots["delta_accumulators"]
+        scratch = np.square(grad)
+        scratch *= 1.0 - self.rho
         accumulator *= self.rho
-        accumulator += (1.0 - self.rho) * np.square(grad)
-        update = grad * np.sqrt(delta + self.epsilon) / np.sqrt(accumulator + self.epsilon)
-        param.data -= lr * update
+        accumulator += scratch
+        np.add(delta, self.epsilon, out=scratch)
+        np.sqrt(scratch, out=scratch)
+        grad *= scratch
+        np.add(accumulator, self.epsilon, out=scratch)
+        np.sqrt(scratch, out=scratch)
+        update = grad
+        update /= scratch
+        np.multiply(update, lr, out=scratch)
+        param.data -= scratch
         delta *= self.rho
-        delta += (1.0 - self.rho) * np.square(update)
+        np.square(update, out=scratch)
+        scratch *= 1.0 - self.rho
+        delta += scratch
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
@@ -200,16 +219,24 @@ class Adam(Optimizer):
     def update_step(self, param, grad, slots, lr):
         t = int(self.iterations.data) + 1
         lr_t = lr * math.sqrt(1.0 - self.beta_2 ** t) / (1.0 - self.beta_1 ** t)
+        # The formula above, evaluated in the same order with one scratch array (grad is ours).
         m, v = slots["ms"], slots["vs"]
+        scratch = grad * (1.0 - self.beta_1)
         m *= self.beta_1
-        m += (1.0 - self.beta_1) * grad
+        m += scratch
+        np.square(grad, out=scratch)
+        scratch *= 1.0 - self.beta_2
         v *= self.beta_2
-        v += (1.0 - self.beta_2) * np.square(grad)
+        v += scratch
         if self.amsgrad:
             vhat = slots["vhats"]
             np.maximum(vhat, v, out=vhat)
             v = vhat
-        param.data -= lr_t * m / (np.sqrt(v) + self.epsilon)
+        denominator = np.sqrt(v, out=grad)
+        denominator += self.epsilon
+        np.multiply(m, lr_t, out=scratch)
+        scratch /= denominator
+        param.data -= scratch
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
