@@ -410,7 +410,7 @@ class Model(Network):
             try:
                 callbacks.dispatch("on_train_begin", logs={})
                 # Like Keras's compiled train function: which weights train is fixed for this fit.
-                params = self.trainable_weights
+                trainable = self.trainable_weights
                 for epoch in range(initial_epoch, epochs):
                     self.compiled.reset_metrics()
                     callbacks.dispatch("on_epoch_begin", epoch=epoch, logs={})
@@ -418,7 +418,7 @@ class Model(Network):
                     for step, (xs, ys, ws) in enumerate(train_batches.epoch()):
                         size = len(xs[0])
                         callbacks.dispatch("on_train_batch_begin", batch=step, logs={"batch": step, "size": size})
-                        logs = self._train_step(xs, ys, ws, params)
+                        logs = self._train_step(xs, ys, ws, trainable)
                         means.update(logs, size)
                         logs = {"batch": step, "size": size, **logs}
                         callbacks.dispatch("on_train_batch_end", batch=step, logs=logs)
