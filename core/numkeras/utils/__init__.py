@@ -5,6 +5,7 @@ from .data_utils import GeneratorEnqueuer, OrderedEnqueuer, Sequence, SequenceEn
 from .generic_utils import Progbar
 from .np_utils import normalize, to_categorical
 from .random import set_random_seed
+from .vis_utils import model_to_dot, plot_model
 
 CustomObjectScope = custom_object_scope
 
@@ -18,4 +19,4 @@ def get_custom_objects():
 
 __all__ = ["to_categorical", "normalize", "set_random_seed", "custom_object_scope",
            "CustomObjectScope", "get_custom_objects", "Sequence", "SequenceEnqueuer", "OrderedEnqueuer",
-           "GeneratorEnqueuer", "get_file", "Progbar"]
+           "GeneratorEnqueuer", "get_file", "Progbar", "model_to_dot", "plot_model"]
