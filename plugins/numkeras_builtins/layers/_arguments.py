@@ -117,6 +117,19 @@ def keras1_arguments(owner, kwargs, current, renames=None, drop=()):
     return current
 
 
+def set_weight_arguments(layer, prefix, initializer, regularizer, constraint):
+    """Resolves and sets ``layer.<prefix>_initializer`` / ``_regularizer`` / ``_constraint``.
+
+    The counterpart of :func:`weight_config`: names, config dicts and instances are
+    all accepted, as everywhere in Keras.
+    """
+    from numkeras import constraints, initializers, regularizers
+
+    setattr(layer, f"{prefix}_initializer", initializers.get(initializer))
+    setattr(layer, f"{prefix}_regularizer", regularizers.get(regularizer))
+    setattr(layer, f"{prefix}_constraint", constraints.get(constraint))
+
+
 def weight_config(layer, *prefixes):
     """The serialized ``<prefix>_initializer`` / ``_regularizer`` / ``_constraint`` of ``layer``, per prefix.
 

@@ -12,7 +12,7 @@ from numkeras.backend.ops import conv as conv_ops
 from numkeras.engine.base_layer import InputSpec, Layer
 
 from . import _arguments as check
-from ._arguments import weight_config
+from ._arguments import set_weight_arguments, weight_config
 
 _RELU = activations.get("relu")
 
@@ -49,12 +49,8 @@ class _Conv(Layer):
                              f"(got strides={self.strides}, dilation_rate={self.dilation_rate}).")
         self.activation = activations.get(activation)
         self.use_bias = bool(a["use_bias"])
-        self.kernel_initializer = initializers.get(a["kernel_initializer"])
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(a["kernel_regularizer"])
-        self.bias_regularizer = regularizers.get(a["bias_regularizer"])
-        self.kernel_constraint = constraints.get(a["kernel_constraint"])
-        self.bias_constraint = constraints.get(a["bias_constraint"])
+        set_weight_arguments(self, "kernel", a["kernel_initializer"], a["kernel_regularizer"], a["kernel_constraint"])
+        set_weight_arguments(self, "bias", bias_initializer, a["bias_regularizer"], a["bias_constraint"])
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
     def _take_input_length(self, kwargs):
@@ -76,15 +72,19 @@ class _Conv(Layer):
     def _kernel_shape(self, channels):
         return self.kernel_size + (channels, self.filters)
 
+    def _add_bias(self):
+        """``self.bias``: one value per filter, or None without ``use_bias``."""
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
         self.kernel = self.add_weight(name="kernel", shape=self._kernel_shape(channels),
                                       initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint)
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        self._add_bias()
         self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis: channels})
         self.built = True
 
@@ -414,10 +414,7 @@ class DepthwiseConv2D(_Conv):
             name="depthwise_kernel", shape=self.kernel_size + (channels, self.depth_multiplier),
             initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint)
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        self._add_bias()
         self.input_spec = InputSpec(ndim=4, axes={self._channel_axis: channels})
         self.built = True
 
@@ -452,9 +449,7 @@ class _SeparableConv(_Conv):
                          pointwise_initializer, bias_initializer, pointwise_regularizer, bias_regularizer,
                          activity_regularizer, pointwise_constraint, bias_constraint, **kwargs)
         self.depth_multiplier = check.positive_int(type(self).__name__, "depth_multiplier", depth_multiplier)
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
+        set_weight_arguments(self, "depthwise", depthwise_initializer, depthwise_regularizer, depthwise_constraint)
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
@@ -466,10 +461,7 @@ class _SeparableConv(_Conv):
             name="pointwise_kernel", shape=(1,) * self.rank + (channels * self.depth_multiplier, self.filters),
             initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint)
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        self._add_bias()
         self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis: channels})
         self.built = True
 

@@ -4,13 +4,13 @@ import inspect
 
 import numpy as np
 
-from numkeras import activations, constraints, initializers, regularizers
+from numkeras import activations
 from numkeras import backend as K
 from numkeras.engine import legacy
 from numkeras.engine.base_layer import InputSpec, Layer
 from numkeras.utils.random import generator
 
-from ._arguments import weight_config
+from ._arguments import set_weight_arguments, weight_config
 
 
 def _serialize_activation(activation):
@@ -56,12 +56,8 @@ class Dense(Layer):
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_arguments(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
+        set_weight_arguments(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
 

@@ -1,12 +1,12 @@
 """Locally-connected layers: convolutions whose weights are not shared across positions."""
 
-from numkeras import activations, constraints, initializers, regularizers
+from numkeras import activations
 from numkeras import backend as K
 from numkeras.backend.ops import conv as conv_ops
 from numkeras.engine.base_layer import InputSpec, Layer
 
 from . import _arguments as check
-from ._arguments import weight_config
+from ._arguments import set_weight_arguments, weight_config
 
 
 class _LocallyConnected(Layer):
@@ -31,12 +31,8 @@ class _LocallyConnected(Layer):
         self.data_format = check.data_format(owner, a["data_format"])
         self.activation = activations.get(activation)
         self.use_bias = bool(a["use_bias"])
-        self.kernel_initializer = initializers.get(a["kernel_initializer"])
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(a["kernel_regularizer"])
-        self.bias_regularizer = regularizers.get(a["bias_regularizer"])
-        self.kernel_constraint = constraints.get(a["kernel_constraint"])
-        self.bias_constraint = constraints.get(a["bias_constraint"])
+        set_weight_arguments(self, "kernel", a["kernel_initializer"], a["kernel_regularizer"], a["kernel_constraint"])
+        set_weight_arguments(self, "bias", bias_initializer, a["bias_regularizer"], a["bias_constraint"])
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
     def _split(self, shape):
