@@ -6,7 +6,7 @@ frames; only the recurrent convolution (``'same'`` padding, stride 1) runs per t
 
 import numpy as np
 
-from numkeras import activations, constraints, initializers, regularizers
+from numkeras import activations
 from numkeras import backend as K
 from numkeras.backend import ops
 from numkeras.backend.ops import conv as conv_ops
@@ -59,16 +59,10 @@ class ConvLSTM2D(Layer):
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        check.set_weight_arguments(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
+        check.set_weight_arguments(self, "recurrent", recurrent_initializer, recurrent_regularizer, recurrent_constraint)
+        check.set_weight_arguments(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self.unit_forget_bias = bool(unit_forget_bias)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
         self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
         self.go_backwards, self.stateful = bool(go_backwards), bool(stateful)
         self.dropout = check.rate(owner, "dropout", dropout)
@@ -216,15 +210,8 @@ class ConvLSTM2D(Layer):
             data_format=self.data_format, dilation_rate=self.dilation_rate,
             activation=activations.serialize(self.activation),
             recurrent_activation=activations.serialize(self.recurrent_activation), use_bias=self.use_bias,
-            kernel_initializer=initializers.serialize(self.kernel_initializer),
-            recurrent_initializer=initializers.serialize(self.recurrent_initializer),
-            bias_initializer=initializers.serialize(self.bias_initializer), unit_forget_bias=self.unit_forget_bias,
-            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
-            recurrent_regularizer=regularizers.serialize(self.recurrent_regularizer),
-            bias_regularizer=regularizers.serialize(self.bias_regularizer),
-            kernel_constraint=constraints.serialize(self.kernel_constraint),
-            recurrent_constraint=constraints.serialize(self.recurrent_constraint),
-            bias_constraint=constraints.serialize(self.bias_constraint),
+            **check.weight_config(self, "kernel", "recurrent", "bias"),
+            unit_forget_bias=self.unit_forget_bias,
             return_sequences=self.return_sequences, return_state=self.return_state,
             go_backwards=self.go_backwards, stateful=self.stateful, dropout=self.dropout,
             recurrent_dropout=self.recurrent_dropout,

@@ -16,7 +16,7 @@ shared by all gates (Keras's ``implementation=2``).
 
 import numpy as np
 
-from numkeras import activations, constraints, initializers, regularizers
+from numkeras import activations
 from numkeras import backend as K
 from numkeras.backend import ops
 from numkeras.backend.ops import recurrent as recurrent_ops
@@ -50,15 +50,9 @@ class _Cell(Layer):
         self.units = check.positive_int(owner, "units", units)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        check.set_weight_arguments(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
+        check.set_weight_arguments(self, "recurrent", recurrent_initializer, recurrent_regularizer, recurrent_constraint)
+        check.set_weight_arguments(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self.dropout = min(1.0, max(0.0, float(dropout)))
         self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
         self._input_mask = self._recurrent_mask = None
@@ -137,15 +131,7 @@ class _Cell(Layer):
             units=self.units,
             activation=activations.serialize(self.activation),
             use_bias=self.use_bias,
-            kernel_initializer=initializers.serialize(self.kernel_initializer),
-            recurrent_initializer=initializers.serialize(self.recurrent_initializer),
-            bias_initializer=initializers.serialize(self.bias_initializer),
-            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
-            recurrent_regularizer=regularizers.serialize(self.recurrent_regularizer),
-            bias_regularizer=regularizers.serialize(self.bias_regularizer),
-            kernel_constraint=constraints.serialize(self.kernel_constraint),
-            recurrent_constraint=constraints.serialize(self.recurrent_constraint),
-            bias_constraint=constraints.serialize(self.bias_constraint),
+            **check.weight_config(self, "kernel", "recurrent", "bias"),
             dropout=self.dropout,
             recurrent_dropout=self.recurrent_dropout,
         )
