@@ -21,7 +21,7 @@ Run (torch is optional; install it only for benchmarking: ``pip install torch==2
 
 import numpy as np
 
-from harness import Case, load_mnist, main, seconds
+from harness import Case, keras_fit_seconds, load_mnist, main, seconds
 
 BATCH = 128
 
@@ -51,8 +51,7 @@ def cnn_numkeras(config):
         Dense(10, activation="softmax"),
     ])
     model.compile(loss="categorical_crossentropy", optimizer=numkeras.optimizers.Adadelta(), metrics=["accuracy"])
-    model.fit(x[:2 * BATCH], y[:2 * BATCH], batch_size=BATCH, epochs=1, verbose=0)  # warm-up
-    elapsed = seconds(model.fit, x, y, batch_size=BATCH, epochs=1, verbose=0)
+    elapsed = keras_fit_seconds(model, x, y, BATCH)
     return {"samples_per_s": len(x) / elapsed, "train_s": elapsed}
 
 

@@ -19,7 +19,7 @@ Run (torch is optional; install it only for benchmarking: ``pip install torch==2
 
 import numpy as np
 
-from harness import Case, main, seconds
+from harness import Case, keras_fit_seconds, main, seconds
 
 BATCH = 32
 LENGTH = 80
@@ -46,8 +46,7 @@ def lstm_numkeras(config):
         Dense(1, activation="sigmoid"),
     ])
     model.compile(loss="binary_crossentropy", optimizer=numkeras.optimizers.Adam(lr=0.001), metrics=["accuracy"])
-    model.fit(x[:2 * BATCH], y[:2 * BATCH], batch_size=BATCH, epochs=1, verbose=0)  # warm-up
-    elapsed = seconds(model.fit, x, y, batch_size=BATCH, epochs=1, verbose=0)
+    elapsed = keras_fit_seconds(model, x, y, BATCH)
     return {"samples_per_s": len(x) / elapsed, "train_s": elapsed}
 
 

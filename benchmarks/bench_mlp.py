@@ -20,7 +20,7 @@ Run (torch is optional; install it only for benchmarking: ``pip install torch==2
 
 import numpy as np
 
-from harness import Case, load_mnist, main, seconds
+from harness import Case, keras_fit_seconds, load_mnist, main, seconds
 
 LEARNING_RATE = 0.01
 BATCH = 128
@@ -46,8 +46,7 @@ def _numkeras_mlp():
 def mlp_numkeras(config):
     x, y, _, _ = load_mnist(config.get("limit"))
     model = _numkeras_mlp()
-    model.fit(x[: 8 * BATCH], y[: 8 * BATCH], batch_size=BATCH, epochs=1, verbose=0)  # warm-up
-    elapsed = seconds(model.fit, x, y, batch_size=BATCH, epochs=config["epochs"], verbose=0)
+    elapsed = keras_fit_seconds(model, x, y, BATCH, epochs=config["epochs"], warmup_batches=8)
     loss = float(model.evaluate(x, y, batch_size=1024, verbose=0))
     return {"samples_per_s": config["epochs"] * len(x) / elapsed, "train_s": elapsed, "final_loss": loss}
 
@@ -136,8 +135,7 @@ def tiny_numkeras(config):
     x, y = _tiny_data(config["steps"])
     model = Sequential([Dense(1, activation="sigmoid", input_shape=(8,))])
     model.compile(optimizer=numkeras.optimizers.SGD(lr=0.1), loss="binary_crossentropy")
-    model.fit(x[:320], y[:320], batch_size=32, epochs=1, verbose=0)  # warm-up
-    elapsed = seconds(model.fit, x, y, batch_size=32, epochs=1, verbose=0)
+    elapsed = keras_fit_seconds(model, x, y, 32, warmup_batches=10)
     start_tob = x[:32], y[:32]
     elapsed_tob = seconds(lambda: [model.train_on_batch(*start_tob) for _ in range(config["steps"] // 4)])
     return {"step_us": 1e6 * elapsed / config["steps"],

@@ -102,6 +102,17 @@ def seconds(fn, *args, **kwargs):
     return time.perf_counter() - start
 
 
+def keras_fit_seconds(model, x, y, batch_size, epochs=1, warmup_batches=2):
+    """Seconds a numkeras ``model.fit`` takes, after a warm-up fit on a few batches.
+
+    The warm-up builds the model, creates the optimizer state and fills NumPy's
+    caches, so that the timed run measures steady-state training.
+    """
+    warm = warmup_batches * batch_size
+    model.fit(x[:warm], y[:warm], batch_size=batch_size, epochs=1, verbose=0)
+    return seconds(model.fit, x, y, batch_size=batch_size, epochs=epochs, verbose=0)
+
+
 def peak_rss_mb():
     """This process's peak resident set size so far, in MiB."""
     import resource
