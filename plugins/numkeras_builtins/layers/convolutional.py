@@ -215,7 +215,10 @@ class Conv3D(_Conv):
 
 # -- Keras 1 names -------------------------------------------------------------------------
 def _keras1_kernel(owner, rank, filters, args, kwargs, names):
-    """The Keras 1 call ``owner(nb_filter, k1, …, kr)`` (or ``nb_row=``/``nb_col=`` keywords) → kernel_size."""
+    """Reads the Keras 1 call ``owner(nb_filter, k1, …, kr)`` (or ``nb_row=``/``nb_col=`` keywords).
+
+    Returns ``filters``; the kernel size, when given, is put into ``kwargs['kernel_size']``.
+    """
     if "nb_filter" in kwargs and filters is None:
         filters = kwargs.pop("nb_filter")
         warnings.warn(f"{owner}: the Keras 1 argument 'nb_filter' is deprecated; use filters={filters!r} instead.",
@@ -228,14 +231,16 @@ def _keras1_kernel(owner, rank, filters, args, kwargs, names):
         if name in kwargs:
             sizes.append(kwargs.pop(name))
     if not sizes:
-        return filters, None
+        return filters
     if len(sizes) == 1 and not isinstance(sizes[0], int):
-        return filters, sizes[0]  # a Keras 2 kernel_size tuple given positionally
+        kwargs["kernel_size"] = sizes[0]  # a Keras 2 kernel_size tuple given positionally
+        return filters
     if len(sizes) != rank:
         raise TypeError(f"{owner}: the Keras 1 form needs {rank} kernel sizes ({', '.join(names)}), got {sizes}.")
     warnings.warn(f"{owner}: the Keras 1 kernel sizes ({', '.join(names)}) are deprecated; use "
                   f"kernel_size={tuple(sizes)} instead.", DeprecationWarning, stacklevel=4)
-    return filters, tuple(sizes)
+    kwargs["kernel_size"] = tuple(sizes)
+    return filters
 
 
 class Convolution1D(Conv1D):
@@ -266,9 +271,7 @@ class Convolution2D(Conv2D):
     """
 
     def __init__(self, filters=None, *args, **kwargs):
-        filters, kernel_size = _keras1_kernel("Convolution2D", 2, filters, args, kwargs, ("nb_row", "nb_col"))
-        if kernel_size is not None:
-            kwargs["kernel_size"] = kernel_size
+        filters = _keras1_kernel("Convolution2D", 2, filters, args, kwargs, ("nb_row", "nb_col"))
         super().__init__(filters, **kwargs)
 
 
@@ -276,10 +279,8 @@ class Convolution3D(Conv3D):
     """Keras 1 ``Convolution3D(nb_filter, kernel_dim1, kernel_dim2, kernel_dim3, …)``."""
 
     def __init__(self, filters=None, *args, **kwargs):
-        filters, kernel_size = _keras1_kernel("Convolution3D", 3, filters, args, kwargs,
-                                              ("kernel_dim1", "kernel_dim2", "kernel_dim3"))
-        if kernel_size is not None:
-            kwargs["kernel_size"] = kernel_size
+        filters = _keras1_kernel("Convolution3D", 3, filters, args, kwargs,
+                                 ("kernel_dim1", "kernel_dim2", "kernel_dim3"))
         super().__init__(filters, **kwargs)
 
 
@@ -366,9 +367,7 @@ class Deconvolution2D(Conv2DTranspose):
     def __init__(self, filters=None, *args, **kwargs):
         if len(args) == 3:  # Keras 1 passed output_shape positionally
             args, kwargs["output_shape"] = args[:2], args[2]
-        filters, kernel_size = _keras1_kernel("Deconvolution2D", 2, filters, args, kwargs, ("nb_row", "nb_col"))
-        if kernel_size is not None:
-            kwargs["kernel_size"] = kernel_size
+        filters = _keras1_kernel("Deconvolution2D", 2, filters, args, kwargs, ("nb_row", "nb_col"))
         super().__init__(filters, **kwargs)
 
 
@@ -378,10 +377,8 @@ class Deconvolution3D(Conv3DTranspose):
     def __init__(self, filters=None, *args, **kwargs):
         if len(args) == 4:
             args, kwargs["output_shape"] = args[:3], args[3]
-        filters, kernel_size = _keras1_kernel("Deconvolution3D", 3, filters, args, kwargs,
-                                              ("kernel_dim1", "kernel_dim2", "kernel_dim3"))
-        if kernel_size is not None:
-            kwargs["kernel_size"] = kernel_size
+        filters = _keras1_kernel("Deconvolution3D", 3, filters, args, kwargs,
+                                 ("kernel_dim1", "kernel_dim2", "kernel_dim3"))
         super().__init__(filters, **kwargs)
 
 
@@ -516,8 +513,6 @@ class SeparableConvolution2D(SeparableConv2D):
     """Keras 1 ``SeparableConvolution2D(nb_filter, nb_row, nb_col, …)``."""
 
     def __init__(self, filters=None, *args, **kwargs):
-        filters, kernel_size = _keras1_kernel("SeparableConvolution2D", 2, filters, args, kwargs,
-                                              ("nb_row", "nb_col"))
-        if kernel_size is not None:
-            kwargs["kernel_size"] = kernel_size
+        filters = _keras1_kernel("SeparableConvolution2D", 2, filters, args, kwargs,
+                                 ("nb_row", "nb_col"))
         super().__init__(filters, **kwargs)
