@@ -123,3 +123,16 @@ def numkeras_save_model(model, attributes):
 @hookspec
 def numkeras_load_model(model, attributes):
     """After a model file was read; ``attributes`` is what ``numkeras_save_model`` stored."""
+
+
+# -- compute kernels -----------------------------------------------------------------
+@hookspec(firstresult=True)
+def numkeras_gemm():
+    """A faster 2-D matrix-product kernel for ``numkeras.backend.blas.matmul``, or ``None``.
+
+    Asked once, on the first product. Return a callable ``gemm(a, b, out)``: ``a`` is
+    ``(m, k)``, ``b`` ``(k, n)``, both of one float dtype (any strides), ``out`` is
+    ``None`` or a C-contiguous ``(m, n)`` array of that dtype. It returns the product
+    (``out`` itself when given), or ``None`` for operands it does not handle, which
+    NumPy then computes. The first plugin to return a kernel wins.
+    """

@@ -24,7 +24,7 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .. import config
+from .. import blas, config
 from ..tensor import Function
 from ._util import operand
 from .fused import dense
@@ -241,7 +241,7 @@ class Convolution(Function):
         patches = im2col(x, self.kernel_size, self.strides, self.dilation, self.pads, reuse=True)
         self.out = patches.shape[:1 + len(self.kernel_size)]
         self.cols = patches.reshape(-1, math.prod(patches.shape[1 + len(self.kernel_size):]))
-        y = self.cols @ kernel.reshape(-1, kernel.shape[-1])
+        y = blas.matmul(self.cols, kernel.reshape(-1, kernel.shape[-1]))
         if bias is not None:
             y += bias
         if self.relu:
@@ -262,7 +262,7 @@ class Convolution(Function):
             cols = self.cols
             # cols.T @ g2 with a thin cols is pathologically slow in some OpenBLAS builds; the
             # transposed product is the same numbers.
-            gk = (g2.T @ cols).T if cols.shape[1] < filters else cols.T @ g2
+            gk = blas.matmul(g2.T, cols).T if cols.shape[1] < filters else blas.matmul(cols.T, g2)
             gk = gk.reshape(kernel.shape)
         if len(self.needs_grad) > 2 and self.needs_grad[2]:
             gb = g2.sum(axis=0)
@@ -287,7 +287,7 @@ class Convolution(Function):
             block = out.reshape((stop - start,) + spatial_out + (channels,))
             target = image[start:stop]
             for offset, kernel_t in kernels:
-                np.matmul(rows, kernel_t, out=out)
+                blas.matmul(rows, kernel_t, out=out)
                 target[(slice(None),) + _window_slices(offset, self.strides, self.dilation, spatial_out)] += block
         if any(lo or hi for lo, hi in self.pads):
             image = image[(slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(shape[1:-1], self.pads))]

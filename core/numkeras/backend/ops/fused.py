@@ -1,5 +1,6 @@
 """Fused ops on the hot path: ``dense`` (matmul + bias in one node)."""
 
+from ..blas import matmul
 from ..tensor import Function
 from ._util import operand
 
@@ -10,7 +11,7 @@ class Dense(Function):
     def forward(self, x, kernel, bias=None):
         self.x, self.kernel = x, kernel
         flat = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-        out = flat @ kernel
+        out = matmul(flat, kernel)
         if bias is not None:
             out += bias
         return out.reshape(x.shape[:-1] + (kernel.shape[1],)) if x.ndim != 2 else out
@@ -20,10 +21,10 @@ class Dense(Function):
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
         gx = gk = gb = None
         if self.needs_grad[0]:
-            gx = (g2 @ kernel.T).reshape(x.shape)
+            gx = matmul(g2, kernel.T).reshape(x.shape)
         if self.needs_grad[1]:
             x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-            gk = x2.T @ g2
+            gk = matmul(x2.T, g2)
         if len(self.needs_grad) > 2 and self.needs_grad[2]:
             gb = g2.sum(axis=0)
         return (gx, gk, gb) if len(self.needs_grad) > 2 else (gx, gk)

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .. import blas
 from ..tensor import Function, unbroadcast
 from ._util import operand
 from .arithmetic import multiply
@@ -14,7 +15,7 @@ class MatMul(Function):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        return np.matmul(a, b)
+        return blas.matmul(a, b)
 
     def backward(self, g):
         a, b = self.a, self.b
@@ -23,7 +24,7 @@ class MatMul(Function):
             if b.ndim == 1:
                 ga = np.multiply.outer(g, b)
             else:
-                ga = np.matmul(g if a.ndim > 1 else g[..., None, :], np.swapaxes(b, -1, -2))
+                ga = blas.matmul(g if a.ndim > 1 else g[..., None, :], np.swapaxes(b, -1, -2))
                 ga = unbroadcast(ga if a.ndim > 1 else ga[..., 0, :], a.shape)
         if self.needs_grad[1]:
             if a.ndim == 1 and b.ndim == 1:
@@ -32,7 +33,7 @@ class MatMul(Function):
                 # g is (..., p); b is (n, p) or batched (..., n, p).
                 gb = unbroadcast(a[:, None] * g[..., None, :], b.shape)
             else:
-                gb = np.matmul(np.swapaxes(a, -1, -2), g if b.ndim > 1 else g[..., None])
+                gb = blas.matmul(np.swapaxes(a, -1, -2), g if b.ndim > 1 else g[..., None])
                 gb = unbroadcast(gb if b.ndim > 1 else gb[..., 0], b.shape)
         return ga, gb
 

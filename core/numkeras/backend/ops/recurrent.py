@@ -17,6 +17,7 @@ multiplied into the state before each recurrent matmul.
 
 import numpy as np
 
+from ..blas import matmul
 from ..tensor import Function
 from ._util import operand
 
@@ -149,7 +150,7 @@ class LSTMSequence(_Recurrence):
         product = np.empty((n, u), dtype=dtype)
         for k, t in self._steps(steps):
             h_prev, c_prev = self._previous(hs, k, h0), self._previous(cs, k, c0)
-            np.matmul(self._dropped(h_prev), kernel, out=z)
+            matmul(self._dropped(h_prev), kernel, out=z)
             z += x_proj[:, t]
             g = gates[k]
             self._gates(z, g, u)
@@ -204,14 +205,14 @@ class LSTMSequence(_Recurrence):
             np.multiply(dc[:, None, :], factors[k], out=p[:, :3])
             np.multiply(dh, output_factor[k], out=p[:, 3])
             dc *= f[k]
-            dh = self._dropped(p.reshape(n, 4 * u) @ kernel_t)
+            dh = self._dropped(matmul(p.reshape(n, 4 * u), kernel_t))
             if keep is not None:
                 dh += carry_h
                 dc += carry_c
         d_pre = d_pre.reshape(steps, n, 4 * u)
         d_kernel = None
         if self.needs_grad[3]:
-            d_kernel = self._inputs_of_matmuls(self.h0, self.hs).T @ d_pre.reshape(-1, 4 * u)
+            d_kernel = matmul(self._inputs_of_matmuls(self.h0, self.hs).T, d_pre.reshape(-1, 4 * u))
         d_x = self._to_batch_major(d_pre) if self.needs_grad[0] else None
         return d_x, dh, dc, d_kernel
 
@@ -246,7 +247,7 @@ class GRUSequence(_Recurrence):
             x = x_proj[:, t]
             g = gates[k]
             if self.reset_after:
-                inner = h_in @ kernel
+                inner = matmul(h_in, kernel)
                 if recurrent_bias is not None:
                     inner += recurrent_bias
                 np.add(x[:, :2 * u], inner[:, :2 * u], out=pre[:, :2 * u])
@@ -254,11 +255,11 @@ class GRUSequence(_Recurrence):
                 inner_all[k] = inner[:, 2 * u:]
                 np.multiply(g[:, u:2 * u], inner_all[k], out=pre[:, 2 * u:])
             else:
-                np.matmul(h_in, kernel[:, :2 * u], out=pre[:, :2 * u])
+                matmul(h_in, kernel[:, :2 * u], out=pre[:, :2 * u])
                 pre[:, :2 * u] += x[:, :2 * u]
                 self.gate(pre[:, :2 * u], g[:, :2 * u])
                 np.multiply(g[:, u:2 * u], h_in, out=inner_all[k])
-                np.matmul(inner_all[k], kernel[:, 2 * u:], out=pre[:, 2 * u:])
+                matmul(inner_all[k], kernel[:, 2 * u:], out=pre[:, 2 * u:])
             pre[:, 2 * u:] += x[:, 2 * u:]
             self.act(pre[:, 2 * u:], g[:, 2 * u:])
             z, hh = g[:, :u], g[:, 2 * u:]
@@ -304,13 +305,13 @@ class GRUSequence(_Recurrence):
                 di = d_inner[k]
                 di[:, :2 * u] = p[:, :2 * u]
                 np.multiply(p[:, 2 * u:], r, out=di[:, 2 * u:])
-                dh_in = di @ kernel_t
+                dh_in = matmul(di, kernel_t)
             else:
-                d_rh = p[:, 2 * u:] @ kernel_h_t
+                d_rh = matmul(p[:, 2 * u:], kernel_h_t)
                 np.multiply(d_rh, self._dropped(h_prev), out=p[:, u:2 * u])
                 p[:, :2 * u] *= slope[k][:, :2 * u]
                 dh_in = d_rh * r
-                dh_in += p[:, :2 * u] @ kernel_zr_t
+                dh_in += matmul(p[:, :2 * u], kernel_zr_t)
             dh = dh_next
             dh += self._dropped(dh_in)
             if keep is not None:
@@ -321,14 +322,14 @@ class GRUSequence(_Recurrence):
         if self.reset_after and (needs_kernel or needs_bias):
             flat = d_inner.reshape(-1, 3 * u)
             if needs_kernel:
-                d_kernel = self._inputs_of_matmuls(self.h0, hs).T @ flat
+                d_kernel = matmul(self._inputs_of_matmuls(self.h0, hs).T, flat)
             if needs_bias:
                 d_bias = flat.sum(axis=0)
         elif needs_kernel:
             flat = d_pre.reshape(-1, 3 * u)
             d_kernel = np.empty_like(kernel)
-            d_kernel[:, :2 * u] = self._inputs_of_matmuls(self.h0, hs).T @ flat[:, :2 * u]
-            d_kernel[:, 2 * u:] = self.inner.reshape(-1, u).T @ flat[:, 2 * u:]
+            d_kernel[:, :2 * u] = matmul(self._inputs_of_matmuls(self.h0, hs).T, flat[:, :2 * u])
+            d_kernel[:, 2 * u:] = matmul(self.inner.reshape(-1, u).T, flat[:, 2 * u:])
         d_x = self._to_batch_major(d_pre) if self.needs_grad[0] else None
         grads = (d_x, dh, d_kernel)
         return grads + (d_bias,) if len(self.needs_grad) > 3 else grads
@@ -349,7 +350,7 @@ class SimpleRNNSequence(_Recurrence):
         pre = np.empty((n, u), dtype=x_proj.dtype)
         for k, t in self._steps(steps):
             h_prev = self._previous(hs, k, h0)
-            np.matmul(self._dropped(h_prev), kernel, out=pre)
+            matmul(self._dropped(h_prev), kernel, out=pre)
             pre += x_proj[:, t]
             self.act(pre, h_new[k])
             hs[k] = h_new[k]
@@ -370,12 +371,12 @@ class SimpleRNNSequence(_Recurrence):
             if keep is not None:
                 carry, dh = self._split_carry(keep, dh)
             np.multiply(dh, slope[k], out=d_pre[k])
-            dh = self._dropped(d_pre[k] @ kernel_t)
+            dh = self._dropped(matmul(d_pre[k], kernel_t))
             if keep is not None:
                 dh += carry
         d_kernel = None
         if self.needs_grad[2]:
-            d_kernel = self._inputs_of_matmuls(self.h0, self.hs).T @ d_pre.reshape(-1, u)
+            d_kernel = matmul(self._inputs_of_matmuls(self.h0, self.hs).T, d_pre.reshape(-1, u))
         d_x = self._to_batch_major(d_pre) if self.needs_grad[0] else None
         return d_x, dh, d_kernel
 

@@ -1,0 +1,55 @@
+"""The matrix products on the hot path, through a replaceable GEMM kernel.
+
+Dense, convolution and recurrent ops compute their 2-D products with :func:`matmul`.
+By default that is ``numpy.matmul`` (the BLAS NumPy ships, OpenBLAS in the PyPI
+wheels). A hook plugin may supply a faster kernel by implementing
+``numkeras_gemm()`` (see ``numkeras.hooks.hookspecs``); ``contrib/numkeras-mkl`` does
+so with Intel oneMKL. The kernel is looked up once, on the first product.
+
+A kernel is a callable ``gemm(a, b, out)`` for 2-D ``a`` ``(m, k)`` and ``b`` ``(k, n)`` of
+the same float dtype, with ``out`` a C-contiguous ``(m, n)`` array of that dtype (or
+``None``: allocate one). It returns the product, or ``None`` for operands it does not
+handle, and NumPy computes those.
+"""
+
+import threading
+
+import numpy as np
+
+_kernel = []
+_lock = threading.Lock()
+
+
+def set_gemm(kernel):
+    """Uses ``kernel`` for every product from now on; ``None`` goes back to ``numpy.matmul``.
+
+    Returns the kernel that was in use (``None`` for NumPy's), so a caller can restore it.
+    """
+    with _lock:
+        previous = _kernel[0] if _kernel else None
+        _kernel[:] = [kernel]
+    return previous
+
+
+def get_gemm():
+    """The kernel in use: the one set with :func:`set_gemm`, else a hook plugin's, else ``None`` (NumPy)."""
+    if not _kernel:
+        with _lock:
+            if not _kernel:
+                from ..hooks import plugin_manager
+
+                _kernel.append(plugin_manager().hook.numkeras_gemm())
+    return _kernel[0]
+
+
+def matmul(a, b, out=None):
+    """``a @ b`` for 2-D float arrays, written into ``out`` (C-contiguous) when given."""
+    kernel = _kernel[0] if _kernel else get_gemm()
+    if kernel is not None and a.dtype == b.dtype and a.dtype.kind == "f" and a.ndim == b.ndim == 2:
+        result = kernel(a, b, out)
+        if result is not None:
+            return result
+    return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
+
+
+__all__ = ["matmul", "set_gemm", "get_gemm"]

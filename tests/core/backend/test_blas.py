@@ -1,0 +1,121 @@
+"""numkeras.backend.blas: every hot-path product goes through one replaceable GEMM kernel."""
+
+import numpy as np
+import pytest
+
+import numkeras
+from numkeras import backend as K
+from numkeras.backend import blas
+from numkeras.hooks import hookimpl, plugin_manager
+from numkeras.layers import LSTM, Conv2D, Dense, Embedding, Flatten, GRU, SimpleRNN
+from numkeras.models import Sequential
+
+
+class RecordingKernel:
+    """A kernel that computes with NumPy and records the shapes it was asked for."""
+
+    def __init__(self, decline=False):
+        self.calls = []
+        self.decline = decline
+
+    def __call__(self, a, b, out):
+        self.calls.append((a.shape, b.shape, out is not None))
+        if self.decline:
+            return None
+        return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
+
+
+@pytest.fixture
+def kernel():
+    recording = RecordingKernel()
+    previous = blas.set_gemm(recording)
+    yield recording
+    blas.set_gemm(previous)
+
+
+def _train(model, x, y, loss="mse"):
+    numkeras.utils.set_random_seed(0)
+    model.compile(optimizer="sgd", loss=loss)
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0, shuffle=False)
+    return model.get_weights()
+
+
+@pytest.mark.parametrize("build", [
+    lambda: Sequential([Dense(5, activation="relu", input_shape=(3,)), Dense(2)]),
+    lambda: Sequential([Conv2D(3, 3, activation="relu", input_shape=(6, 6, 2)), Conv2D(2, 2), Flatten(), Dense(2)]),
+    lambda: Sequential([Embedding(7, 4, input_length=5), LSTM(3, return_sequences=True), GRU(3), Dense(2)]),
+    lambda: Sequential([Embedding(7, 4, input_length=5), SimpleRNN(3), Dense(2)]),
+], ids=["dense", "conv", "lstm-gru", "simple-rnn"])
+def test_layers_compute_their_products_with_the_kernel_and_get_numpys_numbers(build, kernel):
+    rng = np.random.default_rng(0)
+    model = build()
+    shape = model.input_shape[1:]
+    x = rng.integers(0, 7, (8,) + shape) if len(shape) == 1 and shape[0] == 5 else rng.random((8,) + shape)
+    y = rng.random((8, 2))
+    numkeras.utils.set_random_seed(1)
+    numkeras.utils.set_random_seed(1)
+    with_kernel = _train(build(), x, y)
+    assert kernel.calls, "no product went through the kernel"
+    assert all(len(a) == 2 and len(b) == 2 for a, b, _ in kernel.calls)
+
+    blas.set_gemm(None)
+    numkeras.utils.set_random_seed(1)
+    with_numpy = _train(build(), x, y)
+    for mine, reference in zip(with_kernel, with_numpy):
+        np.testing.assert_array_equal(mine, reference)
+
+
+def test_a_declining_kernel_falls_back_to_numpy():
+    declining = RecordingKernel(decline=True)
+    previous = blas.set_gemm(declining)
+    try:
+        a, b = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(3, 4)
+        np.testing.assert_array_equal(blas.matmul(a, b), a @ b)
+        out = np.empty((2, 4))
+        assert blas.matmul(a, b, out=out) is out
+        np.testing.assert_array_equal(out, a @ b)
+        assert len(declining.calls) == 2
+    finally:
+        blas.set_gemm(previous)
+
+
+def test_mixed_dtypes_integers_and_batches_never_reach_the_kernel(kernel):
+    a32, b64 = np.ones((2, 3), np.float32), np.ones((3, 2), np.float64)
+    assert blas.matmul(a32, b64).dtype == np.float64
+    assert blas.matmul(np.ones((2, 3), int), np.ones((3, 2), int)).dtype.kind == "i"
+    assert blas.matmul(np.ones((4, 2, 3)), np.ones((3, 2))).shape == (4, 2, 2)
+    assert kernel.calls == []
+
+
+def test_k_dot_and_tensor_matmul_use_the_kernel(kernel):
+    a, b = K.variable(np.ones((2, 3))), K.variable(np.full((3, 4), 2.0))
+    grad_a, grad_b = K.gradients(K.sum(K.dot(a, b)), [a, b])
+    np.testing.assert_array_equal(K.eval(grad_a), np.full((2, 3), 8.0))
+    np.testing.assert_array_equal(K.eval(grad_b), np.full((3, 4), 2.0))
+    assert len(kernel.calls) == 3  # forward, and one product per gradient
+
+
+def test_a_hook_plugin_supplies_the_kernel(monkeypatch):
+    supplied = RecordingKernel()
+
+    class Plugin:
+        @hookimpl
+        def numkeras_gemm(self):
+            return supplied
+
+    manager = plugin_manager()
+    plugin = Plugin()
+    manager.register(plugin, name="test-gemm-plugin")
+    monkeypatch.setattr(blas, "_kernel", [])  # forget the kernel looked up earlier
+    try:
+        assert blas.get_gemm() is supplied
+        blas.matmul(np.ones((2, 2)), np.ones((2, 2)))
+        assert supplied.calls == [((2, 2), (2, 2), False)]
+    finally:
+        manager.unregister(plugin)
+
+
+def test_without_a_plugin_the_kernel_is_numpys(monkeypatch):
+    monkeypatch.setattr(blas, "_kernel", [])
+    assert blas.get_gemm() is None
+    assert blas.set_gemm(None) is None
