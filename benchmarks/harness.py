@@ -24,7 +24,9 @@ What the harness does:
   ``--repeats`` runs, plus min and max;
 * it measures ``import <framework>`` time in a fresh interpreter, and the **peak RSS**
   of every child process;
-* it prints a table with the numkeras / torch ratio and writes everything as JSON
+* where contrib/numkeras-mkl is installed, it also runs every numkeras case as
+  ``numkeras-mkl`` (the same code, its matrix products on oneMKL);
+* it prints a table with each numkeras / torch ratio and writes everything as JSON
   (``--json``, default ``benchmarks/results/<name>.json``).
 
 PyTorch is optional and never a dependency of numkeras: install it into the
@@ -49,7 +51,10 @@ import subprocess
 import sys
 import time
 
-FRAMEWORKS = ("numkeras", "torch")
+FRAMEWORKS = ("numkeras", "numkeras-mkl", "torch")
+# numkeras with contrib/numkeras-mkl's oneMKL kernel for its matrix products: the same case
+# functions as "numkeras", run only where that plugin is installed.
+VARIANTS = {"numkeras-mkl": ("numkeras", "numkeras_mkl")}
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
                     "NUMEXPR_NUM_THREADS")
@@ -122,7 +127,8 @@ def peak_rss_mb():
 
 
 def framework_available(framework):
-    return importlib.util.find_spec(framework) is not None
+    module = VARIANTS[framework][1] if framework in VARIANTS else framework
+    return importlib.util.find_spec(module) is not None
 
 
 # -- the child side ---------------------------------------------------------------------------
@@ -135,6 +141,12 @@ def _run_child(cases, case_name, framework, config):
 
         if threads:
             torch.set_num_threads(threads)
+    if framework in VARIANTS:
+        import numkeras_mkl
+        from numkeras.backend import blas
+
+        blas.set_gemm(numkeras_mkl.kernel())
+        framework = VARIANTS[framework][0]
     result = case.functions[framework](config)
     result["peak_rss_mb"] = peak_rss_mb()
     print("RESULT " + json.dumps(result))
@@ -188,14 +200,15 @@ def run(name, cases, frameworks, repeats, threads, quick, only=None, log=print, 
     # import time and RSS after import
     runs = {fw: [] for fw in frameworks}
     for repeat in range(repeats):
-        for fw in _alternating(frameworks, repeat):
+        for fw in _alternating([fw for fw in frameworks if fw not in VARIANTS], repeat):
             runs[fw].append(_spawn([sys.executable, "-c", IMPORT_SNIPPET.format(module=fw)], threads, timeout))
+    runs = {fw: measured for fw, measured in runs.items() if measured}
     results["cases"]["import"] = _collect("import", "`import <framework>` in a fresh interpreter", "import_s",
                                           runs, {})
     log(_format(results["cases"]["import"], frameworks))
     for case in selected:
         config = dict(case.config, **(case.quick_config if quick else {}))
-        runs = {fw: [] for fw in frameworks if fw in case.functions}
+        runs = {fw: [] for fw in frameworks if VARIANTS.get(fw, (fw,))[0] in case.functions}
         for repeat in range(repeats):
             for fw in _alternating(list(runs), repeat):
                 command = [sys.executable, script, "--child", case.name, fw, "--config", json.dumps(config)]
@@ -211,10 +224,12 @@ def _collect(name, description, metric, runs, config):
     for fw, measurements in runs.items():
         keys = sorted({k for m in measurements for k, v in m.items() if isinstance(v, (int, float))})
         entry["results"][fw] = {k: _summarise([m[k] for m in measurements if k in m]) for k in keys}
-    if "numkeras" in runs and "torch" in runs:
-        nk = entry["results"]["numkeras"][metric]["median"]
+    if "torch" in runs:
         pt = entry["results"]["torch"][metric]["median"]
-        entry["numkeras_over_torch"] = nk / pt if pt else None
+        for fw in runs:
+            if fw != "torch":
+                nk = entry["results"][fw][metric]["median"]
+                entry[f"{fw}_over_torch".replace("-", "_")] = nk / pt if pt else None
     return entry
 
 
@@ -233,12 +248,13 @@ def _format(entry, frameworks):
             continue
         r = entry["results"][fw]
         extra = "  ".join(f"{k}={v['median']:.4g}" for k, v in r.items() if k != metric)
-        lines.append(f"  {fw:9s} {r[metric]['median']:>12.5g}  (min {r[metric]['min']:.5g}, max "
+        lines.append(f"  {fw:12s} {r[metric]['median']:>12.5g}  (min {r[metric]['min']:.5g}, max "
                      f"{r[metric]['max']:.5g})  {extra}")
-    if entry.get("numkeras_over_torch") is not None:
-        ratio = entry["numkeras_over_torch"]
-        faster = ratio > 1 if not entry["lower_is_better"] else ratio < 1
-        lines.append(f"  numkeras / torch = {ratio:.3f}  ({'numkeras' if faster else 'torch'} is better)")
+    for fw in frameworks:
+        ratio = entry.get(f"{fw}_over_torch".replace("-", "_"))
+        if ratio is not None:
+            faster = ratio > 1 if not entry["lower_is_better"] else ratio < 1
+            lines.append(f"  {fw} / torch = {ratio:.3f}  ({fw if faster else 'torch'} is better)")
     return "\n".join(lines)
 
 

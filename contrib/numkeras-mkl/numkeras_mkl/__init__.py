@@ -1,0 +1,123 @@
+"""numkeras-mkl: numkeras's matrix products on Intel oneMKL.
+
+Installing this distribution is all it takes: its hook plugin answers
+``numkeras_gemm`` with a kernel that calls oneMKL's ``cblas_sgemm`` / ``cblas_dgemm``
+(from the ``mkl`` wheel) for every Dense, convolution and recurrent product. Operands
+oneMKL cannot take without a copy (non-unit inner strides, huge matrices), and
+products too small to gain from it, return ``None`` and NumPy computes them; so
+results never depend on this plugin beyond floating-point rounding.
+
+If oneMKL's runtime library cannot be found or loaded, the plugin warns once and
+returns no kernel; numkeras then uses NumPy's BLAS.
+"""
+
+import ctypes
+import ctypes.util
+import os
+import warnings
+from importlib.metadata import PackageNotFoundError, files
+
+import numpy as np
+from numkeras.hooks import hookimpl
+
+__all__ = ["gemm", "library_path", "numkeras_gemm"]
+
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+_INT_MAX = 2**31 - 1
+# Below this many multiply-adds a call costs more than it computes (ctypes, oneMKL's
+# dispatch and threads): NumPy's BLAS takes those products.
+SMALL_PRODUCT = 1 << 15
+
+
+def library_path():
+    """The path of oneMKL's single dynamic library (``libmkl_rt``), or ``None``."""
+    try:
+        installed = files("mkl") or []
+    except PackageNotFoundError:
+        installed = []
+    candidates = sorted(str(f.locate()) for f in installed if os.path.basename(str(f)).startswith(("libmkl_rt", "mkl_rt")))
+    for path in candidates:
+        if os.path.exists(path):
+            return path
+    return ctypes.util.find_library("mkl_rt")
+
+
+def _load():
+    path = library_path()
+    if path is None:
+        raise OSError("oneMKL's runtime library (libmkl_rt) was not found; `pip install mkl` provides it")
+    library = ctypes.CDLL(path)
+    pointer, integer = ctypes.c_void_p, ctypes.c_int
+    functions = {}
+    for dtype, name, scalar in ((np.float32, "cblas_sgemm", ctypes.c_float), (np.float64, "cblas_dgemm", ctypes.c_double)):
+        function = getattr(library, name)
+        function.restype = None
+        function.argtypes = [integer] * 6 + [scalar, pointer, integer, pointer, integer, scalar, pointer, integer]
+        functions[np.dtype(dtype)] = (function, scalar(1.0), scalar(0.0))
+    return functions
+
+
+def _layout(x):
+    """``(transpose flag, leading dimension)`` for a 2-D operand in BLAS's row-major terms, or ``None``."""
+    rows, cols = x.shape
+    item = x.itemsize
+    row_stride, col_stride = x.strides
+    if col_stride == item and row_stride % item == 0 and row_stride // item >= max(cols, 1):
+        return _NO_TRANS, row_stride // item
+    if row_stride == item and col_stride % item == 0 and col_stride // item >= max(rows, 1):
+        return _TRANS, col_stride // item
+    if cols == 1 and row_stride % item == 0 and row_stride > 0:  # a column: any row stride is a leading dimension
+        return _NO_TRANS, row_stride // item
+    if rows == 1 and col_stride % item == 0 and col_stride > 0:
+        return _TRANS, col_stride // item
+    return None
+
+
+def _make_gemm(functions):
+    def gemm(a, b, out):
+        entry = functions.get(a.dtype)
+        if entry is None or b.dtype != a.dtype:
+            return None
+        m, k = a.shape
+        n = b.shape[1]
+        if b.shape[0] != k or m * n * k < SMALL_PRODUCT or max(m, n, k) > _INT_MAX:
+            return None
+        layout_a, layout_b = _layout(a), _layout(b)
+        if layout_a is None or layout_b is None:
+            return None
+        if out is None:
+            out = np.empty((m, n), dtype=a.dtype)
+        elif out.shape != (m, n) or out.dtype != a.dtype or not out.flags.c_contiguous:
+            return None
+        function, one, zero = entry
+        function(_ROW_MAJOR, layout_a[0], layout_b[0], m, n, k, one, a.ctypes.data, layout_a[1],
+                 b.ctypes.data, layout_b[1], zero, out.ctypes.data, n)
+        return out
+
+    return gemm
+
+
+_state = {}
+
+
+def kernel():
+    """The oneMKL kernel (loaded on first call), or ``None`` with a warning if oneMKL cannot be loaded."""
+    if "gemm" not in _state:
+        try:
+            _state["gemm"] = _make_gemm(_load())
+        except (OSError, AttributeError) as error:
+            warnings.warn(f"numkeras-mkl: cannot use oneMKL ({error}); numkeras uses NumPy's BLAS instead.",
+                          RuntimeWarning, stacklevel=2)
+            _state["gemm"] = None
+    return _state["gemm"]
+
+
+def gemm(a, b, out=None):
+    """``a @ b`` through oneMKL for 2-D float32/float64 operands; ``None`` where it does not apply."""
+    function = kernel()
+    return None if function is None else function(a, b, out)
+
+
+@hookimpl
+def numkeras_gemm():
+    return kernel()

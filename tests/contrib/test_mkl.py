@@ -1,0 +1,171 @@
+"""contrib/numkeras-mkl: numkeras's products on oneMKL give NumPy's numbers, and a fresh process picks it up."""
+
+import importlib.util
+import os
+import platform
+import sys
+
+import numpy as np
+import pytest
+
+from numkeras.backend import blas
+
+from tests.helpers.gradcheck import check_layer_gradients, float64
+from .conftest import CONTRIB, install_contrib, run_python
+
+pytestmark = pytest.mark.skipif(
+    platform.machine().lower() not in ("x86_64", "amd64"),
+    reason="oneMKL ships wheels for x86-64 only (the test extra installs it there)",
+)
+
+
+@pytest.fixture(scope="module")
+def mkl():
+    spec = importlib.util.spec_from_file_location(
+        "numkeras_mkl_under_test", os.path.join(CONTRIB, "numkeras-mkl", "numkeras_mkl", "__init__.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.library_path() is not None, "the test extra installs the mkl wheel; libmkl_rt was not found"
+    assert module.kernel() is not None
+    return module
+
+
+@pytest.fixture
+def every_product(mkl, monkeypatch):
+    """The kernel with its small-product cut-off off, so that small test matrices reach oneMKL."""
+    monkeypatch.setattr(mkl, "SMALL_PRODUCT", 0)
+    return mkl
+
+
+@pytest.fixture
+def mkl_products(every_product):
+    previous = blas.set_gemm(every_product.kernel())
+    yield every_product
+    blas.set_gemm(previous)
+
+
+def _layouts(matrix):
+    """The same matrix as C-ordered, Fortran-ordered, a transposed view, and rows of a wider buffer."""
+    rows, cols = matrix.shape
+    wide = np.zeros((rows, cols + 3), dtype=matrix.dtype)
+    wide[:, :cols] = matrix
+    return {"C": matrix, "F": np.asfortranarray(matrix), "T-view": np.ascontiguousarray(matrix.T).T,
+            "padded rows": wide[:, :cols]}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m, k, n", [(5, 7, 3), (128, 784, 512), (1, 4, 1), (4, 1, 6), (3, 5, 1)])
+def test_every_layout_gives_the_product(every_product, dtype, m, k, n):
+    mkl = every_product
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((k, n)).astype(dtype)
+    expected = a.astype(np.float64) @ b.astype(np.float64)
+    tolerance = 1e-4 if dtype == np.float32 else 1e-12
+    for a_name, a_layout in _layouts(a).items():
+        for b_name, b_layout in _layouts(b).items():
+            product = mkl.gemm(a_layout, b_layout)
+            assert product is not None, (a_name, b_name)
+            assert product.dtype == dtype and product.flags.c_contiguous
+            np.testing.assert_allclose(product, expected, rtol=tolerance, atol=tolerance * k, err_msg=f"{a_name} @ {b_name}")
+
+
+def test_writes_into_out_and_declines_what_it_cannot_take(every_product):
+    mkl = every_product
+    rng = np.random.default_rng(1)
+    a, b = rng.random((6, 4), dtype=np.float32), rng.random((4, 5), dtype=np.float32)
+    out = np.empty((6, 5), np.float32)
+    assert mkl.gemm(a, b, out) is out
+    np.testing.assert_allclose(out, a @ b, rtol=1e-5)
+
+    assert mkl.gemm(a, b.astype(np.float64)) is None  # mixed dtypes
+    assert mkl.gemm(a.astype(np.int64), b.astype(np.int64)) is None  # integers
+    assert mkl.gemm(np.ones((6, 8), np.float32)[:, ::2], b) is None  # no unit stride in either direction
+    assert mkl.gemm(a, b, np.empty((5, 6), np.float32).T) is None  # out not C-contiguous
+    assert mkl.gemm(a, b, np.empty((6, 5), np.float64)) is None  # out of another dtype
+    assert mkl.gemm(np.ones((0, 4), np.float32), b) is None  # empty: NumPy's business
+
+
+def test_small_products_are_left_to_numpy(mkl):
+    small = np.ones((8, 8), np.float32)
+    assert mkl.gemm(small, small) is None
+    big = np.ones((32, 32), np.float32)
+    np.testing.assert_array_equal(mkl.gemm(big, big), np.full((32, 32), 32.0))
+
+
+def test_declined_operands_still_get_numpys_product(mkl_products):
+    a = np.ones((6, 8), np.float32)[:, ::2]
+    b = np.arange(20, dtype=np.float32).reshape(4, 5)
+    np.testing.assert_array_equal(blas.matmul(a, b), a @ b)
+
+
+@pytest.mark.parametrize("layer", ["dense", "conv", "lstm"])
+def test_layer_gradients_with_mkl_products(mkl_products, layer):
+    from numkeras.layers import LSTM, Conv2D, Dense
+
+    rng = np.random.default_rng(2)
+    with float64():
+        if layer == "dense":
+            check_layer_gradients(Dense(4, activation="tanh"), rng.standard_normal((3, 5)))
+        elif layer == "conv":
+            check_layer_gradients(Conv2D(3, 3, activation="tanh"), rng.standard_normal((2, 5, 5, 2)))
+        else:
+            check_layer_gradients(LSTM(3, return_sequences=True), rng.standard_normal((2, 4, 3)))
+
+
+def test_training_matches_numpys_to_rounding(every_product):
+    mkl = every_product
+    import numkeras
+    from numkeras.layers import Dense
+    from numkeras.models import Sequential
+
+    rng = np.random.default_rng(3)
+    x, y = rng.random((64, 10), dtype=np.float32), rng.random((64, 3), dtype=np.float32)
+
+    def train():
+        numkeras.utils.set_random_seed(0)
+        model = Sequential([Dense(32, activation="relu", input_shape=(10,)), Dense(3)])
+        model.compile(optimizer="adam", loss="mse")
+        history = model.fit(x, y, batch_size=16, epochs=3, verbose=0, shuffle=False)
+        return history.history["loss"], model.get_weights()
+
+    kernel, computed = mkl.kernel(), []
+
+    def counting(a, b, out):
+        product = kernel(a, b, out)
+        computed.append(product is not None)
+        return product
+
+    previous = blas.set_gemm(counting)
+    try:
+        mkl_loss, mkl_weights = train()
+    finally:
+        blas.set_gemm(previous)
+    assert computed and all(computed), "oneMKL did not compute the products"
+    numpy_loss, numpy_weights = train()
+    np.testing.assert_allclose(mkl_loss, numpy_loss, rtol=1e-5)
+    for mine, reference in zip(mkl_weights, numpy_weights):
+        np.testing.assert_allclose(mine, reference, rtol=1e-4, atol=1e-6)
+
+
+CHECK_KERNEL = """
+import numpy as np
+from numkeras.backend import blas
+import numkeras_mkl
+kernel = blas.get_gemm()
+print("KERNEL", kernel is not None and kernel is numkeras_mkl.kernel())
+"""
+
+
+@pytest.mark.slow
+def test_installed_plugin_is_used_by_a_fresh_process(tmp_path):
+    site = tmp_path / "site"
+    install_contrib(site, "numkeras-mkl")
+    # the mkl wheel itself comes from the test environment (sys.path of this interpreter)
+    paths = [site] + [p for p in sys.path if p and os.path.isdir(p)]
+    on = run_python(CHECK_KERNEL, paths, {"NUMKERAS_DISABLE_PLUGIN_AUTOLOAD": None}, cwd=tmp_path)
+    assert on.returncode == 0, on.stderr
+    assert "KERNEL True" in on.stdout
+    off = run_python(CHECK_KERNEL, paths, {"NUMKERAS_DISABLE_PLUGIN_AUTOLOAD": "1"}, cwd=tmp_path)
+    assert off.returncode == 0, off.stderr
+    assert "KERNEL False" in off.stdout
