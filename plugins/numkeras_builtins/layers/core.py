@@ -146,8 +146,10 @@ class Dropout(Layer):
             return inputs
         keep = 1.0 - self.rate
         rng = generator(self.seed) if self.seed is None else _seeded(self)
-        mask = (rng.random(self._mask_shape(inputs)) < keep).astype(inputs.dtype)
-        mask *= np.asarray(1.0 / keep, dtype=inputs.dtype)
+        dtype = inputs.dtype if inputs.dtype.kind == "f" else np.dtype(np.float32)
+        uniform = rng.random(self._mask_shape(inputs), dtype=np.float64 if dtype == np.float64 else np.float32)
+        mask = np.less(uniform, keep, out=uniform.astype(dtype, copy=False))  # 1.0 where kept, else 0.0
+        mask *= np.asarray(1.0 / keep, dtype=dtype)
         return inputs * mask
 
     def compute_output_shape(self, input_shape):
