@@ -82,6 +82,8 @@ def _make_gemm(functions):
         n = b.shape[1]
         if b.shape[0] != k or m * n * k < SMALL_PRODUCT or max(m, n, k) > _INT_MAX:
             return None
+        if m == 1 or n == 1:  # a matrix-vector product: NumPy's gemv beats oneMKL's sgemm there
+            return None
         layout_a, layout_b = _layout(a), _layout(b)
         if layout_a is None or layout_b is None:
             return None

@@ -12,11 +12,13 @@ and the gradients of the leaves accumulate into ``.grad`` (as in PyTorch).
 """
 
 import contextlib
+import math
 import threading
 
 import numpy as np
 
 from . import config
+from .blas import column_sums
 
 class _TapeState(threading.local):
     recording = True  # per thread: a no_tape() predict in one thread never stops another's training
@@ -243,7 +245,10 @@ def unbroadcast(grad, shape):
         return grad
     extra = grad.ndim - len(shape)
     if extra > 0:
-        grad = grad.sum(axis=tuple(range(extra)))
+        if grad.size and grad.flags.c_contiguous:  # the leading axes are rows of one 2-D array
+            grad = column_sums(grad.reshape(-1, math.prod(grad.shape[extra:]))).reshape(grad.shape[extra:])
+        else:
+            grad = grad.sum(axis=tuple(range(extra)))
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)

@@ -119,3 +119,17 @@ def test_without_a_plugin_the_kernel_is_numpys(monkeypatch):
     monkeypatch.setattr(blas, "_kernel", [])
     assert blas.get_gemm() is None
     assert blas.set_gemm(None) is None
+
+
+@pytest.mark.parametrize("array", [
+    np.random.default_rng(0).standard_normal((300, 7)).astype(np.float32),
+    np.random.default_rng(1).standard_normal((5, 3)),
+    np.random.default_rng(2).standard_normal((7, 4)).T,  # not C-contiguous
+    np.arange(12).reshape(4, 3),  # integers
+    np.ones((1, 5), np.float32),
+    np.ones((0, 5)),
+], ids=["float32", "float64", "transposed", "int", "one-row", "empty"])
+def test_column_sums_is_the_sum_over_the_first_axis(array):
+    sums = blas.column_sums(array)
+    assert sums.shape == (array.shape[1],) and sums.dtype == array.sum(axis=0).dtype
+    np.testing.assert_allclose(sums, array.sum(axis=0, dtype=np.float64), rtol=1e-5, atol=1e-6)

@@ -1,6 +1,6 @@
 """Fused ops on the hot path: ``dense`` (matmul + bias in one node)."""
 
-from ..blas import matmul
+from ..blas import column_sums, matmul
 from ..tensor import Function
 from ._util import operand
 
@@ -26,7 +26,7 @@ class Dense(Function):
             x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
             gk = matmul(x2.T, g2)
         if len(self.needs_grad) > 2 and self.needs_grad[2]:
-            gb = g2.sum(axis=0)
+            gb = column_sums(g2)
         return (gx, gk, gb) if len(self.needs_grad) > 2 else (gx, gk)
 
 

@@ -17,7 +17,7 @@ multiplied into the state before each recurrent matmul.
 
 import numpy as np
 
-from ..blas import matmul
+from ..blas import column_sums, matmul
 from ..tensor import Function
 from ._util import operand
 
@@ -324,7 +324,7 @@ class GRUSequence(_Recurrence):
             if needs_kernel:
                 d_kernel = matmul(self._inputs_of_matmuls(self.h0, hs).T, flat)
             if needs_bias:
-                d_bias = flat.sum(axis=0)
+                d_bias = column_sums(flat)
         elif needs_kernel:
             flat = d_pre.reshape(-1, 3 * u)
             d_kernel = np.empty_like(kernel)
