@@ -54,7 +54,7 @@ def _layouts(matrix):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("m, k, n", [(5, 7, 3), (128, 784, 512), (4, 1, 6), (2, 5, 3)])
+@pytest.mark.parametrize("m, k, n", [(5, 7, 3), (128, 784, 512), (4, 1, 6), (2, 5, 3), (1, 4, 6), (3, 5, 1), (1, 300, 2)])
 def test_every_layout_gives_the_product(every_product, dtype, m, k, n):
     mkl = every_product
     rng = np.random.default_rng(0)
@@ -84,8 +84,10 @@ def test_writes_into_out_and_declines_what_it_cannot_take(every_product):
     assert mkl.gemm(a, b, np.empty((5, 6), np.float32).T) is None  # out not C-contiguous
     assert mkl.gemm(a, b, np.empty((6, 5), np.float64)) is None  # out of another dtype
     assert mkl.gemm(np.ones((0, 4), np.float32), b) is None  # empty: NumPy's business
-    assert mkl.gemm(np.ones((1, 4), np.float32), b) is None  # matrix-vector products: NumPy's gemv
-    assert mkl.gemm(a, np.ones((4, 1), np.float32)) is None
+    assert mkl.gemm(np.ones((1, 4), np.float32), np.ones((4, 1), np.float32)) is None  # a dot product
+    assert mkl.gemm(np.ones((1, 4), np.float32), np.ones((8, 5), np.float32)[::2]) is not None  # strided rows
+    row = np.ones((1, 8), np.float32)[:, ::-2]  # a negative step: BLAS takes none
+    assert mkl.gemm(row, b) is None
 
 
 def test_small_products_are_left_to_numpy(mkl):

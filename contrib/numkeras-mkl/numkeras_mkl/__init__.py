@@ -49,11 +49,14 @@ def _load():
     library = ctypes.CDLL(path)
     pointer, integer = ctypes.c_void_p, ctypes.c_int
     functions = {}
-    for dtype, name, scalar in ((np.float32, "cblas_sgemm", ctypes.c_float), (np.float64, "cblas_dgemm", ctypes.c_double)):
-        function = getattr(library, name)
-        function.restype = None
-        function.argtypes = [integer] * 6 + [scalar, pointer, integer, pointer, integer, scalar, pointer, integer]
-        functions[np.dtype(dtype)] = (function, scalar(1.0), scalar(0.0))
+    for dtype, prefix, scalar in ((np.float32, "s", ctypes.c_float), (np.float64, "d", ctypes.c_double)):
+        gemm = getattr(library, f"cblas_{prefix}gemm")
+        gemm.restype = None
+        gemm.argtypes = [integer] * 6 + [scalar, pointer, integer, pointer, integer, scalar, pointer, integer]
+        gemv = getattr(library, f"cblas_{prefix}gemv")
+        gemv.restype = None
+        gemv.argtypes = [integer] * 4 + [scalar, pointer, integer, pointer, integer, scalar, pointer, integer]
+        functions[np.dtype(dtype)] = (gemm, gemv, scalar(1.0), scalar(0.0))
     return functions
 
 
@@ -73,6 +76,14 @@ def _layout(x):
     return None
 
 
+def _increment(x, axis):
+    """The step, in elements, between a vector operand's entries, or ``None`` if BLAS cannot take it."""
+    stride = x.strides[axis]
+    if x.shape[axis] == 1:
+        return 1
+    return stride // x.itemsize if stride > 0 and stride % x.itemsize == 0 else None
+
+
 def _make_gemm(functions):
     def gemm(a, b, out):
         entry = functions.get(a.dtype)
@@ -80,20 +91,30 @@ def _make_gemm(functions):
             return None
         m, k = a.shape
         n = b.shape[1]
-        if b.shape[0] != k or m * n * k < SMALL_PRODUCT or max(m, n, k) > _INT_MAX:
-            return None
-        if m == 1 or n == 1:  # a matrix-vector product: NumPy's gemv beats oneMKL's sgemm there
-            return None
-        layout_a, layout_b = _layout(a), _layout(b)
-        if layout_a is None or layout_b is None:
+        if b.shape[0] != k or m * n * k < SMALL_PRODUCT or max(m, n, k) > _INT_MAX or (m == 1 and n == 1):
             return None
         if out is None:
             out = np.empty((m, n), dtype=a.dtype)
         elif out.shape != (m, n) or out.dtype != a.dtype or not out.flags.c_contiguous:
             return None
-        function, one, zero = entry
-        function(_ROW_MAJOR, layout_a[0], layout_b[0], m, n, k, one, a.ctypes.data, layout_a[1],
-                 b.ctypes.data, layout_b[1], zero, out.ctypes.data, n)
+        matrix_product, vector_product, one, zero = entry
+        if m == 1 or n == 1:
+            # A matrix-vector product: oneMKL's gemv (its gemm is slow on one-row shapes).
+            # y = A x for a column b; y = B^T x for a row a.
+            matrix, vector, axis = (a, b, 0) if n == 1 else (b, a, 1)
+            layout, step = _layout(matrix), _increment(vector, axis)
+            if layout is None or step is None:
+                return None
+            rows, cols = matrix.shape if layout[0] == _NO_TRANS else matrix.shape[::-1]
+            transpose = layout[0] if n == 1 else (_TRANS if layout[0] == _NO_TRANS else _NO_TRANS)
+            vector_product(_ROW_MAJOR, transpose, rows, cols, one, matrix.ctypes.data, layout[1],
+                           vector.ctypes.data, step, zero, out.ctypes.data, 1)
+            return out
+        layout_a, layout_b = _layout(a), _layout(b)
+        if layout_a is None or layout_b is None:
+            return None
+        matrix_product(_ROW_MAJOR, layout_a[0], layout_b[0], m, n, k, one, a.ctypes.data, layout_a[1],
+                       b.ctypes.data, layout_b[1], zero, out.ctypes.data, n)
         return out
 
     return gemm

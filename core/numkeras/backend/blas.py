@@ -57,12 +57,13 @@ def column_sums(x):
 
     A bias gradient is such a sum over every sample and position; NumPy's reduction
     over the first axis walks the rows one add at a time and takes four to five times
-    as long as BLAS's matrix-vector product on the big ones. (Always NumPy's BLAS:
-    a GEMM kernel is not meant for a one-row product.)
+    as long as BLAS's matrix-vector product on the big ones. It goes through
+    :func:`matmul`, so that one BLAS library does all the products of a step (two
+    libraries' thread pools on the same cores get in each other's way).
     """
     if x.dtype.kind != "f" or x.ndim != 2 or not x.flags.c_contiguous or x.shape[0] < 2:
         return x.sum(axis=0)
-    return np.matmul(np.ones((1, x.shape[0]), dtype=x.dtype), x)[0]
+    return matmul(np.ones((1, x.shape[0]), dtype=x.dtype), x)[0]
 
 
 __all__ = ["matmul", "column_sums", "set_gemm", "get_gemm"]
