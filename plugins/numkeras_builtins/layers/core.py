@@ -12,6 +12,8 @@ from numkeras.utils.random import generator
 
 from ._arguments import set_weight_arguments, weight_config
 
+_RELU = activations.get("relu")
+
 
 def _serialize_activation(activation):
     return activations.serialize(activation)
@@ -76,6 +78,8 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
+        if self.activation is _RELU:  # fused into the dense op
+            return K.dense(inputs, self.kernel, self.bias, relu=True)
         return self.activation(K.dense(inputs, self.kernel, self.bias))
 
     def compute_output_shape(self, input_shape):

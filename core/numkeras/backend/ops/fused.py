@@ -1,4 +1,6 @@
-"""Fused ops on the hot path: ``dense`` (matmul + bias in one node)."""
+"""Fused ops on the hot path: ``dense`` (matmul + bias, and optionally ReLU, in one node)."""
+
+import numpy as np
 
 from ..blas import column_sums, matmul
 from ..tensor import Function
@@ -6,7 +8,14 @@ from ._util import operand
 
 
 class Dense(Function):
-    """``x @ kernel + bias`` over the last axis of ``x``; one BLAS call forward, two backward."""
+    """``x @ kernel + bias`` over the last axis of ``x``, optionally followed by ReLU.
+
+    One BLAS call forward, two backward. With ``relu`` the activation happens in place
+    on the product (no second output array, no separate node), as in the convolution op.
+    """
+
+    def __init__(self, relu=False):
+        self.relu = relu
 
     def forward(self, x, kernel, bias=None):
         self.x, self.kernel = x, kernel
@@ -14,11 +23,16 @@ class Dense(Function):
         out = matmul(flat, kernel)
         if bias is not None:
             out += bias
+        if self.relu:
+            np.maximum(out, 0, out=out)
+            self.active = out > 0
         return out.reshape(x.shape[:-1] + (kernel.shape[1],)) if x.ndim != 2 else out
 
     def backward(self, g):
         x, kernel = self.x, self.kernel
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
+        if self.relu:
+            g2 = g2 * self.active
         gx = gk = gb = None
         if self.needs_grad[0]:
             gx = matmul(g2, kernel.T).reshape(x.shape)
@@ -30,12 +44,15 @@ class Dense(Function):
         return (gx, gk, gb) if len(self.needs_grad) > 2 else (gx, gk)
 
 
-def dense(x, kernel, bias=None):
-    """``dot(x, kernel) + bias`` contracting the last axis of ``x`` (a Dense layer's linear part)."""
+def dense(x, kernel, bias=None, relu=False):
+    """``dot(x, kernel) + bias`` contracting the last axis of ``x`` (a Dense layer's linear part).
+
+    ``relu=True`` applies ``max(·, 0)`` inside the same op (what ``Dense(activation='relu')`` uses).
+    """
     x = operand(x)
     if bias is None:
-        return Dense().apply(x, operand(kernel))
-    return Dense().apply(x, operand(kernel), operand(bias))
+        return Dense(relu).apply(x, operand(kernel))
+    return Dense(relu).apply(x, operand(kernel), operand(bias))
 
 
 def bias_add(x, bias, data_format=None):
