@@ -132,7 +132,22 @@ def collect_plugins():
         for name, message in sorted(hooks.failures().items()):
             report["failures"].append({"kind": "hook plugin", "name": name, "distribution": None,
                                        "version": None, "entry_point": None, "reason": message})
+        report["matrix_products"] = _gemm_description()
     return report
+
+
+def _gemm_description():
+    """What computes numkeras's matrix products: NumPy's matmul, or the module of a plugin's kernel."""
+    from .backend import blas
+    from .registry import PluginLoadError
+
+    try:
+        kernel = blas.get_gemm()
+    except PluginLoadError as error:  # strict mode: the hook plugins could not be loaded
+        return f"unknown ({error})"
+    if kernel is None:
+        return "numpy.matmul (NumPy's BLAS)"
+    return f"the kernel of {getattr(kernel, '__module__', None) or type(kernel).__name__}"
 
 
 def plugins(as_json=False, out=print):
@@ -150,6 +165,7 @@ def plugins(as_json=False, out=print):
     out(f"hook plugins ({len(report['hook_plugins'])}):")
     for entry in report["hook_plugins"]:
         out(f"  {entry['name']:<36} {entry['distribution'] or '?'} {entry['version'] or ''}".rstrip())
+    out(f"matrix products: {report['matrix_products']}")
     if report["failures"]:
         out(f"failed to load ({len(report['failures'])}):")
         for failure in report["failures"]:

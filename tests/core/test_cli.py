@@ -104,6 +104,24 @@ def test_plugins_lists_builtins_with_their_distribution(capsys):
     assert "failed to load: none" in out
 
 
+def test_plugins_says_what_computes_the_matrix_products(capsys):
+    from numkeras.backend import blas
+
+    previous = blas.set_gemm(None)
+    try:
+        assert cli.main(["plugins"]) == 0
+        assert "matrix products: numpy.matmul (NumPy's BLAS)" in capsys.readouterr().out
+
+        def kernel(a, b, out):
+            return None
+
+        blas.set_gemm(kernel)
+        assert cli.main(["plugins", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["matrix_products"] == f"the kernel of {__name__}"
+    finally:
+        blas.set_gemm(previous)
+
+
 @pytest.mark.slow
 def test_plugins_reports_third_party_components_and_failures(plugin_site):
     result = _run("plugins", "--json", site=plugin_site, autoload=True)
