@@ -1,10 +1,11 @@
 """numkeras-mkl: numkeras's matrix products on Intel oneMKL.
 
 Installing this distribution is all it takes: its hook plugin answers
-``numkeras_gemm`` with a kernel that calls oneMKL's ``cblas_sgemm`` / ``cblas_dgemm``
-(from the ``mkl`` wheel) for every Dense, convolution and recurrent product. Operands
-oneMKL cannot take without a copy (non-unit inner strides, huge matrices), and
-products too small to gain from it, return ``None`` and NumPy computes them; so
+``numkeras_gemm`` with a kernel that calls oneMKL's ``cblas_?gemm`` (``cblas_?gemv``
+for one-row or one-column shapes), float32 and float64, from the ``mkl`` wheel, for
+every Dense, convolution and recurrent product and every bias gradient. Operands
+oneMKL cannot take without a copy (no unit stride, huge matrices), dot products and
+products too small to gain from it return ``None``, and NumPy computes them; so
 results never depend on this plugin beyond floating-point rounding.
 
 If oneMKL's runtime library cannot be found or loaded, the plugin warns once and
