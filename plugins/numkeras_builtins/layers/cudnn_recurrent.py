@@ -6,10 +6,10 @@ the reset gate after the recurrent matmul (``reset_after=True``). Weights have K
 shapes and gate orders, so models saved with these layers load and run on the CPU.
 """
 
-from numkeras import constraints, initializers, regularizers
-
+from ._arguments import weight_config
 from .recurrent import GRU, LSTM, RNN
 from .recurrent_cells import GRUCell, LSTMCell
+
 
 class _CuDNNLSTMCell(LSTMCell):
     def __init__(self, units=None, kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -67,18 +67,7 @@ def _config(layer, extra=()):
     config = {key: value for key, value in RNN.get_config(layer).items()
               if key in ("name", "trainable", "dtype", "batch_input_shape", "return_sequences", "return_state",
                          "go_backwards", "stateful")}
-    config.update(
-        units=cell.units,
-        kernel_initializer=initializers.serialize(cell.kernel_initializer),
-        recurrent_initializer=initializers.serialize(cell.recurrent_initializer),
-        bias_initializer=initializers.serialize(cell.bias_initializer),
-        kernel_regularizer=regularizers.serialize(cell.kernel_regularizer),
-        recurrent_regularizer=regularizers.serialize(cell.recurrent_regularizer),
-        bias_regularizer=regularizers.serialize(cell.bias_regularizer),
-        kernel_constraint=constraints.serialize(cell.kernel_constraint),
-        recurrent_constraint=constraints.serialize(cell.recurrent_constraint),
-        bias_constraint=constraints.serialize(cell.bias_constraint),
-    )
+    config.update(units=cell.units, **weight_config(cell, "kernel", "recurrent", "bias"))
     for key in extra:
         config[key] = getattr(cell, key)
     return config
