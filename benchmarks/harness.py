@@ -52,9 +52,9 @@ import sys
 import time
 
 FRAMEWORKS = ("numkeras", "numkeras-mkl", "torch")
-# numkeras with contrib/numkeras-mkl's oneMKL kernel for its matrix products: the same case
-# functions as "numkeras", run only where that plugin is installed.
-VARIANTS = {"numkeras-mkl": ("numkeras", "numkeras_mkl")}
+# Variants of numkeras: {name: module of a GEMM-kernel plugin}. A variant runs the "numkeras"
+# case functions with that plugin's kernel set, only where the plugin is installed.
+VARIANTS = {"numkeras-mkl": "numkeras_mkl"}
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
                     "NUMEXPR_NUM_THREADS")
@@ -127,8 +127,16 @@ def peak_rss_mb():
 
 
 def framework_available(framework):
-    module = VARIANTS[framework][1] if framework in VARIANTS else framework
-    return importlib.util.find_spec(module) is not None
+    return importlib.util.find_spec(VARIANTS.get(framework, framework)) is not None
+
+
+def _functions_of(framework):
+    """The key of the case functions a framework runs ("numkeras" for its variants)."""
+    return "numkeras" if framework in VARIANTS else framework
+
+
+def _ratio_key(framework):
+    return f"{framework}_over_torch".replace("-", "_")
 
 
 # -- the child side ---------------------------------------------------------------------------
@@ -142,12 +150,10 @@ def _run_child(cases, case_name, framework, config):
         if threads:
             torch.set_num_threads(threads)
     if framework in VARIANTS:
-        import numkeras_mkl
         from numkeras.backend import blas
 
-        blas.set_gemm(numkeras_mkl.kernel())
-        framework = VARIANTS[framework][0]
-    result = case.functions[framework](config)
+        blas.set_gemm(importlib.import_module(VARIANTS[framework]).kernel())
+    result = case.functions[_functions_of(framework)](config)
     result["peak_rss_mb"] = peak_rss_mb()
     print("RESULT " + json.dumps(result))
 
@@ -208,7 +214,7 @@ def run(name, cases, frameworks, repeats, threads, quick, only=None, log=print, 
     log(_format(results["cases"]["import"], frameworks))
     for case in selected:
         config = dict(case.config, **(case.quick_config if quick else {}))
-        runs = {fw: [] for fw in frameworks if VARIANTS.get(fw, (fw,))[0] in case.functions}
+        runs = {fw: [] for fw in frameworks if _functions_of(fw) in case.functions}
         for repeat in range(repeats):
             for fw in _alternating(list(runs), repeat):
                 command = [sys.executable, script, "--child", case.name, fw, "--config", json.dumps(config)]
@@ -229,7 +235,7 @@ def _collect(name, description, metric, runs, config):
         for fw in runs:
             if fw != "torch":
                 nk = entry["results"][fw][metric]["median"]
-                entry[f"{fw}_over_torch".replace("-", "_")] = nk / pt if pt else None
+                entry[_ratio_key(fw)] = nk / pt if pt else None
     return entry
 
 
@@ -251,7 +257,7 @@ def _format(entry, frameworks):
         lines.append(f"  {fw:12s} {r[metric]['median']:>12.5g}  (min {r[metric]['min']:.5g}, max "
                      f"{r[metric]['max']:.5g})  {extra}")
     for fw in frameworks:
-        ratio = entry.get(f"{fw}_over_torch".replace("-", "_"))
+        ratio = entry.get(_ratio_key(fw))
         if ratio is not None:
             faster = ratio > 1 if not entry["lower_is_better"] else ratio < 1
             lines.append(f"  {fw} / torch = {ratio:.3f}  ({fw if faster else 'torch'} is better)")

@@ -63,7 +63,20 @@ def column_sums(x):
     """
     if x.dtype.kind != "f" or x.ndim != 2 or not x.flags.c_contiguous or x.shape[0] < 2:
         return x.sum(axis=0)
-    return matmul(np.ones((1, x.shape[0]), dtype=x.dtype), x)[0]
+    return matmul(_ones(x.shape[0], x.dtype), x)[0]
+
+
+_ones_rows = {}
+
+
+def _ones(n, dtype):
+    """A ``(1, n)`` row of ones: a view of one cached row per dtype, grown when a longer one is asked for."""
+    row = _ones_rows.get(dtype)
+    if row is None or row.shape[1] < n:
+        row = np.ones((1, n), dtype=dtype)
+        row.flags.writeable = False
+        _ones_rows[dtype] = row
+    return row[:, :n]
 
 
 __all__ = ["matmul", "column_sums", "set_gemm", "get_gemm"]
