@@ -159,8 +159,11 @@ def test_float32_end_to_end():
 def test_keras_mnist_cnn_reaches_98_percent():
     """Done-when: Keras's mnist_cnn example (Adadelta, batch 128) on the 8,000 / 2,000 t10k split.
 
-    Keras trains 12 epochs on 60,000 images; on 8,000 it reaches 98% test accuracy after
-    about 5 epochs (98.75% after 8 in our runs); 8 epochs keep a margin. Several minutes.
+    Keras trains 12 epochs on 60,000 images. On 8,000 the test accuracy first passes 98%
+    after 4 epochs but wobbles by half a point from epoch to epoch until about the 9th:
+    after 8 it measured 98.25% with NumPy's BLAS and 97.95% with oneMKL's (the same
+    seed; only rounding differs), after 10 it was 98.85% with both. 10 epochs keep the
+    threshold clear of that wobble. Several minutes.
     """
     from numkeras.datasets import mnist
     from numkeras.utils import to_categorical
@@ -181,6 +184,6 @@ def test_keras_mnist_cnn_reaches_98_percent():
         numkeras.layers.Dense(10, activation="softmax"),
     ])
     model.compile(loss="categorical_crossentropy", optimizer=numkeras.optimizers.Adadelta(), metrics=["accuracy"])
-    model.fit(x_train, y_train, batch_size=128, epochs=8, verbose=0, validation_data=(x_test, y_test))
+    model.fit(x_train, y_train, batch_size=128, epochs=10, verbose=0, validation_data=(x_test, y_test))
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
     assert accuracy >= 0.98, f"test accuracy {accuracy:.4f}"
