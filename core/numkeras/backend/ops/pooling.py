@@ -2,8 +2,9 @@
 
 Both directions are a few strided NumPy operations per offset inside the pooling
 window (4 for a 2x2 pool), over the whole batch at once: no Python loop over
-samples or pixels and no window copy. Max pooling's backward finds, per window,
-the first offset holding the maximum (as TensorFlow does) and routes the gradient there;
+samples or pixels and no window copy. Max pooling's forward records, per window,
+the first offset holding the maximum (a small integer); backward routes the gradient
+there, as TensorFlow does;
 ``'same'`` average pooling divides by the number of real (unpadded) inputs in
 each window, as Keras does.
 """
@@ -44,13 +45,7 @@ class Pool(Function):
         self.x_shape = x.shape
         padded, out, self.windows = self._windows(x.shape[1:-1])
         if self.mode == "max":
-            xp = self._padded(x, -np.inf)
-            self.xp = xp
-            best = xp[self.windows[0][1]].copy()
-            for _, window in self.windows[1:]:
-                np.maximum(best, xp[window], out=best)
-            self.y = best
-            return best
+            return self._max(self._padded(x, -np.inf))
         xp = self._padded(x, 0)
         total = xp[self.windows[0][1]].copy()
         for _, window in self.windows[1:]:
@@ -58,6 +53,22 @@ class Pool(Function):
         self.counts = self._counts(x.shape, padded, out)
         total /= self.counts
         return total
+
+    def _max(self, xp):
+        """The window maxima, remembering for backward which offset first held each one."""
+        best = xp[self.windows[0][1]].copy()
+        winner = self.winner = np.zeros(best.shape, dtype=np.min_scalar_type(len(self.windows) - 1))
+        higher = np.empty(best.shape, dtype=bool)
+        step = np.empty_like(winner)
+        for index, window in self.windows[1:]:
+            candidate = xp[window]
+            np.greater(candidate, best, out=higher)  # strictly: ties stay with the earlier offset
+            # winner = index where higher: small-integer arithmetic, many times faster than a masked copy.
+            np.subtract(index, winner, out=step)  # positive: every winner so far is an earlier offset
+            step *= higher.view(np.uint8)
+            winner += step
+            np.maximum(best, candidate, out=best)  # not a masked copy: a NaN in the window must come out
+        return best
 
     def _counts(self, shape, padded, out):
         """How many real inputs fall in each window (the pool size unless padding was added)."""
@@ -73,25 +84,21 @@ class Pool(Function):
     def backward(self, g):
         shape = self.x_shape
         padded = (shape[0],) + tuple(n + lo + hi for n, (lo, hi) in zip(shape[1:-1], self.pads)) + (shape[-1],)
-        grad = np.zeros(padded, dtype=g.dtype)
         # Disjoint windows (strides >= pool size) are written in place; overlapping ones are summed.
         disjoint = all(s >= k for s, k in zip(self.strides, self.pool_size))
+        # Windows that tile the padded input exactly write every element: no need to clear it first.
+        tiled = all(s == k and n == o * s
+                    for s, k, n, o in zip(self.strides, self.pool_size, padded[1:-1], g.shape[1:-1]))
+        grad = np.empty(padded, dtype=g.dtype) if tiled else np.zeros(padded, dtype=g.dtype)
         if self.mode == "max":
             # The first offset (in window order) holding the maximum gets the gradient, as in TensorFlow.
-            unclaimed = np.ones(g.shape, dtype=bool)
-            candidate = np.empty(g.shape, dtype=bool)
-            last = len(self.windows) - 1
+            won = np.empty(g.shape, dtype=bool)
             for index, window in self.windows:
-                if index == last:
-                    winner = unclaimed
-                else:
-                    winner = np.equal(self.xp[window], self.y, out=candidate)
-                    np.logical_and(winner, unclaimed, out=winner)
-                    np.logical_xor(unclaimed, winner, out=unclaimed)  # winner is a subset of unclaimed
+                np.equal(self.winner, index, out=won)
                 if disjoint:
-                    np.multiply(g, winner, out=grad[window])
+                    np.multiply(g, won, out=grad[window])
                 else:
-                    grad[window] += g * winner
+                    grad[window] += g * won
         else:
             share = (g / self.counts).astype(g.dtype, copy=False)
             for _, window in self.windows:

@@ -55,6 +55,21 @@ def test_max_pooling_sends_the_gradient_to_the_first_maximum():
     np.testing.assert_array_equal(grad.reshape(-1), [1, 0, 0, 0])
 
 
+def test_max_pooling_lets_a_nan_through():
+    x = np.array([1.0, np.nan, 3.0, 2.0]).reshape(1, 4, 1)
+    np.testing.assert_array_equal(pooling.pool(x, 2).data.reshape(-1), [np.nan, 3.0])
+
+
+def test_max_pooling_routes_the_gradient_in_windows_of_more_than_256_offsets():
+    from numkeras.backend.tensor import Tensor, gradients
+
+    values = np.zeros((1, 600, 1))
+    values[0, 299, 0] = values[0, 301, 0] = 1.0  # the last offset of window 1, the 2nd of window 2
+    x = Tensor(values, requires_grad=True)
+    (grad,) = gradients(pooling.pool(x, 300).sum(), [x])
+    assert np.flatnonzero(grad).tolist() == [299, 301]
+
+
 def test_channels_first(rng):
     x = rng.standard_normal((2, 3, 4, 6))
     y = pooling.pool2d(x, (2, 2), (2, 2), data_format="channels_first").data
