@@ -133,6 +133,7 @@ def collect_plugins():
             report["failures"].append({"kind": "hook plugin", "name": name, "distribution": None,
                                        "version": None, "entry_point": None, "reason": message})
         report["matrix_products"] = _gemm_description()
+        report["elementwise_kernels"] = _kernels_description()
     return report
 
 
@@ -147,7 +148,27 @@ def _gemm_description():
         return f"unknown ({error})"
     if kernel is None:
         return "numpy.matmul (NumPy's BLAS)"
-    return f"the kernel of {getattr(kernel, '__module__', None) or type(kernel).__name__}"
+    return f"the kernel of {_module_of(kernel)}"
+
+
+def _kernels_description():
+    """What computes the hot ops' elementwise kernels: NumPy, or the modules of plugins' kernels."""
+    from .backend import kernels
+    from .registry import PluginLoadError
+
+    try:
+        table = kernels.get_kernels()
+    except PluginLoadError as error:  # strict mode: the hook plugins could not be loaded
+        return f"unknown ({error})"
+    if not table:
+        return "NumPy"
+    modules = ", ".join(sorted({_module_of(function) for function in table.values()}))
+    rest = [name for name in kernels.names() if name not in table]
+    return f"{', '.join(sorted(table))} from {modules}" + (f"; NumPy: {', '.join(rest)}" if rest else "")
+
+
+def _module_of(function):
+    return getattr(function, "__module__", None) or type(function).__name__
 
 
 def plugins(as_json=False, out=print):
@@ -166,6 +187,7 @@ def plugins(as_json=False, out=print):
     for entry in report["hook_plugins"]:
         out(f"  {entry['name']:<36} {entry['distribution'] or '?'} {entry['version'] or ''}".rstrip())
     out(f"matrix products: {report['matrix_products']}")
+    out(f"elementwise kernels: {report['elementwise_kernels']}")
     if report["failures"]:
         out(f"failed to load ({len(report['failures'])}):")
         for failure in report["failures"]:

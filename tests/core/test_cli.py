@@ -122,6 +122,25 @@ def test_plugins_says_what_computes_the_matrix_products(capsys):
         blas.set_gemm(previous)
 
 
+def test_plugins_says_what_computes_the_elementwise_kernels(capsys):
+    from numkeras.backend import kernels
+
+    previous = kernels.set_kernels(None)
+    try:
+        assert cli.main(["plugins"]) == 0
+        assert "elementwise kernels: NumPy\n" in capsys.readouterr().out
+
+        def col2im(cols, image, strides, dilation):
+            return None
+
+        kernels.set_kernels({"col2im": col2im})
+        assert cli.main(["plugins", "--json"]) == 0
+        described = json.loads(capsys.readouterr().out)["elementwise_kernels"]
+        assert described == f"col2im from {__name__}; NumPy: bias_relu, relu_grad, max_pool, max_pool_grad, im2col"
+    finally:
+        kernels.set_kernels(previous)
+
+
 @pytest.mark.slow
 def test_plugins_reports_third_party_components_and_failures(plugin_site):
     result = _run("plugins", "--json", site=plugin_site, autoload=True)

@@ -136,3 +136,15 @@ def numkeras_gemm():
     (``out`` itself when given), or ``None`` for operands it does not handle, which
     NumPy then computes. The first plugin to return a kernel wins.
     """
+
+
+@hookspec
+def numkeras_kernels():
+    """Compiled versions of the kernels in ``numkeras.backend.kernels``, as ``{name: callable}``.
+
+    Asked once, on the first kernel call; return ``None`` or a dict. Each callable takes
+    the arguments of the kernel of that name (see its docstring) and returns what the
+    NumPy reference returns, or ``None`` for arguments it does not handle (before
+    changing any of them), which the reference then runs. When two plugins supply
+    one name, the first to answer wins.
+    """

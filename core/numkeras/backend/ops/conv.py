@@ -1,12 +1,14 @@
 """Convolutions: image patches (im2col) and their adjoint (col2im), and the convolutions built on them.
 
-:func:`im2col` copies the sliding windows of a channels-last input out of a strided view
-(``as_strided``: no Python loop over samples or pixels) into a ``(N, *out, *kernel, C)``
-array; :func:`col2im` is its adjoint, one strided add per kernel offset. On top of them:
+:func:`im2col` copies the sliding windows of a channels-last input into a
+``(N, *out, *kernel, C)`` array; :func:`col2im` is its adjoint. Both are kernels of
+``numkeras.backend.kernels`` (NumPy: one copy out of a strided view, one strided add per
+kernel offset, no Python loop over samples or pixels; a plugin may compile them). On top
+of them:
 
 * :class:`Convolution`, the op behind Conv1D/2D/3D: im2col then one matmul forward (bias
-  and an optional ReLU fused); backward, one matmul for the kernel gradient and one per
-  kernel offset for the input gradient;
+  and an optional ReLU fused); backward, one matmul for the kernel gradient, and for the
+  input gradient one matmul per kernel offset (or one in all, with a compiled col2im);
 * :class:`ExtractPatches` / :class:`PatchesToImage`, the im2col / col2im pair as ops (in
   both directions), from which transposed, depthwise and locally-connected convolutions
   are composed with the existing matmul ops.
@@ -22,9 +24,9 @@ import sys
 import threading
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
-from .. import blas, config
+from .. import blas, config, kernels
+from ..kernels import window_slices
 from ..tensor import Function
 from ._util import operand
 from .fused import dense
@@ -109,10 +111,6 @@ def _deconv_pads(size, out, kernel, stride, dilation, padding):
 
 
 # -- im2col / col2im ------------------------------------------------------------------------
-def _window_slices(offset, strides, dilation, out):
-    return tuple(slice(o * d, o * d + s * (n - 1) + 1, s) for o, s, d, n in zip(offset, strides, dilation, out))
-
-
 def _pad(x, pads, value=0):
     if not any(lo or hi for lo, hi in pads):
         return x
@@ -151,7 +149,6 @@ def im2col(x, kernel, strides, dilation, pads, reuse=False):
     With ``reuse``, the result may be a recycled buffer (see :func:`_reusable`).
     """
     xp = _pad(x, pads)
-    rank = len(kernel)
     spatial = xp.shape[1:-1]
     out = tuple((n - effective_kernel_size(k, d)) // s + 1
                 for n, k, s, d in zip(spatial, kernel, strides, dilation))
@@ -160,31 +157,15 @@ def im2col(x, kernel, strides, dilation, pads, reuse=False):
             f"The convolution window (kernel {kernel}, dilation {dilation}) is larger than the "
             f"padded input {spatial}: the output would be empty."
         )
-    step = xp.strides
-    view = as_strided(
-        xp,
-        shape=(xp.shape[0],) + out + tuple(kernel) + (xp.shape[-1],),
-        strides=(step[0],) + tuple(step[1 + i] * strides[i] for i in range(rank))
-        + tuple(step[1 + i] * dilation[i] for i in range(rank)) + (step[-1],),
-        writeable=False,
-    )
-    if not reuse:
-        return np.ascontiguousarray(view)
-    patches = _reusable(view.shape, view.dtype)
-    np.copyto(patches, view)
-    return patches
+    shape = (xp.shape[0],) + out + tuple(kernel) + (xp.shape[-1],)
+    patches = _reusable(shape, xp.dtype) if reuse else np.empty(shape, dtype=xp.dtype)
+    return kernels.im2col(xp, strides, dilation, patches)
 
 
 def col2im(cols, image_shape, kernel, strides, dilation, pads):
     """The adjoint of :func:`im2col`: sums each window back into an image of ``image_shape``."""
-    rank = len(kernel)
     padded = (image_shape[0],) + tuple(n + lo + hi for n, (lo, hi) in zip(image_shape[1:-1], pads)) + (image_shape[-1],)
-    out = cols.shape[1:1 + rank]
-    image = np.zeros(padded, dtype=cols.dtype)
-    lead = (slice(None),) * (1 + rank)
-    for offset in np.ndindex(*kernel):
-        window = (slice(None),) + _window_slices(offset, strides, dilation, out)
-        image[window] += cols[lead + offset]
+    image = kernels.col2im(cols, np.zeros(padded, dtype=cols.dtype), strides, dilation)
     if any(lo or hi for lo, hi in pads):
         image = image[(slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(image_shape[1:-1], pads))]
     return image
@@ -242,11 +223,10 @@ class Convolution(Function):
         self.out = patches.shape[:1 + len(self.kernel_size)]
         self.cols = patches.reshape(-1, math.prod(patches.shape[1 + len(self.kernel_size):]))
         y = blas.matmul(self.cols, kernel.reshape(-1, kernel.shape[-1]))
-        if bias is not None:
-            y += bias
         if self.relu:
-            np.maximum(y, 0, out=y)
-            self.active = y > 0
+            self.active = kernels.bias_relu(y, bias)
+        elif bias is not None:
+            y += bias
         return y.reshape(self.out + (kernel.shape[-1],))
 
     def backward(self, g):
@@ -254,7 +234,7 @@ class Convolution(Function):
         filters = kernel.shape[-1]
         g2 = g.reshape(-1, filters)
         if self.relu:
-            g2 = g2 * self.active
+            g2 = kernels.relu_grad(g2, self.active)
         gx = gk = gb = None
         if self.needs_grad[0]:
             gx = self._input_gradient(g2)
@@ -270,26 +250,32 @@ class Convolution(Function):
         shape = self.image_shape
         padded = (shape[0],) + tuple(n + lo + hi for n, (lo, hi) in zip(shape[1:-1], self.pads)) + (shape[-1],)
         image = np.zeros(padded, dtype=g2.dtype)
-        channels = shape[-1]
-        spatial_out = self.out[1:]
-        positions = math.prod(spatial_out)
+        grads = g2.reshape(shape[0], -1, g2.shape[-1])
+        fused = kernels.compiled("col2im")
+        add_chunk = self._add_patch_gradients if fused else self._add_offset_gradients
         # A few samples at a time, so that each product is still in cache when it is added.
-        chunk = max(1, _CHUNK_BYTES // max(1, positions * channels * g2.dtype.itemsize))
-        grads = g2.reshape(shape[0], positions, -1)
-        product = np.empty((min(chunk, shape[0]) * positions, channels), dtype=g2.dtype)
-        kernels = [(offset, np.ascontiguousarray(self.kernel[offset].T)) for offset in np.ndindex(*self.kernel_size)]
+        width = shape[-1] * (math.prod(self.kernel_size) if fused else 1)
+        chunk = max(1, _CHUNK_BYTES // (grads.shape[1] * width * g2.dtype.itemsize))
+        product = np.empty((min(chunk, shape[0]) * grads.shape[1], width), dtype=g2.dtype)
         for start in range(0, shape[0], chunk):
-            stop = min(start + chunk, shape[0])
-            rows = grads[start:stop].reshape(-1, grads.shape[-1])
-            out = product[:len(rows)]
-            block = out.reshape((stop - start,) + spatial_out + (channels,))
-            target = image[start:stop]
-            for offset, kernel_t in kernels:
-                blas.matmul(rows, kernel_t, out=out)
-                target[(slice(None),) + _window_slices(offset, self.strides, self.dilation, spatial_out)] += block
+            rows = grads[start:start + chunk].reshape(-1, grads.shape[-1])
+            add_chunk(rows, image[start:start + chunk], product[:len(rows)])
         if any(lo or hi for lo, hi in self.pads):
             image = image[(slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(shape[1:-1], self.pads))]
         return image
+
+    def _add_patch_gradients(self, rows, target, out):
+        """One product gives every offset's patch gradients; the compiled col2im adds them in one pass."""
+        blas.matmul(rows, self.kernel.reshape(-1, self.kernel.shape[-1]).T, out=out)
+        patches = out.reshape(target.shape[:1] + self.out[1:] + self.kernel_size + target.shape[-1:])
+        kernels.col2im(patches, target, self.strides, self.dilation)
+
+    def _add_offset_gradients(self, rows, target, out):
+        """One product per offset: each NumPy add then reads a contiguous block, not a strided slice."""
+        block = out.reshape(target.shape[:1] + self.out[1:] + target.shape[-1:])
+        for offset in np.ndindex(*self.kernel_size):
+            blas.matmul(rows, self.kernel[offset].T, out=out)
+            target[(slice(None),) + window_slices(offset, self.strides, self.dilation, self.out[1:])] += block
 
 
 # -- the public functions ------------------------------------------------------------------------

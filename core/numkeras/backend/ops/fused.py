@@ -1,7 +1,6 @@
 """Fused ops on the hot path: ``dense`` (matmul + bias, and optionally ReLU, in one node)."""
 
-import numpy as np
-
+from .. import kernels
 from ..blas import column_sums, matmul
 from ..tensor import Function
 from ._util import operand
@@ -21,18 +20,17 @@ class Dense(Function):
         self.x, self.kernel = x, kernel
         flat = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
         out = matmul(flat, kernel)
-        if bias is not None:
-            out += bias
         if self.relu:
-            np.maximum(out, 0, out=out)
-            self.active = out > 0
+            self.active = kernels.bias_relu(out, bias)
+        elif bias is not None:
+            out += bias
         return out.reshape(x.shape[:-1] + (kernel.shape[1],)) if x.ndim != 2 else out
 
     def backward(self, g):
         x, kernel = self.x, self.kernel
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
         if self.relu:
-            g2 = g2 * self.active
+            g2 = kernels.relu_grad(g2, self.active)
         gx = gk = gb = None
         if self.needs_grad[0]:
             gx = matmul(g2, kernel.T).reshape(x.shape)

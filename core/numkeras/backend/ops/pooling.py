@@ -2,18 +2,19 @@
 
 Both directions are a few strided NumPy operations per offset inside the pooling
 window (4 for a 2x2 pool), over the whole batch at once: no Python loop over
-samples or pixels and no window copy. Max pooling's forward records, per window,
-the first offset holding the maximum (a small integer); backward routes the gradient
-there, as TensorFlow does;
-``'same'`` average pooling divides by the number of real (unpadded) inputs in
+samples or pixels and no window copy. Max pooling is the ``max_pool`` and
+``max_pool_grad`` kernels of ``numkeras.backend.kernels`` (a plugin may compile them):
+forward records, per window, the first offset holding the maximum, and backward
+routes the gradient there, as TensorFlow does. ``'same'`` average pooling divides by the number of real (unpadded) inputs in
 each window, as Keras does.
 """
 
 import numpy as np
 
+from .. import kernels
 from ..tensor import Function
 from ._util import operand
-from .conv import _to_channels_first, _to_channels_last, _window_slices, normalize_tuple, padding_amounts
+from .conv import _to_channels_first, _to_channels_last, normalize_tuple, padding_amounts
 
 
 class Pool(Function):
@@ -33,7 +34,7 @@ class Pool(Function):
                 f"would be empty."
             )
         ones = (1,) * len(out)
-        return padded, out, [(index, (slice(None),) + _window_slices(offset, self.strides, ones, out))
+        return padded, out, [(index, (slice(None),) + kernels.window_slices(offset, self.strides, ones, out))
                              for index, offset in enumerate(np.ndindex(*self.pool_size))]
 
     def _padded(self, x, value):
@@ -45,7 +46,8 @@ class Pool(Function):
         self.x_shape = x.shape
         padded, out, self.windows = self._windows(x.shape[1:-1])
         if self.mode == "max":
-            return self._max(self._padded(x, -np.inf))
+            best, self.winner = kernels.max_pool(self._padded(x, -np.inf), self.pool_size, self.strides)
+            return best
         xp = self._padded(x, 0)
         total = xp[self.windows[0][1]].copy()
         for _, window in self.windows[1:]:
@@ -53,22 +55,6 @@ class Pool(Function):
         self.counts = self._counts(x.shape, padded, out)
         total /= self.counts
         return total
-
-    def _max(self, xp):
-        """The window maxima, remembering for backward which offset first held each one."""
-        best = xp[self.windows[0][1]].copy()
-        winner = self.winner = np.zeros(best.shape, dtype=np.min_scalar_type(len(self.windows) - 1))
-        higher = np.empty(best.shape, dtype=bool)
-        step = np.empty_like(winner)
-        for index, window in self.windows[1:]:
-            candidate = xp[window]
-            np.greater(candidate, best, out=higher)  # strictly: ties stay with the earlier offset
-            # winner = index where higher: small-integer arithmetic, many times faster than a masked copy.
-            np.subtract(index, winner, out=step)  # positive: every winner so far is an earlier offset
-            step *= higher.view(np.uint8)
-            winner += step
-            np.maximum(best, candidate, out=best)  # not a masked copy: a NaN in the window must come out
-        return best
 
     def _counts(self, shape, padded, out):
         """How many real inputs fall in each window (the pool size unless padding was added)."""
@@ -84,22 +70,12 @@ class Pool(Function):
     def backward(self, g):
         shape = self.x_shape
         padded = (shape[0],) + tuple(n + lo + hi for n, (lo, hi) in zip(shape[1:-1], self.pads)) + (shape[-1],)
-        # Disjoint windows (strides >= pool size) are written in place; overlapping ones are summed.
-        disjoint = all(s >= k for s, k in zip(self.strides, self.pool_size))
-        # Windows that tile the padded input exactly write every element: no need to clear it first.
-        tiled = all(s == k and n == o * s
-                    for s, k, n, o in zip(self.strides, self.pool_size, padded[1:-1], g.shape[1:-1]))
-        grad = np.empty(padded, dtype=g.dtype) if tiled else np.zeros(padded, dtype=g.dtype)
         if self.mode == "max":
-            # The first offset (in window order) holding the maximum gets the gradient, as in TensorFlow.
-            won = np.empty(g.shape, dtype=bool)
-            for index, window in self.windows:
-                np.equal(self.winner, index, out=won)
-                if disjoint:
-                    np.multiply(g, won, out=grad[window])
-                else:
-                    grad[window] += g * won
+            grad = kernels.max_pool_grad(g, self.winner, self.pool_size, self.strides, padded)
         else:
+            # Disjoint windows (strides >= pool size) are written in place; overlapping ones are summed.
+            disjoint = all(s >= k for s, k in zip(self.strides, self.pool_size))
+            grad = np.zeros(padded, dtype=g.dtype)
             share = (g / self.counts).astype(g.dtype, copy=False)
             for _, window in self.windows:
                 if disjoint:

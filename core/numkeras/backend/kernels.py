@@ -1,0 +1,199 @@
+"""The elementwise steps of the hot ops, as named kernels a plugin may replace.
+
+NumPy runs each elementwise step as its own pass over memory, on one core: a
+convolution's bias, ReLU and mask are three passes over its output. That is most
+of a convnet's time outside the matrix products. The ops here do those steps
+through the kernels of this module, each a function with a NumPy reference
+implementation. A hook plugin may supply compiled versions, which fuse the passes
+and use every core, by implementing ``numkeras_kernels()`` (see
+``numkeras.hooks.hookspecs``); ``contrib/numkeras-numba`` does so with Numba. The
+plugins are asked once, on the first kernel call.
+
+A plugin's kernel takes the same arguments as the reference and returns what it
+returns, or ``None`` for arguments it does not handle (before changing any of them);
+NumPy then runs the reference.
+"""
+
+import functools
+import threading
+import warnings
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+_compiled = []
+_lock = threading.Lock()
+_names = []
+
+
+def set_kernels(kernels):
+    """Uses ``kernels`` (``{name: callable}``) from now on; ``None`` or ``{}``: the NumPy references only.
+
+    Returns the table that was in use, so a caller can restore it.
+    """
+    table = _checked(dict(kernels or {}), "set_kernels")
+    with _lock:
+        previous = _compiled[0] if _compiled else {}
+        _compiled[:] = [table]
+    return previous
+
+
+def get_kernels():
+    """The compiled kernels in use: those set with :func:`set_kernels`, else the hook plugins' (maybe ``{}``)."""
+    if not _compiled:
+        with _lock:
+            if not _compiled:
+                from ..hooks import plugin_manager
+
+                table = {}
+                for answer in plugin_manager().hook.numkeras_kernels():
+                    for name, function in (answer or {}).items():
+                        table.setdefault(name, function)  # the first plugin to answer a name wins
+                _compiled.append(_checked(table, "a numkeras_kernels plugin"))
+    return _compiled[0]
+
+
+def _checked(table, source):
+    unknown = sorted(set(table) - set(_names))
+    if unknown:
+        warnings.warn(f"{source} supplied kernels numkeras does not have: {', '.join(unknown)} "
+                      f"(ignored; known: {', '.join(_names)}).", RuntimeWarning, stacklevel=3)
+    return {name: function for name, function in table.items() if name in _names and function is not None}
+
+
+def names():
+    """The names of the kernels, in the order they are defined."""
+    return tuple(_names)
+
+
+def compiled(name):
+    """Whether a plugin supplies kernel ``name`` (an op may then organise its work differently)."""
+    return name in (_compiled[0] if _compiled else get_kernels())
+
+
+def kernel(reference):
+    """Makes ``reference`` (a NumPy function) a kernel of the same name that a plugin may replace."""
+    name = reference.__name__
+    _names.append(name)
+
+    @functools.wraps(reference)
+    def dispatch(*args):
+        compiled = (_compiled[0] if _compiled else get_kernels()).get(name)
+        if compiled is not None:
+            result = compiled(*args)
+            if result is not None:
+                return result
+        return reference(*args)
+
+    dispatch.reference = reference
+    return dispatch
+
+
+@kernel
+def bias_relu(y, bias):
+    """In place on a 2-D ``y``: ``y = max(y + bias, 0)`` (``bias``: one per column, or ``None``).
+
+    Returns the boolean mask ``y > 0`` that the ReLU's gradient needs. A NaN stays NaN.
+    """
+    if bias is not None:
+        y += bias
+    np.maximum(y, 0, out=y)
+    return y > 0
+
+
+@kernel
+def relu_grad(g, mask):
+    """``g * mask``, a new array: the gradient through a ReLU whose output was positive where ``mask``."""
+    return g * mask
+
+
+@kernel
+def max_pool(x, pool_size, strides):
+    """Max pooling of a channels-last ``x`` ``(N, *spatial, C)`` (already padded): ``(best, winner)``.
+
+    ``best`` ``(N, *out, C)``, ``out`` being ``(n - k) // s + 1`` per axis, holds each window's maximum (NaN if the window holds one);
+    ``winner`` (unsigned integers) the first offset of the window, in ``np.ndindex(*pool_size)``
+    order, that holds it: where :func:`max_pool_grad` sends the gradient, as TensorFlow does.
+    """
+    out = tuple((n - k) // s + 1 for n, k, s in zip(x.shape[1:-1], pool_size, strides))
+    windows = [(slice(None),) + window_slices(offset, strides, None, out) for offset in np.ndindex(*pool_size)]
+    best = x[windows[0]].copy()
+    winner = np.zeros(best.shape, dtype=np.min_scalar_type(len(windows) - 1))
+    higher = np.empty(best.shape, dtype=bool)
+    step = np.empty_like(winner)
+    for index, window in enumerate(windows[1:], start=1):
+        candidate = x[window]
+        np.greater(candidate, best, out=higher)  # strictly: ties stay with the earlier offset
+        # winner = index where higher: small-integer arithmetic, many times faster than a masked copy.
+        np.subtract(index, winner, out=step)  # positive: every winner so far is an earlier offset
+        step *= higher.view(np.uint8)
+        winner += step
+        np.maximum(best, candidate, out=best)  # not a masked copy: a NaN in the window must come out
+    return best, winner
+
+
+@kernel
+def max_pool_grad(g, winner, pool_size, strides, shape):
+    """The gradient of :func:`max_pool`: ``g`` routed to each window's winner, in an array of ``shape``."""
+    out_shape = g.shape[1:-1]
+    disjoint = all(s >= k for s, k in zip(strides, pool_size))
+    # Windows that tile the input exactly write every element: no need to clear it first.
+    tiled = all(s == k and n == o * s for s, k, n, o in zip(strides, pool_size, shape[1:-1], out_shape))
+    grad = np.empty(shape, dtype=g.dtype) if tiled else np.zeros(shape, dtype=g.dtype)
+    won = np.empty(g.shape, dtype=bool)
+    for index, offset in enumerate(np.ndindex(*pool_size)):
+        window = (slice(None),) + window_slices(offset, strides, None, out_shape)
+        np.equal(winner, index, out=won)
+        if disjoint:
+            np.multiply(g, won, out=grad[window])
+        else:
+            grad[window] += g * won
+    return grad
+
+
+@kernel
+def im2col(x, strides, dilation, out):
+    """Fills ``out`` ``(N, *windows, *kernel, C)`` with the windows of a channels-last ``x``; returns ``out``.
+
+    Window ``w`` along an axis starts at ``w * stride``, and its offset ``k`` reads ``k * dilation``
+    further on (``x`` is already padded).
+    """
+    rank = x.ndim - 2
+    step = x.strides
+    windows = as_strided(
+        x,
+        shape=out.shape,
+        strides=(step[0],) + tuple(step[1 + i] * strides[i] for i in range(rank))
+        + tuple(step[1 + i] * dilation[i] for i in range(rank)) + (step[-1],),
+        writeable=False,
+    )
+    np.copyto(out, windows)
+    return out
+
+
+@kernel
+def col2im(cols, image, strides, dilation):
+    """In place: adds each window of ``cols`` ``(N, *out, *kernel, C)`` into ``image`` ``(N, *spatial, C)``.
+
+    The adjoint of :func:`im2col`; returns ``image``.
+    """
+    rank = image.ndim - 2
+    out, kernel_size = cols.shape[1:1 + rank], cols.shape[1 + rank:1 + 2 * rank]
+    lead = (slice(None),) * (1 + rank)
+    for offset in np.ndindex(*kernel_size):
+        window = (slice(None),) + window_slices(offset, strides, dilation, out)
+        image[window] += cols[lead + offset]
+    return image
+
+
+def window_slices(offset, strides, dilation, out):
+    """The slices of the input that offset ``offset`` of every window reads, one per spatial axis.
+
+    ``dilation`` ``None`` means 1 on every axis; ``out`` is the number of windows per axis.
+    """
+    dilation = dilation or (1,) * len(offset)
+    return tuple(slice(o * d, o * d + s * (n - 1) + 1, s) for o, s, d, n in zip(offset, strides, dilation, out))
+
+
+__all__ = ["set_kernels", "get_kernels", "names", "compiled", "bias_relu", "relu_grad", "max_pool", "max_pool_grad",
+           "im2col", "col2im", "window_slices"]

@@ -1,0 +1,187 @@
+"""numkeras.backend.kernels: the NumPy references against their formulas, and the plugin seam."""
+
+import numpy as np
+import pytest
+
+import numkeras
+from numkeras.backend import kernels
+from numkeras.backend.ops.conv import im2col
+from numkeras.hooks import hookimpl, plugin_manager
+from numkeras.layers import Conv1D, Conv2D, Dense, Flatten, MaxPooling1D, MaxPooling2D
+from numkeras.models import Sequential
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(7)
+
+
+@pytest.fixture
+def numpy_only():
+    previous = kernels.set_kernels(None)
+    yield
+    kernels.set_kernels(previous)
+
+
+# -- the references -----------------------------------------------------------------------------
+
+def test_bias_relu_is_max_of_y_plus_bias_and_zero_in_place(rng, numpy_only):
+    y = rng.standard_normal((6, 4))
+    y[0, 0] = np.nan
+    bias = rng.standard_normal(4)
+    expected = np.where(np.isnan(y + bias), np.nan, np.maximum(y + bias, 0))
+    out = y  # the same array: the kernel works in place
+    mask = kernels.bias_relu(out, bias)
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(mask, expected > 0)
+    assert not mask[0, 0]
+
+
+def test_bias_relu_without_bias(rng, numpy_only):
+    y = rng.standard_normal((5, 3))
+    expected = np.maximum(y, 0)
+    mask = kernels.bias_relu(y, None)
+    np.testing.assert_array_equal(y, expected)
+    np.testing.assert_array_equal(mask, expected > 0)
+
+
+def test_relu_grad_is_g_where_the_mask_holds(rng, numpy_only):
+    g, mask = rng.standard_normal((4, 5)), rng.random((4, 5)) > 0.5
+    np.testing.assert_array_equal(kernels.relu_grad(g, mask), np.where(mask, g, 0.0))
+
+
+def test_max_pool_records_the_first_offset_holding_the_maximum(numpy_only):
+    x = np.array([[4.0, 4.0, 1.0, 7.0], [0.0, 4.0, 7.0, 2.0]]).reshape(1, 2, 4, 1)
+    best, winner = kernels.max_pool(x, (2, 2), (2, 2))
+    np.testing.assert_array_equal(best.reshape(-1), [4.0, 7.0])
+    np.testing.assert_array_equal(winner.reshape(-1), [0, 1])  # ties go to the earlier offset
+    grad = kernels.max_pool_grad(np.array([10.0, 20.0]).reshape(1, 1, 2, 1), winner, (2, 2), (2, 2), x.shape)
+    np.testing.assert_array_equal(grad.reshape(2, 4), [[10.0, 0.0, 0.0, 20.0], [0.0, 0.0, 0.0, 0.0]])
+
+
+def test_max_pool_grad_sums_over_overlapping_windows(numpy_only):
+    x = np.array([0.0, 5.0, 1.0, 2.0]).reshape(1, 4, 1)
+    best, winner = kernels.max_pool(x, (2,), (1,))
+    np.testing.assert_array_equal(best.reshape(-1), [5.0, 5.0, 2.0])
+    grad = kernels.max_pool_grad(np.array([1.0, 2.0, 4.0]).reshape(1, 3, 1), winner, (2,), (1,), x.shape)
+    np.testing.assert_array_equal(grad.reshape(-1), [0.0, 3.0, 0.0, 4.0])
+
+
+@pytest.mark.parametrize("strides, dilation", [((1, 1), (1, 1)), ((2, 1), (1, 2))])
+def test_col2im_is_the_adjoint_of_im2col(rng, numpy_only, strides, dilation):
+    # <im2col(x), c> == <x, col2im(c)> for every x and c: the defining property of the adjoint.
+    x = rng.standard_normal((2, 7, 6, 3))
+    patches = im2col(x, (3, 2), strides, dilation, ((0, 0), (0, 0)))
+    cols = rng.standard_normal(patches.shape)
+    image = kernels.col2im(cols, np.zeros_like(x), strides, dilation)
+    np.testing.assert_allclose(np.vdot(patches, cols), np.vdot(x, image), rtol=1e-12)
+
+
+def test_im2col_copies_each_window(rng, numpy_only):
+    x = rng.standard_normal((2, 7, 6, 3))
+    out = np.empty((2, 3, 4, 2, 3, 3))  # strides (2, 1), dilation (2, 1): windows of 2x3 spanning 3x3
+    assert kernels.im2col(x, (2, 1), (2, 1), out) is out
+    for r, q, i, j in np.ndindex(3, 4, 2, 3):
+        np.testing.assert_array_equal(out[:, r, q, i, j], x[:, 2 * r + 2 * i, q + j])
+
+
+def test_col2im_adds_into_the_image_it_is_given(numpy_only):
+    cols = np.ones((1, 2, 2, 1))  # one sample, two windows of width 2, one channel
+    image = np.full((1, 3, 1), 10.0)
+    assert kernels.col2im(cols, image, (1,), (1,)) is image
+    np.testing.assert_array_equal(image.reshape(-1), [11.0, 12.0, 11.0])
+
+
+# -- the seam ------------------------------------------------------------------------------------
+
+class Recording:
+    """A compiled-kernel stand-in: the reference, recording that it ran (or declining)."""
+
+    def __init__(self, name, decline=False):
+        self.reference, self.decline, self.calls = getattr(kernels, name).reference, decline, 0
+
+    def __call__(self, *args):
+        self.calls += 1
+        return None if self.decline else self.reference(*args)
+
+
+def _everything(decline=False):
+    return {name: Recording(name, decline) for name in kernels.names()}
+
+
+def _train(x, y):
+    numkeras.utils.set_random_seed(3)
+    model = Sequential([Conv2D(4, 3, activation="relu", input_shape=x.shape[1:]), Conv2D(3, 2, activation="relu"),
+                        MaxPooling2D(2), Flatten(), Dense(5, activation="relu"), Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, y, batch_size=4, epochs=2, verbose=0, shuffle=False)
+    return model.get_weights()
+
+
+@pytest.mark.parametrize("decline", [False, True], ids=["computing", "declining"])
+def test_the_ops_use_the_kernels_and_get_the_references_numbers(rng, decline):
+    x, y = rng.random((8, 9, 9, 2)), rng.random((8, 2))
+    previous = kernels.set_kernels(None)
+    try:
+        expected = _train(x, y)
+        supplied = _everything(decline)
+        kernels.set_kernels(supplied)
+        got = _train(x, y)
+    finally:
+        kernels.set_kernels(previous)
+    assert all(kernel.calls for kernel in supplied.values()), {n: k.calls for n, k in supplied.items()}
+    for mine, reference in zip(got, expected):
+        np.testing.assert_allclose(mine, reference, rtol=1e-12, atol=1e-12)
+
+
+def test_one_dimensional_pooling_and_convolution_use_the_kernels_too(rng):
+    supplied = _everything()
+    previous = kernels.set_kernels(supplied)
+    try:
+        model = Sequential([Conv1D(3, 2, activation="relu", input_shape=(8, 2)), Conv1D(2, 2, activation="relu"),
+                            MaxPooling1D(2), Flatten(), Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
+        model.fit(rng.random((4, 8, 2)), rng.random((4, 1)), epochs=1, verbose=0)
+    finally:
+        kernels.set_kernels(previous)
+    assert all(kernel.calls for kernel in supplied.values()), {n: k.calls for n, k in supplied.items()}
+
+
+def test_a_hook_plugin_supplies_kernels_and_the_first_answer_wins(monkeypatch):
+    first, second = Recording("relu_grad"), Recording("relu_grad")
+
+    class Plugin:
+        def __init__(self, answer):
+            self.answer = answer
+
+        @hookimpl
+        def numkeras_kernels(self):
+            return self.answer
+
+    manager = plugin_manager()
+    plugins = [Plugin({"relu_grad": second}), Plugin({"relu_grad": first}), Plugin(None)]
+    for index, plugin in enumerate(plugins):
+        manager.register(plugin, name=f"test-kernels-plugin-{index}")  # the last registered answers first
+    monkeypatch.setattr(kernels, "_compiled", [])  # forget the table looked up earlier
+    try:
+        assert kernels.compiled("relu_grad") and not kernels.compiled("col2im")
+        kernels.relu_grad(np.ones(3), np.ones(3, dtype=bool))
+        assert (first.calls, second.calls) == (1, 0)
+    finally:
+        for plugin in plugins:
+            manager.unregister(plugin)
+
+
+def test_unknown_kernel_names_are_reported_and_ignored():
+    with pytest.warns(RuntimeWarning, match="relu_gard.*known: bias_relu"):
+        previous = kernels.set_kernels({"relu_gard": lambda g, mask: g})
+    try:
+        assert kernels.get_kernels() == {}
+    finally:
+        kernels.set_kernels(previous)
+
+
+def test_without_a_plugin_only_the_references_run(monkeypatch):
+    monkeypatch.setattr(kernels, "_compiled", [])
+    assert kernels.get_kernels() == {}
+    assert not kernels.compiled("col2im")
