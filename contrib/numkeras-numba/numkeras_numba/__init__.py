@@ -1,0 +1,144 @@
+"""numkeras-numba: numkeras's elementwise kernels compiled with Numba.
+
+A hook plugin: it answers ``numkeras_kernels`` with compiled versions of the kernels
+in ``numkeras.backend.kernels``: bias + ReLU and its gradient, max pooling both ways,
+im2col and col2im. Each makes one pass over memory where NumPy makes several, split
+over the cores (Numba's threads; ``NUMBA_NUM_THREADS`` sets how many). A kernel takes
+C-contiguous float32 or float64 arrays of at least ``SMALL_ARRAY`` elements, and
+1-D or 2-D pooling and convolution; it returns ``None`` for anything else, which
+NumPy then runs. Numba compiles each kernel on its first call for a dtype (a few
+seconds) and caches the result on disk for later processes.
+
+Install: ``pip install contrib/numkeras-numba``; numkeras picks it up on the first
+kernel call. ``numkeras plugins`` lists it."""
+
+import os
+import warnings
+
+import numpy as np
+
+from numkeras.hooks import hookimpl
+
+# Numba's OpenMP threads busy-wait after each parallel loop by default, on the cores that the
+# BLAS library's threads need next: a convnet step took 1.5x as long. They sleep at once
+# instead, unless the user says otherwise. (Read when Numba first starts its threads.)
+os.environ.setdefault("GOMP_SPINCOUNT", "0")
+
+# Below this many elements NumPy's passes cost microseconds, less than waking the threads.
+SMALL_ARRAY = 1 << 18
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _takes(*arrays):
+    """Whether every array is C-contiguous, of one float dtype, and the first has ``SMALL_ARRAY`` elements."""
+    first = arrays[0]
+    return (first.size >= SMALL_ARRAY and first.dtype in _FLOATS
+            and all(a.flags.c_contiguous for a in arrays))
+
+
+def bias_relu(y, bias):
+    if y.ndim != 2 or not _takes(y):
+        return None
+    if bias is None:
+        bias = np.zeros(y.shape[1], dtype=y.dtype)
+    if bias.shape != (y.shape[1],) or bias.dtype != y.dtype:
+        return None
+    from . import _loops
+
+    mask = np.empty(y.shape, dtype=bool)
+    _loops.bias_relu(y, np.ascontiguousarray(bias), mask)
+    return mask
+
+
+def relu_grad(g, mask):
+    if g.shape != mask.shape or mask.dtype != np.bool_ or not _takes(g, mask):
+        return None
+    from . import _loops
+
+    out = np.empty_like(g)
+    _loops.relu_grad(g.reshape(-1), mask.reshape(-1), out.reshape(-1))
+    return out
+
+
+def _as_2d(x, size=None, strides=None):
+    """A 1-D pooling or convolution as 2-D with a height of 1."""
+    if x.ndim == 3:
+        return x[:, None], (1,) + tuple(size or ()), (1,) + tuple(strides or ())
+    return x, tuple(size or ()), tuple(strides or ())
+
+
+def max_pool(x, pool_size, strides):
+    if x.ndim not in (3, 4) or not _takes(x):
+        return None
+    x2, pool_size, strides = _as_2d(x, pool_size, strides)
+    out = tuple((n - k) // s + 1 for n, k, s in zip(x2.shape[1:3], pool_size, strides))
+    best = np.empty((x2.shape[0],) + out + (x2.shape[-1],), dtype=x.dtype)
+    winner = np.empty(best.shape, dtype=np.min_scalar_type(pool_size[0] * pool_size[1] - 1))
+    from . import _loops
+
+    _loops.max_pool_2d(x2, *pool_size, *strides, best, winner)
+    if x.ndim == 3:
+        return best[:, 0], winner[:, 0]
+    return best, winner
+
+
+def max_pool_grad(g, winner, pool_size, strides, shape):
+    if g.ndim not in (3, 4) or len(shape) != g.ndim or not _takes(g, winner):
+        return None
+    g2, pool_size, strides = _as_2d(g, pool_size, strides)
+    winner2 = winner[:, None] if winner.ndim == 3 else winner
+    grad = np.empty(shape, dtype=g.dtype)
+    from . import _loops
+
+    _loops.max_pool_grad_2d(g2, winner2, pool_size[1], *strides, grad[:, None] if grad.ndim == 3 else grad)
+    return grad
+
+
+def _windows_2d(image, cols, strides, dilation):
+    """The arguments of a 1-D or 2-D im2col / col2im as 2-D ones, or ``None`` if they are not 1-D or 2-D."""
+    rank = image.ndim - 2
+    if rank not in (1, 2) or cols.ndim != 2 * rank + 2 or cols.dtype != image.dtype or not _takes(cols, image):
+        return None
+    if rank == 1:
+        return image[:, None], cols[:, None, :, None], (1,) + tuple(strides), (1,) + tuple(dilation)
+    return image, cols, tuple(strides), tuple(dilation)
+
+
+def im2col(x, strides, dilation, out):
+    windows = _windows_2d(x, out, strides, dilation)
+    if windows is None:
+        return None
+    x2, out2, strides, dilation = windows
+    from . import _loops
+
+    _loops.windows_2d(x2, out2, *strides, *dilation, True)
+    return out
+
+
+def col2im(cols, image, strides, dilation):
+    windows = _windows_2d(image, cols, strides, dilation)
+    if windows is None:
+        return None
+    image2, cols2, strides, dilation = windows
+    from . import _loops
+
+    _loops.windows_2d(image2, cols2, *strides, *dilation, False)
+    return image
+
+
+def kernels():
+    """The compiled kernels, by name (what ``numkeras_kernels`` answers)."""
+    return {"bias_relu": bias_relu, "relu_grad": relu_grad, "max_pool": max_pool,
+            "max_pool_grad": max_pool_grad, "im2col": im2col, "col2im": col2im}
+
+
+@hookimpl
+def numkeras_kernels():
+    try:
+        from . import _loops  # noqa: F401  (imports Numba; the loops compile on first use)
+    except ImportError as error:
+        warnings.warn(f"numkeras-numba: Numba could not be imported ({error}); numkeras keeps its NumPy "
+                      f"kernels. `pip install numba` to use the compiled ones.", RuntimeWarning, stacklevel=2)
+        return None
+    return kernels()

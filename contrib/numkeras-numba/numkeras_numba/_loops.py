@@ -1,0 +1,93 @@
+"""The compiled loops: one pass over memory each, split over the cores by sample or row.
+
+Each loop is the NumPy reference of the kernel of the same name in
+``numkeras.backend.kernels``, fused: the same arithmetic in the same order, so the
+results are the same numbers. Every loop is parallel over its first axis only
+(samples, or rows), where no two iterations write the same element.
+"""
+
+from numba import njit, prange
+
+_compile = njit(parallel=True, cache=True, nogil=True)
+
+
+@_compile
+def bias_relu(y, bias, mask):
+    """``y = max(y + bias, 0)`` in place on 2-D ``y``; ``mask = y > 0``. A NaN stays NaN."""
+    rows, width = y.shape
+    for i in prange(rows):
+        for j in range(width):
+            v = y[i, j] + bias[j]
+            positive = v > 0
+            mask[i, j] = positive
+            if positive or v != v:
+                y[i, j] = v
+            else:
+                y[i, j] = 0.0
+
+
+@_compile
+def relu_grad(g, mask, out):
+    """``out = g * mask`` over flat arrays."""
+    for i in prange(g.size):
+        out[i] = g[i] * mask[i]
+
+
+@_compile
+def max_pool_2d(x, pool_h, pool_w, stride_h, stride_w, best, winner):
+    """Each window's maximum and the first offset (row-major in the window) holding it."""
+    samples, rows, cols, channels = best.shape
+    for s in prange(samples):
+        for r in range(rows):
+            for q in range(cols):
+                top, left = r * stride_h, q * stride_w
+                for c in range(channels):
+                    best[s, r, q, c] = x[s, top, left, c]
+                    winner[s, r, q, c] = 0
+                for i in range(pool_h):
+                    for j in range(pool_w):
+                        if i == 0 and j == 0:
+                            continue
+                        offset = i * pool_w + j
+                        for c in range(channels):
+                            v = x[s, top + i, left + j, c]
+                            if v > best[s, r, q, c]:  # strictly: ties stay with the earlier offset
+                                best[s, r, q, c] = v
+                                winner[s, r, q, c] = offset
+                            elif v != v:  # a NaN comes out, as from np.maximum; the winner stays
+                                best[s, r, q, c] = v
+
+
+@_compile
+def max_pool_grad_2d(g, winner, pool_w, stride_h, stride_w, grad):
+    """``grad`` (cleared here) gets each window's gradient at its winner."""
+    samples, rows, cols, channels = g.shape
+    for s in prange(samples):
+        grad[s] = 0.0
+        for r in range(rows):
+            for q in range(cols):
+                for c in range(channels):
+                    offset = winner[s, r, q, c]
+                    grad[s, r * stride_h + offset // pool_w, q * stride_w + offset % pool_w, c] += g[s, r, q, c]
+
+
+@_compile
+def windows_2d(image, cols, stride_h, stride_w, dilation_h, dilation_w, gather):
+    """Between ``image`` ``(N, H, W, C)`` and its windows ``cols`` ``(N, out_h, out_w, k_h, k_w, C)``.
+
+    ``gather``: copies each window into ``cols`` (im2col); otherwise adds ``cols`` back
+    into ``image`` (col2im).
+    """
+    samples, rows, columns, kernel_h, kernel_w, channels = cols.shape
+    for s in prange(samples):
+        for r in range(rows):
+            for q in range(columns):
+                for i in range(kernel_h):
+                    for j in range(kernel_w):
+                        h, w = r * stride_h + i * dilation_h, q * stride_w + j * dilation_w
+                        if gather:
+                            for c in range(channels):
+                                cols[s, r, q, i, j, c] = image[s, h, w, c]
+                        else:
+                            for c in range(channels):
+                                image[s, h, w, c] += cols[s, r, q, i, j, c]

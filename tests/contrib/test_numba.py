@@ -1,0 +1,220 @@
+"""contrib/numkeras-numba: the compiled kernels give the NumPy references' numbers, and a fresh process uses them."""
+
+import importlib
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from numkeras.backend import kernels
+from numkeras.backend.ops.conv import im2col
+
+from tests.helpers.gradcheck import check_layer_gradients, float64
+from .conftest import CONTRIB, install_contrib, run_python
+
+pytest.importorskip("numba", reason="the test extra installs numba where it has wheels")
+PLUGIN_DIR = os.path.join(CONTRIB, "numkeras-numba")
+
+
+@pytest.fixture(scope="module")
+def numba_plugin():
+    sys.path.insert(0, PLUGIN_DIR)
+    try:
+        module = importlib.import_module("numkeras_numba")
+    finally:
+        sys.path.remove(PLUGIN_DIR)
+    assert os.path.dirname(module.__file__).startswith(PLUGIN_DIR), module.__file__
+    return module
+
+
+@pytest.fixture
+def every_array(numba_plugin, monkeypatch):
+    """The plugin with its small-array cut-off off, so that small test arrays reach the compiled loops."""
+    monkeypatch.setattr(numba_plugin, "SMALL_ARRAY", 0)
+    return numba_plugin
+
+
+@pytest.fixture
+def compiled(every_array):
+    previous = kernels.set_kernels(every_array.kernels())
+    yield every_array
+    kernels.set_kernels(previous)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(11)
+
+
+DTYPES = [np.float32, np.float64]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_bias_relu(every_array, rng, dtype, with_bias):
+    y = rng.standard_normal((37, 5)).astype(dtype)
+    y[3, 2] = np.nan
+    bias = rng.standard_normal(5).astype(dtype) if with_bias else None
+    mine, reference = y.copy(), y.copy()
+    mask = every_array.bias_relu(mine, bias)
+    np.testing.assert_array_equal(mask, kernels.bias_relu.reference(reference, bias))
+    np.testing.assert_array_equal(mine, reference)  # NaN where the reference has NaN, too
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_relu_grad(every_array, rng, dtype):
+    g, mask = rng.standard_normal((6, 7, 3)).astype(dtype), rng.random((6, 7, 3)) > 0.4
+    out = every_array.relu_grad(g, mask)
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(out, kernels.relu_grad.reference(g, mask))
+
+
+POOLS = [  # shape, pool size, strides
+    ((3, 8, 8, 4), (2, 2), (2, 2)),
+    ((2, 9, 7, 3), (3, 2), (2, 1)),  # overlapping rows, a leftover row and column
+    ((2, 6, 6, 2), (2, 2), (3, 3)),  # gaps between windows
+    ((2, 11, 3), (3,), (2,)),  # 1-D
+    ((1, 20, 20, 1), (17, 17), (1, 1)),  # 289 offsets: the winner needs 16 bits
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape, size, strides", POOLS)
+def test_max_pool_and_its_gradient(every_array, rng, dtype, shape, size, strides):
+    # Small integers: many ties, so the first-offset rule is exercised.
+    x = rng.integers(0, 4, shape).astype(dtype)
+    x.reshape(-1)[5] = np.nan
+    best, winner = every_array.max_pool(x, size, strides)
+    expected_best, expected_winner = kernels.max_pool.reference(x, size, strides)
+    np.testing.assert_array_equal(best, expected_best)
+    assert winner.dtype == expected_winner.dtype
+    np.testing.assert_array_equal(winner, expected_winner)
+    g = rng.standard_normal(best.shape).astype(dtype)
+    tolerance = 1e-6 if dtype == np.float32 else 1e-14  # overlapping windows: the same sums in another order
+    np.testing.assert_allclose(every_array.max_pool_grad(g, winner, size, strides, x.shape),
+                               kernels.max_pool_grad.reference(g, winner, size, strides, x.shape),
+                               rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape, kernel, strides, dilation", [
+    ((2, 7, 6, 3), (3, 3), (1, 1), (1, 1)),
+    ((2, 9, 8, 2), (2, 3), (2, 1), (1, 2)),
+    ((3, 10, 2), (3,), (2,), (2,)),
+])
+def test_col2im(every_array, rng, dtype, shape, kernel, strides, dilation):
+    rank = len(kernel)
+    patches = im2col(np.zeros(shape, dtype), kernel, strides, dilation, ((0, 0),) * rank)
+    cols = rng.standard_normal(patches.shape).astype(dtype)
+    start = rng.standard_normal(shape).astype(dtype)
+    mine, reference = start.copy(), start.copy()
+    assert every_array.col2im(cols, mine, strides, dilation) is not None
+    kernels.col2im.reference(cols, reference, strides, dilation)
+    tolerance = 1e-6 if dtype == np.float32 else 1e-14  # the same sums, maybe added in another order
+    np.testing.assert_allclose(mine, reference, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape, kernel, strides, dilation", [
+    ((2, 7, 6, 3), (3, 3), (1, 1), (1, 1)),
+    ((2, 9, 8, 1), (2, 3), (2, 1), (1, 2)),
+    ((3, 10, 2), (3,), (2,), (2,)),
+])
+def test_im2col(every_array, rng, dtype, shape, kernel, strides, dilation):
+    x = rng.standard_normal(shape).astype(dtype)
+    expected = im2col(x, kernel, strides, dilation, ((0, 0),) * len(kernel))  # NumPy's, in this test
+    out = np.full(expected.shape, np.nan, dtype)
+    assert every_array.im2col(x, strides, dilation, out) is out
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_what_the_kernels_decline(numba_plugin, every_array):
+    plugin = every_array
+    y = np.ones((4, 6), np.float32)
+    assert plugin.bias_relu(y.T, None) is None  # not C-contiguous
+    assert plugin.bias_relu(y.astype(np.int32), None) is None  # not float
+    assert plugin.bias_relu(y, np.ones(6, np.float64)) is None  # bias of another dtype
+    assert plugin.bias_relu(np.ones((2, 3, 4), np.float32), None) is None  # not 2-D
+    assert plugin.relu_grad(y, np.ones((4, 6), np.float32)) is None  # a float mask
+    assert plugin.max_pool(np.ones((1, 4, 4, 4, 1), np.float32), (2, 2, 2), (2, 2, 2)) is None  # 3-D pooling
+    cols = np.ones((1, 2, 2, 2, 2, 2, 2, 1), np.float32)
+    assert plugin.col2im(cols, np.zeros((1, 3, 3, 3, 1), np.float32), (1, 1, 1), (1, 1, 1)) is None  # 3-D
+    image = np.ones((1, 5, 4, 2), np.float32)
+    assert plugin.im2col(image.transpose(0, 2, 1, 3), (1, 1), (1, 1), np.empty((1, 3, 4, 2, 1, 2), np.float32)) is None
+    untouched = y.copy()
+    plugin.bias_relu(untouched.T, None)
+    np.testing.assert_array_equal(untouched, y)  # a declined call changes nothing
+
+
+def test_small_arrays_are_left_to_numpy(numba_plugin):
+    assert numba_plugin.SMALL_ARRAY > 0
+    assert numba_plugin.relu_grad(np.ones((4, 4)), np.ones((4, 4), bool)) is None
+    big = np.ones((numba_plugin.SMALL_ARRAY,))
+    np.testing.assert_array_equal(numba_plugin.relu_grad(big, big > 0), big)
+
+
+@pytest.mark.parametrize("layer", ["dense", "conv2d", "conv1d", "pool2d", "pool1d"])
+def test_layer_gradients_with_compiled_kernels(compiled, rng, layer):
+    from numkeras.layers import Conv1D, Conv2D, Dense, MaxPooling1D, MaxPooling2D
+
+    with float64():
+        if layer == "dense":
+            check_layer_gradients(Dense(4, activation="relu"), rng.standard_normal((3, 5)))
+        elif layer == "conv2d":
+            check_layer_gradients(Conv2D(3, 3, activation="relu", dilation_rate=(1, 2)), rng.standard_normal((2, 6, 7, 2)))
+        elif layer == "conv1d":
+            check_layer_gradients(Conv1D(3, 2, strides=2, activation="relu"), rng.standard_normal((2, 7, 2)))
+        elif layer == "pool2d":
+            check_layer_gradients(MaxPooling2D((2, 3), strides=(1, 2)), rng.standard_normal((2, 5, 7, 2)))
+        else:
+            check_layer_gradients(MaxPooling1D(3, padding="same"), rng.standard_normal((2, 7, 2)))
+
+
+def test_training_gives_numpys_numbers(every_array, rng):
+    import numkeras
+    from numkeras.layers import Conv2D, Dense, Dropout, Flatten, MaxPooling2D
+    from numkeras.models import Sequential
+
+    x, y = rng.random((16, 10, 10, 1), dtype=np.float32), np.eye(3, dtype=np.float32)[rng.integers(0, 3, 16)]
+
+    def train():
+        numkeras.utils.set_random_seed(0)
+        model = Sequential([Conv2D(6, 3, activation="relu", input_shape=(10, 10, 1)), Conv2D(8, 3, activation="relu"),
+                            MaxPooling2D(2), Dropout(0.25), Flatten(), Dense(16, activation="relu"),
+                            Dense(3, activation="softmax")])
+        model.compile(optimizer="adadelta", loss="categorical_crossentropy")
+        history = model.fit(x, y, batch_size=8, epochs=3, verbose=0, shuffle=False)
+        return history.history["loss"], model.get_weights()
+
+    previous = kernels.set_kernels(every_array.kernels())
+    try:
+        numba_loss, numba_weights = train()
+    finally:
+        kernels.set_kernels(previous)
+    numpy_loss, numpy_weights = train()
+    np.testing.assert_allclose(numba_loss, numpy_loss, rtol=1e-5)
+    for mine, reference in zip(numba_weights, numpy_weights):
+        np.testing.assert_allclose(mine, reference, rtol=1e-4, atol=1e-6)
+
+
+CHECK_KERNELS = """
+from numkeras.backend import kernels
+import numkeras_numba
+print("KERNELS", sorted(kernels.get_kernels()) == sorted(numkeras_numba.kernels()))
+"""
+
+
+@pytest.mark.slow
+def test_installed_plugin_is_used_by_a_fresh_process(tmp_path):
+    site = tmp_path / "site"
+    install_contrib(site, "numkeras-numba")
+    # numba itself comes from the test environment (sys.path of this interpreter)
+    paths = [site] + [p for p in sys.path if p and os.path.isdir(p)]
+    on = run_python(CHECK_KERNELS, paths, {"NUMKERAS_DISABLE_PLUGIN_AUTOLOAD": None}, cwd=tmp_path)
+    assert on.returncode == 0, on.stderr
+    assert "KERNELS True" in on.stdout
+    off = run_python(CHECK_KERNELS.replace("== sorted(numkeras_numba.kernels())", "== []"), paths,
+                     {"NUMKERAS_DISABLE_PLUGIN_AUTOLOAD": "1"}, cwd=tmp_path)
+    assert off.returncode == 0, off.stderr
+    assert "KERNELS True" in off.stdout
