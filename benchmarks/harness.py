@@ -24,8 +24,10 @@ What the harness does:
   ``--repeats`` runs, plus min and max;
 * it measures ``import <framework>`` time in a fresh interpreter, and the **peak RSS**
   of every child process;
-* where contrib/numkeras-mkl is installed, it also runs every numkeras case as
-  ``numkeras-mkl`` (the same code, its matrix products on oneMKL);
+* where the contrib compute plugins are installed, it also runs every numkeras case
+  as ``numkeras-mkl`` (the same code, its matrix products on oneMKL),
+  ``numkeras-numba`` (its elementwise kernels compiled by Numba) and
+  ``numkeras-mkl-numba`` (both);
 * it prints a table with each numkeras / torch ratio and writes everything as JSON
   (``--json``, default ``benchmarks/results/<name>.json``).
 
@@ -51,13 +53,14 @@ import subprocess
 import sys
 import time
 
-FRAMEWORKS = ("numkeras", "numkeras-mkl", "torch")
-# Variants of numkeras: {name: module of a GEMM-kernel plugin}. A variant runs the "numkeras"
-# case functions with that plugin's kernel set, only where the plugin is installed.
-VARIANTS = {"numkeras-mkl": "numkeras_mkl"}
+FRAMEWORKS = ("numkeras", "numkeras-mkl", "numkeras-numba", "numkeras-mkl-numba", "torch")
+# Variants of numkeras: {name: the contrib kernel plugins it uses}. A variant runs the
+# "numkeras" case functions with those plugins' kernels set, only where they are installed.
+VARIANTS = {"numkeras-mkl": ("numkeras_mkl",), "numkeras-numba": ("numkeras_numba",),
+            "numkeras-mkl-numba": ("numkeras_mkl", "numkeras_numba")}
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
-                    "NUMEXPR_NUM_THREADS")
+                    "NUMEXPR_NUM_THREADS", "NUMBA_NUM_THREADS")
 
 
 class Case:
@@ -127,7 +130,7 @@ def peak_rss_mb():
 
 
 def framework_available(framework):
-    return importlib.util.find_spec(VARIANTS.get(framework, framework)) is not None
+    return all(importlib.util.find_spec(module) is not None for module in VARIANTS.get(framework, (framework,)))
 
 
 def _functions_of(framework):
@@ -149,13 +152,21 @@ def _run_child(cases, case_name, framework, config):
 
         if threads:
             torch.set_num_threads(threads)
-    if framework in VARIANTS:
-        from numkeras.backend import blas
-
-        blas.set_gemm(importlib.import_module(VARIANTS[framework]).kernel())
+    for module in VARIANTS.get(framework, ()):
+        _use_plugin(importlib.import_module(module))
     result = case.functions[_functions_of(framework)](config)
     result["peak_rss_mb"] = peak_rss_mb()
     print("RESULT " + json.dumps(result))
+
+
+def _use_plugin(module):
+    """Sets what a contrib kernel plugin supplies: a GEMM kernel (``kernel()``), elementwise kernels (``kernels()``)."""
+    from numkeras.backend import blas, kernels
+
+    if hasattr(module, "kernel"):
+        blas.set_gemm(module.kernel())
+    if hasattr(module, "kernels"):
+        kernels.set_kernels(module.kernels())
 
 
 IMPORT_SNIPPET = """
