@@ -78,9 +78,9 @@ def kernel(reference):
 
     @functools.wraps(reference)
     def dispatch(*args):
-        compiled = (_compiled[0] if _compiled else get_kernels()).get(name)
-        if compiled is not None:
-            result = compiled(*args)
+        plugin_kernel = (_compiled[0] if _compiled else get_kernels()).get(name)
+        if plugin_kernel is not None:
+            result = plugin_kernel(*args)
             if result is not None:
                 return result
         return reference(*args)
