@@ -95,36 +95,26 @@ def max_pool_grad(g, winner, pool_size, strides, shape):
     return grad
 
 
-def _windows_2d(image, cols, strides, dilation):
-    """The arguments of a 1-D or 2-D im2col / col2im as 2-D ones, or ``None`` if they are not 1-D or 2-D."""
+def _move_windows(image, cols, strides, dilation, gather):
+    """im2col (``gather``) or col2im between ``image`` and its windows ``cols``; ``False`` if declined."""
     rank = image.ndim - 2
     if rank not in (1, 2) or cols.ndim != 2 * rank + 2 or cols.dtype != image.dtype or not _takes(cols, image):
-        return None
-    if rank == 1:
-        return image[:, None], cols[:, None, :, None], (1,) + tuple(strides), (1,) + tuple(dilation)
-    return image, cols, tuple(strides), tuple(dilation)
+        return False
+    if rank == 1:  # as 2-D, with a height of 1
+        image, cols = image[:, None], cols[:, None, :, None]
+        strides, dilation = (1,) + tuple(strides), (1,) + tuple(dilation)
+    from . import _loops
+
+    _loops.windows_2d(image, cols, *strides, *dilation, gather)
+    return True
 
 
 def im2col(x, strides, dilation, out):
-    windows = _windows_2d(x, out, strides, dilation)
-    if windows is None:
-        return None
-    x2, out2, strides, dilation = windows
-    from . import _loops
-
-    _loops.windows_2d(x2, out2, *strides, *dilation, True)
-    return out
+    return out if _move_windows(x, out, strides, dilation, gather=True) else None
 
 
 def col2im(cols, image, strides, dilation):
-    windows = _windows_2d(image, cols, strides, dilation)
-    if windows is None:
-        return None
-    image2, cols2, strides, dilation = windows
-    from . import _loops
-
-    _loops.windows_2d(image2, cols2, *strides, *dilation, False)
-    return image
+    return image if _move_windows(image, cols, strides, dilation, gather=False) else None
 
 
 def kernels():
