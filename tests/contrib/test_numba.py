@@ -147,6 +147,13 @@ def test_what_the_kernels_decline(numba_plugin, every_array):
     np.testing.assert_array_equal(untouched, y)  # a declined call changes nothing
 
 
+def test_without_numba_the_plugin_warns_and_supplies_nothing(numba_plugin, monkeypatch):
+    monkeypatch.delattr(numba_plugin, "_loops", raising=False)
+    monkeypatch.setitem(sys.modules, "numkeras_numba._loops", None)  # importing it now fails
+    with pytest.warns(RuntimeWarning, match="Numba could not be imported.*pip install numba"):
+        assert numba_plugin.numkeras_kernels() is None
+
+
 def test_small_arrays_are_left_to_numpy(numba_plugin):
     assert numba_plugin.SMALL_ARRAY > 0
     assert numba_plugin.relu_grad(np.ones((4, 4)), np.ones((4, 4), bool)) is None
