@@ -6,8 +6,8 @@ im2col and col2im. Each makes one pass over memory where NumPy makes several, sp
 over the cores (Numba's threads; ``NUMBA_NUM_THREADS`` sets how many). A kernel takes
 C-contiguous float32 or float64 arrays of at least ``SMALL_ARRAY`` elements, and
 1-D or 2-D pooling and convolution; it returns ``None`` for anything else, which
-NumPy then runs. Numba compiles each kernel on its first call for a dtype (a few
-seconds) and caches the result on disk for later processes.
+NumPy then runs. Numba compiles each kernel on its first call for a dtype (seconds:
+about 11 s for mnist_cnn's, once) and caches the result on disk for later processes.
 
 Install: ``pip install contrib/numkeras-numba``; numkeras picks it up on the first
 kernel call. ``numkeras plugins`` lists it."""
