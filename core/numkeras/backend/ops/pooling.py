@@ -5,8 +5,8 @@ window (4 for a 2x2 pool), over the whole batch at once: no Python loop over
 samples or pixels and no window copy. Max pooling is the ``max_pool`` and
 ``max_pool_grad`` kernels of ``numkeras.backend.kernels`` (a plugin may compile them):
 forward records, per window, the first offset holding the maximum, and backward
-routes the gradient there, as TensorFlow does. ``'same'`` average pooling divides by the number of real (unpadded) inputs in
-each window, as Keras does.
+routes the gradient there, as TensorFlow does. ``'same'`` average pooling divides by
+the number of real (unpadded) inputs in each window, as Keras does.
 """
 
 import numpy as np
