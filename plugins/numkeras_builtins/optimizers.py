@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from numkeras import backend as K
+from numkeras.backend import kernels
 from numkeras.optimizers import Optimizer
 from numkeras.optimizers.base import check_fraction, check_non_negative
 
@@ -50,17 +51,19 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
 
     def update_step(self, param, grad, slots, lr):
-        grad *= lr  # this step's own array (see Optimizer.update_step): no temporary
+        # grad is this step's own array (see Optimizer.update_step): axpy may scale it in place.
         if not self.momentum:  # the velocity is just -lr * g: skip the state
-            param.data -= grad
+            kernels.axpy(-lr, grad, param.data)
             return
         velocity = slots["moments"]
         velocity *= self.momentum
-        velocity -= grad
         if self.nesterov:
+            grad *= lr
+            velocity -= grad
             param.data += self.momentum * velocity
             param.data -= grad
         else:
+            kernels.axpy(-lr, grad, velocity)
             param.data += velocity
 
     def get_config(self):

@@ -1,13 +1,14 @@
 """The elementwise steps of the hot ops, as named kernels a plugin may replace.
 
 NumPy runs each elementwise step as its own pass over memory, on one core: a
-convolution's bias, ReLU and mask are three passes over its output. That is most
-of a convnet's time outside the matrix products. The ops here do those steps
-through the kernels of this module, each a function with a NumPy reference
-implementation. A hook plugin may supply compiled versions, which fuse the passes
-and use every core, by implementing ``numkeras_kernels()`` (see
-``numkeras.hooks.hookspecs``); ``contrib/numkeras-numba`` does so with Numba. The
-plugins are asked once, on the first kernel call.
+convolution's bias, ReLU and mask are three passes over its output, an SGD
+update two over every weight. That is most of a step's time outside the matrix
+products. The ops here do those steps through the kernels of this module, each
+a function with a NumPy reference implementation. A hook plugin may supply
+compiled versions, which fuse the passes and use every core, by implementing
+``numkeras_kernels()`` (see ``numkeras.hooks.hookspecs``);
+``contrib/numkeras-numba`` does so with Numba, ``contrib/numkeras-mkl`` with
+oneMKL for ``axpy``. The plugins are asked once, on the first kernel call.
 
 A plugin's kernel takes the same arguments as the reference and returns what it
 returns, or ``None`` for arguments it does not handle (before changing any of them);
@@ -108,6 +109,18 @@ def relu_grad(g, mask):
 
 
 @kernel
+def axpy(alpha, x, y):
+    """In place: ``y += alpha * x`` (BLAS's axpy), for ``x`` and ``y`` of one shape and dtype; returns ``y``.
+
+    An optimizer's update of a weight. ``x`` is the caller's scratch: its values afterwards
+    are unspecified (the reference scales it in place, so that no temporary is made).
+    """
+    x *= alpha
+    y += x
+    return y
+
+
+@kernel
 def max_pool(x, pool_size, strides):
     """Max pooling of a channels-last ``x`` ``(N, *spatial, C)`` (already padded): ``(best, winner)``.
 
@@ -195,5 +208,5 @@ def window_slices(offset, strides, dilation, out):
     return tuple(slice(o * d, o * d + s * (n - 1) + 1, s) for o, s, d, n in zip(offset, strides, dilation, out))
 
 
-__all__ = ["set_kernels", "get_kernels", "names", "compiled", "bias_relu", "relu_grad", "max_pool", "max_pool_grad",
-           "im2col", "col2im", "window_slices"]
+__all__ = ["set_kernels", "get_kernels", "names", "compiled", "bias_relu", "relu_grad", "axpy", "max_pool",
+           "max_pool_grad", "im2col", "col2im", "window_slices"]

@@ -49,6 +49,15 @@ def test_relu_grad_is_g_where_the_mask_holds(rng, numpy_only):
     g, mask = rng.standard_normal((4, 5)), rng.random((4, 5)) > 0.5
     np.testing.assert_array_equal(kernels.relu_grad(g, mask), np.where(mask, g, 0.0))
 
+@pytest.mark.parametrize("dtype, tolerance", [(np.float32, 1e-6), (np.float64, 1e-14)])
+def test_axpy_adds_alpha_times_x_to_y_in_place(rng, numpy_only, dtype, tolerance):
+    x, y = rng.standard_normal((5, 3)).astype(dtype), rng.standard_normal((5, 3)).astype(dtype)
+    expected = y.astype(np.float64) - 0.01 * x.astype(np.float64)
+    out = y
+    assert kernels.axpy(-0.01, x.copy(), out) is out
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out, expected, rtol=tolerance, atol=tolerance)  # values of order 1
+
 
 def test_max_pool_records_the_first_offset_holding_the_maximum(numpy_only):
     x = np.array([[4.0, 4.0, 1.0, 7.0], [0.0, 4.0, 7.0, 2.0]]).reshape(1, 2, 4, 1)
