@@ -152,21 +152,27 @@ def _run_child(cases, case_name, framework, config):
 
         if threads:
             torch.set_num_threads(threads)
-    for module in VARIANTS.get(framework, ()):
-        _use_plugin(importlib.import_module(module))
+    if framework in VARIANTS:
+        _use_plugins([importlib.import_module(module) for module in VARIANTS[framework]])
     result = case.functions[_functions_of(framework)](config)
     result["peak_rss_mb"] = peak_rss_mb()
     print("RESULT " + json.dumps(result))
 
 
-def _use_plugin(module):
-    """Sets what a contrib kernel plugin supplies: a GEMM kernel (``kernel()``), elementwise kernels (``kernels()``)."""
+def _use_plugins(modules):
+    """Sets what contrib kernel plugins supply: a GEMM kernel (``kernel()``), elementwise kernels (``kernels()``).
+
+    Where two supply one elementwise kernel, the first in ``modules`` wins, as with the hook.
+    """
     from numkeras.backend import blas, kernels
 
-    if hasattr(module, "kernel"):
-        blas.set_gemm(module.kernel())
-    if hasattr(module, "kernels"):
-        kernels.set_kernels(module.kernels())
+    table = {}
+    for module in modules:
+        if hasattr(module, "kernel"):
+            blas.set_gemm(module.kernel())
+        for name, function in (module.kernels() if hasattr(module, "kernels") else {}).items():
+            table.setdefault(name, function)
+    kernels.set_kernels(table)
 
 
 IMPORT_SNIPPET = """

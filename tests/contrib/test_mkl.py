@@ -152,12 +152,72 @@ def test_training_matches_numpys_to_rounding(every_product):
         np.testing.assert_allclose(mine, reference, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize("dtype, tolerance", [(np.float32, 1e-6), (np.float64, 1e-14)])
+def test_axpy_adds_alpha_times_x_and_declines_what_it_cannot_take(mkl, dtype, tolerance):
+    rng = np.random.default_rng(4)
+    n = mkl.SMALL_VECTOR
+    x, y = rng.standard_normal(n).astype(dtype), rng.standard_normal(n).astype(dtype)
+    expected = y.astype(np.float64) - 0.01 * x.astype(np.float64)
+    out = y.copy()
+    assert mkl.axpy(-0.01, x, out) is out
+    np.testing.assert_allclose(out, expected, rtol=tolerance, atol=tolerance)  # values of order 1
+    untouched = y.copy()
+    assert mkl.axpy(-0.01, x[: n - 1], untouched[: n - 1]) is None  # small: NumPy's two passes are as quick
+    assert mkl.axpy(-0.01, x.astype(np.float16), untouched) is None  # mixed dtypes
+    assert mkl.axpy(-0.01, x.reshape(2, -1), untouched) is None  # shapes differ
+    assert mkl.axpy(-0.01, np.repeat(x, 2)[::2], untouched) is None  # not contiguous
+    frozen = y.copy()
+    frozen.flags.writeable = False
+    assert mkl.axpy(-0.01, x, frozen) is None
+    np.testing.assert_array_equal(untouched, y)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_sgd_updates_through_the_axpy_kernel_match_numpys(mkl, momentum):
+    import numkeras
+    from numkeras.backend import kernels
+    from numkeras.layers import Dense
+    from numkeras.models import Sequential
+
+    rng = np.random.default_rng(5)
+    x, y = rng.random((64, 200), dtype=np.float32), rng.random((64, 100), dtype=np.float32)  # a 20,000-weight kernel
+
+    def train():
+        numkeras.utils.set_random_seed(0)
+        model = Sequential([Dense(100, input_shape=(200,))])
+        model.compile(optimizer=numkeras.optimizers.SGD(lr=0.1, momentum=momentum), loss="mse")
+        model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False)
+        return model.get_weights()
+
+    axpy, calls = mkl.kernels()["axpy"], []
+
+    def counting(alpha, x, y):
+        result = axpy(alpha, x, y)
+        calls.append(result is not None)
+        return result
+
+    previous = kernels.set_kernels({"axpy": counting})
+    try:
+        mkl_weights = train()
+    finally:
+        kernels.set_kernels(previous)
+    assert any(calls), "oneMKL did not update the kernel"
+    previous = kernels.set_kernels(None)
+    try:
+        numpy_weights = train()
+    finally:
+        kernels.set_kernels(previous)
+    for mine, reference in zip(mkl_weights, numpy_weights):
+        np.testing.assert_allclose(mine, reference, rtol=1e-5, atol=1e-6)
+
+
 CHECK_KERNEL = """
 import numpy as np
-from numkeras.backend import blas
+from numkeras.backend import blas, kernels
 import numkeras_mkl
 kernel = blas.get_gemm()
 print("KERNEL", kernel is not None and kernel is numkeras_mkl.kernel())
+print("AXPY", kernels.get_kernels().get("axpy") is numkeras_mkl.kernels()["axpy"])
 """
 
 
@@ -169,7 +229,7 @@ def test_installed_plugin_is_used_by_a_fresh_process(tmp_path):
     paths = [site] + [p for p in sys.path if p and os.path.isdir(p)]
     on = run_python(CHECK_KERNEL, paths, {"NUMKERAS_DISABLE_PLUGIN_AUTOLOAD": None}, cwd=tmp_path)
     assert on.returncode == 0, on.stderr
-    assert "KERNEL True" in on.stdout
+    assert "KERNEL True" in on.stdout and "AXPY True" in on.stdout
     off = run_python(CHECK_KERNEL, paths, {"NUMKERAS_DISABLE_PLUGIN_AUTOLOAD": "1"}, cwd=tmp_path)
     assert off.returncode == 0, off.stderr
-    assert "KERNEL False" in off.stdout
+    assert "KERNEL False" in off.stdout and "AXPY False" in off.stdout

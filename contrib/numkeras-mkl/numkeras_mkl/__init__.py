@@ -3,10 +3,12 @@
 Installing this distribution is all it takes: its hook plugin answers
 ``numkeras_gemm`` with a kernel that calls oneMKL's ``cblas_?gemm`` (``cblas_?gemv``
 for one-row or one-column shapes), float32 and float64, from the ``mkl`` wheel, for
-every Dense, convolution and recurrent product and every bias gradient. Operands
-oneMKL cannot take without a copy (no unit stride, huge matrices), dot products and
-products too small to gain from it return ``None``, and NumPy computes them; so
-results never depend on this plugin beyond floating-point rounding.
+every Dense, convolution and recurrent product and every bias gradient. It also
+answers ``numkeras_kernels`` with the ``axpy`` kernel (``cblas_?axpy``: an SGD
+update in one pass, on oneMKL's threads). Operands oneMKL cannot take without a
+copy (no unit stride, huge arrays), dot products and work too small to gain from
+it return ``None``, and NumPy computes them; so results never depend on this
+plugin beyond floating-point rounding.
 
 If oneMKL's runtime library cannot be found or loaded, the plugin warns once and
 returns no kernel; numkeras then uses NumPy's BLAS.
@@ -21,13 +23,15 @@ from importlib.metadata import PackageNotFoundError, files
 import numpy as np
 from numkeras.hooks import hookimpl
 
-__all__ = ["gemm", "library_path", "numkeras_gemm"]
+__all__ = ["axpy", "gemm", "kernel", "kernels", "library_path", "numkeras_gemm", "numkeras_kernels"]
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _INT_MAX = 2**31 - 1
 # Below this many multiply-adds a call costs more than it computes (ctypes, oneMKL's
 # dispatch and threads): NumPy's BLAS takes those products.
 SMALL_PRODUCT = 1 << 15
+# Below this many elements NumPy's two passes of an axpy take a few microseconds, no more than the call.
+SMALL_VECTOR = 1 << 14
 
 
 def library_path():
@@ -57,7 +61,10 @@ def _load():
         gemv = getattr(library, f"cblas_{prefix}gemv")
         gemv.restype = None
         gemv.argtypes = [integer] * 4 + [scalar, pointer, integer, pointer, integer, scalar, pointer, integer]
-        functions[np.dtype(dtype)] = (gemm, gemv, scalar(1.0), scalar(0.0))
+        axpy = getattr(library, f"cblas_{prefix}axpy")
+        axpy.restype = None
+        axpy.argtypes = [integer, scalar, pointer, integer, pointer, integer]
+        functions[np.dtype(dtype)] = (gemm, gemv, axpy, scalar(1.0), scalar(0.0))
     return functions
 
 
@@ -98,7 +105,7 @@ def _make_gemm(functions):
             out = np.empty((m, n), dtype=a.dtype)
         elif out.shape != (m, n) or out.dtype != a.dtype or not out.flags.c_contiguous:
             return None
-        matrix_product, vector_product, one, zero = entry
+        matrix_product, vector_product, _, one, zero = entry
         if m == 1 or n == 1:
             # A matrix-vector product: oneMKL's gemv (its gemm is slow on one-row shapes).
             # y = A x for a column b; y = B^T x for a row a.
@@ -121,19 +128,47 @@ def _make_gemm(functions):
     return gemm
 
 
+def _make_axpy(functions):
+    def axpy(alpha, x, y):
+        entry = functions.get(y.dtype)
+        if (entry is None or x.dtype != y.dtype or x.shape != y.shape or not SMALL_VECTOR <= y.size <= _INT_MAX
+                or not (x.flags.c_contiguous and y.flags.c_contiguous and y.flags.writeable)):
+            return None
+        entry[2](y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
+        return y
+
+    return axpy
+
+
 _state = {}
 
 
-def kernel():
-    """The oneMKL kernel (loaded on first call), or ``None`` with a warning if oneMKL cannot be loaded."""
-    if "gemm" not in _state:
+def _functions():
+    """oneMKL's routines by dtype (loaded on first call), or ``None`` with a warning if oneMKL cannot be loaded."""
+    if "functions" not in _state:
         try:
-            _state["gemm"] = _make_gemm(_load())
+            _state["functions"] = _load()
         except (OSError, AttributeError) as error:
             warnings.warn(f"numkeras-mkl: cannot use oneMKL ({error}); numkeras uses NumPy's BLAS instead.",
-                          RuntimeWarning, stacklevel=2)
-            _state["gemm"] = None
+                          RuntimeWarning, stacklevel=3)
+            _state["functions"] = None
+    return _state["functions"]
+
+
+def kernel():
+    """The oneMKL GEMM kernel, or ``None`` (with a warning, once) if oneMKL cannot be loaded."""
+    if "gemm" not in _state:
+        functions = _functions()
+        _state["gemm"] = None if functions is None else _make_gemm(functions)
     return _state["gemm"]
+
+
+def kernels():
+    """The elementwise kernels on oneMKL, by name (``{}`` if oneMKL cannot be loaded)."""
+    if "kernels" not in _state:
+        functions = _functions()
+        _state["kernels"] = {} if functions is None else {"axpy": _make_axpy(functions)}
+    return _state["kernels"]
 
 
 def gemm(a, b, out=None):
@@ -142,6 +177,18 @@ def gemm(a, b, out=None):
     return None if function is None else function(a, b, out)
 
 
+def axpy(alpha, x, y):
+    """``y += alpha * x`` in place through oneMKL; ``None`` where it does not apply."""
+    function = kernels().get("axpy")
+    return None if function is None else function(alpha, x, y)
+
+
 @hookimpl
 def numkeras_gemm():
     return kernel()
+
+
+# tryfirst: where a second plugin also supplies axpy, oneMKL's runs it on the threads its products use.
+@hookimpl(tryfirst=True)
+def numkeras_kernels():
+    return kernels() or None
