@@ -4,7 +4,9 @@
 so ``categorical_crossentropy`` / ``binary_crossentropy`` on a probability
 output compute from the logits instead: exact where ``log(softmax)`` would
 underflow, and one cheap backward (``softmax - target``) instead of three.
-tf.keras makes the same substitution.
+tf.keras makes the same substitution. A softmax also keeps the log-sum-exp it
+computed, so the cross-entropy on its output takes its log-probabilities and
+probabilities from it rather than computing them again.
 """
 
 import numpy as np
@@ -28,9 +30,18 @@ class Softmax(Function):
         self.axis = axis
 
     def forward(self, z):
-        e = np.exp(z - np.maximum.reduce(z, axis=self.axis, keepdims=True))
-        self.y = e / np.add.reduce(e, axis=self.axis, keepdims=True)
+        self.shifted = z - np.maximum.reduce(z, axis=self.axis, keepdims=True)
+        e = np.exp(self.shifted)
+        self.total = np.add.reduce(e, axis=self.axis, keepdims=True)
+        self.y = np.divide(e, self.total, out=e)
         return self.y
+
+    def log_probabilities(self):
+        """``log(softmax(z))`` from this forward's sums, exact where the probabilities underflow.
+
+        The same numbers as ``_log_softmax(z, axis)``; for a cross-entropy on this softmax's output.
+        """
+        return self.shifted - np.log(self.total)
 
     def backward(self, g):
         y = self.y
@@ -49,14 +60,26 @@ class LogSoftmax(Function):
         return (g - np.exp(self.y) * np.add.reduce(g, axis=self.axis, keepdims=True),)
 
 
-class SoftmaxCrossEntropy(Function):
+class _FromLogits(Function):
+    """A cross-entropy on ``log_softmax(logits)``: from the softmax that made its input, if given."""
+
+    def __init__(self, axis, softmax=None):
+        self.axis, self.softmax = axis, softmax
+
+    def _log_softmax(self, logits):
+        if self.softmax is not None:
+            return self.softmax.log_probabilities()
+        return _log_softmax(logits, self.axis)
+
+    def _probabilities(self):
+        return self.softmax.y.copy() if self.softmax is not None else np.exp(self.log_p)
+
+
+class SoftmaxCrossEntropy(_FromLogits):
     """``-sum(target * log_softmax(logits), axis)`` as one op."""
 
-    def __init__(self, axis):
-        self.axis = axis
-
     def forward(self, logits, target):
-        self.log_p, self.target = _log_softmax(logits, self.axis), target
+        self.log_p, self.target = self._log_softmax(logits), target
         return -np.add.reduce(target * self.log_p, axis=self.axis)
 
     def backward(self, g):
@@ -64,27 +87,41 @@ class SoftmaxCrossEntropy(Function):
         g_logits = g_target = None
         if self.needs_grad[0]:
             total = np.add.reduce(self.target, axis=self.axis, keepdims=True)
-            g_logits = g * (np.exp(self.log_p) * total - self.target)
+            g_logits = self._probabilities()
+            g_logits *= total
+            g_logits -= self.target
+            g_logits *= g
         if self.needs_grad[1]:
             g_target = -g * self.log_p
         return g_logits, g_target
 
 
-class SparseSoftmaxCrossEntropy(Function):
+class SparseSoftmaxCrossEntropy(_FromLogits):
     """``-log_softmax(logits)[label]`` over the last axis, labels as integers."""
 
+    def __init__(self, softmax=None):
+        super().__init__(-1, softmax)
+
     def forward(self, logits, labels):
-        self.log_p = _log_softmax(logits, -1)
+        self.log_p = self._log_softmax(logits)
         self.labels = labels
-        return -np.take_along_axis(self.log_p, labels[..., None], axis=-1)[..., 0]
+        return -_at_labels(self.log_p, labels)
 
     def backward(self, g):
-        grad = np.exp(self.log_p)
-        np.put_along_axis(
-            grad, self.labels[..., None],
-            np.take_along_axis(grad, self.labels[..., None], axis=-1) - 1, axis=-1,
-        )
-        return g[..., None] * grad, None
+        grad = self._probabilities()
+        if grad.ndim == 2:
+            grad[np.arange(len(self.labels)), self.labels] -= 1
+        else:
+            np.put_along_axis(grad, self.labels[..., None], _at_labels(grad, self.labels)[..., None] - 1, axis=-1)
+        grad *= g[..., None]
+        return grad, None
+
+
+def _at_labels(array, labels):
+    """Each row's entry at its label: ``array[..., labels]`` taken elementwise over the leading axes."""
+    if array.ndim == 2:
+        return array[np.arange(len(labels)), labels]
+    return np.take_along_axis(array, labels[..., None], axis=-1)[..., 0]
 
 
 class SigmoidCrossEntropy(Function):
@@ -108,10 +145,11 @@ class SigmoidCrossEntropy(Function):
 
 
 def softmax(x, axis=-1):
-    """Softmax over ``axis``. The result remembers its logits for fused cross-entropy."""
+    """Softmax over ``axis``. The result remembers its logits (and its op) for fused cross-entropy."""
     x = operand(x)
-    y = Softmax(axis).apply(x)
-    y._logits = ("softmax", axis, x)
+    function = Softmax(axis)
+    y = function.apply(x)
+    y._logits = ("softmax", axis, x, function)
     return y
 
 
@@ -119,7 +157,7 @@ def sigmoid(x):
     """Logistic sigmoid. The result remembers its logits for fused cross-entropy."""
     x = operand(x)
     y = Sigmoid().apply(x)
-    y._logits = ("sigmoid", None, x)
+    y._logits = ("sigmoid", None, x, None)
     return y
 
 
@@ -137,12 +175,22 @@ def l2_normalize(x, axis=None):
 
 def _logits_of(output, kind, axis=None):
     """The logits ``output`` was computed from by ``kind`` (over ``axis``), else None."""
+    return _origin(output, kind, axis)[0]
+
+
+def _origin(output, kind, axis=None):
+    """``(logits, op)``: what ``output`` was computed from by ``kind`` (over ``axis``), else ``(None, None)``.
+
+    The op (a :class:`Softmax`) is given only while its forward values are ``output``'s
+    own, so that a cross-entropy may use them.
+    """
     origin = getattr(output, "_logits", None)
     if origin is None or origin[0] != kind:
-        return None
+        return None, None
     if axis is not None and origin[1] % output.ndim != axis % output.ndim:
-        return None
-    return origin[2]
+        return None, None
+    op = origin[3]
+    return origin[2], (op if op is not None and op.y is output.data else None)
 
 
 def _like(target, output):
@@ -161,9 +209,9 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """
     output = operand(output)
     target = _like(operand(target), output)
-    logits = output if from_logits else _logits_of(output, "softmax", axis)
+    logits, op = (output, None) if from_logits else _origin(output, "softmax", axis)
     if logits is not None:
-        return SoftmaxCrossEntropy(axis).apply(logits, target)
+        return SoftmaxCrossEntropy(axis, op).apply(logits, target)
     output = output / reduce_sum(output, axis=axis, keepdims=True)
     eps = config.epsilon()
     return -reduce_sum(target * log(clip(output, eps, 1.0 - eps)), axis=axis)
@@ -176,13 +224,13 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """
     output = operand(output)
     class_axis = axis % output.ndim
-    logits = output if from_logits else _logits_of(output, "softmax", axis)
+    logits, op = (output, None) if from_logits else _origin(output, "softmax", axis)
     if logits is None:
         eps = config.epsilon()
         output = output / reduce_sum(output, axis=class_axis, keepdims=True)
         logits = log(clip(output, eps, 1.0 - eps))
     if class_axis != output.ndim - 1:
-        logits = transpose(logits, [a for a in range(output.ndim) if a != class_axis] + [class_axis])
+        logits, op = transpose(logits, [a for a in range(output.ndim) if a != class_axis] + [class_axis]), None
     num_classes = logits.shape[-1]
     labels = np.asarray(target.data if isinstance(target, Tensor) else target)
     if labels.ndim == output.ndim:
@@ -198,7 +246,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
             f"sparse_categorical_crossentropy: labels must be in [0, {num_classes}) for an "
             f"output with {num_classes} classes; got labels from {labels.min()} to {labels.max()}."
         )
-    return SparseSoftmaxCrossEntropy().apply(logits, labels)
+    return SparseSoftmaxCrossEntropy(op).apply(logits, labels)
 
 
 def binary_crossentropy(target, output, from_logits=False):

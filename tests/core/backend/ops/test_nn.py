@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from numkeras.backend import Tensor, ops
+from numkeras.backend.ops import nn
 from numkeras.backend.tensor import gradients
 from tests.helpers.gradcheck import check_gradients, random_array
 
@@ -146,6 +147,24 @@ def test_sparse_crossentropy_gradients_and_label_shapes():
     labels = np.array([[0, 3], [1, 1], [2, 0]])
     check_gradients(lambda t: ops.sparse_categorical_crossentropy(labels, t, from_logits=True), z)
     check_gradients(lambda t: ops.sparse_categorical_crossentropy(labels[..., None], ops.softmax(t)), z)
+    check_gradients(lambda t: ops.sparse_categorical_crossentropy(labels[:, 0], ops.softmax(t)), z[:, 0])
+
+
+@pytest.mark.parametrize("sparse", [True, False], ids=["sparse", "categorical"])
+def test_crossentropy_on_a_softmax_takes_its_log_probabilities_from_the_softmax(sparse, monkeypatch):
+    z = random_array((6, 5), -30, 30)
+    labels = np.array([0, 3, 4, 1, 1, 2])
+    target = labels if sparse else np.eye(5)[labels]
+    loss = ops.sparse_categorical_crossentropy if sparse else ops.categorical_crossentropy
+    expected = loss(target, Tensor(z), from_logits=True).data
+    recomputed, log_softmax = [], nn._log_softmax
+    monkeypatch.setattr(nn, "_log_softmax", lambda *args: recomputed.append(1) or log_softmax(*args))
+    probabilities = ops.softmax(Tensor(z))
+    np.testing.assert_array_equal(loss(target, probabilities).data, expected)  # the same sums: the same numbers
+    assert not recomputed
+    probabilities.data = probabilities.data.copy()  # no longer the softmax's own values: computed afresh
+    np.testing.assert_array_equal(loss(target, probabilities).data, expected)
+    assert recomputed
 
 
 def test_sparse_crossentropy_on_plain_probabilities():
