@@ -4,6 +4,7 @@ import importlib.util
 import os
 import platform
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -19,12 +20,17 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module")
-def mkl():
+def _load_plugin(name="numkeras_mkl_under_test"):
     spec = importlib.util.spec_from_file_location(
-        "numkeras_mkl_under_test", os.path.join(CONTRIB, "numkeras-mkl", "numkeras_mkl", "__init__.py"))
+        name, os.path.join(CONTRIB, "numkeras-mkl", "numkeras_mkl", "__init__.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def mkl():
+    module = _load_plugin()
     assert module.library_path() is not None, "the test extra installs the mkl wheel; libmkl_rt was not found"
     assert module.kernel() is not None
     return module
@@ -209,6 +215,18 @@ def test_sgd_updates_through_the_axpy_kernel_match_numpys(mkl, momentum):
         kernels.set_kernels(previous)
     for mine, reference in zip(mkl_weights, numpy_weights):
         np.testing.assert_allclose(mine, reference, rtol=1e-5, atol=1e-6)
+
+
+def test_without_onemkl_the_plugin_warns_once_and_supplies_nothing(monkeypatch):
+    plugin = _load_plugin("numkeras_mkl_without_onemkl")
+    monkeypatch.setattr(plugin, "library_path", lambda: None)
+    with pytest.warns(RuntimeWarning, match="cannot use oneMKL.*pip install mkl"):
+        assert plugin.numkeras_gemm() is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once is enough
+        assert plugin.numkeras_kernels() is None
+        assert plugin.gemm(np.ones((64, 64)), np.ones((64, 64))) is None
+        assert plugin.axpy(1.0, np.ones(1 << 15), np.ones(1 << 15)) is None
 
 
 CHECK_KERNEL = """
