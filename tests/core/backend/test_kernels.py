@@ -45,6 +45,21 @@ def test_bias_relu_without_bias(rng, numpy_only):
     np.testing.assert_array_equal(mask, expected > 0)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["one chunk", "several chunks", "not contiguous"])
+def test_relu_in_place_is_numpys_maximum_with_zero_bit_for_bit(rng, dtype, layout):
+    size = 3 * kernels._ZERO_CHUNK + 5 if layout == "several chunks" else 1000
+    y = rng.standard_normal(size).astype(dtype)
+    y[:6] = [np.nan, -np.nan, -0.0, 0.0, -np.inf, np.inf]
+    y[-1] = np.nan  # in the last, partial chunk
+    if layout == "not contiguous":
+        y = y.reshape(40, 25).T
+    expected = np.maximum(y, 0)
+    assert kernels.relu_in_place(y) is y
+    bits = np.uint32 if dtype == np.float32 else np.uint64
+    np.testing.assert_array_equal(y.view(bits) if y.flags.c_contiguous else y.copy().view(bits), expected.view(bits))
+
+
 def test_relu_grad_is_g_where_the_mask_holds(rng, numpy_only):
     g, mask = rng.standard_normal((4, 5)), rng.random((4, 5)) > 0.5
     np.testing.assert_array_equal(kernels.relu_grad(g, mask), np.where(mask, g, 0.0))
