@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from numkeras.backend import kernels
+from numkeras.backend import blas, kernels
 from numkeras.backend.ops.conv import im2col
 
 from tests.helpers.gradcheck import check_layer_gradients, float64
@@ -32,6 +32,7 @@ def numba_plugin():
 def every_array(numba_plugin, monkeypatch):
     """The plugin with its small-array cut-off off, so that small test arrays reach the compiled loops."""
     monkeypatch.setattr(numba_plugin, "SMALL_ARRAY", 0)
+    monkeypatch.setattr(numba_plugin, "SMALL_ARRAY_BESIDE_GEMM_PLUGIN", 0)
     return numba_plugin
 
 
@@ -154,11 +155,20 @@ def test_without_numba_the_plugin_warns_and_supplies_nothing(numba_plugin, monke
         assert numba_plugin.numkeras_kernels() is None
 
 
-def test_small_arrays_are_left_to_numpy(numba_plugin):
-    assert numba_plugin.SMALL_ARRAY > 0
-    assert numba_plugin.relu_grad(np.ones((4, 4)), np.ones((4, 4), bool)) is None
-    big = np.ones((numba_plugin.SMALL_ARRAY,))
-    np.testing.assert_array_equal(numba_plugin.relu_grad(big, big > 0), big)
+@pytest.mark.parametrize("gemm_plugin", [False, True])
+def test_small_arrays_are_left_to_numpy(numba_plugin, gemm_plugin):
+    """The cut-off is lower while a plugin computes the products (NumPy's OpenBLAS threads keep the cores)."""
+    assert 0 < numba_plugin.SMALL_ARRAY_BESIDE_GEMM_PLUGIN < numba_plugin.SMALL_ARRAY
+    small = numba_plugin.SMALL_ARRAY_BESIDE_GEMM_PLUGIN if gemm_plugin else numba_plugin.SMALL_ARRAY
+    previous = blas.set_gemm((lambda a, b, out: None) if gemm_plugin else None)
+    try:
+        below, at = np.ones(small - 1), np.ones(small)
+        assert numba_plugin.relu_grad(below, below > 0) is None
+        np.testing.assert_array_equal(numba_plugin.relu_grad(at, at > 0), at)
+        middle = np.ones(numba_plugin.SMALL_ARRAY_BESIDE_GEMM_PLUGIN)
+        assert (numba_plugin.relu_grad(middle, middle > 0) is None) is not gemm_plugin
+    finally:
+        blas.set_gemm(previous)
 
 
 @pytest.mark.parametrize("layer", ["dense", "conv2d", "conv1d", "pool2d", "pool1d"])
@@ -206,7 +216,7 @@ def test_training_gives_numpys_numbers(every_array, rng):
 
 
 CHECK_KERNELS = """
-from numkeras.backend import kernels
+from numkeras.backend import blas, kernels
 import numkeras_numba
 table = kernels.get_kernels()  # (another installed plugin may add kernels numkeras-numba leaves alone)
 print("KERNELS", all(table.get(name) is kernel for name, kernel in numkeras_numba.kernels().items()))
