@@ -229,6 +229,14 @@ def test_without_onemkl_the_plugin_warns_once_and_supplies_nothing(monkeypatch):
         assert plugin.axpy(1.0, np.ones(1 << 15), np.ones(1 << 15)) is None
 
 
+def test_without_cffi_the_plugin_warns_how_to_get_it(monkeypatch):
+    plugin = _load_plugin("numkeras_mkl_without_cffi")
+    monkeypatch.setitem(sys.modules, "cffi", None)  # importing it now fails
+    with pytest.warns(RuntimeWarning, match="cannot use oneMKL.*cffi.*pip install cffi"):
+        assert plugin.kernel() is None
+    assert plugin.kernels() == {}
+
+
 CHECK_KERNEL = """
 import numpy as np
 from numkeras.backend import blas, kernels
