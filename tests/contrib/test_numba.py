@@ -71,6 +71,19 @@ def test_relu_grad(every_array, rng, dtype):
     np.testing.assert_array_equal(out, kernels.relu_grad.reference(g, mask))
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("rows", [1, 2, 37])
+def test_relu_grad_sums(every_array, rng, dtype, rows):
+    g, mask = rng.standard_normal((rows, 6)).astype(dtype), rng.random((rows, 6)) > 0.4
+    g[0, 0] = np.nan  # NaN * False is NaN in the reference too
+    out, sums = every_array.relu_grad_sums(g, mask)
+    expected_out, expected_sums = kernels.relu_grad_sums.reference(g, mask)
+    assert out.dtype == sums.dtype == dtype and sums.shape == (6,)
+    np.testing.assert_array_equal(out, expected_out)
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12  # summed in another order
+    np.testing.assert_allclose(sums, expected_sums, rtol=tolerance, atol=tolerance)
+
+
 POOLS = [  # shape, pool size, strides
     ((3, 8, 8, 4), (2, 2), (2, 2)),
     ((2, 9, 7, 3), (3, 2), (2, 1)),  # overlapping rows, a leftover row and column
@@ -138,6 +151,9 @@ def test_what_the_kernels_decline(numba_plugin, every_array):
     assert plugin.bias_relu(y, np.ones(6, np.float64)) is None  # bias of another dtype
     assert plugin.bias_relu(np.ones((2, 3, 4), np.float32), None) is None  # not 2-D
     assert plugin.relu_grad(y, np.ones((4, 6), np.float32)) is None  # a float mask
+    assert plugin.relu_grad_sums(y, np.ones((4, 6), np.float32)) is None  # a float mask
+    assert plugin.relu_grad_sums(np.ones((2, 3, 4)), np.ones((2, 3, 4), bool)) is None  # not 2-D
+    assert plugin.relu_grad_sums(y.T, y.T > 0) is None  # not C-contiguous
     assert plugin.max_pool(np.ones((1, 4, 4, 4, 1), np.float32), (2, 2, 2), (2, 2, 2)) is None  # 3-D pooling
     cols = np.ones((1, 2, 2, 2, 2, 2, 2, 1), np.float32)
     assert plugin.col2im(cols, np.zeros((1, 3, 3, 3, 1), np.float32), (1, 1, 1), (1, 1, 1)) is None  # 3-D

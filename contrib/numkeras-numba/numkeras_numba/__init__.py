@@ -70,6 +70,18 @@ def relu_grad(g, mask):
     return out
 
 
+def relu_grad_sums(g, mask):
+    if g.ndim != 2 or g.shape != mask.shape or mask.dtype != np.bool_ or not _takes(g, mask):
+        return None
+    from . import _loops
+
+    out = np.empty_like(g)
+    # One row of partial sums per thread's block of rows, added up at the end.
+    partial = np.empty((min(_loops.get_num_threads(), g.shape[0]), g.shape[1]), dtype=g.dtype)
+    _loops.relu_grad_sums(g, mask, out, partial)
+    return out, partial.sum(axis=0)
+
+
 def _as_2d(x, size=None, strides=None):
     """A 1-D pooling or convolution as 2-D with a height of 1."""
     if x.ndim == 3:
@@ -128,7 +140,7 @@ def col2im(cols, image, strides, dilation):
 
 def kernels():
     """The compiled kernels, by name (what ``numkeras_kernels`` answers)."""
-    return {"bias_relu": bias_relu, "relu_grad": relu_grad, "max_pool": max_pool,
+    return {"bias_relu": bias_relu, "relu_grad": relu_grad, "relu_grad_sums": relu_grad_sums, "max_pool": max_pool,
             "max_pool_grad": max_pool_grad, "im2col": im2col, "col2im": col2im}
 
 

@@ -2,11 +2,14 @@
 
 Each loop is the NumPy reference of the kernel of the same name in
 ``numkeras.backend.kernels``, fused: the same arithmetic in the same order, so the
-results are the same numbers. Every loop is parallel over its first axis only
-(samples, or rows), where no two iterations write the same element.
+results are the same numbers (except sums: ``relu_grad_sums`` adds its columns by
+blocks of rows, and col2im adds overlapping windows in another order). Every loop
+is parallel over its first axis only (samples, rows, or blocks of rows), where no
+two iterations write the same element.
 """
 
-from numba import njit, prange
+import numpy as np
+from numba import get_num_threads, njit, prange
 
 _compile = njit(parallel=True, cache=True, nogil=True)
 
@@ -31,6 +34,22 @@ def relu_grad(g, mask, out):
     """``out = g * mask`` over flat arrays."""
     for i in prange(g.size):
         out[i] = g[i] * mask[i]
+
+
+@_compile
+def relu_grad_sums(g, mask, out, partial):
+    """``out = g * mask`` over 2-D arrays, and ``partial[b]`` the column sums of row block ``b`` of ``out``."""
+    rows, width = g.shape
+    blocks = partial.shape[0]
+    for b in prange(blocks):
+        sums = np.zeros(width, dtype=g.dtype)  # a local: Numba then vectorises the row loop
+        for i in range(b * rows // blocks, (b + 1) * rows // blocks):
+            g_row, mask_row, out_row = g[i], mask[i], out[i]
+            for j in range(width):
+                v = g_row[j] * mask_row[j]
+                out_row[j] = v
+                sums[j] += v
+        partial[b] = sums
 
 
 @_compile

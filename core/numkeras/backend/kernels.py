@@ -22,6 +22,8 @@ import warnings
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .blas import column_sums
+
 _compiled = []
 _lock = threading.Lock()
 _names = []
@@ -106,6 +108,18 @@ def bias_relu(y, bias):
 def relu_grad(g, mask):
     """``g * mask``, a new array: the gradient through a ReLU whose output was positive where ``mask``."""
     return g * mask
+
+
+@kernel
+def relu_grad_sums(g, mask):
+    """``(relu_grad(g, mask), its column sums)`` for a 2-D ``g``: a ReLU layer's gradient and its bias's.
+
+    One kernel, so that a compiled version sums the columns in the pass that masks them.
+    The reference goes through the ``relu_grad`` kernel, so a plugin that compiles only
+    that one still takes the whole gradient.
+    """
+    grad = relu_grad(g, mask)
+    return grad, column_sums(grad)
 
 
 @kernel
@@ -232,5 +246,5 @@ def window_slices(offset, strides, dilation, out):
     return tuple(slice(o * d, o * d + s * (n - 1) + 1, s) for o, s, d, n in zip(offset, strides, dilation, out))
 
 
-__all__ = ["set_kernels", "get_kernels", "names", "compiled", "bias_relu", "relu_grad", "axpy", "max_pool",
+__all__ = ["set_kernels", "get_kernels", "names", "compiled", "bias_relu", "relu_grad", "relu_grad_sums", "axpy", "max_pool",
            "max_pool_grad", "im2col", "col2im", "relu_in_place", "window_slices"]

@@ -64,6 +64,13 @@ def test_relu_grad_is_g_where_the_mask_holds(rng, numpy_only):
     g, mask = rng.standard_normal((4, 5)), rng.random((4, 5)) > 0.5
     np.testing.assert_array_equal(kernels.relu_grad(g, mask), np.where(mask, g, 0.0))
 
+def test_relu_grad_sums_is_the_masked_gradient_and_its_column_sums(rng, numpy_only):
+    g, mask = rng.standard_normal((6, 5)), rng.random((6, 5)) > 0.5
+    grad, sums = kernels.relu_grad_sums(g, mask)
+    np.testing.assert_array_equal(grad, np.where(mask, g, 0.0))
+    np.testing.assert_allclose(sums, np.where(mask, g, 0.0).sum(axis=0), rtol=1e-14, atol=1e-14)
+
+
 @pytest.mark.parametrize("dtype, tolerance", [(np.float32, 1e-6), (np.float64, 1e-14)])
 def test_axpy_adds_alpha_times_x_to_y_in_place(rng, numpy_only, dtype, tolerance):
     x, y = rng.standard_normal((5, 3)).astype(dtype), rng.standard_normal((5, 3)).astype(dtype)
@@ -136,7 +143,7 @@ def _everything(decline=False):
 def _train(x, y):
     numkeras.utils.set_random_seed(3)
     model = Sequential([Conv2D(4, 3, activation="relu", input_shape=x.shape[1:]), Conv2D(3, 2, activation="relu"),
-                        MaxPooling2D(2), Flatten(), Dense(5, activation="relu"), Dense(2)])
+                        MaxPooling2D(2), Flatten(), Dense(5, activation="relu", use_bias=False), Dense(2)])
     model.compile(optimizer="sgd", loss="mse")
     model.fit(x, y, batch_size=4, epochs=2, verbose=0, shuffle=False)
     return model.get_weights()
@@ -158,11 +165,23 @@ def test_the_ops_use_the_kernels_and_get_the_references_numbers(rng, decline):
         np.testing.assert_allclose(mine, reference, rtol=1e-12, atol=1e-12)
 
 
+def test_a_plugin_compiling_only_relu_grad_still_gets_the_biased_layers_gradient(rng):
+    only = {"relu_grad": Recording("relu_grad")}
+    previous = kernels.set_kernels(only)
+    try:
+        model = Sequential([Dense(3, activation="relu", input_shape=(4,)), Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
+        model.fit(rng.random((8, 4)), rng.random((8, 1)), batch_size=4, epochs=1, verbose=0)
+    finally:
+        kernels.set_kernels(previous)
+    assert only["relu_grad"].calls == 2
+
+
 def test_one_dimensional_pooling_and_convolution_use_the_kernels_too(rng):
     supplied = _everything()
     previous = kernels.set_kernels(supplied)
     try:
-        model = Sequential([Conv1D(3, 2, activation="relu", input_shape=(8, 2)), Conv1D(2, 2, activation="relu"),
+        model = Sequential([Conv1D(3, 2, activation="relu", input_shape=(8, 2)), Conv1D(2, 2, activation="relu", use_bias=False),
                             MaxPooling1D(2), Flatten(), Dense(1)])
         model.compile(optimizer="sgd", loss="mse")
         model.fit(rng.random((4, 8, 2)), rng.random((4, 1)), epochs=1, verbose=0)

@@ -29,7 +29,7 @@ from .. import blas, config, kernels
 from ..kernels import window_slices
 from ..tensor import Function
 from ._util import operand
-from .fused import dense
+from .fused import _pre_activation_gradient, dense
 from .linalg import matmul
 from .shape import reshape, transpose
 
@@ -232,18 +232,14 @@ class Convolution(Function):
     def backward(self, g):
         kernel = self.kernel
         filters = kernel.shape[-1]
-        g2 = g.reshape(-1, filters)
-        if self.relu:
-            g2 = kernels.relu_grad(g2, self.active)
-        gx = gk = gb = None
+        g2, gb = _pre_activation_gradient(g.reshape(-1, filters), self)
+        gx = gk = None
         if self.needs_grad[0]:
             gx = self._input_gradient(g2)
         if self.needs_grad[1]:
             # (g2.T @ cols).T rather than cols.T @ g2: the same numbers, never slower with
             # OpenBLAS (much faster for thin patches), and faster with oneMKL.
             gk = blas.matmul(g2.T, self.cols).T.reshape(kernel.shape)
-        if len(self.needs_grad) > 2 and self.needs_grad[2]:
-            gb = blas.column_sums(g2)
         return (gx, gk, gb) if len(self.needs_grad) > 2 else (gx, gk)
 
     def _input_gradient(self, g2):

@@ -28,18 +28,27 @@ class Dense(Function):
 
     def backward(self, g):
         x, kernel = self.x, self.kernel
-        g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
-        if self.relu:
-            g2 = kernels.relu_grad(g2, self.active)
-        gx = gk = gb = None
+        g2, gb = _pre_activation_gradient(g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g, self)
+        gx = gk = None
         if self.needs_grad[0]:
             gx = matmul(g2, kernel.T).reshape(x.shape)
         if self.needs_grad[1]:
             x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
             gk = matmul(x2.T, g2)
-        if len(self.needs_grad) > 2 and self.needs_grad[2]:
-            gb = column_sums(g2)
         return (gx, gk, gb) if len(self.needs_grad) > 2 else (gx, gk)
+
+
+def _pre_activation_gradient(g2, op):
+    """``(gradient before op's ReLU, its bias's gradient or None)`` for the 2-D output gradient ``g2``.
+
+    ``op`` is a product + bias (+ ReLU) op whose inputs are ``(x, kernel[, bias])``.
+    """
+    wants_bias = len(op.needs_grad) > 2 and op.needs_grad[2]
+    if not op.relu:
+        return g2, column_sums(g2) if wants_bias else None
+    if wants_bias:
+        return kernels.relu_grad_sums(g2, op.active)
+    return kernels.relu_grad(g2, op.active), None
 
 
 def dense(x, kernel, bias=None, relu=False):
