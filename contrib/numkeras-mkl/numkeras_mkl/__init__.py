@@ -72,7 +72,8 @@ def _load():
     library = ffi.dlopen(path)
     functions = {}
     for dtype, prefix in ((np.float32, "s"), (np.float64, "d")):
-        functions[np.dtype(dtype)] = tuple(getattr(library, f"cblas_{prefix}{name}") for name in ("gemm", "gemv", "axpy"))
+        functions[np.dtype(dtype)] = tuple(getattr(library, f"cblas_{prefix}{routine}")
+                                           for routine in ("gemm", "gemv", "axpy"))
     return functions, _addresser(ffi)
 
 

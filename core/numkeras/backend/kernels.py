@@ -246,5 +246,5 @@ def window_slices(offset, strides, dilation, out):
     return tuple(slice(o * d, o * d + s * (n - 1) + 1, s) for o, s, d, n in zip(offset, strides, dilation, out))
 
 
-__all__ = ["set_kernels", "get_kernels", "names", "compiled", "bias_relu", "relu_grad", "relu_grad_sums", "axpy", "max_pool",
-           "max_pool_grad", "im2col", "col2im", "relu_in_place", "window_slices"]
+__all__ = ["set_kernels", "get_kernels", "names", "compiled", "bias_relu", "relu_grad", "relu_grad_sums", "axpy",
+           "max_pool", "max_pool_grad", "im2col", "col2im", "relu_in_place", "window_slices"]

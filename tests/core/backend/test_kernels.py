@@ -181,8 +181,8 @@ def test_one_dimensional_pooling_and_convolution_use_the_kernels_too(rng):
     supplied = _everything()
     previous = kernels.set_kernels(supplied)
     try:
-        model = Sequential([Conv1D(3, 2, activation="relu", input_shape=(8, 2)), Conv1D(2, 2, activation="relu", use_bias=False),
-                            MaxPooling1D(2), Flatten(), Dense(1)])
+        model = Sequential([Conv1D(3, 2, activation="relu", input_shape=(8, 2)),
+                            Conv1D(2, 2, activation="relu", use_bias=False), MaxPooling1D(2), Flatten(), Dense(1)])
         model.compile(optimizer="sgd", loss="mse")
         model.fit(rng.random((4, 8, 2)), rng.random((4, 1)), epochs=1, verbose=0)
     finally:
