@@ -1,13 +1,13 @@
 """numkeras-numba: numkeras's elementwise kernels compiled with Numba.
 
 A hook plugin: it answers ``numkeras_kernels`` with compiled versions of the kernels
-in ``numkeras.backend.kernels``: bias + ReLU and its gradient, max pooling both ways,
-im2col and col2im. Each makes one pass over memory where NumPy makes several, split
-over the cores (Numba's threads; ``NUMBA_NUM_THREADS`` sets how many). A kernel takes
-C-contiguous float32 or float64 arrays of at least ``SMALL_ARRAY`` elements
-(``SMALL_ARRAY_BESIDE_GEMM_PLUGIN`` while a plugin computes the matrix products), and
-1-D or 2-D pooling and convolution; it returns ``None`` for anything else, which
-NumPy then runs. Numba compiles each kernel on its first call for a dtype (seconds:
+in ``numkeras.backend.kernels``: bias + ReLU and its gradient (with the bias's or
+without), max pooling both ways, im2col and col2im. Each makes one pass over memory
+where NumPy makes several, split over the cores (Numba's threads; ``NUMBA_NUM_THREADS``
+sets how many). A kernel takes C-contiguous float32 or float64 arrays of at least
+``SMALL_ARRAY`` elements (``SMALL_ARRAY_BESIDE_GEMM_PLUGIN`` while a plugin computes the
+matrix products), and 1-D or 2-D pooling and convolution; it returns ``None`` for
+anything else, which NumPy then runs. Numba compiles each kernel on its first call for a dtype (seconds:
 about 11 s for mnist_cnn's, once) and caches the result on disk for later processes.
 
 Install: ``pip install contrib/numkeras-numba``; numkeras picks it up on the first
