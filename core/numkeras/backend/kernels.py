@@ -100,7 +100,7 @@ def bias_relu(y, bias):
     """
     if bias is not None:
         y += bias
-    relu_in_place(y)
+    relu(y, out=y)
     return y > 0
 
 
@@ -226,15 +226,21 @@ def _zeros(dtype):
     return zeros
 
 
-def relu_in_place(y):
-    """``y = max(y, 0)`` in place (a NaN stays NaN); returns ``y``."""
-    if not y.flags.c_contiguous or y.dtype.kind != "f":
-        return np.maximum(y, 0, out=y)
-    flat, zeros = y.reshape(-1), _zeros(y.dtype)
-    for start in range(0, flat.size, _ZERO_CHUNK):
-        chunk = flat[start:start + _ZERO_CHUNK]
-        np.maximum(chunk, zeros[:chunk.size], out=chunk)
-    return y
+def relu(x, out=None):
+    """``max(x, 0)`` into ``out`` (a new array if ``None``; ``x`` itself for in place); a NaN stays NaN.
+
+    A helper for every ReLU of the ops, not a kernel a plugin replaces.
+    """
+    if out is None:
+        out = np.empty_like(x)
+    if (x.dtype.kind != "f" or out.dtype != x.dtype or out.shape != x.shape
+            or not (x.flags.c_contiguous and out.flags.c_contiguous)):
+        return np.maximum(x, 0, out=out)
+    source, target, zeros = x.reshape(-1), out.reshape(-1), _zeros(x.dtype)
+    for start in range(0, source.size, _ZERO_CHUNK):
+        chunk = source[start:start + _ZERO_CHUNK]
+        np.maximum(chunk, zeros[:chunk.size], out=target[start:start + _ZERO_CHUNK])
+    return out
 
 
 def window_slices(offset, strides, dilation, out):
@@ -247,4 +253,4 @@ def window_slices(offset, strides, dilation, out):
 
 
 __all__ = ["set_kernels", "get_kernels", "names", "compiled", "bias_relu", "relu_grad", "relu_grad_sums", "axpy",
-           "max_pool", "max_pool_grad", "im2col", "col2im", "relu_in_place", "window_slices"]
+           "max_pool", "max_pool_grad", "im2col", "col2im", "relu", "window_slices"]

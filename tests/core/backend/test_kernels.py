@@ -47,7 +47,7 @@ def test_bias_relu_without_bias(rng, numpy_only):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("layout", ["one chunk", "several chunks", "not contiguous"])
-def test_relu_in_place_is_numpys_maximum_with_zero_bit_for_bit(rng, dtype, layout):
+def test_relu_is_numpys_maximum_with_zero_bit_for_bit(rng, dtype, layout):
     size = 3 * kernels._ZERO_CHUNK + 5 if layout == "several chunks" else 1000
     y = rng.standard_normal(size).astype(dtype)
     y[:6] = [np.nan, -np.nan, -0.0, 0.0, -np.inf, np.inf]
@@ -55,8 +55,10 @@ def test_relu_in_place_is_numpys_maximum_with_zero_bit_for_bit(rng, dtype, layou
     if layout == "not contiguous":
         y = y.reshape(40, 25).T
     expected = np.maximum(y, 0)
-    assert kernels.relu_in_place(y) is y
     bits = np.uint32 if dtype == np.float32 else np.uint64
+    fresh = kernels.relu(y)  # into a new array
+    np.testing.assert_array_equal(np.ascontiguousarray(fresh).view(bits), expected.view(bits))
+    assert kernels.relu(y, out=y) is y  # in place
     np.testing.assert_array_equal(y.view(bits) if y.flags.c_contiguous else y.copy().view(bits), expected.view(bits))
 
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .. import kernels
 from ..tensor import Function, Tensor, unbroadcast
 from ._util import binary_operands, operand
 
@@ -128,9 +129,9 @@ class Relu(Function):
     def forward(self, x):
         self.x = x
         if not self.alpha and self.max_value is None and not self.threshold:
-            return np.maximum(x, 0)
+            return kernels.relu(x)
         dtype = x.dtype
-        y = np.where(x > self.threshold, x, 0) if self.threshold else np.maximum(x, 0)
+        y = np.where(x > self.threshold, x, 0) if self.threshold else kernels.relu(x)
         if self.max_value is not None:
             y = np.clip(y, 0, self.max_value)
         if self.alpha:
