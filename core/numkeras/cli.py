@@ -84,7 +84,6 @@ def _hook_plugins():
     """``[(name, distribution, version)]`` of the hook plugins that loaded."""
     import importlib_metadata
 
-    from .callbacks.base import DISPATCHER_NAME
     from .hooks import GROUP, plugin_manager
 
     manager = plugin_manager()
@@ -93,7 +92,7 @@ def _hook_plugins():
         dist = getattr(ep, "dist", None)
         origins[ep.name] = (dist.metadata["Name"], dist.version) if dist is not None else (None, None)
     return [(name, *origins.get(name, (None, None))) for name, plugin in manager.list_name_plugin()
-            if plugin is not None and name != DISPATCHER_NAME]  # numkeras's own callback dispatcher
+            if plugin is not None]
 
 
 def collect_plugins():

@@ -138,6 +138,13 @@ def cosine_proximity(y_true, y_pred, axis=-1):
     return -K.sum(y_true * y_pred, axis=axis)
 
 
+# What each loss's targets are (see numkeras.engine.objective): ``metrics=['acc']`` picks the
+# matching accuracy from it, and fit checks the target shapes against it.
+categorical_crossentropy.target_kind = "one_hot"
+sparse_categorical_crossentropy.target_kind = "sparse"
+binary_crossentropy.target_kind = "binary"
+
+
 # -- tf.keras class forms ---------------------------------------------------------
 def _loss_class(class_name, fn, default_name, doc):
     """A :class:`LossFunctionWrapper` subclass for ``fn`` whose constructor takes only ``fn``'s options."""

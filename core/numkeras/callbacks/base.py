@@ -1,9 +1,8 @@
 """The ``Callback`` protocol and ``CallbackList``, which dispatches training events.
 
-Events reach callbacks through the hook manager (:mod:`numkeras.hooks`): for the
-length of a ``fit`` / ``evaluate`` / ``predict`` call, its ``CallbackList`` is
-registered as a pluggy plugin that runs first, so the ``fit`` callbacks and every
-installed hook plugin see the same events, in this order::
+Each ``fit`` / ``evaluate`` / ``predict`` call builds its own ``CallbackList``, which
+calls that call's callbacks and then the same hook on every installed hook plugin
+(:mod:`numkeras.hooks`), so both see the same events, in this order::
 
     on_train_begin
       on_epoch_begin(epoch)
@@ -17,13 +16,7 @@ installed hook plugin see the same events, in this order::
     on_train_end
 """
 
-import threading
-
-import pluggy
-
 from ..hooks import plugin_manager
-
-hookimpl = pluggy.HookimplMarker("numkeras")
 
 
 class Callback:
@@ -114,14 +107,14 @@ class Callback:
 
 
 class CallbackList:
-    """The callbacks of one ``fit`` / ``evaluate`` / ``predict`` call, dispatched through the hook manager.
+    """The callbacks of one ``fit`` / ``evaluate`` / ``predict`` call, and the hook plugins.
 
-    Use as a context manager: while it is the innermost active list, ``dispatch(event,
-    **arguments)`` calls the hook, which reaches these callbacks first (through one
-    dispatcher registered with the plugin manager) and then every hook plugin.
+    ``dispatch(event, **arguments)`` calls ``event`` on each of this list's callbacks,
+    in order, and then the hook of that name on every hook plugin, through the plugin
+    manager. The list belongs to the call that made it: events never reach the
+    callbacks of another call, in this thread or any other, and nothing is registered
+    with the plugin manager per call.
     """
-
-    _active = []  # the innermost active list receives events (an evaluate() inside a callback has its own)
 
     def __init__(self, callbacks=None, model=None, params=None):
         self.callbacks = list(callbacks or [])
@@ -131,8 +124,7 @@ class CallbackList:
                 callback.set_model(model)
         if params is not None:
             self.set_params(params)
-        self._manager = plugin_manager()
-        self._hook = self._manager.hook
+        self._hook = plugin_manager().hook
 
     def append(self, callback):
         self.callbacks.append(callback)
@@ -149,92 +141,18 @@ class CallbackList:
         for callback in self.callbacks:
             callback.set_model(model)
 
-    def __enter__(self):
-        with _registering:
-            if not self._manager.is_registered(_DISPATCHER):
-                self._manager.register(_DISPATCHER, name=DISPATCHER_NAME)
-        CallbackList._active.append(self)
-        return self
-
-    def __exit__(self, *exc):
-        CallbackList._active.remove(self)
-
     def dispatch(self, event, **arguments):
-        """Calls hook ``event`` with ``model`` and ``arguments`` (``epoch``/``batch``, ``logs``)."""
+        """Calls ``event`` with ``arguments`` (``epoch`` or ``batch``, and ``logs``) on the callbacks, then the hook.
+
+        The event names are the training hookspecs of :mod:`numkeras.hooks.hookspecs`;
+        a hook plugin also receives ``model``.
+        """
+        logs = arguments["logs"]
+        index = arguments.get("epoch", arguments.get("batch"))
+        for callback in self.callbacks:
+            method = getattr(callback, event)
+            if index is None:
+                method(logs=logs)
+            else:
+                method(index, logs=logs)
         getattr(self._hook, event)(model=self.model, **arguments)
-
-
-def _deliver(method, *args, logs):
-    """Calls ``method`` on each callback of the innermost active :class:`CallbackList`, if any."""
-    if CallbackList._active:
-        for callback in CallbackList._active[-1].callbacks:
-            getattr(callback, method)(*args, logs=logs)
-
-
-class _Dispatcher:
-    """The hook plugin, registered once, that hands every event to the innermost active CallbackList.
-
-    Its implementations are ``tryfirst``: the callbacks run before every other hook plugin.
-    (Registering each CallbackList itself cost pluggy 2 ms per ``fit``/``predict`` call.)
-    """
-
-    @hookimpl(tryfirst=True)
-    def on_train_begin(self, model, logs):
-        _deliver("on_train_begin", logs=logs)
-
-    @hookimpl(tryfirst=True)
-    def on_train_end(self, model, logs):
-        _deliver("on_train_end", logs=logs)
-
-    @hookimpl(tryfirst=True)
-    def on_epoch_begin(self, model, epoch, logs):
-        _deliver("on_epoch_begin", epoch, logs=logs)
-
-    @hookimpl(tryfirst=True)
-    def on_epoch_end(self, model, epoch, logs):
-        _deliver("on_epoch_end", epoch, logs=logs)
-
-    @hookimpl(tryfirst=True)
-    def on_train_batch_begin(self, model, batch, logs):
-        _deliver("on_train_batch_begin", batch, logs=logs)
-
-    @hookimpl(tryfirst=True)
-    def on_train_batch_end(self, model, batch, logs):
-        _deliver("on_train_batch_end", batch, logs=logs)
-
-    @hookimpl(tryfirst=True)
-    def on_test_begin(self, model, logs):
-        _deliver("on_test_begin", logs=logs)
-
-    @hookimpl(tryfirst=True)
-    def on_test_end(self, model, logs):
-        _deliver("on_test_end", logs=logs)
-
-    @hookimpl(tryfirst=True)
-    def on_test_batch_begin(self, model, batch, logs):
-        _deliver("on_test_batch_begin", batch, logs=logs)
-
-    @hookimpl(tryfirst=True)
-    def on_test_batch_end(self, model, batch, logs):
-        _deliver("on_test_batch_end", batch, logs=logs)
-
-    @hookimpl(tryfirst=True)
-    def on_predict_begin(self, model, logs):
-        _deliver("on_predict_begin", logs=logs)
-
-    @hookimpl(tryfirst=True)
-    def on_predict_end(self, model, logs):
-        _deliver("on_predict_end", logs=logs)
-
-    @hookimpl(tryfirst=True)
-    def on_predict_batch_begin(self, model, batch, logs):
-        _deliver("on_predict_batch_begin", batch, logs=logs)
-
-    @hookimpl(tryfirst=True)
-    def on_predict_batch_end(self, model, batch, logs):
-        _deliver("on_predict_batch_end", batch, logs=logs)
-
-
-DISPATCHER_NAME = "numkeras-callbacks"
-_DISPATCHER = _Dispatcher()
-_registering = threading.Lock()

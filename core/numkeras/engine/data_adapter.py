@@ -1,4 +1,9 @@
-"""Turns what users pass to ``fit`` / ``evaluate`` / ``predict`` into checked lists of arrays and batches.
+"""Turns what users pass to ``fit`` / ``evaluate`` / ``predict`` into one kind of batch source.
+
+:func:`adapt` is the one entry: arrays, generators and ``Sequence``s all become an
+object with ``steps``, ``num_samples`` (None when unknown), ``epoch()`` (yielding
+``(xs, ys, ws)`` lists of arrays) and ``close()``, which the loops of
+:mod:`numkeras.engine.loop` consume without asking what kind of data it was.
 
 Inputs and targets may be one array, a list (one per model input/output) or a
 dict keyed by input/output layer name. 1D arrays become ``(samples, 1)``, as in
@@ -9,6 +14,44 @@ import numpy as np
 
 from .. import backend as K
 from ..utils.random import generator
+from .generators import GeneratorBatches, StepBatches, is_generator_like
+
+
+def adapt(model, x, y=None, sample_weight=None, class_weight=None, batch_size=None, steps=None, mode="train",
+          steps_name="steps", shuffle=False, **queue):
+    """The batch source for ``x`` (arrays, a generator or a ``Sequence``) in ``mode``.
+
+    Arguments:
+        model: the model; it standardizes and checks every batch (``model._prepare``).
+        x, y, sample_weight, class_weight: as given to ``fit`` / ``evaluate`` / ``predict``.
+        batch_size: samples per batch of arrays (default 32).
+        steps: batches per epoch; arrays: training continues where the last epoch stopped,
+            evaluation and prediction take the first ``steps`` batches.
+        mode: ``'train'``, ``'test'`` or ``'predict'``.
+        steps_name: the argument to name in errors.
+        shuffle: shuffle samples (``'batch'``: batch-sized chunks) or a Sequence's batches.
+        **queue: ``workers``, ``use_multiprocessing``, ``max_queue_size`` of a generator's queue.
+
+    Raises:
+        ValueError: ``y`` or ``sample_weight`` given with a generator, or bad data.
+    """
+    if is_generator_like(x):
+        if y is not None or sample_weight is not None:
+            raise ValueError(
+                "When x is a generator or a Sequence, its batches carry the targets and sample "
+                "weights: pass no y or sample_weight.")
+        return GeneratorBatches(model, x, steps, mode=mode, steps_name=steps_name, class_weight=class_weight,
+                                shuffle=shuffle, **queue)
+    arrays = model._prepare(x, y, sample_weight, class_weight, need_targets=mode != "predict")
+    return batches_of(arrays, batch_size, steps, mode, steps_name, shuffle)
+
+
+def batches_of(arrays, batch_size=None, steps=None, mode="train", steps_name="steps", shuffle=False):
+    """The batch source of standardized ``(xs, ys, ws)`` arrays (see :func:`adapt`)."""
+    batches = ArrayBatches(*arrays, batch_size if batch_size is not None else 32, shuffle=shuffle)
+    if steps is not None:
+        batches = StepBatches(batches, steps, resume=mode == "train", steps_name=steps_name)
+    return batches
 
 
 def standardize(data, names, shapes, what, check_shapes=True, dtype=None):
@@ -33,7 +76,7 @@ def standardize(data, names, shapes, what, check_shapes=True, dtype=None):
         )
     result = []
     for name, array, shape in zip(names, arrays, shapes):
-        array = _as_array(array, dtype)
+        array = as_array(array, dtype)
         if array.ndim == 1 and shape is not None and len(shape) == 2:
             array = array[:, None]
         if check_shapes and shape is not None:
@@ -47,7 +90,8 @@ def _is_array_like_scalar_list(data, expected):
     return expected == 1 and len(data) > 0 and all(np.isscalar(d) for d in data)
 
 
-def _as_array(value, dtype=None):
+def as_array(value, dtype=None):
+    """``value`` (an array, a Tensor, nested lists) as a numeric NumPy array, floats cast to ``dtype``."""
     if isinstance(value, K.Tensor):
         value = value.data
     array = np.asarray(value)

@@ -260,9 +260,19 @@ class Network(Layer):
                 f"{type(self).__name__} is a subclassed model without a call() method; "
                 "override call(self, inputs) or build the model with Model(inputs, outputs)."
             )
-        return self._run_graph(inputs, training, mask)
+        outputs, _ = self._run_graph(inputs, training, mask)
+        return self._nest_outputs(outputs)
+
+    def _nest_outputs(self, outputs):
+        """The output list in the structure the model was built with (a list, or one tensor)."""
+        return outputs if isinstance(self._nested_outputs, (list, tuple)) else outputs[0]
 
     def _run_graph(self, inputs, training=None, masks=None):
+        """Runs the plan on ``inputs``; returns the list of outputs and the list of their masks.
+
+        The masks are those the layers compute (``compute_mask``): ``None`` for an output
+        that carries none. The training objective applies them to the losses and metrics.
+        """
         flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
         if len(flat) != len(self._input_keys):
             raise ValueError(
@@ -308,8 +318,7 @@ class Network(Layer):
                     for k, m in zip(out_keys, out_masks):
                         if m is not None:
                             mask_values[k] = m
-        outputs = [values[k] for k in self._output_keys]
-        return outputs if isinstance(self._nested_outputs, (list, tuple)) else outputs[0]
+        return [values[k] for k in self._output_keys], [mask_values.get(k) for k in self._output_keys]
 
     def compute_output_shape(self, input_shape):
         if not self._is_graph_network:

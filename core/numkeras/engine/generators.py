@@ -1,7 +1,7 @@
 """Data adapters for generators, ``Sequence``s and step-limited arrays, for the one training loop.
 
 Every adapter has the interface of :class:`~numkeras.engine.data_adapter.ArrayBatches`
-that ``Model._fit_loop`` / ``_evaluate_loop`` / ``_predict_batches`` consume:
+that the loops of :mod:`numkeras.engine.loop` consume (through :func:`numkeras.engine.data_adapter.adapt`):
 ``steps``, ``num_samples`` (None when unknown) and ``epoch()``, which yields
 ``(xs, ys, ws)`` lists for one epoch; plus ``close()``, which stops background
 workers (call it through :func:`closing`).
@@ -17,7 +17,9 @@ Semantics (Keras 2.2):
   background queue (:class:`~numkeras.utils.data_utils.OrderedEnqueuer` for a
   Sequence, which keeps order, :class:`~numkeras.utils.data_utils.GeneratorEnqueuer`
   for a generator), of threads, or of processes with ``use_multiprocessing=True``.
-- ``Sequence.on_epoch_end()`` runs after each complete pass over the Sequence.
+- A ``Sequence`` starts a new (reshuffled, with ``shuffle``) pass every epoch, and its
+  ``on_epoch_end()`` runs once after every epoch, for training and validation data,
+  with any number of workers.
 - A generator that runs out of data before ``steps`` ends the epoch early with a
   warning and, in ``fit``, stops training.
 """
@@ -143,9 +145,11 @@ class GeneratorBatches:
         self.exhausted = False
         self._enqueuer = None
         self._iterator = None
+        self._started = False
         self._peeked = None
 
     def _start(self):
+        """Starts the background workers (if any); a generator's batches flow from then on."""
         if self.workers > 0:
             if self.is_sequence:
                 self._enqueuer = OrderedEnqueuer(self.data, use_multiprocessing=self.use_multiprocessing,
@@ -153,20 +157,26 @@ class GeneratorBatches:
             else:
                 self._enqueuer = GeneratorEnqueuer(self.data, use_multiprocessing=self.use_multiprocessing)
             self._enqueuer.start(workers=self.workers, max_queue_size=self.max_queue_size)
-            self._iterator = self._enqueuer.get()
-        elif self.is_sequence:
-            self._iterator = self._sequence_passes()
-        else:
+            if not self.is_sequence:
+                self._iterator = self._enqueuer.get()
+        elif not self.is_sequence:
             self._iterator = iter(self.data)
+        self._started = True
 
-    def _sequence_passes(self):
-        while True:
+    def _next_pass(self):
+        """The batches of one epoch of a Sequence: ``steps`` of them, from a new (shuffled) pass."""
+        if self._enqueuer is not None:
+            return self._enqueuer.pass_batches(self.steps)
+        return (self.data[index] for index in self._indices())
+
+    def _indices(self):
+        indices = []
+        while len(indices) < self.steps:
             order = np.arange(len(self.data))
             if self.shuffle:
                 random_generator().shuffle(order)
-            for index in order:
-                yield self.data[int(index)]
-            self.data.on_epoch_end()
+            indices += [int(i) for i in order]
+        return indices[:self.steps]
 
     def _prepare(self, output):
         x, y, sample_weight = unpack(output, self.mode)
@@ -174,36 +184,52 @@ class GeneratorBatches:
         return self.model._prepare(x, y, sample_weight, self.class_weight if need_targets else None,
                                    need_targets=need_targets)
 
+    def _batches(self):
+        """Where this epoch's raw batches come from: the Sequence's new pass, or the shared generator."""
+        if not self._started:
+            self._start()
+        if self.is_sequence:
+            if self._iterator is None:
+                self._iterator = self._next_pass()
+        return self._iterator
+
     def peek(self):
         """Fetches and standardizes the first batch now; the next ``epoch()`` yields it first.
 
         A subclassed model learns its input shapes (and finishes ``compile``) from it.
         """
         if self._peeked is None:
-            if self._iterator is None:
-                self._start()
             try:
-                output = next(self._iterator)
+                output = next(self._batches())
             except StopIteration:
                 raise ValueError("The generator yielded no batch at all.") from None
             self._peeked = self._prepare(output)
         return self._peeked
 
     def epoch(self):
-        """One epoch: ``steps`` standardized ``(xs, ys, ws)`` batches."""
-        if self._iterator is None:
-            self._start()
+        """One epoch: ``steps`` standardized ``(xs, ys, ws)`` batches.
+
+        A Sequence starts a new pass every epoch and its ``on_epoch_end()`` runs once the
+        epoch's batches have been consumed; a generator continues where the last epoch stopped.
+        """
+        batches = self._batches()
         for step in range(self.steps):
             if self._peeked is not None:
                 batch, self._peeked = self._peeked, None
                 yield batch
                 continue
             try:
-                output = next(self._iterator)
+                output = next(batches)
             except StopIteration:
                 self._ran_out(step)
                 return
             yield self._prepare(output)
+        if self.is_sequence:
+            self._iterator = None
+            if self._enqueuer is not None:
+                self._enqueuer.end_pass()
+            else:
+                self.data.on_epoch_end()
 
     def _ran_out(self, step):
         self.exhausted = True
@@ -222,11 +248,12 @@ class GeneratorBatches:
             self._enqueuer.stop()
             self._enqueuer = None
         self._iterator = None
+        self._started = False
 
 
 def build_from_first_batch(model, batches, what):
     """A model that does not know its inputs yet (subclassed) is built from the first generator batch."""
-    if isinstance(batches, GeneratorBatches) and (not model.inputs or model.compiled is None):
+    if isinstance(batches, GeneratorBatches) and (not model.inputs or model.objective is None):
         batches.peek()
     if what is not None:
         model._require_compiled(what)

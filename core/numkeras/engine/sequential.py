@@ -113,7 +113,8 @@ class Sequential(Model):
         if not self._is_graph_network:
             array = inputs.data if hasattr(inputs, "data") else np.asarray(inputs)
             self._ensure_graph([array])
-        return self._run_graph(inputs, training=training, masks=mask)
+        outputs, _ = self._run_graph(inputs, training=training, masks=mask)
+        return self._nest_outputs(outputs)
 
     def __call__(self, inputs, **kwargs):
         if not self._is_graph_network and not _is_symbolic(inputs):

@@ -13,12 +13,21 @@ class Loss:
     Subclasses implement ``call(y_true, y_pred)`` returning one loss value per sample
     (any trailing axes are averaged). Calling the object reduces it to a scalar, with
     optional per-sample weights. The training loop calls ``call`` and applies sample
-    weights, class weights and masks itself, as Keras 2.2 does for loss functions.
+    weights, class weights and masks itself (:mod:`numkeras.engine.objective`), as
+    Keras 2.2 does for loss functions.
 
     Arguments:
         reduction: ``'sum_over_batch_size'`` (the mean; ``'auto'`` is the same),
-            ``'sum'`` or ``'none'`` (the weighted per-sample values).
+            ``'sum'`` or ``'none'`` (the weighted per-sample values). ``compile``
+            honours it: ``'sum'`` trains on the batch's sum instead of its mean, and
+            ``'none'`` is refused there (training needs one number).
         name: the loss's name (default: the class name).
+
+    Attributes:
+        target_kind: what ``y_true`` holds, declared by the class (None by default):
+            ``'sparse'`` (integer class labels), ``'one_hot'`` or ``'binary'``. It picks
+            the accuracy for ``metrics=['acc']`` and the target-shape check in ``fit``.
+            A loss function declares it as a function attribute.
 
     Returns (of calling it):
         A scalar Tensor, or the per-sample Tensor for ``reduction='none'``.
@@ -38,6 +47,8 @@ class Loss:
         ...     def get_config(self):
         ...         return {**super().get_config(), 'delta': self.delta}
     """
+
+    target_kind = None
 
     def __init__(self, reduction="sum_over_batch_size", name=None):
         if reduction not in REDUCTIONS:
@@ -108,6 +119,11 @@ class LossFunctionWrapper(Loss):
 
     def call(self, y_true, y_pred):
         return self.fn(y_true, y_pred, **self._fn_kwargs)
+
+    @property
+    def target_kind(self):
+        """The wrapped function's ``target_kind`` (``'sparse'``, ``'one_hot'``, ``'binary'`` or None)."""
+        return getattr(self.fn, "target_kind", None)
 
     def get_config(self):
         config = super().get_config()

@@ -52,7 +52,7 @@ def training_config(model):
     """The ``training_config`` dict of a compiled model (``None`` when it is not compiled)."""
     optimizer = getattr(model, "optimizer", None)
     args = getattr(model, "_compile_args", None)
-    if optimizer is None or args is None or getattr(model, "compiled", None) is None:
+    if optimizer is None or args is None or getattr(model, "objective", None) is None:
         return None
     optimizer_name = registry("optimizers").name_of(type(optimizer)) or type(optimizer).__name__
     return {

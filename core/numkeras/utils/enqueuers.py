@@ -154,25 +154,53 @@ class OrderedEnqueuer(SequenceEnqueuer):
         return self._batches
 
     def _generate(self):
+        while self.is_running():
+            yield from self.pass_batches(len(self.sequence))
+            self.end_pass()
+
+    def pass_batches(self, count):
+        """A generator of ``count`` batches from a new pass (or several, when ``count`` exceeds the length).
+
+        At most ``max_queue_size`` batches are in flight, and no batch past ``count`` is
+        fetched, so the sequence may change (:meth:`end_pass`) once they are consumed.
+        """
+        if not self.is_running():
+            raise RuntimeError("OrderedEnqueuer.pass_batches() called before start().")
+        indices = self._indices(count)
         pending = collections.deque()
         try:
-            while self.is_running():
-                for index in self._pass_order():
-                    pending.append(self._submit(index))
-                    if len(pending) >= self.max_queue_size:
-                        yield pending.popleft().result()
-                while pending:
+            for index in indices:
+                pending.append(self._submit(index))
+                if len(pending) >= self.max_queue_size:
                     yield pending.popleft().result()
-                # Every batch of the pass has been consumed: the sequence may change now.
-                self.sequence.on_epoch_end()
-                if self.use_multiprocessing and _overrides_on_epoch_end(self.sequence):
-                    self.executor.shutdown(wait=True)
-                    self.executor = self._new_executor()
+            while pending:
+                yield pending.popleft().result()
+        except GeneratorExit:  # the consumer let go of the pass: the workers stay for the next one
+            for future in pending:
+                future.cancel()
+            raise
         except BaseException:
             for future in pending:
                 future.cancel()
             self.stop()
             raise
+
+    def _indices(self, count):
+        indices = []
+        while len(indices) < count:
+            indices += self._pass_order()
+        return indices[:count]
+
+    def end_pass(self):
+        """Calls ``sequence.on_epoch_end()`` (every batch fetched so far has been consumed).
+
+        With processes, restarts them when the sequence overrides ``on_epoch_end``, so that
+        they see the updated sequence.
+        """
+        self.sequence.on_epoch_end()
+        if self.use_multiprocessing and self.is_running() and _overrides_on_epoch_end(self.sequence):
+            self.executor.shutdown(wait=True)
+            self.executor = self._new_executor()
 
     def stop(self, timeout=None):
         """Stops the workers (cancelling batches not started yet) and waits for them to exit."""

@@ -1,25 +1,10 @@
 """Callbacks that record or report training: BaseLogger, History, ProgbarLogger, TerminateOnNaN."""
 
-import numbers
-
 import numpy as np
 
 from numkeras.callbacks import Callback
+from numkeras.callbacks.logs import EpochMeans, log_value
 from numkeras.utils.generic_utils import Progbar
-
-
-def as_python_number(value):
-    """``value`` as a Python float (ints stay ints), so logs and histories are JSON-serialisable."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        return float(value)
-    array = np.asarray(getattr(value, "data", value))
-    if array.dtype.kind in "fiub" and array.size == 1:
-        return float(array.reshape(()))
-    return value
 
 
 class BaseLogger(Callback):
@@ -38,28 +23,19 @@ class BaseLogger(Callback):
         self.stateful_metrics = set(stateful_metrics or ())
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.seen = 0
-        self.totals = {}
+        self.means = EpochMeans(self.stateful_metrics)
 
     def on_batch_end(self, batch, logs=None):
         logs = logs or {}
-        size = logs.get("size", 0)
-        self.seen += size
-        for key, value in logs.items():
-            if key in ("batch", "size"):
-                continue
-            if key in self.stateful_metrics:
-                self.totals[key] = value
-            else:
-                self.totals[key] = self.totals.get(key, 0.0) + value * size
+        self.means.update(logs, logs.get("size", 0))
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is None:
             return
+        means = self.means.result()
         for key in self.params.get("metrics", ()):
-            if key in self.totals:
-                value = self.totals[key] if key in self.stateful_metrics else self.totals[key] / max(self.seen, 1)
-                logs[key] = as_python_number(value)
+            if key in means:
+                logs[key] = means[key]
 
 
 class TerminateOnNaN(Callback):
@@ -90,7 +66,7 @@ class History(Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
-            self.history.setdefault(key, []).append(as_python_number(value))
+            self.history.setdefault(key, []).append(log_value(value))
 
 
 class ProgbarLogger(Callback):

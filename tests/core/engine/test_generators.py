@@ -80,7 +80,43 @@ def test_sequence_on_epoch_end_runs_after_every_pass(workers):
     sequence = ArraySequence()
     _model().fit(sequence, epochs=3, verbose=0, workers=workers, shuffle=False)
     assert sequence.served == list(range(6)) * 3
-    assert sequence.epochs_ended >= 2  # after passes 1 and 2 at least (the last may not have been asked for)
+    assert sequence.epochs_ended == 3  # once after every epoch, the last one included, as Keras does
+
+
+class EpochAwareSequence(ArraySequence):
+    """Records, for each batch served, how many times on_epoch_end had run before it."""
+
+    def __getitem__(self, index):
+        self.served.append((self.epochs_ended, index))
+        part = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        return X[part], Y[part]
+
+
+@pytest.mark.parametrize("workers, use_multiprocessing", [(0, False), (1, False), (3, False), (2, True)])
+def test_on_epoch_end_runs_once_after_every_epoch_for_training_and_validation(workers, use_multiprocessing):
+    train, validation = EpochAwareSequence(), EpochAwareSequence(batch_size=20)
+    ended_at_epoch_end = []
+
+    class Probe(numkeras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            ended_at_epoch_end.append((train.epochs_ended, validation.epochs_ended))
+
+    _model().fit(train, validation_data=validation, epochs=3, verbose=0, workers=workers,
+                 use_multiprocessing=use_multiprocessing, shuffle=False, callbacks=[Probe()])
+    assert (train.epochs_ended, validation.epochs_ended) == (3, 3)
+    # the epoch's own pass ended before its callbacks ran, and no later batch was fetched early
+    assert ended_at_epoch_end == [(1, 1), (2, 2), (3, 3)]
+    if not use_multiprocessing:  # worker processes serve from their own copy of the sequence
+        assert train.served == [(epoch, index) for epoch in range(3) for index in range(6)]
+        assert validation.served == [(epoch, index) for epoch in range(3) for index in range(3)]
+
+
+def test_evaluate_and_predict_on_a_sequence_end_its_pass():
+    sequence = ArraySequence()
+    model = _model()
+    model.evaluate(sequence, verbose=0, workers=0)
+    model.predict(sequence, workers=1)
+    assert sequence.epochs_ended == 2
 
 
 def test_sequence_shuffle_visits_every_batch_once_per_epoch():

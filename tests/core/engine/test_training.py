@@ -147,9 +147,9 @@ def test_class_weight_scales_the_loss_per_class():
 def test_acc_resolves_from_the_loss_and_output_shape(loss, units, expected, spelling):
     model = _linear_model(units=units, loss=loss, metrics=[spelling])
     assert model.metrics_names == ["loss", spelling]
-    (_, name, metric, _), = model.compiled.metrics
-    assert name == spelling
-    assert metric is numkeras.metrics.get(expected)
+    bound, = model.objective.metrics
+    assert bound.name == spelling
+    assert bound.metric is numkeras.metrics.get(expected)
 
 
 def test_loss_weights_and_per_output_losses():

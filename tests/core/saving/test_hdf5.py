@@ -118,7 +118,7 @@ def test_untrained_optimizer_and_without_optimizer(tmp_path, d):
         assert "training_config" not in f.attrs and "optimizer_weights" not in f
     with pytest.warns(UserWarning, match="not.*compiled"):
         loaded = load_model(tmp_path / "no_opt.h5")
-    assert loaded.compiled is None
+    assert loaded.objective is None
     np.testing.assert_array_equal(loaded.predict(d["x"]), model.predict(d["x"]))
 
 
@@ -128,7 +128,7 @@ def test_compile_false_and_uncompiled_model(tmp_path, d):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         loaded = load_model(tmp_path / "u.h5", compile=False)
-    assert loaded.compiled is None
+    assert loaded.objective is None
     np.testing.assert_array_equal(loaded.predict(d["x"]), model.predict(d["x"]))
 
 
@@ -215,7 +215,7 @@ def test_runtime_registered_components_load_without_custom_objects(tmp_path, d):
         assert components["losses"]["doubled_mse"]["module"] == __name__
         loaded = load_model(tmp_path / "r.h5")
         np.testing.assert_allclose(loaded.predict(d["x"]), model.predict(d["x"]))
-        assert loaded.compiled.loss_fns[0] is doubled_mse
+        assert loaded.objective.losses[0].fn is doubled_mse
     finally:
         numkeras.registry.registry("layers").unregister("ScaleForSaving")
         numkeras.registry.registry("losses").unregister("doubled_mse")
