@@ -8,17 +8,11 @@ import warnings
 import numpy as np
 
 from .. import backend as K
+from ._optional import require_image_extra
 
 
 def _require_pil():
-    try:
-        from PIL import Image
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "Converting between arrays and images needs Pillow. Install it with "
-            "`pip install numkeras[image]` (or `pip install Pillow`)."
-        ) from exc
-    return Image
+    return require_image_extra("PIL.Image", "Converting between arrays and images needs Pillow.", "Pillow")
 
 
 def img_to_array(img, data_format=None, dtype="float32"):

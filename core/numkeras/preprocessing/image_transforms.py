@@ -8,16 +8,12 @@ scipy comes with the optional ``image`` extra and is imported only when needed.
 
 import numpy as np
 
+from ._optional import require_image_extra
+
 
 def _require_scipy_ndimage():
-    try:
-        from scipy import ndimage
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "Image rotation, shift, shear and zoom need scipy (scipy.ndimage.affine_transform). "
-            "Install it with `pip install numkeras[image]` (or `pip install scipy`)."
-        ) from exc
-    return ndimage
+    return require_image_extra("scipy.ndimage", "Image rotation, shift, shear and zoom need scipy "
+                               "(scipy.ndimage.affine_transform).", "scipy")
 
 
 def flip_axis(x, axis):
