@@ -3,7 +3,8 @@
 ``builtin_names(kind)`` lists the names the numkeras distribution registers for a kind
 (its entry points), so a test parametrised over it grows a row whenever an entry point
 is added. ``assert_config_roundtrip`` serializes a component, checks the result is
-JSON, deserializes it and compares the configs. ``numerical_gradient`` differentiates
+JSON, deserializes it and compares the configs (a function, serialized as its name,
+must come back as itself or as a same-named function with the same values). ``numerical_gradient`` differentiates
 a plain NumPy function by central differences (for references written in NumPy).
 
 Example:
@@ -55,11 +56,36 @@ def assert_config_roundtrip(kind, obj):
     text = json.dumps(config)
     rebuilt = module.deserialize(json.loads(text))
     if isinstance(config, str):
-        assert rebuilt is obj or rebuilt == obj or type(rebuilt) is type(obj), (config, rebuilt)
+        _assert_same_function(kind, config, obj, rebuilt)
         return rebuilt
     assert type(rebuilt) is type(obj), f"{kind}: {config['class_name']!r} rebuilt as {type(rebuilt).__name__}"
     assert rebuilt.get_config() == obj.get_config(), (rebuilt.get_config(), obj.get_config())
     return rebuilt
+
+
+# Arguments to call a function of each kind with, to tell two functions of one name apart.
+_SAMPLE_ARGUMENTS = {
+    "activations": lambda rng: (rng.normal(size=(4, 3)),),
+    "losses": lambda rng: (np.eye(3)[[0, 2, 1, 1]], rng.dirichlet(np.ones(3), size=4)),
+    "metrics": lambda rng: (np.eye(3)[[0, 2, 1, 1]], rng.dirichlet(np.ones(3), size=4)),
+}
+
+
+def _assert_same_function(kind, name, obj, rebuilt):
+    """A function serialized as ``name`` must come back as itself, or as a function of the
+    same name that gives the same values (e.g. the same function reloaded from its module).
+
+    Every pair of functions has one type, so comparing types would accept any function.
+    """
+    if rebuilt is obj:
+        return
+    assert callable(rebuilt), f"{kind}: {name!r} rebuilt as {rebuilt!r}, which is not callable"
+    assert getattr(rebuilt, "__name__", None) == getattr(obj, "__name__", None), (
+        f"{kind}: {name!r} rebuilt as {rebuilt!r}, not {obj!r}")
+    assert kind in _SAMPLE_ARGUMENTS, f"{kind}: {name!r} rebuilt as another object {rebuilt!r}"
+    args = _SAMPLE_ARGUMENTS[kind](np.random.default_rng(0))
+    np.testing.assert_allclose(np.asarray(rebuilt(*args)), np.asarray(obj(*args)), rtol=1e-12,
+                               err_msg=f"{kind}: {name!r} rebuilt as a function that computes other values")
 
 
 def numerical_gradient(fn, x, eps=1e-6):

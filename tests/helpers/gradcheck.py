@@ -58,6 +58,8 @@ def check_gradients(fn, *inputs, atol=DEFAULT_ATOL, rtol=DEFAULT_RTOL, eps=1e-6,
         args = [_as_input(x) for x in inputs]
         if wrt is None:
             wrt = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        if not wrt:
+            raise TypeError("check_gradients: no floating input to differentiate, so nothing would be checked.")
         for i in wrt:
             if not isinstance(args[i], Tensor):
                 raise TypeError(f"check_gradients: input {i} is not floating, it cannot be differentiated.")

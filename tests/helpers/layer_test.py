@@ -75,8 +75,13 @@ def _check_shapes(what, actual_arrays, expected_shapes):
         )
 
 
+def _count(outputs):
+    return len(outputs) if isinstance(outputs, list) else "one array"
+
+
 def _assert_close(a, b, what, rtol=1e-5, atol=1e-5):
     if isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b), f"{what}: {len(a)} outputs, expected {_count(b)}"
         for x, y in zip(a, b):
             _assert_close(x, y, what, rtol, atol)
         return
@@ -187,6 +192,7 @@ def check_weight_gradients(layer, inputs, atol=1e-6, rtol=1e-5, eps=1e-6, seed=0
         return projection(layer(inputs, **call_kwargs))
 
     weights = list(layer.trainable_weights)
+    assert weights, f"{layer.name}: no trainable weights, and integer inputs have no gradient: nothing to check"
     analytic = gradients(objective(), weights)
     for w, grad in zip(weights, analytic):
         gradcheck._compare(f"weight {w.name!r}", w, grad, objective, atol, rtol, eps)

@@ -80,7 +80,7 @@ class Tensor:
         name: optional name, used in error messages and ``repr``.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "creator", "name", "_logits", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "creator", "name", "__weakref__")
     __array_priority__ = 1000
     __hash__ = object.__hash__
 

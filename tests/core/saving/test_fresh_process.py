@@ -79,6 +79,8 @@ def test_round_trips_in_a_fresh_process(tmp_path):
     metrics_names = json_result(result)
     for name, (predictions, weights, names) in expected.items():
         out = np.load(tmp_path / f"{name}.out.npz")
+        assert sorted(out.files) == sorted([f"pred{i}" for i in range(len(predictions))]
+                                           + [f"weight{i}" for i in range(len(weights))]), name
         for i, prediction in enumerate(predictions):
             np.testing.assert_array_equal(out[f"pred{i}"], prediction, err_msg=f"{name}: predictions differ")
         for i, weight in enumerate(weights):
@@ -158,7 +160,9 @@ data = np.load(PATH + ".npz")
 same = bool(np.array_equal(model.predict(data["x"]), data["pred"]))
 model.fit(data["x"], data["y"], epochs=1, batch_size=8, verbose=0, shuffle=False)
 trained = np.load(PATH + ".trained.npz")
-resumed = all(np.array_equal(a, trained[f"arr_{i}"]) for i, a in enumerate(model.get_weights()))
+weights = model.get_weights()
+resumed = len(weights) == len(trained.files) > 0 and all(
+    np.array_equal(a, trained[f"arr_{i}"]) for i, a in enumerate(weights))
 print(json.dumps({"same": same, "resumed": resumed, "layer": type(model.layers[0]).__module__}))
 """
 

@@ -15,6 +15,8 @@ from numkeras.layers import Dense
 from numkeras.models import Sequential, load_model
 from numkeras.saving import ModelFileError, MissingComponentError
 
+from tests.helpers.arrays import assert_same_arrays
+
 from .helpers import as_list, data, fit_args, functional_model, sequential_model, subclassed_model
 
 
@@ -80,15 +82,12 @@ def test_round_trip_predicts_and_trains_the_same(tmp_path, d, kind, build):
     model.save(path)
     loaded = load_model(path)
     x, _ = fit_args(kind, d)
-    for a, b in zip(as_list(model.predict(x)), as_list(loaded.predict(x))):
-        np.testing.assert_array_equal(a, b)
+    assert_same_arrays(as_list(loaded.predict(x)), as_list(model.predict(x)), "outputs")
     assert loaded.metrics_names == model.metrics_names
     _train(model, kind, d, epochs=2)
     _train(loaded, kind, d, epochs=2)
-    for a, b in zip(model.get_weights(), loaded.get_weights()):
-        np.testing.assert_array_equal(a, b)
-    for a, b in zip(model.optimizer.get_weights(), loaded.optimizer.get_weights()):
-        np.testing.assert_array_equal(a, b)
+    assert_same_arrays(loaded.get_weights(), model.get_weights(), "weights")
+    assert_same_arrays(loaded.optimizer.get_weights(), model.optimizer.get_weights(), "optimizer weights")
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamax", "nadam",
@@ -100,8 +99,7 @@ def test_every_optimizer_state_resumes_exactly(tmp_path, d, optimizer):
     loaded = load_model(tmp_path / "m.h5")
     _train(model, "sequential", d, epochs=2)
     _train(loaded, "sequential", d, epochs=2)
-    for a, b in zip(model.get_weights(), loaded.get_weights()):
-        np.testing.assert_array_equal(a, b)
+    assert_same_arrays(loaded.get_weights(), model.get_weights(), "weights")
 
 
 def test_untrained_optimizer_and_without_optimizer(tmp_path, d):
@@ -110,8 +108,7 @@ def test_untrained_optimizer_and_without_optimizer(tmp_path, d):
     loaded = load_model(tmp_path / "fresh.h5")
     _train(model, "sequential", d)
     _train(loaded, "sequential", d)
-    for a, b in zip(model.get_weights(), loaded.get_weights()):
-        np.testing.assert_array_equal(a, b)
+    assert_same_arrays(loaded.get_weights(), model.get_weights(), "weights")
 
     model.save(tmp_path / "no_opt.h5", include_optimizer=False)
     with h5py.File(tmp_path / "no_opt.h5", "r") as f:
@@ -401,8 +398,7 @@ def test_layer_kinds_round_trip_and_resume(tmp_path, name, build, x_shape, y_sha
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
     model.fit(x, y, epochs=1, batch_size=4, verbose=0, shuffle=False)
     loaded.fit(x, y, epochs=1, batch_size=4, verbose=0, shuffle=False)
-    for a, b in zip(model.get_weights(), loaded.get_weights()):
-        np.testing.assert_array_equal(a, b)
+    assert_same_arrays(loaded.get_weights(), model.get_weights(), "weights")
 
 
 def test_loss_and_metric_objects_round_trip(tmp_path, d):
@@ -440,8 +436,7 @@ def test_keras_2_2_4_style_file(tmp_path, d):
         loaded = load_model(path)
     _train(model, "sequential", d)
     _train(loaded, "sequential", d)
-    for a, b in zip(model.get_weights(), loaded.get_weights()):
-        np.testing.assert_array_equal(a, b)
+    assert_same_arrays(loaded.get_weights(), model.get_weights(), "weights")
 
 
 def test_mismatched_optimizer_state_warns_and_starts_fresh(tmp_path, d):

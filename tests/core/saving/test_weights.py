@@ -10,6 +10,8 @@ from numkeras.layers import Dense
 from numkeras.models import Sequential
 from numkeras.saving import ModelFileError
 
+from tests.helpers.arrays import assert_same_arrays
+
 from .helpers import SubModel, data, functional_model, sequential_model
 
 FORMATS = ["w.h5", "w.npz"]
@@ -21,8 +23,8 @@ def _randomize(model, seed):
 
 
 def _same(a, b):
-    for x, y in zip(a.get_weights(), b.get_weights()):
-        np.testing.assert_array_equal(x, y)
+    assert a.get_weights(), "a model without weights proves nothing"
+    assert_same_arrays(b.get_weights(), a.get_weights(), "weights")
 
 
 @pytest.mark.parametrize("filename", FORMATS)
@@ -87,12 +89,13 @@ def test_topological_mismatch_is_rejected_and_changes_nothing(tmp_path, filename
     before = b.get_weights()
     with pytest.raises(ValueError, match="2 layers with weights into a model with 3"):
         b.load_weights(tmp_path / filename)
+    assert_same_arrays(b.get_weights(), before, "weights after a rejected load")
     c = Sequential([Dense(3, input_dim=4), Dense(5)])
     before = c.get_weights()
     with pytest.raises(ValueError, match="shape"):
         c.load_weights(tmp_path / filename)
-    for x, y in zip(before, c.get_weights()):
-        np.testing.assert_array_equal(x, y)  # the first layer fitted, but nothing was assigned
+    # The first layer fitted, but nothing was assigned.
+    assert_same_arrays(c.get_weights(), before, "weights after a rejected load")
 
 
 @pytest.mark.parametrize("filename", FORMATS)
@@ -103,8 +106,8 @@ def test_by_name_and_skip_mismatch(tmp_path, filename):
     b = Sequential([Dense(3, input_dim=4, name="shared_name"), Dense(7, name="other"), Dense(2, name="new_head")])
     untouched = b.get_layer("other").get_weights()
     b.load_weights(tmp_path / filename, by_name=True)
-    for x, y in zip(a.get_layer("shared_name").get_weights(), b.get_layer("shared_name").get_weights()):
-        np.testing.assert_array_equal(x, y)
+    assert_same_arrays(b.get_layer("shared_name").get_weights(), a.get_layer("shared_name").get_weights(),
+                       "shared_name's weights")
     np.testing.assert_array_equal(untouched[0], b.get_layer("other").get_weights()[0])
 
     c = Sequential([Dense(3, input_dim=4, name="shared_name"), Dense(5, name="head")])

@@ -1,10 +1,8 @@
-"""Convolutions: image patches (im2col) and their adjoint (col2im), and the convolutions built on them.
+"""Convolutions: the differentiable ops, built on image patches.
 
-:func:`im2col` copies the sliding windows of a channels-last input into a
-``(N, *out, *kernel, C)`` array; :func:`col2im` is its adjoint. Both are kernels of
-``numkeras.backend.kernels`` (NumPy: one copy out of a strided view, one strided add per
-kernel offset, no Python loop over samples or pixels; a plugin may compile them). On top
-of them:
+The window geometry (output sizes, padding) is in :mod:`.conv_geometry`, and the
+patch copies (:func:`~.patches.im2col` and its adjoint :func:`~.patches.col2im`) in
+:mod:`.patches`. Here:
 
 * :class:`Convolution`, the op behind Conv1D/2D/3D: im2col then one matmul forward (bias
   and an optional ReLU fused); backward, one matmul for the kernel gradient, and for the
@@ -19,9 +17,8 @@ in_channels, filters)`` for convolutions, ``(*kernel_size, filters, in_channels)
 for transposed ones and ``(*kernel_size, in_channels, depth_multiplier)`` for
 depthwise ones, so weights exchange with Keras files.
 """
+
 import math
-import sys
-import threading
 
 import numpy as np
 
@@ -29,146 +26,18 @@ from .. import blas, config, kernels
 from ..kernels import window_slices
 from ..tensor import Function
 from ._util import operand
+# The geometry and the patch functions moved to their own modules; the names stay importable
+# from here, where the layers, the tests and older code look for them.
+from .conv_geometry import (  # noqa: F401
+    PADDINGS, _deconv_pads, conv_output_length, deconv_output_length, effective_kernel_size, normalize_tuple,
+    padding_amounts, window_geometry,
+)
 from .fused import _pre_activation_gradient, dense
 from .linalg import matmul
+from .patches import col2im, im2col
 from .shape import reshape, transpose
 
-PADDINGS = ("valid", "same", "full", "causal")
-
-
-# -- geometry --------------------------------------------------------------------------
-def normalize_tuple(value, rank, name):
-    """``value`` (an int or a sequence of ``rank`` ints) as a tuple of ``rank`` ints."""
-    if isinstance(value, (int, np.integer)):
-        return (int(value),) * rank
-    value = tuple(value)
-    if len(value) != rank or not all(isinstance(v, (int, np.integer)) for v in value):
-        raise ValueError(f"The {name} argument must be an int or a tuple of {rank} ints; got {value!r}.")
-    return tuple(int(v) for v in value)
-
-
-def effective_kernel_size(kernel, dilation):
-    """The extent of a dilated kernel: ``(k - 1) * d + 1``."""
-    return (kernel - 1) * dilation + 1
-
-
-def padding_amounts(size, kernel, stride, dilation, padding):
-    """``(before, after)`` zero padding of one spatial axis, as Keras (TensorFlow) pads it.
-
-    ``'same'`` pads ``max((ceil(n / s) - 1) * s + k_eff - n, 0)`` in total, the smaller
-    half first; ``'full'`` pads ``k_eff - 1`` on both sides (Keras 1); ``'causal'`` pads
-    ``k_eff - 1`` before (Conv1D).
-    """
-    extent = effective_kernel_size(kernel, dilation)
-    if padding == "valid":
-        return (0, 0)
-    if padding == "same":
-        total = max((-(-size // stride) - 1) * stride + extent - size, 0)
-        return (total // 2, total - total // 2)
-    if padding == "full":
-        return (extent - 1, extent - 1)
-    if padding == "causal":
-        return (extent - 1, 0)
-    raise ValueError(f"Unknown padding {padding!r}: expected one of {', '.join(map(repr, PADDINGS))}.")
-
-
-def conv_output_length(size, kernel, stride, padding, dilation=1):
-    """The output length of a convolution along one axis (None stays None)."""
-    if size is None:
-        return None
-    lo, hi = padding_amounts(size, kernel, stride, dilation, padding)
-    return max((size + lo + hi - effective_kernel_size(kernel, dilation)) // stride + 1, 0)
-
-
-def deconv_output_length(size, kernel, stride, padding, output_padding=None, dilation=1):
-    """The output length of a transposed convolution along one axis (Keras's ``deconv_length``)."""
-    if size is None:
-        return None
-    extent = effective_kernel_size(kernel, dilation)
-    if output_padding is None:
-        if padding == "valid":
-            return size * stride + max(extent - stride, 0)
-        if padding == "full":
-            return size * stride - (stride + extent - 2)
-        if padding == "same":
-            return size * stride
-        raise ValueError(f"Unknown padding {padding!r} for a transposed convolution.")
-    pad = {"same": extent // 2, "valid": 0, "full": extent - 1}[padding]
-    return (size - 1) * stride + extent - 2 * pad + output_padding
-
-
-def _deconv_pads(size, out, kernel, stride, dilation, padding):
-    """The padding of the forward convolution that maps ``out`` back to ``size``."""
-    extent = effective_kernel_size(kernel, dilation)
-    if padding == "full":
-        before = extent - 1
-    elif padding == "same":
-        before = max((size - 1) * stride + extent - out, 0) // 2
-    else:
-        before = 0
-    after = max((size - 1) * stride + extent - before - out, 0)
-    return (before, after)
-
-
-# -- im2col / col2im ------------------------------------------------------------------------
-def _pad(x, pads, value=0):
-    if not any(lo or hi for lo, hi in pads):
-        return x
-    return np.pad(x, ((0, 0),) + tuple(pads) + ((0, 0),), constant_values=value)
-
-
 _CHUNK_BYTES = 1 << 21  # input-gradient products of about 2 MiB (one core's L2 cache)
-_scratch = threading.local()
-_SCRATCH_ENTRIES = 4
-
-
-def _reusable(shape, dtype):
-    """An uninitialised array for patches, reused from an earlier step when no one holds it any more.
-
-    The patches of a big convolution are tens of megabytes, allocated every step: fresh
-    pages from the OS cost as much as filling them. A buffer is handed out again only
-    when nothing but this cache refers to it (the op that used it, and every view of it,
-    are gone), so reuse is invisible.
-    """
-    cache = getattr(_scratch, "buffers", None)
-    if cache is None:
-        cache = _scratch.buffers = {}
-    key = (tuple(shape), np.dtype(dtype).str)
-    buffer = cache.pop(key, None)
-    if buffer is None or sys.getrefcount(buffer) > 2:  # the local name and getrefcount's argument
-        buffer = np.empty(shape, dtype=dtype)
-    cache[key] = buffer  # most recently used last
-    while len(cache) > _SCRATCH_ENTRIES:
-        cache.pop(next(iter(cache)))
-    return buffer
-
-
-def im2col(x, kernel, strides, dilation, pads, reuse=False):
-    """The windows of channels-last ``x`` as a contiguous ``(N, *out, *kernel, C)`` array.
-
-    With ``reuse``, the result may be a recycled buffer (see :func:`_reusable`).
-    """
-    xp = _pad(x, pads)
-    spatial = xp.shape[1:-1]
-    out = tuple((n - effective_kernel_size(k, d)) // s + 1
-                for n, k, s, d in zip(spatial, kernel, strides, dilation))
-    if min(out) <= 0:
-        raise ValueError(
-            f"The convolution window (kernel {kernel}, dilation {dilation}) is larger than the "
-            f"padded input {spatial}: the output would be empty."
-        )
-    shape = (xp.shape[0],) + out + tuple(kernel) + (xp.shape[-1],)
-    patches = _reusable(shape, xp.dtype) if reuse else np.empty(shape, dtype=xp.dtype)
-    return kernels.im2col(xp, strides, dilation, patches)
-
-
-def col2im(cols, image_shape, kernel, strides, dilation, pads):
-    """The adjoint of :func:`im2col`: sums each window back into an image of ``image_shape``."""
-    padded = (image_shape[0],) + tuple(n + lo + hi for n, (lo, hi) in zip(image_shape[1:-1], pads)) + (image_shape[-1],)
-    image = kernels.col2im(cols, np.zeros(padded, dtype=cols.dtype), strides, dilation)
-    if any(lo or hi for lo, hi in pads):
-        image = image[(slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(image_shape[1:-1], pads))]
-    return image
 
 
 class ExtractPatches(Function):
@@ -288,20 +157,6 @@ def _to_channels_first(y):
     return transpose(y, (0, y.ndim - 1) + tuple(range(1, y.ndim - 1)))
 
 
-def _geometry(x, rank, kernel, strides, padding, dilation_rate, what):
-    if x.ndim != rank + 2:
-        raise ValueError(
-            f"{what}: expected an input of rank {rank + 2} (batch, {rank} spatial axes, channels), "
-            f"got shape {x.shape}."
-        )
-    kernel = normalize_tuple(kernel, rank, "kernel_size")
-    strides = normalize_tuple(strides, rank, "strides")
-    dilation = normalize_tuple(dilation_rate, rank, "dilation_rate")
-    pads = tuple(padding_amounts(n, k, s, d, padding)
-                 for n, k, s, d in zip(x.shape[1:-1], kernel, strides, dilation))
-    return kernel, strides, dilation, pads
-
-
 def extract_patches(x, kernel_size, strides=1, padding="valid", dilation_rate=1, data_format="channels_last"):
     """The sliding windows of ``x`` as ``(batch, *out, *kernel_size, channels)`` (channels-last output).
 
@@ -316,7 +171,7 @@ def extract_patches(x, kernel_size, strides=1, padding="valid", dilation_rate=1,
     """
     x, _ = _to_channels_last(operand(x), data_format)
     rank = x.ndim - 2
-    kernel, strides, dilation, pads = _geometry(x, rank, kernel_size, strides, padding, dilation_rate,
+    kernel, strides, dilation, pads = window_geometry(x, rank, kernel_size, strides, padding, dilation_rate,
                                                 "extract_patches")
     return ExtractPatches(kernel, strides, dilation, pads).apply(x)
 
@@ -340,7 +195,7 @@ def convolution(x, kernel, bias=None, strides=1, padding="valid", data_format=No
     x, channels_first = _to_channels_last(x, data_format)
     rank = kernel.ndim - 2
     kernel_size = kernel.shape[:rank]
-    kernel_size, strides, dilation, pads = _geometry(x, rank, kernel_size, strides, padding, dilation_rate,
+    kernel_size, strides, dilation, pads = window_geometry(x, rank, kernel_size, strides, padding, dilation_rate,
                                                      f"conv{rank}d")
     if x.shape[-1] != kernel.shape[-2]:
         raise ValueError(
@@ -450,7 +305,7 @@ def depthwise_convolution(x, kernel, bias=None, strides=1, padding="valid", data
     x, kernel = operand(x), operand(kernel)
     x, channels_first = _to_channels_last(x, data_format)
     rank = kernel.ndim - 2
-    kernel_size, strides, dilation, pads = _geometry(x, rank, kernel.shape[:rank], strides, padding,
+    kernel_size, strides, dilation, pads = window_geometry(x, rank, kernel.shape[:rank], strides, padding,
                                                      dilation_rate, f"depthwise_conv{rank}d")
     channels, multiplier = kernel.shape[-2:]
     if x.shape[-1] != channels:
@@ -513,7 +368,7 @@ def local_convolution(x, kernel, bias=None, kernel_size=1, strides=1, data_forma
     x, kernel = operand(x), operand(kernel)
     x, channels_first = _to_channels_last(x, data_format)
     rank = x.ndim - 2
-    kernel_size, strides, dilation, pads = _geometry(x, rank, kernel_size, strides, "valid", 1,
+    kernel_size, strides, dilation, pads = window_geometry(x, rank, kernel_size, strides, "valid", 1,
                                                      f"local_conv{rank}d")
     patches = ExtractPatches(kernel_size, strides, dilation, pads).apply(x)
     out = patches.shape[1:1 + rank]

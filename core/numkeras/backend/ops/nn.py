@@ -1,13 +1,18 @@
 """Neural-network ops: softmax and the fused, numerically stable cross-entropies.
 
-``softmax`` and ``sigmoid`` outputs remember their logits (``tensor._logits``),
-so ``categorical_crossentropy`` / ``binary_crossentropy`` on a probability
-output compute from the logits instead: exact where ``log(softmax)`` would
-underflow, and one cheap backward (``softmax - target``) instead of three.
-tf.keras makes the same substitution. A softmax also keeps the log-sum-exp it
-computed, so the cross-entropy on its output takes its log-probabilities and
-probabilities from it rather than computing them again.
+This module remembers, for every live ``softmax`` and ``sigmoid`` output, the
+logits and the op that made it (:class:`_Origins`, a side table owned here, not
+a field of ``Tensor``), so ``categorical_crossentropy`` / ``binary_crossentropy``
+on a probability output compute from the logits instead: exact where
+``log(softmax)`` would underflow, and one cheap backward (``softmax - target``)
+instead of three. tf.keras makes the same substitution. A softmax also keeps the
+log-sum-exp it computed, so the cross-entropy on its output takes its
+log-probabilities and probabilities from it rather than computing them again.
+The table works the same with the tape off (``evaluate``), where an output keeps
+no reference to the op that made it.
 """
+
+import weakref
 
 import numpy as np
 
@@ -144,20 +149,49 @@ class SigmoidCrossEntropy(Function):
         return g_logits, g_target
 
 
+class _Origins:
+    """The op and the logits behind each live softmax / sigmoid output, for the cross-entropies.
+
+    Keyed by ``id(output)``, each entry dropped by a weak reference's callback when its
+    output is freed, so an entry lives exactly as long as its tensor. The tensor itself
+    cannot be the key: its ``==`` is elementwise, and a ``WeakKeyDictionary`` compares
+    keys with ``==``.
+    """
+
+    def __init__(self):
+        self._entries = {}
+
+    def remember(self, output, function, logits):
+        key = id(output)
+        self._entries[key] = (weakref.ref(output, lambda _, key=key: self._entries.pop(key, None)),
+                              function, logits)
+
+    def of(self, output):
+        """``(function, logits)`` that made ``output``, or None."""
+        entry = self._entries.get(id(output))
+        if entry is None or entry[0]() is not output:
+            return None
+        return entry[1:]
+
+
+_origins = _Origins()
+
+
 def softmax(x, axis=-1):
-    """Softmax over ``axis``. The result remembers its logits (and its op) for fused cross-entropy."""
+    """Softmax over ``axis``. The result's logits (and op) are remembered for fused cross-entropy."""
     x = operand(x)
     function = Softmax(axis)
     y = function.apply(x)
-    y._logits = ("softmax", axis, x, function)
+    _origins.remember(y, function, x)
     return y
 
 
 def sigmoid(x):
-    """Logistic sigmoid. The result remembers its logits for fused cross-entropy."""
+    """Logistic sigmoid. The result's logits (and op) are remembered for fused cross-entropy."""
     x = operand(x)
-    y = Sigmoid().apply(x)
-    y._logits = ("sigmoid", None, x, None)
+    function = Sigmoid()
+    y = function.apply(x)
+    _origins.remember(y, function, x)
     return y
 
 
@@ -173,24 +207,19 @@ def l2_normalize(x, axis=None):
     return divide(x, sqrt(maximum(square_sum, 1e-12)))
 
 
-def _logits_of(output, kind, axis=None):
-    """The logits ``output`` was computed from by ``kind`` (over ``axis``), else None."""
-    return _origin(output, kind, axis)[0]
+def _origin(output, function_class, axis=None):
+    """``(logits, op)``: what a ``function_class`` op (over ``axis``) computed ``output`` from, else ``(None, None)``.
 
-
-def _origin(output, kind, axis=None):
-    """``(logits, op)``: what ``output`` was computed from by ``kind`` (over ``axis``), else ``(None, None)``.
-
-    The op (a :class:`Softmax`) is given only while its forward values are ``output``'s
-    own, so that a cross-entropy may use them.
+    The op is given only while its forward values are ``output``'s own, so that a
+    cross-entropy may use them.
     """
-    origin = getattr(output, "_logits", None)
-    if origin is None or origin[0] != kind:
+    origin = _origins.of(output)
+    if origin is None or type(origin[0]) is not function_class:
         return None, None
-    if axis is not None and origin[1] % output.ndim != axis % output.ndim:
+    op, logits = origin
+    if axis is not None and op.axis % output.ndim != axis % output.ndim:
         return None, None
-    op = origin[3]
-    return origin[2], (op if op is not None and op.y is output.data else None)
+    return logits, (op if op.y is output.data else None)
 
 
 def _like(target, output):
@@ -209,7 +238,7 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """
     output = operand(output)
     target = _like(operand(target), output)
-    logits, op = (output, None) if from_logits else _origin(output, "softmax", axis)
+    logits, op = (output, None) if from_logits else _origin(output, Softmax, axis)
     if logits is not None:
         return SoftmaxCrossEntropy(axis, op).apply(logits, target)
     output = output / reduce_sum(output, axis=axis, keepdims=True)
@@ -224,7 +253,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """
     output = operand(output)
     class_axis = axis % output.ndim
-    logits, op = (output, None) if from_logits else _origin(output, "softmax", axis)
+    logits, op = (output, None) if from_logits else _origin(output, Softmax, axis)
     if logits is None:
         eps = config.epsilon()
         output = output / reduce_sum(output, axis=class_axis, keepdims=True)
@@ -252,8 +281,8 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
 def binary_crossentropy(target, output, from_logits=False):
     """Elementwise binary cross-entropy; a sigmoid ``output`` is computed from its logits."""
     target, output = operand(target), operand(output)
-    logits = output if from_logits else _logits_of(output, "sigmoid")
-    probabilities = None if from_logits or logits is None else output.data
+    logits, op = (output, None) if from_logits else _origin(output, Sigmoid)
+    probabilities = op.y if op is not None else None
     if logits is None:
         eps = config.epsilon()
         p = clip(output, eps, 1.0 - eps)

@@ -14,7 +14,8 @@ import numpy as np
 from .. import kernels
 from ..tensor import Function
 from ._util import operand
-from .conv import _to_channels_first, _to_channels_last, normalize_tuple, padding_amounts
+from .conv import _to_channels_first, _to_channels_last
+from .conv_geometry import normalize_tuple, padding_amounts
 
 
 class Pool(Function):

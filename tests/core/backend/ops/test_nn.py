@@ -1,9 +1,11 @@
 """softmax / log_softmax / sigmoid and the fused cross-entropies, against their unfused formulas."""
 
+import gc
+
 import numpy as np
 import pytest
 
-from numkeras.backend import Tensor, ops
+from numkeras.backend import Tensor, no_tape, ops
 from numkeras.backend.ops import nn
 from numkeras.backend.tensor import gradients
 from tests.helpers.gradcheck import check_gradients, random_array
@@ -124,6 +126,44 @@ def test_categorical_crossentropy_keeps_float32_with_float64_targets():
     assert loss.dtype == np.float32
     ops.sum(loss).backward()
     assert z.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("recording", [True, False], ids=["tape", "no_tape"])
+@pytest.mark.parametrize("loss", ["categorical", "sparse", "binary"])
+def test_crossentropy_on_an_activation_output_is_computed_from_its_logits(loss, recording):
+    """A logit of 30 makes the true loss 30; clipping the probability at 1e-7 would give about 16.1.
+
+    With the tape off (``evaluate``) the output keeps no reference to its op: the fusion must not need one.
+    """
+    z = Tensor(np.array([[0.0, 30.0]], np.float32), requires_grad=True)
+    if loss == "binary":
+        activation = ops.sigmoid
+        crossentropy = lambda p: ops.binary_crossentropy(np.array([[0.0, 0.0]]), p)  # noqa: E731
+        expected, expected_grad = [[np.log(2.0), 30.0]], [[0.5, 1.0]]
+    else:
+        activation = ops.softmax
+        if loss == "sparse":
+            crossentropy = lambda p: ops.sparse_categorical_crossentropy(np.array([0]), p)  # noqa: E731
+        else:
+            crossentropy = lambda p: ops.categorical_crossentropy(np.array([[1.0, 0.0]]), p)  # noqa: E731
+        expected, expected_grad = [30.0], [[-1.0, 1.0]]
+    if recording:
+        value = crossentropy(activation(z))
+        ops.sum(value).backward()
+        np.testing.assert_allclose(z.grad, expected_grad, rtol=1e-6)
+    else:
+        with no_tape():
+            value = crossentropy(activation(z))
+    np.testing.assert_allclose(value.data, expected, rtol=1e-6)
+
+
+def test_an_activation_output_is_forgotten_when_it_is_freed():
+    remembered = len(nn._origins._entries)
+    probabilities = ops.softmax(Tensor(random_array((2, 3))))
+    assert len(nn._origins._entries) == remembered + 1
+    del probabilities
+    gc.collect()
+    assert len(nn._origins._entries) == remembered
 
 
 # -- sparse categorical ---------------------------------------------------------------

@@ -1,0 +1,74 @@
+"""Image patches: :func:`im2col` copies the sliding windows of a channels-last image out,
+:func:`col2im` (its adjoint) sums windows back into an image.
+
+Both are kernels of ``numkeras.backend.kernels`` (NumPy: one copy out of a strided
+view, one strided add per kernel offset; a plugin may compile them). These functions
+add the padding, the output size and a recycled buffer for the big forward patches.
+"""
+
+import sys
+import threading
+
+import numpy as np
+
+from .. import kernels
+from .conv_geometry import effective_kernel_size
+
+
+def _pad(x, pads, value=0):
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    return np.pad(x, ((0, 0),) + tuple(pads) + ((0, 0),), constant_values=value)
+
+
+_scratch = threading.local()
+_SCRATCH_ENTRIES = 4
+
+
+def _reusable(shape, dtype):
+    """An uninitialised array for patches, reused from an earlier step when no one holds it any more.
+
+    The patches of a big convolution are tens of megabytes, allocated every step: fresh
+    pages from the OS cost as much as filling them. A buffer is handed out again only
+    when nothing but this cache refers to it (the op that used it, and every view of it,
+    are gone), so reuse is invisible.
+    """
+    cache = getattr(_scratch, "buffers", None)
+    if cache is None:
+        cache = _scratch.buffers = {}
+    key = (tuple(shape), np.dtype(dtype).str)
+    buffer = cache.pop(key, None)
+    if buffer is None or sys.getrefcount(buffer) > 2:  # the local name and getrefcount's argument
+        buffer = np.empty(shape, dtype=dtype)
+    cache[key] = buffer  # most recently used last
+    while len(cache) > _SCRATCH_ENTRIES:
+        cache.pop(next(iter(cache)))
+    return buffer
+
+
+def im2col(x, kernel, strides, dilation, pads, reuse=False):
+    """The windows of channels-last ``x`` as a contiguous ``(N, *out, *kernel, C)`` array.
+
+    With ``reuse``, the result may be a recycled buffer (see :func:`_reusable`).
+    """
+    xp = _pad(x, pads)
+    spatial = xp.shape[1:-1]
+    out = tuple((n - effective_kernel_size(k, d)) // s + 1
+                for n, k, s, d in zip(spatial, kernel, strides, dilation))
+    if min(out) <= 0:
+        raise ValueError(
+            f"The convolution window (kernel {kernel}, dilation {dilation}) is larger than the "
+            f"padded input {spatial}: the output would be empty."
+        )
+    shape = (xp.shape[0],) + out + tuple(kernel) + (xp.shape[-1],)
+    patches = _reusable(shape, xp.dtype) if reuse else np.empty(shape, dtype=xp.dtype)
+    return kernels.im2col(xp, strides, dilation, patches)
+
+
+def col2im(cols, image_shape, kernel, strides, dilation, pads):
+    """The adjoint of :func:`im2col`: sums each window back into an image of ``image_shape``."""
+    padded = (image_shape[0],) + tuple(n + lo + hi for n, (lo, hi) in zip(image_shape[1:-1], pads)) + (image_shape[-1],)
+    image = kernels.col2im(cols, np.zeros(padded, dtype=cols.dtype), strides, dilation)
+    if any(lo or hi for lo, hi in pads):
+        image = image[(slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(image_shape[1:-1], pads))]
+    return image
