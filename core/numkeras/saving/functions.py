@@ -281,9 +281,9 @@ def _describe(config):
 
 
 def _by_name(name, kind):
-    from ..registry import UnknownComponentError, _scopes, registry
+    from ..registry import UnknownComponentError, active_scopes, registry
 
-    for scope in reversed(_scopes()):
+    for scope in reversed(active_scopes()):
         if name in scope:
             return scope[name]
     if kind is None:
@@ -344,13 +344,13 @@ def _lambda_globals(module):
     import numkeras
     from numkeras import backend
 
-    from ..registry import _scopes
+    from ..registry import active_scopes
 
     globs = {"__builtins__": builtins, "K": backend, "np": np, "numpy": np, "keras": numkeras,
              "numkeras": numkeras}
     if module and module in sys.modules:
         globs.update(vars(sys.modules[module]))
-    for scope in _scopes():
+    for scope in active_scopes():
         globs.update(scope)
     return globs
 
