@@ -11,8 +11,7 @@ from . import (
 )
 from .engine import Input, Model, Sequential
 from .registry import custom_object_scope
-
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = [
     "Input", "Model", "Sequential", "activations", "backend", "callbacks", "constraints",

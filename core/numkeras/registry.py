@@ -10,6 +10,7 @@ registered at runtime, then entry points, then the same lookups with the name
 normalised (``'MeanSquaredError'`` finds ``'mean_squared_error'``).
 """
 
+import contextvars
 import difflib
 import os
 import re
@@ -18,40 +19,31 @@ import warnings
 
 import importlib_metadata
 
-STRICT_ENV = "NUMKERAS_STRICT_PLUGINS"
+from .plugin_errors import (
+    STRICT_ENV, ComponentConflictError, ComponentError, PluginLoadError, PluginLoadWarning,
+    UnknownComponentError,
+)
+
+# The stack of active custom_object_scope dicts, innermost last. A context variable, so
+# each thread (and each asyncio task) sees only the scopes it entered itself; the tuple
+# is replaced, never mutated, so a copied context cannot change its parent's scopes.
+_active_scopes = contextvars.ContextVar("numkeras_custom_object_scopes", default=())
 
 
-class ComponentError(ValueError):
-    """Base class of registry errors."""
+def active_scopes():
+    """The dicts of the ``custom_object_scope`` blocks active in this context, outermost first.
 
-
-class UnknownComponentError(ComponentError):
-    """No component of that kind is registered under that name."""
-
-
-class ComponentConflictError(ComponentError):
-    """Two distributions register the same name and none was chosen."""
-
-
-class PluginLoadError(ComponentError, ImportError):
-    """A plugin's entry point failed to import or load."""
-
-
-class PluginLoadWarning(UserWarning):
-    """A plugin failed to load; everything else keeps working."""
-
-
-_custom_object_scopes = threading.local()
-
-
-def _scopes():
-    if not hasattr(_custom_object_scopes, "stack"):
-        _custom_object_scopes.stack = []
-    return _custom_object_scopes.stack
+    Lookups search them innermost first. Each thread and each ``contextvars`` context
+    sees only the scopes entered in it.
+    """
+    return _active_scopes.get()
 
 
 class custom_object_scope:
     """Makes extra names resolvable inside a ``with`` block (Keras's ``custom_object_scope``).
+
+    The scope is visible to the thread (or ``contextvars`` context) that entered it and
+    nowhere else; one instance may be entered by several threads at once.
 
     Example:
         >>> with custom_object_scope({'my_loss': my_loss}):
@@ -64,11 +56,13 @@ class custom_object_scope:
             self.objects.update(d or {})
 
     def __enter__(self):
-        _scopes().append(self.objects)
+        _active_scopes.set(_active_scopes.get() + (self.objects,))
         return self
 
     def __exit__(self, *exc):
-        _scopes().pop()
+        # Pops the innermost scope of *this* context (not a token kept on the instance), so
+        # one instance may be entered by several threads at once.
+        _active_scopes.set(_active_scopes.get()[:-1])
 
 
 def _normalize(name):
@@ -181,7 +175,7 @@ class Registry:
             PluginLoadError: the plugin providing it failed to import.
             ComponentConflictError: two distributions provide it and none was chosen.
         """
-        for scope in reversed(_scopes()):
+        for scope in reversed(active_scopes()):
             if name in scope:
                 return scope[name]
         obj = self._objects.get(name)
@@ -191,7 +185,7 @@ class Registry:
         if name in entry_points:
             return self._load(name)
         key = _normalize(name)
-        for scope in reversed(_scopes()):
+        for scope in reversed(active_scopes()):
             for candidate, obj in scope.items():
                 if _normalize(candidate) == key:
                     return obj
@@ -289,7 +283,7 @@ class Registry:
 
     def _unknown(self, name):
         candidates = set(self.names())
-        for scope in _scopes():
+        for scope in active_scopes():
             candidates |= set(scope)
         close = difflib.get_close_matches(name, sorted(candidates), n=5, cutoff=0.6)
         hint = f" Did you mean: {', '.join(repr(c) for c in close)}?" if close else ""

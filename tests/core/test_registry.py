@@ -77,6 +77,64 @@ def test_custom_object_scope_wins_and_ends_with_the_block():
         numkeras.activations.get("special_activation")
 
 
+def test_custom_object_scopes_are_per_thread():
+    """Two threads inside their own scopes each see their own object and never the other's."""
+    import threading
+
+    from numkeras.registry import active_scopes
+
+    both_inside = threading.Barrier(2, timeout=10)
+    seen, errors = {}, []
+
+    def worker(label):
+        try:
+            marker = object()
+            with custom_object_scope({"thread_marker": marker}):
+                both_inside.wait()  # the other thread's scope is active now too
+                resolved = numkeras.registry.registry("activations").resolve("thread_marker")
+                seen[label] = (resolved is marker, len(active_scopes()))
+                both_inside.wait()
+            seen[label] += (active_scopes(),)
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(label,)) for label in "ab"]
+    with custom_object_scope({"main_only": object()}):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert [set(scope) for scope in active_scopes()] == [{"main_only"}]
+    assert not errors
+    assert seen == {"a": (True, 1, ()), "b": (True, 1, ())}
+    assert active_scopes() == ()
+
+
+def test_one_scope_instance_entered_by_two_threads_at_once():
+    import threading
+
+    from numkeras.registry import active_scopes
+
+    shared = custom_object_scope({"shared_name": len})
+    both_inside = threading.Barrier(2, timeout=10)
+    after, errors = [], []
+
+    def worker():
+        try:
+            with shared:
+                both_inside.wait()
+            after.append(active_scopes())
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and after == [(), ()]
+
+
 def test_get_accepts_instances_callables_dicts_and_none():
     sgd = numkeras.optimizers.get("sgd")
     assert numkeras.optimizers.get(sgd) is sgd

@@ -29,24 +29,18 @@ arguments so the layer can be saved and cloned).
 
 import difflib
 import inspect
-import re
 import warnings
 
 import numpy as np
 
 from .. import backend as K
 from ..backend.tensor import Tensor, Variable
+from ..utils.naming import to_snake_case
 
 _BASE_KWARGS = {
     "input_shape", "batch_input_shape", "batch_size", "input_dim", "dtype", "name",
     "trainable", "weights", "activity_regularizer",
 }
-
-
-def to_snake_case(name):
-    """``'Conv2D'`` → ``'conv2d'``, ``'MyLayer'`` → ``'my_layer'``."""
-    intermediate = re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", intermediate).lower()
 
 
 class InputSpec:

@@ -89,6 +89,10 @@ class Network(Layer):
         name: the model's name.
     """
 
+    #: Whether the graph comes from the layers once the input shape is known (Sequential);
+    #: otherwise a model without a graph is subclassed and never has one.
+    builds_graph_from_layers = False
+
     def __init__(self, *args, **kwargs):
         inputs = kwargs.pop("inputs", None)
         outputs = kwargs.pop("outputs", None)
@@ -109,6 +113,7 @@ class Network(Layer):
         self._is_graph_network = False
         self.inputs, self.outputs = [], []
         self._layers = []
+        self._graph_nodes = []
         self._plan = []
         if inputs is not None and outputs is not None:
             self._init_graph(inputs, outputs)
@@ -140,6 +145,7 @@ class Network(Layer):
             if node.layer not in layers:
                 layers.append(node.layer)
         self._layers = layers
+        self._graph_nodes = nodes  # in topological order; plot_model draws them
         self._sublayers = list(layers)
         self._plan = [
             (node.layer, [id(x) for x in node.inputs], [id(o) for o in node.outputs],

@@ -15,6 +15,8 @@ class InputLayer(Layer):
         batch_size, dtype, sparse, name: as in Keras.
     """
 
+    is_placeholder = True  # as in Keras 2.2: it holds a model input, it computes nothing
+
     def __init__(self, input_shape=None, batch_size=None, batch_input_shape=None, dtype=None,
                  sparse=False, name=None, **kwargs):
         if batch_input_shape is None and input_shape is None:

@@ -22,6 +22,8 @@ class Sequential(Model):
         >>> model.add(Activation('softmax'))
     """
 
+    builds_graph_from_layers = True
+
     def __init__(self, layers=None, name=None):
         super().__init__(name=name)
         self._stack = []

@@ -104,7 +104,7 @@ def deserialize_layer(config, custom_objects=None):
 
 def call_from_config(cls, config, custom_objects=None):
     """``cls.from_config(config)``, passing ``custom_objects`` / ``safe_mode`` where it takes them."""
-    from ..saving.functions import in_safe_mode
+    from .functions import in_safe_mode
 
     method = getattr(cls, "from_config", None)
     if method is None:
@@ -127,9 +127,9 @@ def compatible_config(config):
     * ``dtype`` as a mixed-precision policy dict becomes its name.
     * tf.keras-only arguments at their neutral value (``ragged=False``, ``groups=1`` …) are dropped.
     * Lambda-style ``function`` / ``output_shape`` with ``*_type`` markers become the
-      dicts :mod:`numkeras.saving.functions` reads; tf.keras's ``module`` keys go.
+      dicts :mod:`numkeras.engine.functions` reads; tf.keras's ``module`` keys go.
     """
-    from ..saving.functions import from_keras_function
+    from .functions import from_keras_function
 
     dtype = config.get("dtype")
     if isinstance(dtype, dict):

@@ -14,6 +14,7 @@ import warnings
 import importlib_metadata
 import pluggy
 
+from ..plugin_errors import STRICT_ENV, PluginLoadError, PluginLoadWarning
 from . import hookspecs
 
 hookimpl = pluggy.HookimplMarker("numkeras")
@@ -41,8 +42,6 @@ def plugin_manager():
 
 
 def _load_entry_points(manager):
-    from ..registry import STRICT_ENV, PluginLoadError, PluginLoadWarning
-
     for ep in importlib_metadata.entry_points(group=GROUP):
         if manager.get_plugin(ep.name) is not None:
             continue

@@ -9,10 +9,8 @@ A loss is a function ``(y_true, y_pred) -> per-sample loss tensor`` or a
     model.compile(loss='focal_loss', optimizer='adam')
 """
 
-from ..registry import Namespace
-from .base import Loss, LossFunctionWrapper
+from .base import Loss, LossFunctionWrapper, namespace as _namespace
 
-_namespace = Namespace("losses")
 _namespace.bind(globals())
 
 __all__ = ["Loss", "LossFunctionWrapper", "get", "serialize", "deserialize", "register"]

@@ -3,8 +3,13 @@
 import numpy as np
 
 from .. import backend as K
+from ..registry import Namespace
 
 REDUCTIONS = ("sum_over_batch_size", "auto", "sum", "none")
+
+# numkeras.losses binds this surface (get, serialize …); made here so that the wrapper's
+# get_config / from_config use it without importing their own package.
+namespace = Namespace("losses")
 
 
 class Loss:
@@ -129,16 +134,12 @@ class LossFunctionWrapper(Loss):
         config = super().get_config()
         config.update(self._fn_kwargs)
         if type(self) is LossFunctionWrapper:
-            from . import serialize
-
-            config["fn"] = serialize(self.fn)
+            config["fn"] = namespace.serialize(self.fn)
         return config
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
         if cls is LossFunctionWrapper:
-            from . import get
-
-            return cls(get(config.pop("fn")), **config)
+            return cls(namespace.get(config.pop("fn")), **config)
         return cls(**config)

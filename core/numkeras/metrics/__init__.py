@@ -1,9 +1,7 @@
 """numkeras.metrics — the stateful ``Metric`` protocol and every registered metric."""
 
-from ..registry import Namespace
-from .base import MeanMetricWrapper, Metric
+from .base import MeanMetricWrapper, Metric, namespace as _namespace
 
-_namespace = Namespace("metrics")
 _namespace.bind(globals())
 
 __all__ = ["Metric", "MeanMetricWrapper", "get", "serialize", "deserialize", "register"]

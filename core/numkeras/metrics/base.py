@@ -3,6 +3,12 @@
 import numpy as np
 
 from .. import backend as K
+from ..registry import Namespace
+from ..utils.naming import to_snake_case
+
+# numkeras.metrics binds this surface (get, serialize …); made here so that the wrapper's
+# get_config / from_config use it without importing their own package.
+namespace = Namespace("metrics")
 
 
 def _values(x):
@@ -40,8 +46,6 @@ class Metric:
     """
 
     def __init__(self, name=None, dtype=None):
-        from ..engine.base_layer import to_snake_case
-
         self.name = name or to_snake_case(type(self).__name__)
         self.dtype = np.dtype(dtype or K.floatx()).name
         self._state = []
@@ -190,16 +194,12 @@ class MeanMetricWrapper(Reduce):
         config = super().get_config()
         config.update(self._fn_kwargs)
         if type(self) is MeanMetricWrapper:
-            from . import serialize
-
-            config["fn"] = serialize(self.fn)
+            config["fn"] = namespace.serialize(self.fn)
         return config
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
         if cls is MeanMetricWrapper:
-            from . import get
-
-            return cls(get(config.pop("fn")), **config)
+            return cls(namespace.get(config.pop("fn")), **config)
         return cls(**config)

@@ -12,7 +12,8 @@ Lambda's code is rebuilt only with ``safe_mode=False`` (see
 :mod:`numkeras.saving.functions`). Components from plugins are written by their
 registered name and recorded with their distribution, so a file loads wherever the
 same plugins are installed, and says which plugin is missing otherwise. Every save
-writes a temporary file and renames it into place.
+writes a temporary file and renames it into place. h5py is imported on the first
+HDF5 save or load, never for JSON / YAML configs.
 """
 
 import os
@@ -20,8 +21,17 @@ import os
 from .atomic import atomic_write
 from .cloning import clone_model
 from .errors import MissingComponentError, ModelFileError, UnsafeDeserializationError
-from .hdf5 import load_model, save_model
 from .model_config import model_from_config, model_from_json, model_from_yaml, model_to_json, model_to_yaml
+
+
+def __getattr__(name):
+    # h5py is imported on the first use of an HDF5 function, not by ``import numkeras`` or by
+    # the JSON / YAML configs, which need no HDF5.
+    if name in ("save_model", "load_model"):
+        from . import hdf5
+
+        return getattr(hdf5, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _is_npz(filepath):

@@ -1,5 +1,6 @@
 """The errors saving and loading raise: each names the file (or config) and what is wrong."""
 
+from ..engine.functions import UnsafeDeserializationError
 from ..registry import UnknownComponentError
 
 
@@ -18,10 +19,6 @@ class ModelFileError(OSError, ValueError):
 
     def __str__(self):
         return self.args[0]
-
-
-class UnsafeDeserializationError(ValueError):
-    """Loading would run code named or stored in the file, and ``safe_mode`` is on."""
 
 
 class MissingComponentError(UnknownComponentError):

@@ -8,7 +8,7 @@ The JSON is Keras 2's: ``{"class_name": "Sequential" | "Model", "config": {...},
 
 import json
 
-from .hdf5 import BACKEND, KERAS_VERSION, check_saveable, json_default, loading_scope, model_config_of
+from .architecture import BACKEND, KERAS_VERSION, check_saveable, json_default, loading_scope, model_config_of
 
 
 def _import_yaml():

@@ -1,6 +1,6 @@
 """numkeras.utils — array helpers, seeding and custom-object scopes."""
 
-from ..registry import custom_object_scope
+from ..registry import active_scopes, custom_object_scope
 from .data_utils import GeneratorEnqueuer, OrderedEnqueuer, Sequence, SequenceEnqueuer, get_file
 from .generic_utils import Progbar
 from .np_utils import normalize, to_categorical
@@ -12,9 +12,8 @@ CustomObjectScope = custom_object_scope
 
 def get_custom_objects():
     """The innermost active custom-object dict (Keras 2 API); empty outside any scope."""
-    from ..registry import _scopes
-
-    return _scopes()[-1] if _scopes() else {}
+    scopes = active_scopes()
+    return scopes[-1] if scopes else {}
 
 
 __all__ = ["to_categorical", "normalize", "set_random_seed", "custom_object_scope",

@@ -25,6 +25,7 @@ import traceback
 import numpy as np
 
 from .random import generator as random_generator
+from .sequence import Sequence
 
 _WORKER_SEQUENCE = [None]
 
@@ -216,8 +217,6 @@ class OrderedEnqueuer(SequenceEnqueuer):
 
 
 def _overrides_on_epoch_end(sequence):
-    from .data_utils import Sequence
-
     return type(sequence).on_epoch_end is not Sequence.on_epoch_end
 
 

@@ -167,9 +167,7 @@ def _layer_label(layer, nodes, show_shapes, show_layer_names):
     label = f"{name}: {class_name}" if show_layer_names else class_name
     label = _record_escape(label)
     if show_shapes:
-        from ..engine.input_layer import InputLayer
-
-        if isinstance(layer, InputLayer):
+        if getattr(layer, "is_placeholder", False):
             outputs = _node_shapes(layer._inbound_nodes[:1], "outputs")
             inputs = outputs
         else:
@@ -178,12 +176,6 @@ def _layer_label(layer, nodes, show_shapes, show_layer_names):
         label = (f"{label}\\n|{{input:|output:}}|{{{{{_record_escape(_format_shapes(inputs))}}}|"
                  f"{{{_record_escape(_format_shapes(outputs))}}}}}")
     return label
-
-
-def _model_nodes(model):
-    from ..engine.functional import topological_nodes
-
-    return topological_nodes(model.inputs, model.outputs)
 
 
 def model_to_dot(model, show_shapes=False, show_layer_names=True, rankdir="TB", dpi=96):
@@ -206,11 +198,9 @@ def model_to_dot(model, show_shapes=False, show_layer_names=True, rankdir="TB", 
     Raises:
         ValueError: an unbuilt Sequential model.
     """
-    from ..engine.sequential import Sequential
-
     dot = DotGraph(rankdir=rankdir, dpi=dpi)
     if not getattr(model, "_is_graph_network", False):
-        if isinstance(model, Sequential):
+        if model.builds_graph_from_layers:
             raise ValueError(
                 "This model has not yet been built, so it has no graph to plot. Build it first by "
                 "calling build() or fit() with some data, or give the first layer an input_shape."
@@ -219,7 +209,7 @@ def model_to_dot(model, show_shapes=False, show_layer_names=True, rankdir="TB", 
         dot.add_node(id(model), _record_escape(f"{model.name}: {type(model).__name__}"
                                                if show_layer_names else type(model).__name__))
         return dot
-    model_nodes = {id(n) for n in _model_nodes(model)}
+    model_nodes = {id(n) for n in model._graph_nodes}
     layers = list(model._layers)  # InputLayers first, as Keras plots them (Sequential included)
     layer_ids = {id(layer) for layer in layers}
     for layer in layers:

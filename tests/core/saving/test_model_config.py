@@ -176,3 +176,23 @@ def test_registered_plugin_model_class_round_trips():
         assert type(model_from_json(model.to_json())) is Wide
     finally:
         numkeras.registry.registry("layers").unregister("WideModelForSaving")
+
+
+def test_json_and_yaml_configs_do_not_import_h5py():
+    """Architecture-only saving needs no HDF5: a fresh process never imports h5py for it."""
+    import subprocess
+    import textwrap
+
+    script = textwrap.dedent("""
+        import sys
+        import numkeras
+        from numkeras.layers import Dense
+        model = numkeras.Sequential([Dense(2, input_shape=(3,))])
+        text = model.to_json()
+        rebuilt = numkeras.models.model_from_json(text)
+        assert rebuilt.get_config() == model.get_config()
+        print('h5py' in sys.modules)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False", "model.to_json() / model_from_json imported h5py"
