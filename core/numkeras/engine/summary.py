@@ -13,21 +13,18 @@ def _count(weights):
 
 
 def _is_sequential_like(model):
-    from .sequential import Sequential
-
-    if isinstance(model, Sequential) or not model._is_graph_network:
+    if model.builds_graph_from_layers or not model._is_graph_network:
         return True
+    nodes = _model_nodes(model)
     for layer in model.layers:
-        nodes = [n for n in layer._inbound_nodes if n in _model_nodes(model)]
-        if len(nodes) > 1 or (nodes and len(nodes[0].inputs) > 1):
+        own = [n for n in layer._inbound_nodes if n in nodes]
+        if len(own) > 1 or (own and len(own[0].inputs) > 1):
             return False
     return True
 
 
 def _model_nodes(model):
-    from .functional import topological_nodes
-
-    return topological_nodes(model.inputs, model.outputs)
+    return model._graph_nodes
 
 
 def _format_shape(layer):
