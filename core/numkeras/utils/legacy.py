@@ -32,7 +32,7 @@ import sys
 import warnings
 
 __all__ = ["Rename", "renames", "table_for", "owners", "deprecated", "dim_ordering",
-           "WEIGHTS", "DENSE", "DROPOUT", "CONVOLUTION", "POOLING", "SPATIAL", "RECURRENT",
+           "WEIGHTS", "DENSE", "DROPOUT", "CONVOLUTION", "LOCALLY_CONNECTED", "POOLING", "SPATIAL", "RECURRENT",
            "NORMALIZATION", "EMBEDDING", "PRELU", "GAUSSIAN_NOISE", "UPSAMPLING1D",
            "MODEL", "FIT", "GENERATORS"]
 
@@ -96,6 +96,7 @@ CONVOLUTION = {
     "atrous_rate": "dilation_rate",
     **SPATIAL,
 }
+LOCALLY_CONNECTED = {old: row for old, row in CONVOLUTION.items() if old != "atrous_rate"}
 POOLING = {"pool_length": "pool_size", "stride": "strides", "border_mode": "padding", **SPATIAL}
 RECURRENT = {
     "output_dim": "units",
@@ -138,7 +139,7 @@ def _rows(tables):
     rows = {}
     for table in tables:
         for old, row in table.items():
-            rows[old] = row if isinstance(row, Rename) else Rename(row)
+            rows[old] = row if row is None or isinstance(row, Rename) else Rename(row)
     return rows
 
 
@@ -151,6 +152,7 @@ def table_for(owner):
         merged = {}
         for klass in reversed(owner.__mro__):
             merged.update(_TABLES.get(klass, {}))
+        merged = {old: row for old, row in merged.items() if row is not None}
         _MERGED[owner] = merged
     return dict(merged)
 
@@ -260,6 +262,7 @@ def renames(*tables, owner=None):
     Arguments:
         *tables: dicts ``{keras1_name: keras2_name}`` or ``{keras1_name: Rename(...)}``, merged
             left to right (the module's tables, such as :data:`WEIGHTS`, or a plugin's own).
+            On a class, ``{keras1_name: None}`` withdraws a row its parents declared.
         owner: the name the warnings use for a function (default: its qualified name); a
             class's warnings name the class being constructed.
 

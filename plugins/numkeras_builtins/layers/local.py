@@ -10,7 +10,7 @@ from . import _arguments as check
 from ._arguments import set_weight_arguments, weight_config
 
 
-@legacy.renames(legacy.WEIGHTS, legacy.CONVOLUTION)
+@legacy.renames(legacy.WEIGHTS, legacy.LOCALLY_CONNECTED)
 class _LocallyConnected(Layer):
     rank = None
 

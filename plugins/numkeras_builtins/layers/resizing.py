@@ -39,6 +39,7 @@ class _Spatial(Layer):
         return config
 
 
+@legacy.renames({"dim_ordering": None})  # Keras 1 had no dim_ordering for 1D layers
 class _Spatial1D(_Spatial):
     rank = 1
 
