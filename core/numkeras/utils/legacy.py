@@ -147,6 +147,10 @@ def table_for(owner):
     """The rows ``owner`` (a decorated class, one of its subclasses, or a decorated function) accepts."""
     if not isinstance(owner, type):
         return dict(_TABLES.get(owner, {}))
+    return dict(_merged(owner))
+
+
+def _merged(owner):
     merged = _MERGED.get(owner)
     if merged is None:
         merged = {}
@@ -154,7 +158,7 @@ def table_for(owner):
             merged.update(_TABLES.get(klass, {}))
         merged = {old: row for old, row in merged.items() if row is not None}
         _MERGED[owner] = merged
-    return dict(merged)
+    return merged
 
 
 def owners():
@@ -236,7 +240,7 @@ def _wrap_init(cls, inherited=False):
     init = cls.__dict__.get("__init__", cls.__init__ if inherited else None)
     if init is None or getattr(init, "_keras1_renaming", False):
         return
-    cls.__init__ = _wrap(init, lambda args: type(args[0]).__name__, lambda args: table_for(type(args[0])))
+    cls.__init__ = _wrap(init, lambda args: type(args[0]).__name__, lambda args: _merged(type(args[0])))
 
 
 def _wrap_subclass_inits(cls):
