@@ -82,7 +82,7 @@ def test_readme_setup_commands_are_what_ci_runs():
 
 def test_plugins_guide_python_blocks_run(registrations, capsys):
     blocks = code_blocks(PLUGINS_GUIDE, "python")
-    plugin_module, usage, runtime, hook = blocks
+    plugin_module, usage, runtime, hook, keras1_names = blocks
     namespace = {"__name__": "numkeras_focal"}
     exec(compile(plugin_module, "docs/plugins.md block 1", "exec"), namespace)
     # What installing the package would do: its entry points, registered by name.
@@ -103,3 +103,9 @@ def test_plugins_guide_python_blocks_run(registrations, capsys):
     exec(compile(hook, "docs/plugins.md block 4", "exec"), hook_namespace)
     hook_namespace["on_epoch_end"](model, 0, {"loss": 1.0})
     assert "[tracker]" in capsys.readouterr().out
+    keras1_namespace = {}
+    with pytest.warns(DeprecationWarning) as record:
+        exec(compile(keras1_names, "docs/plugins.md block 5", "exec"), keras1_namespace)
+    layer = keras1_namespace["layer"]
+    assert (layer.units, layer.scale, layer.kernel_initializer) == (3, True, "zeros")
+    assert sum("use 'units'" in str(w.message) for w in record) == 1

@@ -29,7 +29,6 @@ arguments so the layer can be saved and cloned).
 
 import difflib
 import inspect
-import warnings
 
 import numpy as np
 
@@ -534,10 +533,3 @@ class Layer:
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
-
-def deprecated_argument(layer_name, old, new, stacklevel=4):
-    """Warns that a Keras 1 argument name was used, naming its Keras 2 spelling."""
-    warnings.warn(
-        f"{layer_name}: the Keras 1 argument {old!r} is deprecated; use {new!r} instead.",
-        DeprecationWarning, stacklevel=stacklevel,
-    )

@@ -7,6 +7,7 @@ A ``Network`` without inputs/outputs is a *subclassed* model: its ``call`` is th
 user's, and its weights are those of the layers assigned as attributes.
 """
 
+from ..utils import legacy
 from .base_layer import KerasTensor, Layer, Node, _flatten
 
 
@@ -93,18 +94,10 @@ class Network(Layer):
     #: otherwise a model without a graph is subclassed and never has one.
     builds_graph_from_layers = False
 
+    @legacy.renames(legacy.MODEL, owner="Model")
     def __init__(self, *args, **kwargs):
         inputs = kwargs.pop("inputs", None)
         outputs = kwargs.pop("outputs", None)
-        if "input" in kwargs or "output" in kwargs:
-            from .base_layer import deprecated_argument
-
-            if "input" in kwargs:
-                deprecated_argument("Model", "input", "inputs")
-                inputs = kwargs.pop("input")
-            if "output" in kwargs:
-                deprecated_argument("Model", "output", "outputs")
-                outputs = kwargs.pop("output")
         if args:
             inputs = args[0]
             if len(args) > 1:

@@ -58,37 +58,6 @@ def unpack(output, mode, where="generator"):
     return output[0], output[1], output[2] if len(output) == 3 else None
 
 
-_LEGACY_GENERATOR_ARGUMENTS = {
-    "samples_per_epoch": "steps_per_epoch",
-    "val_samples": "steps",
-    "nb_epoch": "epochs",
-    "nb_val_samples": "validation_steps",
-    "nb_worker": "workers",
-    "pickle_safe": "use_multiprocessing",
-    "max_q_size": "max_queue_size",
-}
-
-
-def legacy_generator_arguments(method, kwargs):
-    """``kwargs`` with Keras 1 argument names of ``*_generator`` renamed, each with a DeprecationWarning.
-
-    As in Keras 2, ``samples_per_epoch`` / ``nb_val_samples`` / ``val_samples`` are passed
-    on unchanged as step counts, and the warning says that their meaning changed.
-    """
-    renamed = {}
-    for name, value in kwargs.items():
-        new = _LEGACY_GENERATOR_ARGUMENTS.get(name)
-        if new is None:
-            renamed[name] = value
-            continue
-        note = (" (Keras 2 counts batches, not samples: divide by your batch size)"
-                if name in ("samples_per_epoch", "nb_val_samples", "val_samples") else "")
-        warnings.warn(f"Model.{method}: the Keras 1 argument {name!r} is deprecated; use {new!r} "
-                      f"instead{note}.", DeprecationWarning, stacklevel=3)
-        renamed[new] = value
-    return renamed
-
-
 @contextlib.contextmanager
 def closing(*adapters):
     """Closes every adapter that has a ``close()`` (stopping its workers) when the block exits."""
@@ -293,5 +262,4 @@ class StepBatches:
             yield next(self._stream)
 
 
-__all__ = ["is_generator_like", "unpack", "closing", "GeneratorBatches", "StepBatches", "build_from_first_batch",
-           "legacy_generator_arguments"]
+__all__ = ["is_generator_like", "unpack", "closing", "GeneratorBatches", "StepBatches", "build_from_first_batch"]

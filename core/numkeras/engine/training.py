@@ -12,8 +12,8 @@ import numpy as np
 from .. import backend as K
 from .. import optimizers as optimizers_module
 from ..registry import registry
+from ..utils import legacy
 from . import data_adapter, generators, loop
-from .base_layer import deprecated_argument
 from .functional import Network
 from .objective import Objective
 
@@ -183,6 +183,7 @@ class Model(Network):
         return xs, ys, ws
 
     # -- fit ---------------------------------------------------------------------------------
+    @legacy.renames(legacy.FIT, owner="Model.fit")
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
@@ -221,9 +222,6 @@ class Model(Network):
 
         Keras 1 spelling ``nb_epoch`` is accepted with a DeprecationWarning.
         """
-        if "nb_epoch" in kwargs:
-            deprecated_argument("Model.fit", "nb_epoch", "epochs")
-            epochs = kwargs.pop("nb_epoch")
         if kwargs:
             raise TypeError(f"fit() got unexpected keyword argument(s): {sorted(kwargs)}.")
         self._require_compiled("training it")
@@ -318,6 +316,7 @@ class Model(Network):
         return results[0] if len(results) == 1 else results
 
     # -- generators (the Keras 2 *_generator API: the same as passing the generator) ---------------
+    @legacy.renames(legacy.GENERATORS, owner="Model.fit_generator")
     def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
                       validation_data=None, validation_steps=None, validation_freq=1, class_weight=None,
                       max_queue_size=10, workers=1, use_multiprocessing=False, shuffle=True,
@@ -332,23 +331,25 @@ class Model(Network):
                          validation_freq=validation_freq, class_weight=class_weight,
                          max_queue_size=max_queue_size, workers=workers,
                          use_multiprocessing=use_multiprocessing, shuffle=shuffle, initial_epoch=initial_epoch)
-        arguments.update(generators.legacy_generator_arguments("fit_generator", kwargs))
+        arguments.update(kwargs)
         return self.fit(generator, **arguments)
 
+    @legacy.renames(legacy.GENERATORS, owner="Model.evaluate_generator")
     def evaluate_generator(self, generator, steps=None, callbacks=None, max_queue_size=10, workers=1,
                            use_multiprocessing=False, verbose=0, **kwargs):
         """Loss and metrics on batches from a generator or ``Sequence``: ``evaluate(generator, ...)``."""
         arguments = dict(steps=steps, callbacks=callbacks, max_queue_size=max_queue_size, workers=workers,
                          use_multiprocessing=use_multiprocessing, verbose=verbose)
-        arguments.update(generators.legacy_generator_arguments("evaluate_generator", kwargs))
+        arguments.update(kwargs)
         return self.evaluate(generator, **arguments)
 
+    @legacy.renames(legacy.GENERATORS, owner="Model.predict_generator")
     def predict_generator(self, generator, steps=None, callbacks=None, max_queue_size=10, workers=1,
                           use_multiprocessing=False, verbose=0, **kwargs):
         """Predictions for batches from a generator or ``Sequence``: ``predict(generator, ...)``."""
         arguments = dict(steps=steps, callbacks=callbacks, max_queue_size=max_queue_size, workers=workers,
                          use_multiprocessing=use_multiprocessing, verbose=verbose)
-        arguments.update(generators.legacy_generator_arguments("predict_generator", kwargs))
+        arguments.update(kwargs)
         return self.predict(generator, **arguments)
 
     # -- single batches -----------------------------------------------------------------------

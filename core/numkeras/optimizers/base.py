@@ -1,6 +1,5 @@
 """The ``Optimizer`` protocol, with Keras 2.2's shared arguments (lr, decay, clipnorm, clipvalue)."""
 
-import warnings
 
 import numpy as np
 
@@ -301,6 +300,3 @@ class _SlotView:
     def __array__(self, dtype=None, copy=None):
         return np.array(self._array, dtype=dtype) if copy or dtype is not None else self._array
 
-
-def warn_legacy(name, old, new):
-    warnings.warn(f"{name}: {old!r} is deprecated; use {new!r}.", DeprecationWarning, stacklevel=3)

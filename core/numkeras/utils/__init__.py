@@ -1,6 +1,7 @@
 """numkeras.utils — array helpers, seeding and custom-object scopes."""
 
 from ..registry import active_scopes, custom_object_scope
+from . import legacy
 from .data_utils import GeneratorEnqueuer, OrderedEnqueuer, Sequence, SequenceEnqueuer, get_file
 from .generic_utils import Progbar
 from .np_utils import normalize, to_categorical
@@ -16,6 +17,6 @@ def get_custom_objects():
     return scopes[-1] if scopes else {}
 
 
-__all__ = ["to_categorical", "normalize", "set_random_seed", "custom_object_scope",
+__all__ = ["legacy", "to_categorical", "normalize", "set_random_seed", "custom_object_scope",
            "CustomObjectScope", "get_custom_objects", "Sequence", "SequenceEnqueuer", "OrderedEnqueuer",
            "GeneratorEnqueuer", "get_file", "Progbar", "model_to_dot", "plot_model"]

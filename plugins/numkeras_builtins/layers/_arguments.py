@@ -4,6 +4,7 @@ what was expected and what was given, and is raised at construction."""
 import numpy as np
 
 from numkeras import backend as K
+from numkeras.utils import legacy
 
 
 def _is_int(value):
@@ -50,9 +51,7 @@ def padding(owner, value, allowed=("valid", "same")):
 
 def data_format(owner, value):
     """``'channels_last'`` / ``'channels_first'`` (``None`` means ``K.image_data_format()``)."""
-    value = value or K.image_data_format()
-    legacy = {"tf": "channels_last", "th": "channels_first"}
-    value = legacy.get(value, value)
+    value = legacy.dim_ordering(value) or K.image_data_format()  # Keras 1's 'th' / 'tf' are accepted too
     if value not in ("channels_last", "channels_first"):
         raise ValueError(
             f"{owner}: data_format must be 'channels_last' or 'channels_first', got {value!r}."
@@ -86,35 +85,6 @@ def pair_tuple(owner, name, value, rank):
                 f"{owner}: {name} must hold non-negative integers or (before, after) pairs, got {value!r}."
             )
     return tuple((int(a), int(b)) for a, b in pairs)
-
-
-def keras1_arguments(owner, kwargs, current, renames=None, drop=()):
-    """Takes the Keras 1 spellings out of ``kwargs`` and returns ``current`` updated with them.
-
-    Arguments:
-        owner: the layer's class name, for the DeprecationWarning.
-        kwargs: the constructor's ``**kwargs``; Keras 1 names are removed from it.
-        current: ``{keras2_name: value}`` of the constructor's own arguments.
-        renames: extra ``{old: (new, converter)}`` on top of ``legacy.COMMON``.
-        drop: Keras 1 arguments that mean nothing any more (warned about, ignored).
-
-    A converted name the constructor does not take itself (``input_shape`` …) goes back
-    into ``kwargs`` for the base Layer.
-    """
-    from numkeras.engine import legacy
-
-    table = dict(legacy.COMMON)
-    table.update(renames or {})
-    old = {name: kwargs.pop(name) for name in list(kwargs) if name in table or name in drop}
-    if not old:
-        return current
-    legacy.convert(owner, old, renames, drop)
-    for name, value in old.items():
-        if name in current:
-            current[name] = value
-        else:
-            kwargs[name] = value
-    return current
 
 
 def set_weight_arguments(layer, prefix, initializer, regularizer, constraint):

@@ -5,8 +5,8 @@ import numpy as np
 from numkeras import constraints, initializers, regularizers
 from numkeras.backend import ops
 from numkeras.engine.base_layer import InputSpec, Layer
+from numkeras.utils import legacy
 
-from . import _arguments as check
 
 
 class _Elementwise(Layer):
@@ -48,6 +48,7 @@ class LeakyReLU(_Elementwise):
         return config
 
 
+@legacy.renames(legacy.PRELU)
 class PReLU(_Elementwise):
     """Parametric ReLU: ``x`` for ``x > 0``, ``alpha * x`` otherwise, with ``alpha`` learned per unit.
 
@@ -61,10 +62,8 @@ class PReLU(_Elementwise):
 
     def __init__(self, alpha_initializer="zeros", alpha_regularizer=None, alpha_constraint=None, shared_axes=None,
                  **kwargs):
-        a = check.keras1_arguments("PReLU", kwargs, dict(alpha_initializer=alpha_initializer),
-                                   {"init": ("alpha_initializer", None)})
         super().__init__(**kwargs)
-        self.alpha_initializer = initializers.get(a["alpha_initializer"])
+        self.alpha_initializer = initializers.get(alpha_initializer)
         self.alpha_regularizer = regularizers.get(alpha_regularizer)
         self.alpha_constraint = constraints.get(alpha_constraint)
         if shared_axes is None:

@@ -10,6 +10,7 @@ import warnings
 from numkeras import activations, constraints, initializers, regularizers
 from numkeras.backend.ops import conv as conv_ops
 from numkeras.engine.base_layer import InputSpec, Layer
+from numkeras.utils import legacy
 
 from . import _arguments as check
 from ._arguments import set_weight_arguments, weight_config
@@ -17,40 +18,35 @@ from ._arguments import set_weight_arguments, weight_config
 _RELU = activations.get("relu")
 
 
+@legacy.renames(legacy.WEIGHTS, legacy.CONVOLUTION)
 class _Conv(Layer):
     """Base of the N-D convolutions (``rank`` spatial axes). See :class:`Conv2D` for the arguments."""
 
     rank = None
     paddings = ("valid", "same", "full")
-    _renames = {}
 
     def __init__(self, filters=None, kernel_size=None, strides=1, padding="valid", data_format=None,
                  dilation_rate=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
         owner = type(self).__name__
-        a = check.keras1_arguments(owner, kwargs, dict(
-            filters=filters, kernel_size=kernel_size, strides=strides, padding=padding, data_format=data_format,
-            dilation_rate=dilation_rate, use_bias=use_bias, kernel_initializer=kernel_initializer,
-            kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
-            kernel_constraint=kernel_constraint, bias_constraint=bias_constraint), self._renames)
-        if a["filters"] is None or a["kernel_size"] is None:
+        if filters is None or kernel_size is None:
             raise TypeError(f"{owner}: filters and kernel_size are required, e.g. {owner}(32, 3).")
         self._take_input_length(kwargs)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.filters = check.positive_int(owner, "filters", a["filters"])
-        self.kernel_size = check.int_tuple(owner, "kernel_size", a["kernel_size"], self.rank)
-        self.strides = check.int_tuple(owner, "strides", a["strides"], self.rank)
-        self.padding = check.padding(owner, a["padding"], self.paddings)
-        self.data_format = check.data_format(owner, a["data_format"])
-        self.dilation_rate = check.int_tuple(owner, "dilation_rate", a["dilation_rate"], self.rank)
+        self.filters = check.positive_int(owner, "filters", filters)
+        self.kernel_size = check.int_tuple(owner, "kernel_size", kernel_size, self.rank)
+        self.strides = check.int_tuple(owner, "strides", strides, self.rank)
+        self.padding = check.padding(owner, padding, self.paddings)
+        self.data_format = check.data_format(owner, data_format)
+        self.dilation_rate = check.int_tuple(owner, "dilation_rate", dilation_rate, self.rank)
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError(f"{owner}: strides > 1 cannot be combined with dilation_rate > 1 "
                              f"(got strides={self.strides}, dilation_rate={self.dilation_rate}).")
         self.activation = activations.get(activation)
-        self.use_bias = bool(a["use_bias"])
-        set_weight_arguments(self, "kernel", a["kernel_initializer"], a["kernel_regularizer"], a["kernel_constraint"])
-        set_weight_arguments(self, "bias", bias_initializer, a["bias_regularizer"], a["bias_constraint"])
+        self.use_bias = bool(use_bias)
+        set_weight_arguments(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
+        set_weight_arguments(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
     def _take_input_length(self, kwargs):
@@ -218,11 +214,8 @@ def _keras1_kernel(owner, rank, filters, args, kwargs, names):
     """Reads the Keras 1 call ``owner(nb_filter, k1, …, kr)`` (or ``nb_row=``/``nb_col=`` keywords).
 
     Returns ``filters``; the kernel size, when given, is put into ``kwargs['kernel_size']``.
+    (``nb_filter=`` as a keyword was already renamed by the ``legacy.CONVOLUTION`` table.)
     """
-    if "nb_filter" in kwargs and filters is None:
-        filters = kwargs.pop("nb_filter")
-        warnings.warn(f"{owner}: the Keras 1 argument 'nb_filter' is deprecated; use filters={filters!r} instead.",
-                      DeprecationWarning, stacklevel=4)
     sizes = list(args[:rank])
     if len(args) > rank:
         raise TypeError(f"{owner} takes at most {rank + 1} positional arguments (filters and {rank} kernel "
@@ -237,8 +230,7 @@ def _keras1_kernel(owner, rank, filters, args, kwargs, names):
         return filters
     if len(sizes) != rank:
         raise TypeError(f"{owner}: the Keras 1 form needs {rank} kernel sizes ({', '.join(names)}), got {sizes}.")
-    warnings.warn(f"{owner}: the Keras 1 kernel sizes ({', '.join(names)}) are deprecated; use "
-                  f"kernel_size={tuple(sizes)} instead.", DeprecationWarning, stacklevel=4)
+    legacy.deprecated(owner, tuple(names), "kernel_size", tuple(sizes))
     kwargs["kernel_size"] = tuple(sizes)
     return filters
 
@@ -251,10 +243,6 @@ class Convolution1D(Conv1D):
             kwargs["kernel_size"] = args[0]
             if len(args) > 1:
                 raise TypeError("Convolution1D takes at most 2 positional arguments (nb_filter, filter_length).")
-        if "nb_filter" in kwargs and filters is None:
-            filters = kwargs.pop("nb_filter")
-            warnings.warn("Convolution1D: the Keras 1 argument 'nb_filter' is deprecated; use filters instead.",
-                          DeprecationWarning, stacklevel=2)
         super().__init__(filters, **kwargs)
 
 
@@ -271,7 +259,7 @@ class Convolution2D(Conv2D):
     """
 
     def __init__(self, filters=None, *args, **kwargs):
-        filters = _keras1_kernel("Convolution2D", 2, filters, args, kwargs, ("nb_row", "nb_col"))
+        filters = _keras1_kernel(type(self).__name__, 2, filters, args, kwargs, ("nb_row", "nb_col"))
         super().__init__(filters, **kwargs)
 
 
@@ -279,7 +267,7 @@ class Convolution3D(Conv3D):
     """Keras 1 ``Convolution3D(nb_filter, kernel_dim1, kernel_dim2, kernel_dim3, …)``."""
 
     def __init__(self, filters=None, *args, **kwargs):
-        filters = _keras1_kernel("Convolution3D", 3, filters, args, kwargs,
+        filters = _keras1_kernel(type(self).__name__, 3, filters, args, kwargs,
                                  ("kernel_dim1", "kernel_dim2", "kernel_dim3"))
         super().__init__(filters, **kwargs)
 
@@ -367,7 +355,7 @@ class Deconvolution2D(Conv2DTranspose):
     def __init__(self, filters=None, *args, **kwargs):
         if len(args) == 3:  # Keras 1 passed output_shape positionally
             args, kwargs["output_shape"] = args[:2], args[2]
-        filters = _keras1_kernel("Deconvolution2D", 2, filters, args, kwargs, ("nb_row", "nb_col"))
+        filters = _keras1_kernel(type(self).__name__, 2, filters, args, kwargs, ("nb_row", "nb_col"))
         super().__init__(filters, **kwargs)
 
 
@@ -377,7 +365,7 @@ class Deconvolution3D(Conv3DTranspose):
     def __init__(self, filters=None, *args, **kwargs):
         if len(args) == 4:
             args, kwargs["output_shape"] = args[:3], args[3]
-        filters = _keras1_kernel("Deconvolution3D", 3, filters, args, kwargs,
+        filters = _keras1_kernel(type(self).__name__, 3, filters, args, kwargs,
                                  ("kernel_dim1", "kernel_dim2", "kernel_dim3"))
         super().__init__(filters, **kwargs)
 
@@ -513,6 +501,6 @@ class SeparableConvolution2D(SeparableConv2D):
     """Keras 1 ``SeparableConvolution2D(nb_filter, nb_row, nb_col, …)``."""
 
     def __init__(self, filters=None, *args, **kwargs):
-        filters = _keras1_kernel("SeparableConvolution2D", 2, filters, args, kwargs,
+        filters = _keras1_kernel(type(self).__name__, 2, filters, args, kwargs,
                                  ("nb_row", "nb_col"))
         super().__init__(filters, **kwargs)

@@ -6,8 +6,8 @@ import numpy as np
 
 from numkeras import activations
 from numkeras import backend as K
-from numkeras.engine import legacy
 from numkeras.engine.base_layer import InputSpec, Layer
+from numkeras.utils import legacy
 from numkeras.utils.random import generator
 
 from ._arguments import set_weight_arguments, weight_config
@@ -19,6 +19,7 @@ def _serialize_activation(activation):
     return activations.serialize(activation)
 
 
+@legacy.renames(legacy.WEIGHTS, legacy.DENSE)
 class Dense(Layer):
     """Densely-connected layer: ``activation(dot(input, kernel) + bias)``.
 
@@ -41,15 +42,6 @@ class Dense(Layer):
     def __init__(self, units=None, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
-        if kwargs:
-            legacy.convert("Dense", kwargs)
-            units = kwargs.pop("units", units)
-            use_bias = kwargs.pop("use_bias", use_bias)
-            kernel_initializer = kwargs.pop("kernel_initializer", kernel_initializer)
-            kernel_regularizer = kwargs.pop("kernel_regularizer", kernel_regularizer)
-            bias_regularizer = kwargs.pop("bias_regularizer", bias_regularizer)
-            kernel_constraint = kwargs.pop("kernel_constraint", kernel_constraint)
-            bias_constraint = kwargs.pop("bias_constraint", bias_constraint)
         if units is None:
             raise TypeError("Dense: the number of units is required, e.g. Dense(64).")
         if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units <= 0:
@@ -116,6 +108,7 @@ class Activation(Layer):
         return config
 
 
+@legacy.renames(legacy.DROPOUT)
 class Dropout(Layer):
     """Sets a fraction ``rate`` of inputs to 0 during training, scaling the rest by ``1 / (1 - rate)``.
 
@@ -127,9 +120,6 @@ class Dropout(Layer):
     """
 
     def __init__(self, rate=None, noise_shape=None, seed=None, **kwargs):
-        if "p" in kwargs:
-            legacy.convert("Dropout", kwargs, {"p": ("rate", None)})
-            rate = kwargs.pop("rate")
         if rate is None:
             raise TypeError("Dropout: the dropout rate is required, e.g. Dropout(0.5).")
         if not 0.0 <= rate < 1.0:

@@ -7,16 +7,11 @@ import numpy as np
 from numkeras import constraints, initializers, regularizers
 from numkeras.backend.ops.embedding import embedding_lookup
 from numkeras.engine.base_layer import Layer
+from numkeras.utils import legacy
 
 from . import _arguments as check
 
-_RENAMES = {
-    "init": ("embeddings_initializer", None),
-    "W_regularizer": ("embeddings_regularizer", None),
-    "W_constraint": ("embeddings_constraint", None),
-}
-
-
+@legacy.renames(legacy.EMBEDDING)
 class Embedding(Layer):
     """Turns positive integers (indices) into dense vectors of fixed size: ``[[4], [20]] → [[.25, .1], [.6, -.2]]``.
 
@@ -54,9 +49,6 @@ class Embedding(Layer):
         if dropout:
             warnings.warn("Embedding: the Keras 1 argument dropout is deprecated; put a SpatialDropout1D after "
                           "the Embedding instead.", DeprecationWarning, stacklevel=2)
-        a = check.keras1_arguments(owner, kwargs, dict(
-            embeddings_initializer=embeddings_initializer, embeddings_regularizer=embeddings_regularizer,
-            embeddings_constraint=embeddings_constraint), _RENAMES)
         if input_dim is None or output_dim is None:
             raise TypeError("Embedding: input_dim (vocabulary size) and output_dim are required, "
                             "e.g. Embedding(1000, 64).")
@@ -69,9 +61,9 @@ class Embedding(Layer):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.input_dim = check.positive_int(owner, "input_dim", input_dim)
         self.output_dim = check.positive_int(owner, "output_dim", output_dim)
-        self.embeddings_initializer = initializers.get(a["embeddings_initializer"])
-        self.embeddings_regularizer = regularizers.get(a["embeddings_regularizer"])
-        self.embeddings_constraint = constraints.get(a["embeddings_constraint"])
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero
         self.produces_mask = self.mask_zero

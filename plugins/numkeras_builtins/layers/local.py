@@ -4,11 +4,13 @@ from numkeras import activations
 from numkeras import backend as K
 from numkeras.backend.ops import conv as conv_ops
 from numkeras.engine.base_layer import InputSpec, Layer
+from numkeras.utils import legacy
 
 from . import _arguments as check
 from ._arguments import set_weight_arguments, weight_config
 
 
+@legacy.renames(legacy.WEIGHTS, legacy.LOCALLY_CONNECTED)
 class _LocallyConnected(Layer):
     rank = None
 
@@ -17,22 +19,18 @@ class _LocallyConnected(Layer):
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
                  bias_constraint=None, **kwargs):
         owner = type(self).__name__
-        a = check.keras1_arguments(owner, kwargs, dict(
-            filters=filters, kernel_size=kernel_size, strides=strides, padding=padding, data_format=data_format,
-            use_bias=use_bias, kernel_initializer=kernel_initializer, kernel_regularizer=kernel_regularizer,
-            bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint, bias_constraint=bias_constraint))
-        if a["filters"] is None or a["kernel_size"] is None:
+        if filters is None or kernel_size is None:
             raise TypeError(f"{owner}: filters and kernel_size are required, e.g. {owner}(16, 3).")
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.filters = check.positive_int(owner, "filters", a["filters"])
-        self.kernel_size = check.int_tuple(owner, "kernel_size", a["kernel_size"], self.rank)
-        self.strides = check.int_tuple(owner, "strides", a["strides"], self.rank)
-        self.padding = check.padding(owner, a["padding"], ("valid",))
-        self.data_format = check.data_format(owner, a["data_format"])
+        self.filters = check.positive_int(owner, "filters", filters)
+        self.kernel_size = check.int_tuple(owner, "kernel_size", kernel_size, self.rank)
+        self.strides = check.int_tuple(owner, "strides", strides, self.rank)
+        self.padding = check.padding(owner, padding, ("valid",))
+        self.data_format = check.data_format(owner, data_format)
         self.activation = activations.get(activation)
-        self.use_bias = bool(a["use_bias"])
-        set_weight_arguments(self, "kernel", a["kernel_initializer"], a["kernel_regularizer"], a["kernel_constraint"])
-        set_weight_arguments(self, "bias", bias_initializer, a["bias_regularizer"], a["bias_constraint"])
+        self.use_bias = bool(use_bias)
+        set_weight_arguments(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
+        set_weight_arguments(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
     def _split(self, shape):

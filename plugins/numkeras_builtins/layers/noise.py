@@ -5,6 +5,7 @@ import numpy as np
 
 from numkeras import regularizers
 from numkeras.engine.base_layer import InputSpec, Layer
+from numkeras.utils import legacy
 from numkeras.utils.random import generator
 
 from . import _arguments as check
@@ -27,6 +28,7 @@ class _Noise(Layer):
         return self._seeded_rng
 
 
+@legacy.renames(legacy.GAUSSIAN_NOISE)
 class GaussianNoise(_Noise):
     """Adds zero-centered Gaussian noise of standard deviation ``stddev`` in training (a regularizer).
 
@@ -34,11 +36,10 @@ class GaussianNoise(_Noise):
     """
 
     def __init__(self, stddev=None, **kwargs):
-        a = check.keras1_arguments("GaussianNoise", kwargs, dict(stddev=stddev), {"sigma": ("stddev", None)})
-        if a["stddev"] is None:
+        if stddev is None:
             raise TypeError("GaussianNoise: stddev is required, e.g. GaussianNoise(0.1).")
         super().__init__(**kwargs)
-        self.stddev = float(a["stddev"])
+        self.stddev = float(stddev)
         if self.stddev < 0:
             raise ValueError(f"GaussianNoise: stddev must be >= 0, got {stddev!r}.")
 
@@ -54,6 +55,7 @@ class GaussianNoise(_Noise):
         return config
 
 
+@legacy.renames(legacy.DROPOUT)
 class GaussianDropout(_Noise):
     """Multiplies the inputs by ``1``-centered Gaussian noise of stddev ``sqrt(rate / (1 - rate))`` in training.
 
@@ -61,11 +63,10 @@ class GaussianDropout(_Noise):
     """
 
     def __init__(self, rate=None, **kwargs):
-        a = check.keras1_arguments("GaussianDropout", kwargs, dict(rate=rate), {"p": ("rate", None)})
-        if a["rate"] is None:
+        if rate is None:
             raise TypeError("GaussianDropout: rate is required, e.g. GaussianDropout(0.2).")
         super().__init__(**kwargs)
-        self.rate = check.rate("GaussianDropout", "rate", a["rate"])
+        self.rate = check.rate("GaussianDropout", "rate", rate)
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:

@@ -8,10 +8,11 @@ from numkeras import backend as K
 from numkeras import constraints, initializers, regularizers
 from numkeras.backend import ops
 from numkeras.engine.base_layer import InputSpec, Layer
+from numkeras.utils import legacy
 
-from . import _arguments as check
 
 
+@legacy.renames(legacy.NORMALIZATION)
 class BatchNormalization(Layer):
     """Normalizes each feature to zero mean and unit variance over the batch, then scales and shifts.
 
@@ -53,8 +54,6 @@ class BatchNormalization(Layer):
             warnings.warn(f"{owner}: the Keras 1 argument mode={mode} is deprecated; Keras 2 has only "
                           f"mode 0 (drop the argument).", DeprecationWarning, stacklevel=2)
         mode = mode or 0
-        a = check.keras1_arguments(owner, kwargs, dict(beta_initializer=beta_initializer,
-                                                       gamma_initializer=gamma_initializer))
         super().__init__(**kwargs)
         if not isinstance(axis, (int, np.integer)) and not (
                 isinstance(axis, (list, tuple)) and all(isinstance(x, (int, np.integer)) for x in axis)):
@@ -68,8 +67,8 @@ class BatchNormalization(Layer):
         self.epsilon = float(epsilon)
         self.center, self.scale = bool(center), bool(scale)
         self.mode = mode
-        self.beta_initializer = initializers.get(a["beta_initializer"])
-        self.gamma_initializer = initializers.get(a["gamma_initializer"])
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)

@@ -8,10 +8,12 @@ from numkeras import backend as K
 from numkeras.backend.ops import pooling as pool_ops
 from numkeras.backend.ops.conv import conv_output_length
 from numkeras.engine.base_layer import InputSpec, Layer
+from numkeras.utils import legacy
 
 from . import _arguments as check
 
 
+@legacy.renames(legacy.POOLING)
 class _Pooling(Layer):
     """Base of the windowed poolings: ``pool_mode`` over ``rank`` spatial axes."""
 
@@ -20,14 +22,11 @@ class _Pooling(Layer):
 
     def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
         owner = type(self).__name__
-        a = check.keras1_arguments(owner, kwargs, dict(pool_size=pool_size, strides=strides, padding=padding,
-                                                       data_format=data_format))
         super().__init__(**kwargs)
-        self.pool_size = check.int_tuple(owner, "pool_size", a["pool_size"], self.rank)
-        strides = a["strides"]
+        self.pool_size = check.int_tuple(owner, "pool_size", pool_size, self.rank)
         self.strides = self.pool_size if strides is None else check.int_tuple(owner, "strides", strides, self.rank)
-        self.padding = check.padding(owner, a["padding"])
-        self.data_format = check.data_format(owner, a["data_format"])
+        self.padding = check.padding(owner, padding)
+        self.data_format = check.data_format(owner, data_format)
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
     def call(self, inputs):
@@ -133,6 +132,7 @@ class AveragePooling3D(_Pooling3D):
 
 
 # -- global pooling ---------------------------------------------------------------------------------
+@legacy.renames(legacy.SPATIAL)
 class _GlobalPooling(Layer):
     """Reduces all spatial axes: ``(batch, *spatial, channels)`` → ``(batch, channels)``."""
 
@@ -141,9 +141,8 @@ class _GlobalPooling(Layer):
 
     def __init__(self, data_format=None, **kwargs):
         owner = type(self).__name__
-        a = check.keras1_arguments(owner, kwargs, dict(data_format=data_format))
         super().__init__(**kwargs)
-        self.data_format = check.data_format(owner, a["data_format"])
+        self.data_format = check.data_format(owner, data_format)
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
     def _axes(self):

@@ -21,14 +21,10 @@ from numkeras import backend as K
 from numkeras.backend.ops.recurrent import rnn as generic_rnn
 from numkeras.backend.tensor import Tensor
 from numkeras.engine.base_layer import InputSpec, Layer
+from numkeras.utils import legacy
 
 from .recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 
-_RNN_RENAMES = {
-    "inner_activation": ("recurrent_activation", None),
-    "forget_bias_init": ("unit_forget_bias", lambda v: v in ("one", "ones")),
-    "consume_less": ("implementation", lambda v: {"cpu": 0, "mem": 1, "gpu": 2}.get(v, 1)),
-}
 # tf.keras config keys that carry no meaning here (with the only value numkeras supports).
 _IGNORED = {"time_major": False, "zero_output_for_mask": None}
 
@@ -310,19 +306,17 @@ class RNN(Layer):
         return layer
 
 
+@legacy.renames(legacy.WEIGHTS, legacy.RECURRENT)
 class _CellLayer(RNN):
     """A recurrent layer defined by its built-in cell class; the cell's arguments are the layer's."""
 
     cell_class = None
 
     def __init__(self, units=None, **kwargs):
-        from . import _arguments as check
-
         owner = type(self).__name__
-        current = check.keras1_arguments(owner, kwargs, {"units": units}, _RNN_RENAMES)
         cell_params = [p for p in _parameters(self.cell_class.__init__) if p not in ("self", "kwargs")]
         cell_kwargs = {name: kwargs.pop(name) for name in list(kwargs) if name in cell_params}
-        cell_kwargs["units"] = current["units"]
+        cell_kwargs["units"] = units
         if cell_kwargs["units"] is None:
             raise TypeError(f"{owner}: the number of units is required, e.g. {owner}(32).")
         if cell_kwargs.get("implementation") == 0:

@@ -7,19 +7,20 @@ import numpy as np
 
 from numkeras.backend import ops
 from numkeras.engine.base_layer import InputSpec, Layer
+from numkeras.utils import legacy
 
 from . import _arguments as check
 
 
+@legacy.renames(legacy.SPATIAL)
 class _Spatial(Layer):
     """Base: ``rank`` spatial axes after the batch axis (channels last or first)."""
 
     rank = None
 
     def __init__(self, data_format=None, **kwargs):
-        a = check.keras1_arguments(type(self).__name__, kwargs, dict(data_format=data_format))
         super().__init__(**kwargs)
-        self.data_format = check.data_format(type(self).__name__, a["data_format"])
+        self.data_format = check.data_format(type(self).__name__, data_format)
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
     def _spatial_axes(self):
@@ -38,6 +39,7 @@ class _Spatial(Layer):
         return config
 
 
+@legacy.renames({"dim_ordering": None})  # Keras 1 had no dim_ordering for 1D layers
 class _Spatial1D(_Spatial):
     rank = 1
 
@@ -220,13 +222,13 @@ class _UpSampling:
         return self._resized(input_shape, lambda i, n: n * self.size[i])
 
 
+@legacy.renames(legacy.UPSAMPLING1D)
 class UpSampling1D(_UpSampling, _Spatial1D):
     """Repeats each step of ``(batch, steps, features)`` ``size`` times (default 2)."""
 
     def __init__(self, size=2, **kwargs):
-        a = check.keras1_arguments("UpSampling1D", kwargs, dict(size=size), {"length": ("size", None)})
         super().__init__(**kwargs)
-        self._init_size(a["size"])
+        self._init_size(size)
 
 
 class UpSampling2D(_UpSampling, _Spatial):
