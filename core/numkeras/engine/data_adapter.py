@@ -13,6 +13,7 @@ Keras 2. Every check names the input or output, the expected and the given shape
 import numpy as np
 
 from .. import backend as K
+from ..utils import validation
 from ..utils.random import generator
 from .generators import GeneratorBatches, StepBatches, is_generator_like
 
@@ -76,7 +77,7 @@ def standardize(data, names, shapes, what, check_shapes=True, dtype=None):
         )
     result = []
     for name, array, shape in zip(names, arrays, shapes):
-        array = as_array(array, dtype)
+        array = as_array(array, dtype, f"The {what} data for {name!r}")
         if array.ndim == 1 and shape is not None and len(shape) == 2:
             array = array[:, None]
         if check_shapes and shape is not None:
@@ -90,14 +91,32 @@ def _is_array_like_scalar_list(data, expected):
     return expected == 1 and len(data) > 0 and all(np.isscalar(d) for d in data)
 
 
-def as_array(value, dtype=None):
-    """``value`` (an array, a Tensor, nested lists) as a numeric NumPy array, floats cast to ``dtype``."""
+def as_array(value, dtype=None, name="data"):
+    """``value`` (an array, a Tensor, nested lists) as a numeric NumPy array, floats cast to ``dtype``.
+
+    Raises:
+        ValueError: a ragged nested list (rows of different lengths).
+        TypeError: strings, objects or anything else that is not numbers.
+    """
     if isinstance(value, K.Tensor):
         value = value.data
-    array = np.asarray(value)
-    if array.dtype == object:
-        raise TypeError(f"Could not convert data of type {type(value).__name__} to a numeric array.")
-    if dtype is not None and array.dtype.kind in "fiub" and array.dtype != dtype:
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError):
+        raise ValueError(
+            f"{name} is a ragged nested list (its rows have different lengths), which is not an array. "
+            f"Pad the rows to one length first, e.g. with numkeras.preprocessing.sequence.pad_sequences."
+        ) from None
+    if array.dtype.kind in "USa":
+        raise TypeError(
+            f"{name} holds strings ({array.dtype}); a model takes numbers. Convert them first, e.g. text "
+            f"with numkeras.preprocessing.text.Tokenizer, labels with a dict or np.unique(..., "
+            f"return_inverse=True).")
+    if array.dtype.kind not in "fiub":
+        raise TypeError(
+            f"{name}: could not convert data of type {type(value).__name__} to a numeric array (got dtype "
+            f"{array.dtype}); pass NumPy arrays of numbers.")
+    if dtype is not None and array.dtype != dtype:
         array = array.astype(dtype)
     return array
 
@@ -154,30 +173,66 @@ def check_finite(arrays, what):
             )
 
 
-def class_weights_to_sample_weights(y, class_weight):
-    """Per-sample weights from a ``{class: weight}`` dict, for one-hot, sparse or binary targets."""
+def class_weights_to_sample_weights(y, class_weight, output_name="the output"):
+    """Per-sample weights from a ``{class: weight}`` dict, for one-hot, sparse or binary targets.
+
+    Raises:
+        TypeError: keys that are not class indices, weights that are not numbers.
+        ValueError: a class of ``y`` missing from ``class_weight`` (as Keras 2.2 raises).
+    """
     if y.ndim == 2 and y.shape[1] > 1:
         classes = np.argmax(y, axis=1)
     elif y.ndim == 2 and y.shape[1] == 1:
-        classes = np.round(y[:, 0]).astype(np.int64) if y.dtype.kind == "f" else y[:, 0]
+        classes = np.round(y[:, 0]) if y.dtype.kind == "f" else y[:, 0]
     else:
-        classes = y.astype(np.int64) if y.dtype.kind == "f" else y
-    # Classes absent from class_weight get weight 1, as in Keras 2.2.
-    return np.array([class_weight.get(int(c), 1.0) for c in classes], dtype=K.floatx())
+        classes = np.round(y) if y.dtype.kind == "f" else y
+    classes = np.asarray(classes).astype(np.int64).reshape(len(y))
+    table = {}
+    for key, weight in class_weight.items():
+        if not validation.is_integer(key) and not (validation.is_number(key) and float(key).is_integer()):
+            raise TypeError(f"class_weight keys must be class indices (integers), got {key!r} for {output_name}.")
+        if not validation.is_number(weight) or not np.isfinite(weight):
+            raise TypeError(f"class_weight[{key!r}] must be a finite number, got {validation.describe_value(weight)}.")
+        table[int(key)] = float(weight)
+    present = np.unique(classes)
+    missing = [int(c) for c in present if int(c) not in table]
+    if missing:
+        raise ValueError(
+            f"class_weight must contain all classes in the data: the classes {missing} exist in the targets of "
+            f"{output_name} but not in class_weight (which has {sorted(table)}). Give them a weight (1.0 leaves "
+            f"a class as it is).")
+    lookup = np.array([table[int(c)] for c in present], dtype=K.floatx())
+    return lookup[np.searchsorted(present, classes)]
+
+
+def _sample_weight_array(w, output_name):
+    try:
+        array = np.asarray(w.data if isinstance(w, K.Tensor) else w, dtype=K.floatx())
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"sample_weight for output {output_name!r} must be an array of numbers (one weight per sample), "
+            f"got {validation.describe_value(w)}.") from None
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"sample_weight for output {output_name!r} contains NaN or infinite values.")
+    return array
 
 
 def standardize_sample_weights(sample_weight, class_weight, ys, output_names, modes):
     """One weight array (or None) per output, combining ``sample_weight`` and ``class_weight``."""
     n = len(output_names)
     if isinstance(sample_weight, dict):
+        unknown = sorted(set(sample_weight) - set(output_names), key=str)
+        if unknown:
+            raise ValueError(f"sample_weight has entries for {unknown}, which are not outputs of the model; "
+                             f"its outputs are {output_names}.")
         weights = [sample_weight.get(name) for name in output_names]
-    elif isinstance(sample_weight, (list, tuple)):
-        weights = list(sample_weight)
+    elif isinstance(sample_weight, (list, tuple)) and (n > 1 or any(np.ndim(w) > 0 for w in sample_weight)):
+        weights = list(sample_weight)  # one array per output (a plain list of numbers is one output's weights)
     else:
         weights = [sample_weight] * n
     if len(weights) != n:
         raise ValueError(f"sample_weight: expected {n} arrays (one per output), got {len(weights)}.")
-    weights = [None if w is None else np.asarray(w, dtype=K.floatx()) for w in weights]
+    weights = [None if w is None else _sample_weight_array(w, name) for w, name in zip(weights, output_names)]
     for index, (w, mode) in enumerate(zip(weights, modes)):
         if w is None:
             continue
@@ -193,15 +248,17 @@ def standardize_sample_weights(sample_weight, class_weight, ys, output_names, mo
                 f"sample_weight_mode='temporal' for 2D weights."
             )
     if class_weight:
-        per_output = class_weight
         if isinstance(class_weight, dict) and any(name in class_weight for name in output_names):
             per_output_list = [class_weight.get(name) for name in output_names]
         else:
-            per_output_list = [per_output] * n
+            per_output_list = [class_weight] * n
         for index, cw in enumerate(per_output_list):
             if cw is None or ys[index] is None:
                 continue
-            cw_weights = class_weights_to_sample_weights(ys[index], cw)
+            if not isinstance(cw, dict):
+                raise TypeError(f"class_weight for output {output_names[index]!r} must be a dict "
+                                f"{{class index: weight}}, got {validation.describe_value(cw)}.")
+            cw_weights = class_weights_to_sample_weights(ys[index], cw, repr(output_names[index]))
             weights[index] = cw_weights if weights[index] is None else weights[index] * cw_weights
     return weights
 

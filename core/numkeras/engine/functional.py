@@ -129,6 +129,11 @@ class Network(Layer):
                     f"Model inputs must come from Input(); {t} is the output of layer "
                     f"'{t._keras_history[0].name}'."
                 )
+        if len({id(t) for t in self.inputs}) != len(self.inputs):
+            names = [t._keras_history[0].name for t in self.inputs]
+            raise ValueError(
+                f"The list of inputs passed to the model is redundant: {names}. Each Input should appear "
+                f"once; to feed one tensor to several layers, call them on it.")
         nodes = topological_nodes(self.inputs, self.outputs)
         layers = []
         for t in self.inputs:
@@ -137,6 +142,14 @@ class Network(Layer):
         for node in nodes:
             if node.layer not in layers:
                 layers.append(node.layer)
+        names = [layer.name for layer in layers]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(
+                f"Layer names must be unique within a model, but {', '.join(map(repr, repeated))} "
+                f"{'is' if len(repeated) == 1 else 'are'} used by several layers "
+                f"({', '.join(f'{n!r} x{names.count(n)}' for n in repeated)}). Give each layer its own name= "
+                f"(saved files refer to layers by name).")
         self._layers = layers
         self._graph_nodes = nodes  # in topological order; plot_model draws them
         self._sublayers = list(layers)

@@ -43,8 +43,10 @@ def train_step(model, xs, ys, ws, params=None):
         outputs, masks = forward(model, xs, training=True)
         total, logs = objective.total_loss(ys, outputs, ws, masks, model.losses)
     grads = K.gradients(total, params)
-    model.optimizer.apply_gradients(zip(grads, params), consume=True)
+    # The metrics see the outputs of the weights before the update (as Keras's do), and a metric
+    # that fails on its first batch fails before any weight changes.
     logs.update(objective.metric_values(ys, outputs, ws, masks))
+    model.optimizer.apply_gradients(zip(grads, params), consume=True)
     return logs
 
 

@@ -33,6 +33,7 @@ from .. import metrics as metrics_module
 from ..callbacks.logs import log_value
 from ..losses.base import Loss
 from ..metrics.base import Metric
+from .arguments import check_values
 
 TARGET_KINDS = ("sparse", "one_hot", "binary")
 
@@ -141,7 +142,9 @@ class OutputLoss:
 
     def __call__(self, y_true, y_pred, sample_weight=None, mask=None):
         """This output's objective: a scalar Tensor (on the tape when it records)."""
-        value = weighted_masked_mean(self.fn(y_true, y_pred), sample_weight, mask)
+        score = self.fn(y_true, y_pred)
+        check_values(score, f"loss {self.name!r}", len(y_true), sample_weight is not None or mask is not None)
+        value = weighted_masked_mean(score, sample_weight, mask)
         if self.reduction == "sum":
             value = value * np.asarray(len(y_true), dtype=value.dtype)
         return value
@@ -225,8 +228,12 @@ class OutputMetric:
                 mask = np.asarray(mask.data if isinstance(mask, K.Tensor) else mask, dtype=K.floatx())
                 weight = mask if weight is None else _fold(weight, mask)
             self.metric.update_state(y_true, y_pred, sample_weight=weight)
-            return log_value(self.metric.result())
-        return float(weighted_masked_mean(self.metric(y_true, y_pred), weight, mask).data)
+            result = self.metric.result()
+            check_values(result, f"metric {self.name!r}'s result()", None, False)
+            return log_value(result)
+        values = self.metric(y_true, y_pred)
+        check_values(values, f"metric {self.name!r}", len(y_true), weight is not None or mask is not None)
+        return float(weighted_masked_mean(values, weight, mask).data)
 
 
 def _fold(weight, mask):

@@ -50,6 +50,11 @@ class Sequential(Model):
                 f"The added layer must be an instance of class Layer. Found: {layer!r} "
                 f"({type(layer).__name__})."
             )
+        if layer is self or _contains(layer, self):
+            raise ValueError(
+                f"Cannot add the model {self.name!r} to itself"
+                + ("" if layer is self else f" (through {layer.name!r}, which contains it)")
+                + ": a model cannot be one of its own layers.")
         if any(existing.name == layer.name for existing in self._stack):
             raise ValueError(
                 f"All layers added to a Sequential model should have unique names. Name {layer.name!r} "
@@ -183,3 +188,17 @@ def _is_symbolic(inputs):
     from .functional import is_symbolic
 
     return is_symbolic(inputs)
+
+
+def _contains(layer, target):
+    """Whether ``target`` is ``layer`` or among the layers of the models nested in it."""
+    stack, seen = [layer], set()
+    while stack:
+        current = stack.pop()
+        if current is target:
+            return True
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        stack.extend(getattr(current, "layers", ()) if hasattr(current, "_is_graph_network") else ())
+    return False

@@ -29,6 +29,7 @@ import json
 import warnings
 
 from ..registry import UnknownComponentError, registry
+from ..utils.validation import is_integer
 from .base_layer import Layer
 from .functional import Network, _node_of, topological_nodes
 
@@ -291,7 +292,12 @@ def rebuild_graph(config, make_layer, tensor_overrides=None):
         index = node_index - _first_node_index(target) if _is_model(target) else node_index
         if index < 0 or len(target._inbound_nodes) <= index:
             return None
-        return target._inbound_nodes[index].outputs[tensor_index]
+        outputs = target._inbound_nodes[index].outputs
+        if tensor_index >= len(outputs):
+            raise ValueError(
+                f"Improperly formatted model config: a layer input refers to output #{tensor_index} of "
+                f"{layer_name!r}, which has {len(outputs)} output(s).")
+        return outputs[tensor_index]
 
     while any(pending.values()):
         progress = False
@@ -307,11 +313,7 @@ def rebuild_graph(config, make_layer, tensor_overrides=None):
                 pending[name].pop(0)
                 progress = True
         if not progress:
-            stuck = [n for n in order if pending[n]]
-            raise ValueError(
-                f"Improperly formatted model config: the inputs of layer(s) {', '.join(stuck)} can never "
-                f"be computed (they refer to calls that do not exist)."
-            )
+            raise ValueError(_stuck_message(order, pending, created))
 
     def collect(key):
         tensors = []
@@ -331,6 +333,54 @@ def _is_model(layer):
     return isinstance(layer, Network)
 
 
+def _stuck_message(order, pending, created):
+    """Why no pending layer call can be made: a cycle between layers, or a call that does not exist."""
+    waits_on = {name: [item[0] for node in pending[name] for item in _parse_node(name, node)]
+                for name in order if pending[name]}
+    cycle = _find_cycle(waits_on)
+    if cycle:
+        return (f"Improperly formatted model config: its layers call each other in a cycle "
+                f"({' -> '.join(cycle)}), so their inputs can never be computed. A model's graph has no "
+                f"cycles.")
+    for name, needed in waits_on.items():
+        for item in _parse_node(name, pending[name][0]):
+            target = created[item[0]]
+            calls = len(target._inbound_nodes) if isinstance(target, Layer) else 1
+            if item[1] >= calls and not waits_on.get(item[0]):
+                return (f"Improperly formatted model config: the inputs of layer {name!r} can never be "
+                        f"computed: it takes its input from call #{item[1]} of layer {item[0]!r}, which is "
+                        f"only called {calls} time(s).")
+    stuck = ", ".join(waits_on)
+    return (f"Improperly formatted model config: the inputs of layer(s) {stuck} can never be computed "
+            f"(they refer to calls that do not exist).")
+
+
+def _find_cycle(waits_on):
+    """A list of layer names that wait on each other in a circle (the first repeated at the end), or None."""
+    state = {}
+    for start in waits_on:
+        if state.get(start):
+            continue
+        path, stack = [], [(start, iter(waits_on.get(start, ())))]
+        state[start] = "open"
+        path.append(start)
+        while stack:
+            name, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                path.pop()
+                state[name] = "done"
+                continue
+            if state.get(child) == "open":
+                return path[path.index(child):] + [child]
+            if child in waits_on and not state.get(child):
+                state[child] = "open"
+                path.append(child)
+                stack.append((child, iter(waits_on[child])))
+    return None
+
+
 def _parse_node(layer_name, node_data):
     """``[[name, node_index, tensor_index, kwargs], ...]`` with kwargs filled in."""
     if not isinstance(node_data, (list, tuple)):
@@ -346,6 +396,11 @@ def _parse_node(layer_name, node_data):
                 f"expected [layer name, node index, tensor index, kwargs]."
             )
         kwargs = item[3] if len(item) == 4 and item[3] else {}
+        if not isinstance(item[0], str) or not all(is_integer(i) and i >= 0 for i in item[1:3]) \
+                or not isinstance(kwargs, dict):
+            raise ValueError(
+                f"Improperly formatted model config: inbound entry {item!r} of layer {layer_name!r}; "
+                f"expected [layer name, node index >= 0, tensor index >= 0, kwargs dict].")
         parsed.append([item[0], int(item[1]), int(item[2]), dict(kwargs)])
     return parsed
 

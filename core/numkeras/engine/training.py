@@ -13,7 +13,7 @@ from .. import backend as K
 from .. import optimizers as optimizers_module
 from ..registry import registry
 from ..utils import legacy
-from . import data_adapter, generators, loop
+from . import arguments, data_adapter, generators, loop
 from .functional import Network
 from .objective import Objective
 
@@ -112,6 +112,8 @@ class Model(Network):
         """
         if kwargs:
             raise TypeError(f"compile() got unexpected keyword argument(s): {sorted(kwargs)}.")
+        arguments.check_compile(optimizer, loss, metrics, loss_weights, sample_weight_mode, weighted_metrics,
+                                check_numerics)
         if not self._is_graph_network and not self.built:
             self._pending_compile = dict(optimizer=optimizer, loss=loss, metrics=metrics,
                                          loss_weights=loss_weights, sample_weight_mode=sample_weight_mode,
@@ -177,6 +179,10 @@ class Model(Network):
             ws = data_adapter.standardize_sample_weights(
                 sample_weight, class_weight, ys, self.output_names, self.objective.sample_weight_modes)
         data_adapter.check_lengths(xs, ys, ws)
+        if need_targets and xs and len(xs[0]) == 0:
+            raise ValueError(
+                "The input data has 0 samples: there is nothing to train on or evaluate. Check how x was "
+                "built (an empty slice, a filter that matched nothing).")
         if self._check_numerics and need_targets:
             data_adapter.check_finite(xs, "Input")
             data_adapter.check_finite([y for y in ys if y is not None], "Target")
@@ -224,8 +230,14 @@ class Model(Network):
         """
         if kwargs:
             raise TypeError(f"fit() got unexpected keyword argument(s): {sorted(kwargs)}.")
+        arguments.check_call("fit", arguments.FIT, dict(
+            batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=callbacks,
+            validation_split=validation_split, shuffle=shuffle, class_weight=class_weight,
+            initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
+            validation_freq=validation_freq, validation_batch_size=validation_batch_size,
+            max_queue_size=max_queue_size, workers=workers, use_multiprocessing=use_multiprocessing))
+        verbose = arguments.verbosity(verbose)
         self._require_compiled("training it")
-        loop.should_validate(0, validation_freq)  # rejects a bad validation_freq before any training
         queue = dict(max_queue_size=max_queue_size, workers=workers, use_multiprocessing=use_multiprocessing)
         if generators.is_generator_like(x) and validation_split:
             raise ValueError(
@@ -279,6 +291,10 @@ class Model(Network):
         """
         if kwargs:
             raise TypeError(f"evaluate() got unexpected keyword argument(s): {sorted(kwargs)}.")
+        arguments.check_call("evaluate", arguments.EVALUATE, dict(
+            batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks, return_dict=return_dict,
+            max_queue_size=max_queue_size, workers=workers, use_multiprocessing=use_multiprocessing))
+        verbose = arguments.verbosity(verbose)
         self._require_compiled("evaluating it")
         batches = data_adapter.adapt(self, x, y, sample_weight, None, batch_size, steps, "test", "steps",
                                      max_queue_size=max_queue_size, workers=workers,
@@ -305,6 +321,10 @@ class Model(Network):
         """
         if kwargs:
             raise TypeError(f"predict() got unexpected keyword argument(s): {sorted(kwargs)}.")
+        arguments.check_call("predict", arguments.PREDICT, dict(
+            batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks,
+            max_queue_size=max_queue_size, workers=workers, use_multiprocessing=use_multiprocessing))
+        verbose = arguments.verbosity(verbose)
         batches = data_adapter.adapt(self, x, None, None, None, batch_size, steps, "predict", "steps",
                                      max_queue_size=max_queue_size, workers=workers,
                                      use_multiprocessing=use_multiprocessing)
@@ -355,6 +375,7 @@ class Model(Network):
     # -- single batches -----------------------------------------------------------------------
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None):
         """One gradient update on one batch; returns the loss (and metrics) for it."""
+        arguments.check_call("train_on_batch", arguments.TRAIN_ON_BATCH, dict(class_weight=class_weight))
         self._require_compiled("training it")
         xs, ys, ws = self._prepare(x, y, sample_weight, class_weight)
         self._require_compiled("training it")

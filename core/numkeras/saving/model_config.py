@@ -66,22 +66,74 @@ def model_from_config(config, custom_objects=None, safe_mode=True):
         return deserialize_layer(config)
 
 
+#: Bounds on a config read from text: far above any real model's, far below what hurts.
+MAX_CONFIG_DEPTH = 200
+MAX_CONFIG_ITEMS = 1_000_000
+
+
+def check_config_size(config, what):
+    """Refuses a config nested deeper than ``MAX_CONFIG_DEPTH`` or larger than ``MAX_CONFIG_ITEMS`` values.
+
+    The size counts shared parts (YAML aliases) every time they are used, as anything that
+    walks the config would: a few aliases can stand for billions of values ("billion laughs").
+
+    Raises:
+        ValueError: naming ``what`` and the bound.
+    """
+    sizes = {}
+    stack = [(config, 1, False)]
+    while stack:
+        node, depth, children_done = stack.pop()
+        if not isinstance(node, (dict, list, tuple)):
+            continue
+        if depth > MAX_CONFIG_DEPTH:
+            raise ValueError(f"{what}: the config is nested more than {MAX_CONFIG_DEPTH} levels deep; no model "
+                             f"config is. The data is not a model config, or it was built to exhaust the reader.")
+        children = list(node.values()) if isinstance(node, dict) else list(node)
+        if children_done:
+            sizes[id(node)] = 1 + sum(sizes.get(id(c), 1) for c in children)
+            if sizes[id(node)] > MAX_CONFIG_ITEMS:
+                raise ValueError(
+                    f"{what}: the config expands to more than {MAX_CONFIG_ITEMS:,} values (YAML aliases repeat "
+                    f"shared parts); no model config is that large. It may be built to exhaust memory.")
+            continue
+        if id(node) in sizes:
+            continue
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in children
+                     if isinstance(child, (dict, list, tuple)) and id(child) not in sizes)
+
+
 def model_from_json(json_string, custom_objects=None, safe_mode=True):
-    """A model (fresh weights, not compiled) from ``model.to_json()``'s output."""
+    """A model (fresh weights, not compiled) from ``model.to_json()``'s output.
+
+    Raises:
+        ValueError: not JSON, or nested or sized beyond any model config (:func:`check_config_size`).
+    """
     try:
         config = json.loads(json_string)
+    except RecursionError:
+        raise ValueError(f"model_from_json: the JSON is nested too deeply to be a model config.") from None
     except (TypeError, ValueError) as error:
         raise ValueError(f"model_from_json: the string is not valid JSON ({error}).") from None
+    check_config_size(config, "model_from_json")
     return model_from_config(config, custom_objects=custom_objects, safe_mode=safe_mode)
 
 
 def model_from_yaml(yaml_string, custom_objects=None, safe_mode=True):
-    """A model from ``model.to_yaml()``'s output, read with ``yaml.safe_load``."""
+    """A model from ``model.to_yaml()``'s output, read with ``yaml.safe_load``.
+
+    Raises:
+        ValueError: not (safe) YAML, or nested or expanding beyond any model config.
+    """
     yaml = _import_yaml()
     try:
         config = yaml.safe_load(yaml_string)
+    except RecursionError:
+        raise ValueError("model_from_yaml: the YAML is nested too deeply to be a model config.") from None
     except yaml.YAMLError as error:
         raise ValueError(f"model_from_yaml: the string is not valid (safe) YAML ({error}).") from None
+    check_config_size(config, "model_from_yaml")
     return model_from_config(config, custom_objects=custom_objects, safe_mode=safe_mode)
 
 
