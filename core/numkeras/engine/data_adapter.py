@@ -114,8 +114,8 @@ def as_array(value, dtype=None, name="data"):
             f"return_inverse=True).")
     if array.dtype.kind not in "fiub":
         raise TypeError(
-            f"{name}: could not convert data of type {type(value).__name__} to a numeric array (got dtype "
-            f"{array.dtype}); pass NumPy arrays of numbers.")
+            f"{name} is not an array of numbers (it has dtype {array.dtype}, from a {type(value).__name__}); "
+            f"pass NumPy arrays of numbers.")
     if dtype is not None and array.dtype != dtype:
         array = array.astype(dtype)
     return array

@@ -92,10 +92,11 @@ def deserialize_layer(config, custom_objects=None):
     """
     from ..registry import custom_object_scope
 
-    if not isinstance(config, dict) or "class_name" not in config:
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str) \
+            or not isinstance(config.get("config") or {}, dict):
         raise ValueError(
             f"Cannot deserialize a layer from {str(config)[:200]!r}: expected a dict with 'class_name' "
-            f"and 'config'."
+            f"(a string) and 'config' (a dict)."
         )
     with custom_object_scope(custom_objects or {}):
         cls = layer_class(config["class_name"])

@@ -1,22 +1,47 @@
 """Argument checks shared by the layer plugins: each error names the layer, the argument,
-what was expected and what was given, and is raised at construction."""
+what was expected and what was given, and is raised at construction.
+
+They are built on :mod:`numkeras.utils.validation`, the rules every public argument
+of numkeras is checked with (a third-party plugin uses them the same way).
+"""
 
 import numpy as np
 
 from numkeras import backend as K
 from numkeras.utils import legacy
+from numkeras.utils.validation import (
+    ArgumentTypeError, ArgumentValueError, Rule, check, integer, is_integer, number, one_of, sequence_of,
+)
 
+_is_int = is_integer
 
-def _is_int(value):
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+#: A switch: True or False (NumPy bools, and the 0 / 1 that old code writes, too).
+FLAG = Rule("True or False", lambda value: isinstance(value, (bool, np.bool_)) or (is_integer(value) and value in (0, 1)))
 
 
 def positive_int(owner, name, value, allow_zero=False):
     """``value`` as an int, which must be positive (or non-negative with ``allow_zero``)."""
-    if not _is_int(value) or value < 0 or (value == 0 and not allow_zero):
-        kind = "a non-negative" if allow_zero else "a positive"
-        raise ValueError(f"{owner}: {name} must be {kind} integer, got {value!r}.")
+    check(owner, **{name: (value, integer(minimum=0 if allow_zero else 1))})
     return int(value)
+
+
+def flag(owner, name, value):
+    """``value`` as a bool; strings, None, arrays and other truthy things are refused (``'no'`` is truthy)."""
+    check(owner, **{name: (value, FLAG)})
+    return bool(value)
+
+
+def fraction(owner, name, value, high_open=False, clip=False):
+    """A number in ``[0, 1]`` (``[0, 1)`` with ``high_open``); with ``clip``, any number, clipped to it (Keras 2.2's
+    recurrent dropouts)."""
+    check(owner, **{name: (value, number() if clip else number(0, 1, high_open=high_open))})
+    return min(1.0, max(0.0, float(value))) if clip else float(value)
+
+
+def positive_number(owner, name, value):
+    """A finite number greater than 0."""
+    check(owner, **{name: (value, number(0, low_open=True))})
+    return float(value)
 
 
 def int_tuple(owner, name, value, rank, allow_zero=False):
@@ -42,32 +67,33 @@ def int_tuple(owner, name, value, rank, allow_zero=False):
 def padding(owner, value, allowed=("valid", "same")):
     """The lower-cased padding mode, one of ``allowed``."""
     mode = value.lower() if isinstance(value, str) else value
-    if mode not in allowed:
-        raise ValueError(
-            f"{owner}: padding must be one of {', '.join(map(repr, allowed))}, got {value!r}."
-        )
+    check(owner, padding=(mode, one_of(*allowed)))
     return mode
 
 
 def data_format(owner, value):
     """``'channels_last'`` / ``'channels_first'`` (``None`` means ``K.image_data_format()``)."""
-    value = legacy.dim_ordering(value) or K.image_data_format()  # Keras 1's 'th' / 'tf' are accepted too
-    if value not in ("channels_last", "channels_first"):
-        raise ValueError(
-            f"{owner}: data_format must be 'channels_last' or 'channels_first', got {value!r}."
-        )
+    value = legacy.dim_ordering(value)  # 'th' / 'tf' / 'default' from Keras 1 code
+    if value is None:
+        value = K.image_data_format()
+    check(owner, data_format=(value, one_of("channels_last", "channels_first")))
     return value
 
 
 def rate(owner, name, value):
     """A probability in ``[0, 1)``."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = None
-    if number is None or not 0.0 <= number < 1.0:
-        raise ValueError(f"{owner}: {name} must be a float in [0, 1), got {value!r}.")
-    return number
+    return fraction(owner, name, value, high_open=True)
+
+
+def shape(owner, name, value, allow_unknown=False):
+    """A tuple of positive ints (``-1`` for one unknown entry with ``allow_unknown``)."""
+    entry = integer(minimum=-1 if allow_unknown else 1)
+    check(owner, **{name: (value, sequence_of(entry, "a tuple of positive integers" + (
+        " (one of them may be -1)" if allow_unknown else "")))})
+    values = tuple(int(v) for v in value)
+    if 0 in values:
+        raise ArgumentValueError(f"{owner}: {name} must hold positive integers, got {value!r}.")
+    return values
 
 
 def pair_tuple(owner, name, value, rank):

@@ -44,7 +44,7 @@ class _Conv(Layer):
             raise ValueError(f"{owner}: strides > 1 cannot be combined with dilation_rate > 1 "
                              f"(got strides={self.strides}, dilation_rate={self.dilation_rate}).")
         self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
+        self.use_bias = check.flag(owner, "use_bias", use_bias)
         set_weight_arguments(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
         set_weight_arguments(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self.input_spec = InputSpec(ndim=self.rank + 2)

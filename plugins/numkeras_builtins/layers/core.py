@@ -10,7 +10,9 @@ from numkeras.engine.base_layer import InputSpec, Layer
 from numkeras.utils import legacy
 from numkeras.utils.random import generator
 
-from ._arguments import set_weight_arguments, weight_config
+from ._arguments import flag, set_weight_arguments, weight_config
+from ._arguments import rate as rate_check
+from ._arguments import shape as shape_check
 
 _RELU = activations.get("relu")
 
@@ -49,7 +51,7 @@ class Dense(Layer):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = int(units)
         self.activation = activations.get(activation)
-        self.use_bias = use_bias
+        self.use_bias = flag("Dense", "use_bias", use_bias)
         set_weight_arguments(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
         set_weight_arguments(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
@@ -122,10 +124,8 @@ class Dropout(Layer):
     def __init__(self, rate=None, noise_shape=None, seed=None, **kwargs):
         if rate is None:
             raise TypeError("Dropout: the dropout rate is required, e.g. Dropout(0.5).")
-        if not 0.0 <= rate < 1.0:
-            raise ValueError(f"Dropout: rate must be in [0, 1), got {rate}.")
+        self.rate = rate_check(type(self).__name__, "rate", rate)
         super().__init__(**kwargs)
-        self.rate = float(rate)
         self.noise_shape = noise_shape
         self.seed = seed
         self.supports_masking = True
@@ -201,7 +201,7 @@ class Reshape(Layer):
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
-        self.target_shape = tuple(target_shape)
+        self.target_shape = shape_check("Reshape", "target_shape", target_shape, allow_unknown=True)
         if sum(1 for d in self.target_shape if d == -1) > 1:
             raise ValueError(f"Reshape: at most one dimension can be -1, got {self.target_shape}.")
 

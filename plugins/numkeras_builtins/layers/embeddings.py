@@ -64,7 +64,7 @@ class Embedding(Layer):
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         self.embeddings_constraint = constraints.get(embeddings_constraint)
-        self.mask_zero = bool(mask_zero)
+        self.mask_zero = check.flag(type(self).__name__, "mask_zero", mask_zero)
         self.supports_masking = self.mask_zero
         self.produces_mask = self.mask_zero
         self.input_length = input_length

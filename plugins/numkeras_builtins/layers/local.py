@@ -28,7 +28,7 @@ class _LocallyConnected(Layer):
         self.padding = check.padding(owner, padding, ("valid",))
         self.data_format = check.data_format(owner, data_format)
         self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
+        self.use_bias = check.flag(owner, "use_bias", use_bias)
         set_weight_arguments(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
         set_weight_arguments(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self.input_spec = InputSpec(ndim=self.rank + 2)

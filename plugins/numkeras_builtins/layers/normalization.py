@@ -10,6 +10,7 @@ from numkeras.backend import ops
 from numkeras.engine.base_layer import InputSpec, Layer
 from numkeras.utils import legacy
 
+from . import _arguments as check
 
 
 @legacy.renames(legacy.NORMALIZATION)
@@ -58,14 +59,11 @@ class BatchNormalization(Layer):
         if not isinstance(axis, (int, np.integer)) and not (
                 isinstance(axis, (list, tuple)) and all(isinstance(x, (int, np.integer)) for x in axis)):
             raise TypeError(f"{owner}: axis must be an integer (or a list of integers), got {axis!r}.")
-        if not 0.0 <= float(momentum) <= 1.0:
-            raise ValueError(f"{owner}: momentum must be in [0, 1], got {momentum!r}.")
-        if float(epsilon) <= 0:
-            raise ValueError(f"{owner}: epsilon must be positive, got {epsilon!r}.")
         self.axis = [int(x) for x in axis] if isinstance(axis, (list, tuple)) else int(axis)
-        self.momentum = float(momentum)
-        self.epsilon = float(epsilon)
-        self.center, self.scale = bool(center), bool(scale)
+        self.momentum = check.fraction(owner, "momentum", momentum)
+        self.epsilon = check.positive_number(owner, "epsilon", epsilon)
+        self.center = check.flag(owner, "center", center)
+        self.scale = check.flag(owner, "scale", scale)
         self.mode = mode
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)

@@ -23,6 +23,7 @@ from numkeras.backend.tensor import Tensor
 from numkeras.engine.base_layer import InputSpec, Layer
 from numkeras.utils import legacy
 
+from . import _arguments as check
 from .recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 
 # tf.keras config keys that carry no meaning here (with the only value numkeras supports).
@@ -96,11 +97,11 @@ class RNN(Layer):
         _take_keras1_input_shape(owner, kwargs)
         super().__init__(**kwargs)
         self.cell = cell
-        self.return_sequences = bool(return_sequences)
-        self.return_state = bool(return_state)
-        self.go_backwards = bool(go_backwards)
-        self.stateful = bool(stateful)
-        self.unroll = bool(unroll)
+        self.return_sequences = check.flag(owner, "return_sequences", return_sequences)
+        self.return_state = check.flag(owner, "return_state", return_state)
+        self.go_backwards = check.flag(owner, "go_backwards", go_backwards)
+        self.stateful = check.flag(owner, "stateful", stateful)
+        self.unroll = check.flag(owner, "unroll", unroll)
         self.supports_masking = True
         self.input_spec = InputSpec(ndim=3)
         self.states = None

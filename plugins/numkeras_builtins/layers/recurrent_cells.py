@@ -49,12 +49,12 @@ class _Cell(Layer):
         super().__init__(**kwargs)
         self.units = check.positive_int(owner, "units", units)
         self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
+        self.use_bias = check.flag(owner, "use_bias", use_bias)
         check.set_weight_arguments(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
         check.set_weight_arguments(self, "recurrent", recurrent_initializer, recurrent_regularizer, recurrent_constraint)
         check.set_weight_arguments(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
-        self.dropout = min(1.0, max(0.0, float(dropout)))
-        self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
+        self.dropout = check.fraction(owner, "dropout", dropout, clip=True)  # clipped to [0, 1], as Keras 2.2 does
+        self.recurrent_dropout = check.fraction(owner, "recurrent_dropout", recurrent_dropout, clip=True)
         self._input_mask = self._recurrent_mask = None
 
     @property
