@@ -82,7 +82,7 @@ def test_readme_setup_commands_are_what_ci_runs():
 
 def test_plugins_guide_python_blocks_run(registrations, capsys):
     blocks = code_blocks(PLUGINS_GUIDE, "python")
-    plugin_module, usage, runtime, hook, keras1_names = blocks
+    plugin_module, usage, runtime, hook, keras1_names, checked_arguments = blocks
     namespace = {"__name__": "numkeras_focal"}
     exec(compile(plugin_module, "docs/plugins.md block 1", "exec"), namespace)
     # What installing the package would do: its entry points, registered by name.
@@ -109,3 +109,11 @@ def test_plugins_guide_python_blocks_run(registrations, capsys):
     layer = keras1_namespace["layer"]
     assert (layer.units, layer.scale, layer.kernel_initializer) == (3, True, "zeros")
     assert sum("use 'units'" in str(w.message) for w in record) == 1
+    checked_namespace = {}
+    exec(compile(checked_arguments, "docs/plugins.md block 6", "exec"), checked_namespace)
+    scale = checked_namespace["Scale"]
+    assert scale(factor=2, repeats=3).repeats == 3
+    with pytest.raises(TypeError, match=r"^Scale: repeats must be a positive integer, got 2\.0 \(a float\)\. Pass an int: 2\.$"):
+        scale(repeats=2.0)
+    with pytest.raises(ValueError, match=r"^Scale: factor must be a number > 0, got -1"):
+        scale(factor=-1)

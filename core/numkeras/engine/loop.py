@@ -7,8 +7,8 @@ training step::
 
     forward on the tape (training=True) → outputs and their masks
       → Objective.total_loss: per-output weighted, masked losses × loss_weights + regularization
-      → K.gradients → optimizer.apply_gradients
-      → Objective.metric_values (tape off) → the batch's logs
+      → K.gradients → Objective.metric_values (tape off)
+      → optimizer.apply_gradients → the batch's logs
 
 ``predict`` runs the same forward pass with the tape off and ``training=False``.
 """
