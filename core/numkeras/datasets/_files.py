@@ -129,7 +129,7 @@ def locate(spec, path=None, download=True):
     if download and not os.environ.get(NO_DOWNLOAD_ENV):
         try:
             fetched = data_utils.get_file(name, spec.origin, file_hash=spec.file_hash,
-                                          cache_subdir=spec.cache_subdir)
+                                          cache_subdir=spec.cache_subdir, cache_dir=data_utils.keras_home())
         except (OSError, ValueError) as error:
             problem = "\n".join(rejected + [f"Downloading it failed: {error}"])
         else:
@@ -164,6 +164,10 @@ def _scalar():
     return np.float64(0).__reduce__()[0]
 
 
+def _frombuffer():
+    return np.zeros(1).__reduce_ex__(5)[0]  # how protocol 5 rebuilds an array from its buffer
+
+
 def _latin1_encode(text, encoding="latin1", errors="strict"):
     """``_codecs.encode`` as Python 3 pickles bytes for protocol 2, and nothing else."""
     if encoding.replace("-", "").lower() != "latin1":
@@ -176,6 +180,8 @@ _ALLOWED = {
     ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
     ("numpy.core.multiarray", "scalar"): _scalar,
     ("numpy._core.multiarray", "scalar"): _scalar,
+    ("numpy.core.numeric", "_frombuffer"): _frombuffer,
+    ("numpy._core.numeric", "_frombuffer"): _frombuffer,
     ("numpy", "ndarray"): lambda: np.ndarray,
     ("numpy", "dtype"): lambda: np.dtype,
     ("_codecs", "encode"): lambda: _latin1_encode,
@@ -187,7 +193,8 @@ class SafeUnpickler(pickle.Unpickler):
 
     The CIFAR batches and NumPy's object arrays are pickles; Keras reads them with
     ``pickle.load``, so a planted file would run any code it names. This one resolves
-    only NumPy's array reconstruction, ``numpy.dtype`` and latin-1 ``_codecs.encode``
+    only NumPy's array reconstruction (``_reconstruct``, ``scalar``, protocol 5's
+    ``_frombuffer``), ``numpy.ndarray``, ``numpy.dtype`` and latin-1 ``_codecs.encode``
     (how Python 3 writes bytes at protocol 2); any other global is an error.
     """
 

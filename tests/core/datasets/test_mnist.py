@@ -11,6 +11,9 @@ import pytest
 
 from numkeras.datasets import mnist
 
+# The fallback's warning is tested once, below; elsewhere it is expected noise.
+pytestmark = pytest.mark.filterwarnings("ignore::numkeras.datasets.mnist.MnistSplitWarning")
+
 CLASS_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
