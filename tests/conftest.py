@@ -4,6 +4,8 @@
   plugins (entry-point group ``numkeras.plugins``) that happen to be installed on the
   machine are not picked up. Tests that want a plugin install it on purpose (see
   ``tests/core/test_plugins.py``). Subprocesses started by tests inherit the setting.
+* ``NUMKERAS_NO_DOWNLOAD=1``: the dataset loaders never download (a test of the download
+  path removes it and serves the bytes from a local file).
 * Every test starts with ``K.floatx() == 'float32'``, the default epsilon, image data
   format and learning phase, and fresh layer-name counters (``K.clear_session()``).
 * ``floatx64``: a fixture that makes ``K.floatx()`` ``'float64'`` for one test.
@@ -14,6 +16,7 @@ import pathlib
 import sys
 
 os.environ["NUMKERAS_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+os.environ["NUMKERAS_NO_DOWNLOAD"] = "1"  # no test downloads a dataset; download tests unset it
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # so `from tests.helpers import ...` works under plain `pytest` too

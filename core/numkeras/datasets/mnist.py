@@ -1,21 +1,27 @@
-"""MNIST handwritten digits, read from the official IDX files (``numkeras.datasets.mnist``).
+"""MNIST handwritten digits (``numkeras.datasets.mnist``).
+
+With Keras's ``mnist.npz`` on disk (``~/.keras/datasets/mnist.npz`` or any dataset
+folder, md5-checked as Keras 2.2 does), :func:`load_data` returns Keras's 60,000 /
+10,000 split.
 
 .. warning::
 
-   **This is NOT the 60,000 / 10,000 split that ``keras.datasets.mnist`` returns.**
-   Only the official *test* set (``t10k-*``, 10,000 images) ships with this
+   **Without it, this is NOT the 60,000 / 10,000 split that ``keras.datasets.mnist``
+   returns.** Only the official *test* set (``t10k-*``, 10,000 images) ships with this
    project, so :func:`load_data` splits it: the **first 8,000** images are the
-   training set and the **last 2,000** the test set. Accuracies are therefore a
-   little lower than the ones Keras tutorials quote for the full training set.
-   Give ``path`` a Keras ``mnist.npz`` to get the full split instead.
+   training set and the **last 2,000** the test set, and says so in a warning.
+   Accuracies are therefore a little lower than the ones Keras tutorials quote.
 """
 
 import gzip
 import hashlib
 import os
 import pathlib
+import warnings
 
 import numpy as np
+
+from ._files import DatasetError, DatasetFile, DatasetNotFoundError, locate, read_npz
 
 IMAGES_FILE = "t10k-images-idx3-ubyte.gz"
 LABELS_FILE = "t10k-labels-idx1-ubyte.gz"
@@ -26,6 +32,10 @@ MD5 = {
     LABELS_FILE: "ec29112dd5afa0611ce80d1b7f02629c",
 }
 
+#: Keras's mnist.npz: the md5 Keras 2.2.4's keras/datasets/mnist.py checks.
+DATA = DatasetFile("mnist.npz", "https://s3.amazonaws.com/img-datasets/mnist.npz",
+                   "8a61469f7ea1b51cbae51d4f78837e45")
+
 IMAGES_MAGIC = 2051
 LABELS_MAGIC = 2049
 NUM_TRAIN = 8000  # of the 10,000 t10k images: the first 8,000 train, the last 2,000 test
@@ -34,57 +44,63 @@ DATASETS_ENV = "NUMKERAS_DATASETS"
 SUBDIRECTORY = "mnist-t10k"
 
 
-class DatasetError(ValueError):
-    """A dataset file exists but is not what it should be (bad checksum, header or size)."""
+class MnistSplitWarning(UserWarning):
+    """Says which MNIST split :func:`load_data` returned when it is not Keras's 60,000 / 10,000."""
 
 
-def load_data(path=None):
-    """Loads MNIST as ``((x_train, y_train), (x_test, y_test))``.
+def load_data(path="mnist.npz"):
+    """Loads MNIST as ``((x_train, y_train), (x_test, y_test))``, uint8 arrays.
 
-    **Split:** the full 60,000-image training set is not available, so by default
-    this reads the official 10,000-image test set (``t10k-images-idx3-ubyte.gz``,
-    ``t10k-labels-idx1-ubyte.gz``) and returns its **first 8,000 images as the
-    training set and its last 2,000 as the test set**. ``x_train`` has shape
-    ``(8000, 28, 28)``, ``x_test`` ``(2000, 28, 28)``, all ``uint8``; labels are
-    ``uint8`` digits 0-9 with shapes ``(8000,)`` and ``(2000,)``.
+    **With Keras's** ``mnist.npz`` (looked for under the name ``path`` in the dataset
+    folders — ``$NUMKERAS_DATASETS``, ``$KERAS_HOME/datasets`` or ``~/.keras/datasets``,
+    ``$NUMKERAS_HOME/datasets`` or ``~/.numkeras/datasets``, ``../shared/datasets`` —
+    or at ``path`` itself when it is a path; md5-checked): Keras's split, ``x_train``
+    ``(60000, 28, 28)``, ``x_test`` ``(10000, 28, 28)``, labels ``(60000,)`` / ``(10000,)``.
 
-    The two files are looked for, in order, in:
+    **Without it**: the official 10,000-image test set (``t10k-images-idx3-ubyte.gz``,
+    ``t10k-labels-idx1-ubyte.gz``, bundled with the package) split into its **first
+    8,000 images as the training set and its last 2,000 as the test set**, with a
+    :class:`MnistSplitWarning` saying so. MNIST is never downloaded implicitly (the
+    fallback keeps examples and tests offline); fetch ``mnist.npz`` with
+    ``numkeras.utils.get_file`` or by hand to get the full split.
 
-    1. ``path`` (a directory), when given;
-    2. the directory named by the environment variable ``NUMKERAS_DATASETS``;
-    3. ``numkeras/datasets/data/``: the copy bundled with the package (so
-       examples run from a bare install);
-    4. ``../shared/datasets`` next to the numkeras source checkout;
-    5. ``~/.numkeras/datasets``.
-
-    In each directory the files may sit directly or in a ``mnist-t10k/``
-    subdirectory. Both files are checked against their official md5 sums and
-    their IDX headers (magic number, count, 28x28) before use.
-
-    ``path`` may also be a Keras ``mnist.npz`` file (arrays ``x_train``,
-    ``y_train``, ``x_test``, ``y_test``), which is returned as it is.
+    ``path`` may also be a directory holding the two t10k files (searched alone, then
+    in its ``mnist-t10k/`` subdirectory).
 
     Arguments:
-        path: a directory holding the IDX files, or a ``.npz`` file; ``None``
-            searches the locations above.
+        path: ``'mnist.npz'`` (the default), another file name or path of a Keras
+            ``mnist.npz``, or a directory of the t10k IDX files.
 
     Returns:
         ``((x_train, y_train), (x_test, y_test))``, NumPy ``uint8`` arrays.
 
     Raises:
-        FileNotFoundError: a file is not in any searched directory (the message
-            lists the file and every directory searched).
-        DatasetError: (a ``ValueError``) a file is corrupt: wrong md5, not gzip,
-            bad magic number, wrong count or truncated data; the message names
-            the file and what is wrong.
+        FileNotFoundError: an explicitly named file or directory does not hold the data
+            (the message lists what was searched, where to put the file and its URL).
+        DatasetError: (a ``ValueError``) a file is corrupt: wrong md5, not gzip/npz, bad
+            magic number, wrong count or truncated data; the message names the file.
 
     Example:
         >>> (x_train, y_train), (x_test, y_test) = numkeras.datasets.mnist.load_data()
-        >>> x_train.shape, x_test.shape
-        ((8000, 28, 28), (2000, 28, 28))
     """
-    if path is not None and str(path).endswith(".npz"):
-        return _load_npz(pathlib.Path(path).expanduser())
+    if path is not None and pathlib.Path(path).expanduser().is_dir():
+        return _load_t10k(path)
+    try:
+        npz = locate(DATA, path, download=False)
+    except DatasetNotFoundError:
+        if path not in (None, DATA.fname):
+            raise
+        (x_train, y_train), (x_test, y_test) = _load_t10k(None)
+        warnings.warn(
+            f"mnist.load_data(): Keras's mnist.npz was not found, so this is the 8,000 / 2,000 split of "
+            f"the MNIST t10k test set, not Keras's 60,000 / 10,000. For the full split, save "
+            f"{DATA.origin} as ~/.keras/datasets/mnist.npz.", MnistSplitWarning, stacklevel=2)
+        return (x_train, y_train), (x_test, y_test)
+    arrays = read_npz(npz, ("x_train", "y_train", "x_test", "y_test"))
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+
+def _load_t10k(path):
     images_path = _find(IMAGES_FILE, path)
     labels_path = _find(LABELS_FILE, path)
     images = _read_verified(images_path, IMAGES_MAGIC)
@@ -188,19 +204,4 @@ def read_idx(filepath, magic=None):
     return np.frombuffer(body, dtype=np.uint8).reshape(shape).copy()
 
 
-def _load_npz(filepath):
-    if not filepath.is_file():
-        raise FileNotFoundError(f"MNIST file {str(filepath)!r} not found.")
-    try:
-        with np.load(filepath, allow_pickle=False) as f:
-            return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
-    except KeyError as error:
-        raise DatasetError(
-            f"{filepath} is not a Keras mnist.npz: it has no array {error}; expected "
-            f"x_train, y_train, x_test and y_test."
-        ) from None
-    except (OSError, ValueError) as error:
-        raise DatasetError(f"{filepath} is not a readable .npz file: {error}") from error
-
-
-__all__ = ["load_data", "read_idx", "search_directories", "DatasetError"]
+__all__ = ["load_data", "read_idx", "search_directories", "DatasetError", "MnistSplitWarning"]

@@ -19,9 +19,23 @@ from .sequence import Sequence, iter_sequence_infinite
 
 # -- get_file -------------------------------------------------------------------------------------
 
+def keras_home():
+    """Keras's own folder: ``$KERAS_HOME``, else ``~/.keras`` (as tf.keras reads it)."""
+    return os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+
+
+def numkeras_home():
+    """numkeras's own cache folder: ``$NUMKERAS_HOME``, else ``~/.numkeras``."""
+    return os.environ.get("NUMKERAS_HOME") or os.path.join(os.path.expanduser("~"), ".numkeras")
+
+
 def cache_home():
-    """The numkeras cache folder: ``$NUMKERAS_HOME``, else ``~/.keras`` (shared with Keras)."""
-    return os.environ.get("NUMKERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    """Where :func:`get_file` caches by default: ``$NUMKERAS_HOME`` when set, else Keras's folder.
+
+    Sharing Keras's folder (``$KERAS_HOME`` or ``~/.keras``) means a file that Keras
+    downloaded is found, and one that numkeras downloads is found by Keras.
+    """
+    return os.environ.get("NUMKERAS_HOME") or keras_home()
 
 
 def _hash_algorithm(file_hash, hash_algorithm):
@@ -84,28 +98,43 @@ def _check_members(archive_path, target, names):
                              f"outside {target!r}.")
 
 
-def _download(origin, fpath):
-    """Downloads ``origin`` next to ``fpath`` and renames it into place (no partial files left)."""
-    import urllib.error
+#: Seconds a download may wait for the server before it fails (never a hang without network).
+DOWNLOAD_TIMEOUT = 60
+
+
+def _open_url(origin, timeout):
+    """Opens ``origin`` for reading (the one place that touches the network; tests replace it)."""
     import urllib.request  # imported here: it costs a tenth of a second at start-up
 
+    return urllib.request.urlopen(origin, timeout=timeout)
+
+
+def _download(origin, fpath, chunk_size=1 << 16):
+    """Downloads ``origin`` to a temporary name beside ``fpath``, then renames it into place.
+
+    Only a complete download is renamed: an interruption (network error, Ctrl-C, a
+    crash) leaves at most a ``.part`` file, never a file named ``fpath``.
+    """
     print("Downloading data from", origin)
     folder = os.path.dirname(fpath) or "."
-    handle, partial = tempfile.mkstemp(prefix=os.path.basename(fpath) + ".", suffix=".part", dir=folder)
-    os.close(handle)
-    progress = [None]
-
-    def report(block_count, block_size, total_size):
-        if progress[0] is None:
-            progress[0] = Progbar(total_size if total_size > 0 else None)
-        progress[0].update(min(block_count * block_size, total_size) if total_size > 0
-                           else block_count * block_size)
-
+    handle, partial = tempfile.mkstemp(prefix="." + os.path.basename(fpath) + ".", suffix=".part",
+                                       dir=folder)
     try:
-        urllib.request.urlretrieve(origin, partial, report)
+        with os.fdopen(handle, "wb") as out:
+            try:
+                with _open_url(origin, DOWNLOAD_TIMEOUT) as response:
+                    length = getattr(response, "headers", {}).get("Content-Length")
+                    progress = Progbar(int(length) if length and int(length) > 0 else None)
+                    received = 0
+                    for chunk in iter(lambda: response.read(chunk_size), b""):
+                        out.write(chunk)
+                        received += len(chunk)
+                        progress.update(received)
+            except (OSError, ValueError) as error:  # URLError, timeouts, resets; ValueError: a bad URL
+                raise OSError(f"URL fetch failure on {origin}: {error}") from error
+            out.flush()
+            os.fsync(out.fileno())
         os.replace(partial, fpath)
-    except (urllib.error.URLError, OSError) as error:
-        raise OSError(f"URL fetch failure on {origin}: {error}") from error
     finally:
         if os.path.exists(partial):
             os.remove(partial)
@@ -116,9 +145,12 @@ def get_file(fname, origin, untar=False, md5_hash=None, file_hash=None, cache_su
     """Downloads a file from a URL unless it is already in the cache, and returns its path.
 
     The file goes to ``cache_dir/cache_subdir/fname`` (default
-    ``$NUMKERAS_HOME`` or ``~/.keras``, then ``/tmp/.keras`` when that is not
-    writable). An existing file whose hash does not match ``file_hash`` is
-    downloaded again; a download whose hash does not match raises.
+    ``$NUMKERAS_HOME``, else ``$KERAS_HOME``, else ``~/.keras``; then ``/tmp/.keras``
+    when that is not writable). An existing file whose hash does not match
+    ``file_hash`` is downloaded again; a download whose hash does not match raises.
+    The download is written to a temporary name and renamed when complete, with a
+    progress bar; a server that does not answer within ``DOWNLOAD_TIMEOUT`` seconds
+    is a failure, not a hang.
 
     Arguments:
         fname: file name; an absolute path stores the file exactly there.
@@ -188,4 +220,5 @@ def get_file(fname, origin, untar=False, md5_hash=None, file_hash=None, cache_su
 
 
 __all__ = ["Sequence", "OrderedEnqueuer", "GeneratorEnqueuer", "SequenceEnqueuer", "RemoteTraceback",
-           "get_file", "validate_file", "hash_file", "iter_sequence_infinite", "cache_home"]
+           "get_file", "validate_file", "hash_file", "iter_sequence_infinite", "cache_home", "keras_home",
+           "numkeras_home"]

@@ -118,6 +118,7 @@ UPSAMPLING1D = {"length": "size"}
 
 MODEL = {"input": "inputs", "output": "outputs"}
 FIT = {"nb_epoch": "epochs"}
+TEXT_DATASETS = {"nb_words": "num_words"}   # imdb.load_data / reuters.load_data
 _COUNTS_BATCHES = "Keras 2 counts batches, not samples: divide by your batch size"
 GENERATORS = {
     "samples_per_epoch": Rename("steps_per_epoch", note=_COUNTS_BATCHES),

@@ -1,12 +1,18 @@
 """numkeras.datasets.mnist: IDX parsing, checksums, the 8,000 / 2,000 split, clear errors."""
 
+import dataclasses
 import gzip
+import hashlib
 import shutil
+import warnings
 
 import numpy as np
 import pytest
 
 from numkeras.datasets import mnist
+
+# The fallback's warning is tested once, below; elsewhere it is expected noise.
+pytestmark = pytest.mark.filterwarnings("ignore::numkeras.datasets.mnist.MnistSplitWarning")
 
 CLASS_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
@@ -131,12 +137,47 @@ def test_read_idx_rejects_non_gzip(tmp_path):
         mnist.read_idx(path)
 
 
-def test_keras_npz_file_is_returned_as_is(tmp_path):
+def test_keras_npz_file_is_read_after_its_md5_matches(tmp_path, monkeypatch):
     arrays = {"x_train": np.zeros((3, 28, 28), np.uint8), "y_train": np.arange(3, dtype=np.uint8),
               "x_test": np.ones((2, 28, 28), np.uint8), "y_test": np.arange(2, dtype=np.uint8)}
     np.savez(tmp_path / "mnist.npz", **arrays)
+    with pytest.raises(mnist.DatasetError, match="md5 .* expected 8a61469f7ea1b51cbae51d4f78837e45"):
+        mnist.load_data(str(tmp_path / "mnist.npz"))  # Keras 2.2's md5 of the real file
+    md5 = hashlib.md5((tmp_path / "mnist.npz").read_bytes()).hexdigest()
+    monkeypatch.setattr(mnist, "DATA", dataclasses.replace(mnist.DATA, file_hash=md5))
     (x_train, y_train), (x_test, y_test) = mnist.load_data(str(tmp_path / "mnist.npz"))
     assert x_train.shape == (3, 28, 28) and y_test.tolist() == [0, 1]
     np.savez(tmp_path / "other.npz", a=np.zeros(1))
+    other_md5 = hashlib.md5((tmp_path / "other.npz").read_bytes()).hexdigest()
+    monkeypatch.setattr(mnist, "DATA", dataclasses.replace(mnist.DATA, file_hash=other_md5))
     with pytest.raises(mnist.DatasetError, match="x_train"):
         mnist.load_data(str(tmp_path / "other.npz"))
+
+
+def test_keras_mnist_npz_in_the_keras_cache_gives_the_full_split(tmp_path, monkeypatch):
+    """With mnist.npz in $KERAS_HOME/datasets, load_data() returns it (Keras's 60,000 / 10,000)."""
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    (tmp_path / "keras" / "datasets").mkdir(parents=True)
+    target = tmp_path / "keras" / "datasets" / "mnist.npz"
+    np.savez(target, x_train=np.full((6, 28, 28), 7, np.uint8), y_train=np.arange(6, dtype=np.uint8),
+             x_test=np.zeros((4, 28, 28), np.uint8), y_test=np.arange(4, dtype=np.uint8))
+    md5 = hashlib.md5(target.read_bytes()).hexdigest()
+    monkeypatch.setattr(mnist, "DATA", dataclasses.replace(mnist.DATA, file_hash=md5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", mnist.MnistSplitWarning)  # the full split is not warned about
+        (x_train, y_train), (x_test, _) = mnist.load_data()
+    assert x_train.shape == (6, 28, 28) and x_test.shape == (4, 28, 28) and y_train.tolist() == list(range(6))
+
+
+def test_without_mnist_npz_the_t10k_split_is_announced(data_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv("NUMKERAS_HOME", str(tmp_path / "numkeras"))
+    with pytest.warns(mnist.MnistSplitWarning, match="8,000 / 2,000 .* not Keras's 60,000 / 10,000"):
+        (x_train, _), _ = mnist.load_data()
+    assert x_train.shape == (8000, 28, 28)
+
+
+def test_a_named_npz_that_is_missing_is_an_error_with_the_url(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    with pytest.raises(FileNotFoundError, match="(?s)my_mnist.npz.*img-datasets/mnist.npz"):
+        mnist.load_data("my_mnist.npz")

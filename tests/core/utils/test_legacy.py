@@ -32,7 +32,7 @@ LAYER_OWNERS = {
     "GaussianDropout": ("GaussianDropout", dict(rate=0.1)),
 }
 FUNCTION_OWNERS = {"Network.__init__", "Model.fit", "Model.fit_generator", "Model.evaluate_generator",
-                   "Model.predict_generator"}
+                   "Model.predict_generator", "load_data"}  # load_data: imdb and reuters (nb_words)
 
 # Keras 1 values of the rows that convert them; every other row passes a valid Keras 2 value unchanged.
 KERAS1_VALUES = {
