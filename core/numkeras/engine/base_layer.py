@@ -35,12 +35,41 @@ import numpy as np
 from .. import backend as K
 from ..backend.tensor import Tensor, Variable
 from ..utils.naming import to_snake_case
+from ..utils.validation import check, integer, is_integer, sequence_of
 
 _BASE_KWARGS = {
     "input_shape", "batch_input_shape", "batch_size", "input_dim", "dtype", "name",
     "trainable", "weights", "activity_regularizer",
 }
 
+
+
+_SIZE = integer(minimum=1, optional=True)
+_SHAPE = sequence_of(_SIZE, "a tuple of positive integers (None where the size is not fixed)")
+
+
+def declared_batch_shape(owner, input_shape=None, batch_input_shape=None, batch_size=None, input_dim=None):
+    """The batch input shape a layer (or ``Input``) was given, checked; None when none was.
+
+    ``input_shape`` excludes the batch axis (an int means one axis); ``batch_input_shape``
+    includes it; ``input_dim`` is Keras 1's ``input_shape=(input_dim,)``.
+
+    Raises:
+        ArgumentTypeError / ArgumentValueError: a shape that is not a tuple of positive integers (or None).
+    """
+    check(owner, batch_size=(batch_size, _SIZE))
+    if batch_input_shape is not None:
+        check(owner, batch_input_shape=(batch_input_shape, _SHAPE))
+        return tuple(None if d is None else int(d) for d in batch_input_shape)
+    if input_shape is None and input_dim is not None:
+        check(owner, input_dim=(input_dim, integer(minimum=1)))
+        input_shape = (input_dim,)
+    if input_shape is None:
+        return None
+    if is_integer(input_shape):
+        input_shape = (input_shape,)
+    check(owner, input_shape=(input_shape, _SHAPE))
+    return (batch_size,) + tuple(None if d is None else int(d) for d in input_shape)
 
 class InputSpec:
     """Specifies the rank, dtype and shape of every input to a layer (Keras's ``InputSpec``).
@@ -165,16 +194,9 @@ class Layer:
         from .. import regularizers
 
         self.activity_regularizer = regularizers.get(kwargs.get("activity_regularizer"))
-        batch_input_shape = kwargs.get("batch_input_shape")
-        if batch_input_shape is None:
-            input_shape = kwargs.get("input_shape")
-            if input_shape is None and kwargs.get("input_dim") is not None:
-                input_shape = (kwargs["input_dim"],)
-            if input_shape is not None:
-                if isinstance(input_shape, int):
-                    input_shape = (input_shape,)
-                batch_input_shape = (kwargs.get("batch_size"),) + tuple(input_shape)
-        self._batch_input_shape = tuple(batch_input_shape) if batch_input_shape is not None else None
+        self._batch_input_shape = declared_batch_shape(type(self).__name__, kwargs.get("input_shape"),
+                                                       kwargs.get("batch_input_shape"), kwargs.get("batch_size"),
+                                                       kwargs.get("input_dim"))
 
     # -- attribute tracking -----------------------------------------------------
     def __setattr__(self, name, value):

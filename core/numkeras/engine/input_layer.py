@@ -3,7 +3,7 @@
 import numpy as np
 
 from .. import backend as K
-from .base_layer import KerasTensor, Layer, Node
+from .base_layer import KerasTensor, Layer, Node, declared_batch_shape
 
 
 class InputLayer(Layer):
@@ -21,9 +21,7 @@ class InputLayer(Layer):
                  sparse=False, name=None, **kwargs):
         if batch_input_shape is None and input_shape is None:
             raise ValueError("InputLayer needs an input_shape or a batch_input_shape.")
-        if batch_input_shape is None:
-            input_shape = (input_shape,) if isinstance(input_shape, int) else tuple(input_shape)
-            batch_input_shape = (batch_size,) + input_shape
+        batch_input_shape = declared_batch_shape("InputLayer", input_shape, batch_input_shape, batch_size)
         super().__init__(name=name or f"input_{K.get_uid('input')}", dtype=dtype or K.floatx(),
                          batch_input_shape=tuple(batch_input_shape), **kwargs)
         self.sparse = sparse

@@ -9,7 +9,7 @@ import numpy as np
 
 from numkeras import backend as K
 from numkeras.utils import legacy
-from numkeras.utils.validation import (
+from numkeras.utils.validation import (  # noqa: F401 - check and one_of are re-exported for the layers
     ArgumentTypeError, ArgumentValueError, Rule, check, integer, is_integer, number, one_of, sequence_of,
 )
 
@@ -41,6 +41,12 @@ def fraction(owner, name, value, high_open=False, clip=False):
 def positive_number(owner, name, value):
     """A finite number greater than 0."""
     check(owner, **{name: (value, number(0, low_open=True))})
+    return float(value)
+
+
+def non_negative_number(owner, name, value):
+    """A finite number, 0 or more."""
+    check(owner, **{name: (value, number(0))})
     return float(value)
 
 
@@ -101,6 +107,14 @@ def pair_tuple(owner, name, value, rank):
     if _is_int(value):
         pairs = ((value, value),) * rank
     else:
+        if not isinstance(value, (list, tuple)):
+            raise ArgumentTypeError(
+                f"{owner}: {name} must be an integer, {rank} integers or {rank} (before, after) pairs, got "
+                f"{value!r}.")
+        if not all(_is_int(v) or (isinstance(v, (list, tuple)) and len(v) == 2) for v in value):
+            raise ArgumentValueError(
+                f"{owner}: {name} must be an integer, {rank} integers or {rank} (before, after) pairs, got "
+                f"{value!r}.")
         items = tuple(value)
         if len(items) != rank:
             raise ValueError(f"{owner}: {name} must have {rank} entries (one per spatial axis), got {value!r}.")

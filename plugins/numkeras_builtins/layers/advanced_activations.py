@@ -7,6 +7,7 @@ from numkeras.backend import ops
 from numkeras.engine.base_layer import InputSpec, Layer
 from numkeras.utils import legacy
 
+from . import _arguments as check
 
 
 class _Elementwise(Layer):
@@ -68,9 +69,11 @@ class PReLU(_Elementwise):
         self.alpha_constraint = constraints.get(alpha_constraint)
         if shared_axes is None:
             self.shared_axes = None
-        elif isinstance(shared_axes, (int, np.integer)):
+        elif check._is_int(shared_axes):
             self.shared_axes = [int(shared_axes)]
         else:
+            check.check("PReLU", shared_axes=(shared_axes, check.sequence_of(
+                check.integer(), "an axis or a list of axes (1-based)", optional=True)))
             self.shared_axes = [int(a) for a in shared_axes]
         if self.shared_axes and min(self.shared_axes) < 1:
             raise ValueError(f"PReLU: shared_axes are 1-based (the batch axis cannot be shared), got {shared_axes!r}.")

@@ -11,6 +11,7 @@ from numkeras.utils import legacy
 from numkeras.utils.random import generator
 
 from ._arguments import flag, set_weight_arguments, weight_config
+from ._arguments import data_format as data_format_check
 from ._arguments import rate as rate_check
 from ._arguments import shape as shape_check
 
@@ -173,7 +174,7 @@ class Flatten(Layer):
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = data_format or K.image_data_format()
+        self.data_format = data_format_check("Flatten", data_format)
         self.input_spec = InputSpec(min_ndim=2)
 
     def call(self, inputs):
@@ -235,7 +236,7 @@ class Permute(Layer):
 
     def __init__(self, dims, **kwargs):
         super().__init__(**kwargs)
-        self.dims = tuple(dims)
+        self.dims = shape_check("Permute", "dims", dims)
         if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
             raise ValueError(
                 f"Permute: dims must be a permutation of 1..{len(self.dims)} (1-based, the batch axis "

@@ -38,10 +38,8 @@ class GaussianNoise(_Noise):
     def __init__(self, stddev=None, **kwargs):
         if stddev is None:
             raise TypeError("GaussianNoise: stddev is required, e.g. GaussianNoise(0.1).")
+        self.stddev = check.non_negative_number("GaussianNoise", "stddev", stddev)
         super().__init__(**kwargs)
-        self.stddev = float(stddev)
-        if self.stddev < 0:
-            raise ValueError(f"GaussianNoise: stddev must be >= 0, got {stddev!r}.")
 
     def call(self, inputs, training=None):
         if not training or self.stddev == 0:

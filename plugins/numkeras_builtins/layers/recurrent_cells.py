@@ -340,6 +340,8 @@ class StackedRNNCells(Layer):
     """
 
     def __init__(self, cells, **kwargs):
+        if not isinstance(cells, (list, tuple)) or not cells:
+            raise TypeError(f"StackedRNNCells: cells must be a non-empty list of RNN cells, got {cells!r}.")
         for cell in cells:
             if not hasattr(cell, "call") or not hasattr(cell, "state_size"):
                 raise ValueError(f"StackedRNNCells: every cell needs a call method and a state_size attribute; "

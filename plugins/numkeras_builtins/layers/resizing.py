@@ -81,8 +81,8 @@ class ZeroPadding1D(_ZeroPadding, _Spatial1D):
 
     def __init__(self, padding=1, **kwargs):
         super().__init__(**kwargs)
-        self._init_padding(padding if isinstance(padding, int) or len(padding) != 2
-                           or not isinstance(padding[0], int) else (tuple(padding),))
+        self._init_padding(padding if not isinstance(padding, (list, tuple)) or len(padding) != 2
+                           or not check._is_int(padding[0]) else (tuple(padding),))
 
 
 class ZeroPadding2D(_ZeroPadding, _Spatial):
@@ -146,7 +146,7 @@ class Cropping1D(_Cropping, _Spatial1D):
 
     def __init__(self, cropping=(1, 1), **kwargs):
         super().__init__(**kwargs)
-        self._init_cropping(cropping if isinstance(cropping, int) else (tuple(cropping),))
+        self._init_cropping(cropping if not isinstance(cropping, (list, tuple)) else (tuple(cropping),))
 
 
 class Cropping2D(_Cropping, _Spatial):
@@ -246,8 +246,7 @@ class UpSampling2D(_UpSampling, _Spatial):
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         super().__init__(data_format, **kwargs)
         self._init_size(size)
-        if interpolation not in ("nearest", "bilinear"):
-            raise ValueError(f"UpSampling2D: interpolation should be 'nearest' or 'bilinear', got {interpolation!r}.")
+        check.check("UpSampling2D", interpolation=(interpolation, check.one_of("nearest", "bilinear")))
         self.interpolation = interpolation
 
     def call(self, inputs):
