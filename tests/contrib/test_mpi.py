@@ -306,3 +306,21 @@ def test_schedule_multiplies_the_rate_in_its_epochs(plugin, monkeypatch):
     assert {m for _, m in trace} == {0.9}
     with pytest.raises(ValueError, match="end_epoch"):
         plugin.callbacks.LearningRateScheduleCallback(0.1, 0.5, start_epoch=3, end_epoch=1)
+
+
+@pytest.mark.slow
+@needs_mpi
+def test_the_mnist_example_on_two_processes_reaches_the_one_process_accuracy(site):
+    examples = os.path.join(REPO_ROOT, "examples")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), REPO_ROOT]), OMP_NUM_THREADS="1",
+               OPENBLAS_NUM_THREADS="1")
+
+    def accuracy(command):
+        result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=400)
+        assert result.returncode == 0, _output(result)
+        return float([line for line in result.stdout.splitlines() if line.startswith("Test accuracy:")][-1].split()[-1])
+
+    two = accuracy([_mpiexec(), "-n", "2", sys.executable, os.path.join(examples, "mnist_mpi.py"), "--epochs", "3",
+                    "--verbose", "0"])
+    one = accuracy([sys.executable, os.path.join(examples, "mnist_mlp.py"), "--epochs", "3", "--verbose", "0"])
+    assert one >= 0.94 and abs(two - one) <= 0.015, (one, two)
