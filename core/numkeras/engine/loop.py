@@ -18,6 +18,7 @@ import numpy as np
 from .. import backend as K
 from ..callbacks.base import CallbackList
 from ..callbacks.logs import EpochMeans
+from ..hooks import plugin_manager
 from ..registry import registry
 
 
@@ -71,7 +72,10 @@ def predict_step(model, xs):
 
 # -- callbacks -----------------------------------------------------------------------------
 def callbacks_for(model, callbacks, verbose, params, count_mode="steps", history=None):
-    """The :class:`CallbackList` of one call: a progress bar when ``verbose``, the user's, ``history`` last."""
+    """The :class:`CallbackList` of one call: a progress bar when ``verbose``, the user's, ``history`` last.
+
+    Hook plugins may then adjust the list (hook ``numkeras_configure_callbacks``).
+    """
     callback_list = list(callbacks or [])
     if verbose:
         progbar = registry("callbacks").resolve("ProgbarLogger")
@@ -79,6 +83,7 @@ def callbacks_for(model, callbacks, verbose, params, count_mode="steps", history
         callback_list.insert(0, progbar(count_mode=count_mode, stateful_metrics=stateful))
     if history is not None:
         callback_list.append(history)
+    plugin_manager().hook.numkeras_configure_callbacks(model=model, callbacks=callback_list, params=params)
     return CallbackList(callback_list, model=model, params=params)
 
 

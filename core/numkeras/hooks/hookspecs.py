@@ -31,6 +31,28 @@ def numkeras_register_components(register):
     """
 
 
+# -- the callbacks of one call ---------------------------------------------------------
+@hookspec
+def numkeras_configure_callbacks(model, callbacks, params):
+    """Once per ``fit`` / ``evaluate`` / ``predict`` call, before its first event.
+
+    Lets a plugin adjust which callbacks the call runs: drop the progress bar of a
+    worker process, put a callback first that the others rely on, and so on.
+
+    Arguments:
+        model: the model of the call.
+        callbacks: the call's callbacks as a list, in the order they will run: the
+            progress bar (when ``verbose``), the user's callbacks, ``History`` last
+            (``fit`` only). Modify it in place (remove, insert, replace); the call
+            runs exactly what the list holds afterwards.
+        params: the call's training parameters (``epochs``, ``steps``, ``verbose`` …),
+            the same dict every callback receives in ``set_params``.
+
+    Return values are ignored; each plugin sees the list as the ones called before it
+    left it (pluggy's order: last registered first).
+    """
+
+
 # -- fit ---------------------------------------------------------------------------
 @hookspec
 def on_train_begin(model, logs):
