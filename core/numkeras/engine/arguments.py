@@ -8,6 +8,7 @@ the components (losses, metrics, callbacks) here and by the objective on the fir
 """
 
 from ..callbacks.base import Callback
+from ..metrics.base import Metric
 from ..optimizers.base import Optimizer
 from ..utils.validation import (
     ArgumentTypeError, ArgumentValueError, Rule, boolean, check, describe_value, either, instance_of, integer, is_number, number,
@@ -89,9 +90,9 @@ def check_compile(optimizer, loss, metrics, loss_weights, sample_weight_mode, we
         Rule("a config dict", lambda value: isinstance(value, dict)),
         instance_of(Optimizer, "an Optimizer instance"))))
     for item in _items(loss):
-        _check_loss(item, Layer)
+        _check_loss(item)
     for name, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
-        _check_metrics(name, value, Layer)
+        _check_metrics(name, value)
     if loss_weights is not None:
         weights = list(loss_weights.values()) if isinstance(loss_weights, dict) else loss_weights
         check("compile", loss_weights=(weights, sequence_of(
@@ -112,23 +113,27 @@ def _items(value):
     return [value]
 
 
-def _check_loss(item, layer_class):
-    if item is None or isinstance(item, (str, dict)):
-        return
+def _check_component(item, what, allowed, class_fix):
+    """One loss or metric given to compile: a name, a function or an instance, never a class or a layer."""
     if isinstance(item, type):
+        if class_fix is None:
+            return  # a Metric class is instantiated, as tf.keras does
+        raise ArgumentTypeError(f"compile: {what} must be {allowed}, got the class {item.__name__}. {class_fix(item)}")
+    if isinstance(item, Layer):
         raise ArgumentTypeError(
-            f"compile: loss must be a loss name, function or Loss instance, got the class {item.__name__}. "
-            f"Pass an instance, {item.__name__}(), or its function.")
-    if isinstance(item, layer_class):
-        raise ArgumentTypeError(
-            f"compile: loss must be a loss name, function or Loss instance, got the layer {item.name!r} "
-            f"({type(item).__name__}). A loss takes (y_true, y_pred) and returns one value per sample.")
+            f"compile: {what} must be {allowed}, got the layer {item.name!r} ({type(item).__name__}). A {what} "
+            f"takes (y_true, y_pred) and returns one value per sample.")
     if not callable(item):
-        raise ArgumentTypeError(
-            f"compile: loss must be a loss name, function or Loss instance, got {describe_value(item)}.")
+        raise ArgumentTypeError(f"compile: {what} must be {allowed}, got {describe_value(item)}.")
 
 
-def _check_metrics(name, value, layer_class):
+def _check_loss(item):
+    if item is not None and not isinstance(item, (str, dict)):
+        _check_component(item, "loss", "a loss name, function or Loss instance",
+                         lambda cls: f"Pass an instance, {cls.__name__}(), or its function.")
+
+
+def _check_metrics(name, value):
     if value is None:
         return
     if not isinstance(value, (list, tuple, dict)):
@@ -137,16 +142,10 @@ def _check_metrics(name, value, layer_class):
             f"Pass {name}=[{value!r}].")
     for group in _items(value):
         for item in (group if isinstance(group, (list, tuple)) else [group]):
-            if item is None or isinstance(item, str) or (isinstance(item, type) and not issubclass(item, layer_class)):
-                continue
-            if isinstance(item, layer_class):
-                raise ArgumentTypeError(
-                    f"compile: {name} must hold metric names, functions or Metric instances, got the layer "
-                    f"{item.name!r} ({type(item).__name__}).")
-            if not callable(item):
-                raise ArgumentTypeError(
-                    f"compile: {name} must hold metric names, functions or Metric instances, got "
-                    f"{describe_value(item)}.")
+            if item is not None and not isinstance(item, str):
+                metric_class = isinstance(item, type) and issubclass(item, Metric)
+                _check_component(item, "metric", "a metric name, function or Metric instance",
+                                 None if metric_class else (lambda cls: "A class is not a metric."))
 
 
 # -- results of user components, checked on every batch -------------------------------------------
