@@ -6,6 +6,7 @@ against ``K`` in Keras tutorials run unchanged.
 """
 
 import contextlib
+import contextvars
 
 import numpy as np
 
@@ -327,17 +328,37 @@ def in_test_phase(x, alt, training=None):
 
 
 _learning_phase = [0]
+_phase_in_context = contextvars.ContextVar("numkeras_learning_phase", default=None)
 
 
 def learning_phase():
-    """1 while training, 0 otherwise (set by the training loop)."""
-    return _learning_phase[0]
+    """1 while training, 0 otherwise.
+
+    Inside :func:`learning_phase_scope` (``fit`` runs in one) it is that scope's value, for
+    this thread (and context) alone; elsewhere the value of :func:`set_learning_phase` (0 by
+    default). A ``predict`` in one thread never sees the training phase of a ``fit`` in another.
+    """
+    value = _phase_in_context.get()
+    return _learning_phase[0] if value is None else value
 
 
 def set_learning_phase(value):
+    """Sets the learning phase everywhere outside a :func:`learning_phase_scope` (Keras's global setting)."""
     if value not in (0, 1):
         raise ValueError(f"learning phase must be 0 or 1, got {value!r}.")
     _learning_phase[0] = value
+
+
+@contextlib.contextmanager
+def learning_phase_scope(value):
+    """The learning phase is ``value`` inside the block, in this thread (and context) only."""
+    if value not in (0, 1):
+        raise ValueError(f"learning phase must be 0 or 1, got {value!r}.")
+    token = _phase_in_context.set(value)
+    try:
+        yield
+    finally:
+        _phase_in_context.reset(token)
 
 
 def stop_gradient(x):

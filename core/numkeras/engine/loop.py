@@ -101,8 +101,7 @@ def fit_loop(model, train, callbacks, epochs, initial_epoch=0, validation=None, 
     """
     model.stop_training = False
     epoch_logs = {}
-    K.set_learning_phase(1)
-    try:
+    with K.learning_phase_scope(1):  # this thread alone: a predict elsewhere stays in the test phase
         callbacks.dispatch("on_train_begin", logs={})
         # Like Keras's compiled train function: which weights train is fixed for this fit.
         trainable = model.trainable_weights
@@ -125,8 +124,6 @@ def fit_loop(model, train, callbacks, epochs, initial_epoch=0, validation=None, 
             callbacks.dispatch("on_epoch_end", epoch=epoch, logs=epoch_logs)
             if model.stop_training:
                 break
-    finally:
-        K.set_learning_phase(0)
     callbacks.dispatch("on_train_end", logs=dict(epoch_logs))
 
 

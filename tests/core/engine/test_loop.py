@@ -167,3 +167,44 @@ def test_a_bad_validation_freq_is_rejected_before_any_training():
         model.fit(X, Y, epochs=1, verbose=0, validation_split=0.2, validation_freq=0)
     for a, b in zip(model.get_weights(), before):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_training_phase_of_a_fit_stays_in_its_own_thread():
+    from numkeras import backend as K
+
+    seen_in_fit, seen_elsewhere = [], []
+    started, done = threading.Event(), threading.Event()
+
+    class Phase(numkeras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen_in_fit.append(K.learning_phase())
+            started.set()
+
+    def watch():
+        started.wait(timeout=60)
+        while not done.is_set():
+            seen_elsewhere.append(K.learning_phase())
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        _model().fit(X, Y, epochs=2, batch_size=10, verbose=0, callbacks=[Phase()])
+    finally:
+        done.set()
+        watcher.join(timeout=60)
+    assert set(seen_in_fit) == {1}
+    assert seen_elsewhere and set(seen_elsewhere) == {0}
+
+
+def test_fit_leaves_the_global_learning_phase_as_the_user_set_it():
+    from numkeras import backend as K
+
+    K.set_learning_phase(1)
+    try:
+        _model().fit(X[:20], Y[:20], epochs=1, verbose=0)
+        assert K.learning_phase() == 1
+    finally:
+        K.set_learning_phase(0)
+    with K.learning_phase_scope(1):
+        assert K.learning_phase() == 1
+    assert K.learning_phase() == 0
