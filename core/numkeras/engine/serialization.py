@@ -270,15 +270,22 @@ def rebuild_graph(config, make_layer, tensor_overrides=None):
     pending = {}  # layer name -> [node data, ...] in call order
     order = []
     for entry in config["layers"]:
+        if not isinstance(entry, dict) or not isinstance(entry.get("config") or {}, dict):
+            raise ValueError(f"Improperly formatted model config: a layer entry is not a dict with 'class_name' and "
+                             f"'config': {str(entry)[:200]}.")
         name = entry.get("name") or (entry.get("config") or {}).get("name")
-        if name is None:
+        if not isinstance(name, str):
             raise ValueError(f"Improperly formatted model config: a layer entry has no name: {str(entry)[:200]}.")
         if name in tensor_overrides:
             created[name] = tensor_overrides[name]
         else:
             created[name] = make_layer(entry)
         order.append(name)
-        pending[name] = list(entry.get("inbound_nodes") or [])
+        inbound = entry.get("inbound_nodes") or []
+        if not isinstance(inbound, list):
+            raise ValueError(f"Improperly formatted model config: the inbound_nodes of layer {name!r} must be a "
+                             f"list, got {inbound!r}.")
+        pending[name] = list(inbound)
 
     def output_tensor(layer_name, node_index, tensor_index):
         """The tensor at those coordinates, or None when that call has not been made yet."""
@@ -318,9 +325,13 @@ def rebuild_graph(config, make_layer, tensor_overrides=None):
 
     def collect(key):
         tensors = []
+        if not isinstance(config[key], list):
+            raise ValueError(f"Improperly formatted model config: {key} must be a list, got {config[key]!r}.")
         for item in config[key]:
-            if not isinstance(item, (list, tuple)) or len(item) < 3:
-                raise ValueError(f"Improperly formatted model config: bad {key} entry {item!r}.")
+            if not isinstance(item, (list, tuple)) or len(item) < 3 or not isinstance(item[0], str) \
+                    or not all(is_integer(i) and i >= 0 for i in item[1:3]):
+                raise ValueError(f"Improperly formatted model config: bad {key} entry {item!r}; expected "
+                                 f"[layer name, node index, tensor index].")
             tensor = output_tensor(item[0], item[1], item[2])
             if tensor is None:
                 raise ValueError(f"Improperly formatted model config: {key} entry {item!r} does not exist.")
