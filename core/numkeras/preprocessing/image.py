@@ -6,7 +6,9 @@
   (rotation, shifts, shear, zoom, channel shift, brightness, flips) of 4D image
   batches; :meth:`ImageDataGenerator.flow` wraps arrays in a
   :class:`NumpyArrayIterator`, a :class:`numkeras.utils.Sequence` that is also an
-  endless Python iterator, so ``model.fit(datagen.flow(x, y), ...)`` works.
+  endless Python iterator, so ``model.fit(datagen.flow(x, y), ...)`` works;
+  :meth:`ImageDataGenerator.flow_from_directory` reads the image files of one
+  subfolder per class into a :class:`DirectoryIterator` of the same kind.
 - :func:`img_to_array`, :func:`array_to_img`, :func:`load_img`, :func:`save_img`:
   conversions between arrays and PIL images.
 
@@ -46,12 +48,12 @@ import numpy as np
 
 from .. import backend as K
 from .image_conversions import array_to_img, img_to_array, load_img, save_img
-from .image_iterators import Iterator, NumpyArrayIterator
+from .image_iterators import DirectoryIterator, Iterator, NumpyArrayIterator
 from .image_transforms import (
     apply_affine_transform, apply_brightness_shift, apply_channel_shift, flip_axis, transform_matrix_offset_center,
 )
 
-__all__ = ["ImageDataGenerator", "Iterator", "NumpyArrayIterator", "array_to_img", "img_to_array",
+__all__ = ["ImageDataGenerator", "Iterator", "NumpyArrayIterator", "DirectoryIterator", "array_to_img", "img_to_array",
            "load_img", "save_img", "apply_affine_transform", "apply_channel_shift",
            "apply_brightness_shift", "flip_axis", "transform_matrix_offset_center"]
 
@@ -191,6 +193,61 @@ class ImageDataGenerator:
                                   sample_weight=sample_weight, seed=seed, data_format=self.data_format,
                                   save_to_dir=save_to_dir, save_prefix=save_prefix, save_format=save_format,
                                   subset=subset, dtype=self.dtype)
+
+    def flow_from_directory(self, directory, target_size=(256, 256), color_mode="rgb", classes=None,
+                            class_mode="categorical", batch_size=32, shuffle=True, seed=None, save_to_dir=None,
+                            save_prefix="", save_format="png", follow_links=False, subset=None,
+                            interpolation="nearest"):
+        """A :class:`DirectoryIterator` of augmented, standardized batches of the images
+        in ``directory``, one subfolder per class (Keras 2.2's method). Needs Pillow.
+
+        Arguments:
+            directory: the folder holding one subfolder per class; each subfolder's
+                image files (``.png``, ``.jpg``, ``.jpeg``, ``.bmp``, ``.ppm``, ``.tif``,
+                ``.tiff``, any case, in its own subfolders too) are that class's samples.
+            target_size: ``(height, width)`` every image is resized to.
+            color_mode: ``'grayscale'`` (1 channel), ``'rgb'`` (3) or ``'rgba'`` (4).
+            classes: the class subfolders, in class-index order; default: every
+                subfolder, sorted by name.
+            class_mode: the targets: ``'categorical'`` (one-hot), ``'binary'`` (the class
+                index as a float, for two classes), ``'sparse'`` (int32 class indices),
+                ``'input'`` (the images themselves, for autoencoders) or None (no targets:
+                batches are the images alone).
+            batch_size, shuffle, seed: as for :meth:`flow`; without shuffling the
+                samples come class by class, each class's files in sorted order.
+            save_to_dir, save_prefix, save_format: write every augmented image there
+                (an existing folder), as ``{prefix}_{index}_{random}.{format}``.
+            follow_links: follow symbolic links to folders inside the class subfolders.
+            subset: ``'training'`` or ``'validation'``: of each class's sorted files, the
+                first ``validation_split`` fraction (rounded down) is the validation
+                subset and the rest the training subset.
+            interpolation: how images are resized (Pillow's resampling filters):
+                ``'nearest'``, ``'bilinear'``, ``'bicubic'``, ``'lanczos'``, ``'box'`` or
+                ``'hamming'``.
+
+        Returns:
+            A :class:`DirectoryIterator` (a :class:`numkeras.utils.Sequence`), yielding
+            ``(x, y)`` batches, or ``x`` alone with ``class_mode=None``.
+
+        Raises:
+            FileNotFoundError: ``directory`` (or a name in ``classes``, or
+                ``save_to_dir``) does not exist.
+            ValueError / TypeError: a bad argument (the message names it), a directory
+                without class subfolders or images, an empty ``subset``.
+            ImportError: Pillow is not installed (``pip install numkeras[image]``).
+
+        Example:
+            >>> datagen = ImageDataGenerator(rescale=1 / 255, validation_split=0.2)
+            >>> train = datagen.flow_from_directory("data/", target_size=(64, 64), subset="training")
+            >>> val = datagen.flow_from_directory("data/", target_size=(64, 64), subset="validation")
+            >>> model.fit(train, validation_data=val, epochs=5, workers=4, use_multiprocessing=True)
+        """
+        return DirectoryIterator(directory, self, target_size=target_size, color_mode=color_mode,
+                                 classes=classes, class_mode=class_mode, batch_size=batch_size, shuffle=shuffle,
+                                 seed=seed, data_format=self.data_format, save_to_dir=save_to_dir,
+                                 save_prefix=save_prefix, save_format=save_format, follow_links=follow_links,
+                                 subset=subset, interpolation=interpolation, dtype=self.dtype,
+                                 _owner="flow_from_directory")
 
     # ------------------------------------------------------------------ standardization
 

@@ -109,11 +109,16 @@ def _open_url(origin, timeout):
     return urllib.request.urlopen(origin, timeout=timeout)
 
 
-def _download(origin, fpath, chunk_size=1 << 16):
+def _download(origin, fpath, file_hash=None, hash_algorithm="auto", chunk_size=1 << 16):
     """Downloads ``origin`` to a temporary name beside ``fpath``, then renames it into place.
 
-    Only a complete download is renamed: an interruption (network error, Ctrl-C, a
-    crash) leaves at most a ``.part`` file, never a file named ``fpath``.
+    Only a complete download whose hash matches ``file_hash`` (when given) is renamed:
+    an interruption (network error, Ctrl-C, a crash) or a corrupted download leaves at
+    most a ``.part`` file, never a file named ``fpath``.
+
+    Raises:
+        OSError: the URL could not be fetched.
+        ValueError: the downloaded bytes do not have the hash ``file_hash``.
     """
     print("Downloading data from", origin)
     folder = os.path.dirname(fpath) or "."
@@ -134,6 +139,11 @@ def _download(origin, fpath, chunk_size=1 << 16):
                 raise OSError(f"URL fetch failure on {origin}: {error}") from error
             out.flush()
             os.fsync(out.fileno())
+        if file_hash is not None and not validate_file(partial, file_hash, hash_algorithm):
+            raise ValueError(
+                f"Incomplete or corrupted file detected: the {_hash_algorithm(file_hash, hash_algorithm)} "
+                f"hash of the file downloaded from {origin} (for {fpath!r}) does not match the expected "
+                f"value {file_hash}.")
         os.replace(partial, fpath)
     finally:
         if os.path.exists(partial):
@@ -148,7 +158,9 @@ def get_file(fname, origin, untar=False, md5_hash=None, file_hash=None, cache_su
     ``$NUMKERAS_HOME``, else ``$KERAS_HOME``, else ``~/.keras``; then ``/tmp/.keras``
     when that is not writable). An existing file whose hash does not match
     ``file_hash`` is downloaded again; a download whose hash does not match raises.
-    The download is written to a temporary name and renamed when complete, with a
+    The download is written to a temporary ``.part`` name, its hash checked there, and
+    renamed only when complete and verified (a corrupted download never sits under
+    ``fname``; a stale file it was to replace stays, and is checked again next time), with a
     progress bar; a server that does not answer within ``DOWNLOAD_TIMEOUT`` seconds
     is a failure, not a hang.
 
@@ -203,12 +215,7 @@ def get_file(fname, origin, untar=False, md5_hash=None, file_hash=None, cache_su
               f"value of {file_hash} so we will re-download the data.")
         download = True
     if download:
-        _download(origin, fpath)
-        if file_hash is not None and not validate_file(fpath, file_hash, hash_algorithm):
-            os.remove(fpath)
-            raise ValueError(
-                f"Incomplete or corrupted file detected: the {_hash_algorithm(file_hash, hash_algorithm)} "
-                f"hash of {fpath!r} downloaded from {origin} does not match the expected value {file_hash}.")
+        _download(origin, fpath, file_hash, hash_algorithm)
 
     if untar:
         if not os.path.exists(untar_fpath):

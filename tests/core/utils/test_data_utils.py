@@ -230,6 +230,55 @@ def test_a_download_with_the_wrong_hash_raises_and_is_removed(origin, tmp_path):
     assert os.listdir(cache / "datasets") == []
 
 
+def _recording_renames(monkeypatch):
+    """Records every ``os.replace`` destination get_file's download makes."""
+    destinations = []
+    real_replace = os.replace
+
+    def replace(source, destination):
+        destinations.append(os.fspath(destination))
+        return real_replace(source, destination)
+
+    monkeypatch.setattr(data_utils.os, "replace", replace)
+    return destinations
+
+
+def test_the_hash_is_checked_on_the_part_file_before_the_rename(origin, tmp_path, monkeypatch):
+    renamed_to = _recording_renames(monkeypatch)
+    final = tmp_path / "cache" / "datasets" / "data.bin"
+    checked = []
+    real_validate = data_utils.validate_file
+
+    def validate(path, file_hash, algorithm="auto", chunk_size=65535):
+        checked.append((os.path.basename(path), final.exists()))
+        return real_validate(path, file_hash, algorithm, chunk_size)
+
+    monkeypatch.setattr(data_utils, "validate_file", validate)
+    digest = hashlib.sha256(origin.read_bytes()).hexdigest()
+    assert get_file("data.bin", _url(origin), file_hash=digest, cache_dir=str(tmp_path / "cache")) == str(final)
+    assert len(checked) == 1
+    checked_name, final_existed = checked[0]
+    assert checked_name.startswith(".data.bin.") and checked_name.endswith(".part")
+    assert not final_existed  # verified before anything had the final name
+    assert renamed_to == [str(final)]
+
+
+def test_a_download_with_the_wrong_hash_is_never_renamed_into_place(origin, tmp_path, monkeypatch):
+    renamed_to = _recording_renames(monkeypatch)
+    cache = tmp_path / "cache"
+    with pytest.raises(ValueError, match="corrupted.*does not match"):
+        get_file("data.bin", _url(origin), file_hash="0" * 32, cache_dir=str(cache))
+    assert renamed_to == []
+    assert os.listdir(cache / "datasets") == []  # and the .part file is gone
+    # A stale file that the bad download was to replace keeps its bytes (it is checked again next time).
+    stale = cache / "datasets" / "data.bin"
+    stale.write_bytes(b"stale")
+    with pytest.raises(ValueError, match="corrupted"):
+        get_file("data.bin", _url(origin), file_hash="0" * 64, cache_dir=str(cache))
+    assert renamed_to == [] and stale.read_bytes() == b"stale"
+    assert os.listdir(cache / "datasets") == ["data.bin"]
+
+
 def test_a_failed_download_names_the_url(tmp_path):
     missing = (tmp_path / "nowhere.bin").as_uri()
     with pytest.raises(OSError, match="URL fetch failure on " + missing):
