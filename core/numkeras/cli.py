@@ -41,10 +41,32 @@ def _print_components(providers, out):
         out(f"  {kind:<13} {name:<28} {info.get('distribution')} {info.get('version') or ''}".rstrip())
 
 
+def _print_missing(missing, model_config, out):
+    """What a model file needs that this process lacks, and its layers as the config names them."""
+    out(f"The model cannot be rebuilt here: it needs {len(missing)} component(s) that nothing registers "
+        f"in this process:")
+    for kind, name, provider in missing:
+        if provider and provider.get("distribution"):
+            version = provider.get("version") or ""
+            origin = (f"from {provider['distribution']} {version} "
+                      f"(pip install {provider['distribution']}{'==' + version if version else ''})")
+        elif provider and provider.get("module"):
+            origin = f"registered at runtime from module {provider['module']} when saved"
+        else:
+            origin = "origin not recorded (a custom object, or a file written by Keras)"
+        out(f"  {kind:<13} {name:<28} {origin}")
+    config = model_config.get("config")
+    layers = config if isinstance(config, list) else (config or {}).get("layers") or []
+    out(f"Layers, as the file's config names them ({model_config.get('class_name')}):")
+    for layer in layers:
+        if isinstance(layer, dict):
+            out(f"  {(layer.get('config') or {}).get('name', '?')} ({layer.get('class_name')})")
+
+
 def summary(path, unsafe=False, out=print):
     """Prints the summary of the model or weights file ``path``; returns the exit status."""
     from .saving import hdf5
-    from .saving.errors import ModelFileError
+    from .saving.errors import MissingComponentError, ModelFileError
 
     with hdf5.h5py_errors(repr(path)), hdf5.open_for_reading(path) as f:
         model_config = hdf5._read_json_attr(f, "model_config", repr(path))
@@ -72,8 +94,12 @@ def summary(path, unsafe=False, out=print):
     written_by = f"numkeras {writer}" if writer else f"Keras {keras_version} ({backend} backend)"
     out(f"Model file: {path}")
     out(f"Written by: {written_by}")
-    model = hdf5.load_model(path, compile=False, safe_mode=not unsafe)
-    model.summary(print_fn=out)
+    try:
+        model = hdf5.load_model(path, compile=False, safe_mode=not unsafe)
+    except MissingComponentError as error:
+        _print_missing(error.missing, model_config, out)
+    else:
+        model.summary(print_fn=out)
     _print_training_config(training, out)
     _print_components(providers, out)
     if plugin_data:
