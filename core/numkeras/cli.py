@@ -65,8 +65,8 @@ def _print_missing(missing, model_config, out):
 
 def summary(path, unsafe=False, out=print):
     """Prints the summary of the model or weights file ``path``; returns the exit status."""
-    from .saving import hdf5
-    from .saving.errors import MissingComponentError, ModelFileError
+    from .saving import components, hdf5
+    from .saving.errors import ModelFileError
 
     with hdf5.h5py_errors(repr(path)), hdf5.open_for_reading(path) as f:
         model_config = hdf5._read_json_attr(f, "model_config", repr(path))
@@ -94,12 +94,11 @@ def summary(path, unsafe=False, out=print):
     written_by = f"numkeras {writer}" if writer else f"Keras {keras_version} ({backend} backend)"
     out(f"Model file: {path}")
     out(f"Written by: {written_by}")
-    try:
-        model = hdf5.load_model(path, compile=False, safe_mode=not unsafe)
-    except MissingComponentError as error:
-        _print_missing(error.missing, model_config, out)
+    missing = components.missing_components(model_config, training, providers)
+    if missing:  # say what this process lacks (the loss too), rather than fail on the first layer
+        _print_missing(missing, model_config, out)
     else:
-        model.summary(print_fn=out)
+        hdf5.load_model(path, compile=False, safe_mode=not unsafe).summary(print_fn=out)
     _print_training_config(training, out)
     _print_components(providers, out)
     if plugin_data:

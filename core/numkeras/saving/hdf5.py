@@ -413,6 +413,22 @@ def h5py_errors(source):
                                      f"({type(error).__name__}: {error}).") from None
 
 
+@contextlib.contextmanager
+def rebuilding(source, what):
+    """A config from the file that the engine rejects (a misspelt or missing argument, a broken
+    structure) is a :class:`ModelFileError` naming the file, with the engine's message."""
+    from ..registry import ComponentError
+    from .errors import UnsafeDeserializationError
+
+    try:
+        yield
+    except (ModelFileError, ComponentError, UnsafeDeserializationError):
+        raise  # these name the file, or the plugin to install, already
+    except (TypeError, ValueError, KeyError, IndexError) as error:
+        raise ModelFileError(source, f"{what} does not rebuild a model, so the file is damaged or was not "
+                                     f"written for this model code ({type(error).__name__}: {error}).") from error
+
+
 def _load_model_from_group(f, source, custom_objects, compile, safe_mode):
     from ..engine.serialization import deserialize_layer
     from ..hooks import plugin_manager
@@ -438,7 +454,8 @@ def _load_model_from_group(f, source, custom_objects, compile, safe_mode):
         missing = components_module.missing_components(model_config, train_config, providers)
         if missing:  # all of them in one message, not the first one deserialization meets
             raise components_module.missing_components_error(missing, f"the model in {source}")
-        model = deserialize_layer(model_config)
+        with rebuilding(source, "its model_config"):
+            model = deserialize_layer(model_config)
         if "model_weights" not in f:
             raise ModelFileError(source, "has a model config but no 'model_weights' group: the file is "
                                          "incomplete.")
@@ -450,7 +467,8 @@ def _load_model_from_group(f, source, custom_objects, compile, safe_mode):
                     f"No training configuration found in {source}: the model was *not* compiled. "
                     f"Compile it manually.", stacklevel=3)
             else:
-                compile_from_training_config(model, train_config)
+                with rebuilding(source, "its training_config"):
+                    compile_from_training_config(model, train_config)
                 if "optimizer_weights" in f:
                     group = f["optimizer_weights"]
                     with reading(source, "the optimizer state"):

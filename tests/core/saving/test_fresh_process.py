@@ -196,6 +196,13 @@ def test_plugin_components_need_no_custom_objects_and_a_missing_plugin_is_named(
     assert "2 components" in failure["message"]
     assert "'ScaledDense'" in failure["message"] and "'quartic_loss'" in failure["message"]
     assert failure["missing"] == [["layers", "ScaledDense"], ["losses", "quartic_loss"]]
+    # `numkeras summary` says what is missing instead of failing.
+    summary = run_python(f"import sys; from numkeras import cli; sys.exit(cli.main(['summary', {path}]))",
+                         env={"PYTHONPATH": str(TESTS_CORE)})
+    assert summary.returncode == 0, summary.stderr
+    assert "needs 2 component(s)" in summary.stdout
+    assert "ScaledDense" in summary.stdout and "quartic_loss" in summary.stdout
+    assert "pip install nk-saving-plugin==3.1.4" in summary.stdout
 
 
 # -- a save killed halfway -------------------------------------------------------------------------
