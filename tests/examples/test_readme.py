@@ -82,7 +82,7 @@ def test_readme_setup_commands_are_what_ci_runs():
 
 def test_plugins_guide_python_blocks_run(registrations, capsys):
     blocks = code_blocks(PLUGINS_GUIDE, "python")
-    plugin_module, usage, runtime, hook, keras1_names, checked_arguments = blocks
+    plugin_module, usage, runtime, shadowing, hook, keras1_names, checked_arguments = blocks
     namespace = {"__name__": "numkeras_focal"}
     exec(compile(plugin_module, "docs/plugins.md block 1", "exec"), namespace)
     # What installing the package would do: its entry points, registered by name.
@@ -96,16 +96,24 @@ def test_plugins_guide_python_blocks_run(registrations, capsys):
     history = model.fit(rng.random((16, 8)), rng.integers(0, 2, (16, 1)), epochs=2, verbose=0)
     assert set(history.history) == {"loss", "mean_gap"}
 
-    runtime_namespace = {"mean_gap": namespace["mean_gap"]}
+    # Block 3 is a script without the package: the package's names are not installed there
+    # (registered over them, they would be refused as shadowing another provider).
+    for kind, name in (("losses", "focal_loss"), ("metrics", "mean_gap")):
+        numkeras.registry.registry(kind).unregister(name)
+    runtime_namespace = {"__name__": "notebook", "mean_gap": namespace["mean_gap"]}
     exec(compile(runtime, "docs/plugins.md block 3", "exec"), runtime_namespace)
     assert numkeras.losses.get("focal_loss") is runtime_namespace["focal_loss"]
+    built_in_dense = numkeras.layers.Dense
+    with pytest.warns(numkeras.registry.ShadowedComponentWarning, match="Dense"):
+        exec(compile(shadowing, "docs/plugins.md block 4", "exec"), {"__name__": "notebook"})
+    assert numkeras.layers.Dense is built_in_dense
     hook_namespace = {}
-    exec(compile(hook, "docs/plugins.md block 4", "exec"), hook_namespace)
+    exec(compile(hook, "docs/plugins.md block 5", "exec"), hook_namespace)
     hook_namespace["on_epoch_end"](model, 0, {"loss": 1.0})
     assert "[tracker]" in capsys.readouterr().out
     keras1_namespace = {}
     with pytest.warns(DeprecationWarning) as record:
-        exec(compile(keras1_names, "docs/plugins.md block 5", "exec"), keras1_namespace)
+        exec(compile(keras1_names, "docs/plugins.md block 6", "exec"), keras1_namespace)
     layer = keras1_namespace["layer"]
     assert (layer.units, layer.scale, layer.kernel_initializer) == (3, True, "zeros")
     assert sum("use 'units'" in str(w.message) for w in record) == 1
