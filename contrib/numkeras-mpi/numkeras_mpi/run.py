@@ -7,8 +7,6 @@ killed. This launcher runs the same ``mpiexec`` and fills the gap:
 
 * it creates a directory and names it to the ranks in ``$NUMKERAS_MPI_RANKS_DIR``;
   :func:`numkeras_mpi.init` writes one small file per rank there (rank, pid, host);
-* while the job runs, it watches the recorded processes of this host, so it knows which
-  one ended first (the others were then ended by ``mpiexec``);
 * it asks hydra for every process's exit status (``-print-all-exitcodes``);
 * when the job ends badly it prints one line per failed process, e.g.
   ``numkeras-mpi: rank 1 (pid 1234 on node7) was killed by signal 9 (SIGKILL)``,
@@ -23,7 +21,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,7 +28,6 @@ import threading
 
 from .rank_records import RANKS_DIR_VARIABLE, read_ranks
 
-POLL_SECONDS = 0.05
 
 USAGE = """usage: python -m numkeras_mpi.run -np N [--host H1,H2,...] [mpiexec options] command [args ...]
 
@@ -82,50 +78,12 @@ def describe(status):
     return f"exited with code {status >> 8}"
 
 
-# -- watching this host's ranks ------------------------------------------------------------
-class Watcher:
-    """Polls the ranks recorded on this host and remembers which of them vanished first."""
-
-    def __init__(self, directory):
-        self.directory = directory
-        self.host = socket.gethostname()
-        self.first_gone = []  # ranks that were found gone at the first poll that found any gone
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="numkeras-mpi-watcher", daemon=True)
-
-    def start(self):
-        self._thread.start()
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self):
-        while not self._stop.wait(POLL_SECONDS) and not self.first_gone:
-            local = [r for r in read_ranks(self.directory).values() if r["host"] == self.host]
-            self.first_gone = sorted(r["rank"] for r in local if not _alive(r["pid"]))
-
-
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as file:
-            return file.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
-    except OSError:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            pass
-        return True
-
-
 # -- the report ----------------------------------------------------------------------------
-def failures(ranks, statuses, first_gone):
+def failures(ranks, statuses):
     """``[(rank, record, status)]`` of the processes that failed by themselves, as far as can be told.
 
     ``mpiexec`` ends the remaining processes with SIGKILL once one fails, so a SIGKILL is the
-    cause only for a rank seen to vanish first, or when no process failed in another way.
+    cause only when no process failed in another way (and then it cannot tell which came first).
     """
     by_rank = {}
     record_hosts = {record["host"] for record in ranks.values()}
@@ -137,20 +95,20 @@ def failures(ranks, statuses, first_gone):
             by_rank[rank] = status
     failed = {rank: status for rank, status in by_rank.items() if status != 0}
     own = {rank: status for rank, status in failed.items() if status != signal.SIGKILL}
-    if by_rank:  # a rank that finished cleanly before the others is not a failure
-        own.update({rank: failed[rank] for rank in first_gone if rank in failed})
-    else:
-        own.update({rank: None for rank in first_gone})
     chosen = own or failed
     return [(rank, ranks.get(rank), chosen[rank]) for rank in sorted(chosen)]
 
 
-def report_lines(ranks, output, first_gone):
+def report_lines(ranks, output):
     """The lines naming the failed processes, from the rank records and ``mpiexec``'s output."""
     lines = []
-    for rank, record, status in failures(ranks, parse_exit_codes(output), first_gone):
+    failed = failures(ranks, parse_exit_codes(output))
+    # several SIGKILLs: mpiexec's clean-up killed all but one of them, and its statuses cannot tell which
+    unsure = len(failed) > 1 and all(status == signal.SIGKILL for _, _, status in failed)
+    for rank, record, status in failed:
         where = f"pid {record['pid']} on {record['host']}" if record else "host unknown"
-        fate = describe(status) if status is not None else "ended first (mpiexec then ended the job)"
+        fate = describe(status)
+        fate += " (or mpiexec killed it when another rank died)" if unsure else ""
         lines.append(f"numkeras-mpi: rank {rank} ({where}) {fate}")
     if not lines:  # no per-rank statuses (not hydra, or it printed none): translate its PID report
         pid_to_rank = {record["pid"]: rank for rank, record in ranks.items()}
@@ -218,8 +176,6 @@ def main(argv=None):
         environment = dict(os.environ, **{RANKS_DIR_VARIABLE: directory})
         job = subprocess.Popen(arguments + extra + command, env=environment,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        watcher = Watcher(directory)
-        watcher.start()
         kept = {"out": [], "err": []}
         pumps = [threading.Thread(target=_pump, args=(job.stdout, sys.stdout.buffer, kept["out"]), daemon=True),
                  threading.Thread(target=_pump, args=(job.stderr, sys.stderr.buffer, kept["err"]), daemon=True)]
@@ -232,10 +188,9 @@ def main(argv=None):
             signal.signal(signal.SIGTERM, previous)
         for pump in pumps:
             pump.join()
-        watcher.stop()
         if status != 0:
             output = b"".join(kept["out"] + kept["err"]).decode("utf-8", "replace")
-            lines = report_lines(read_ranks(directory), output, watcher.first_gone)
+            lines = report_lines(read_ranks(directory), output)
             sys.stderr.write("".join(line + "\n" for line in lines))
             sys.stderr.flush()
         return status if status >= 0 else 128 - status
