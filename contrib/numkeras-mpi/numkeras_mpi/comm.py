@@ -18,6 +18,7 @@ import traceback
 
 import numpy as np
 
+from .rank_records import record_rank
 from .watchdog import Watchdog
 
 HEARTBEAT_INTERVAL = 1.0
@@ -93,6 +94,7 @@ def init(comm=None, heartbeat_timeout=None, collective_timeout=None):
     _state.comm.Set_errhandler(MPI.ERRORS_RETURN)
     _state.local_comm = _state.comm.Split_type(MPI.COMM_TYPE_SHARED, key=_state.comm.Get_rank())
     _state.collective_timeout = float(collective_timeout)
+    record_rank(_state.comm.Get_rank(), _state.comm.Get_size())  # for the launcher's report, if it started us
     if _state.comm.Get_size() > 1:
         control = world.Dup()
         control.Set_errhandler(MPI.ERRORS_RETURN)
