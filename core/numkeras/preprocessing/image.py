@@ -47,6 +47,8 @@ import warnings
 import numpy as np
 
 from .. import backend as K
+from ..utils import validation
+from ..utils.validation import check
 from .image_conversions import array_to_img, img_to_array, load_img, save_img
 from .image_iterators import DirectoryIterator, Iterator, NumpyArrayIterator
 from .image_transforms import (
@@ -58,12 +60,17 @@ __all__ = ["ImageDataGenerator", "Iterator", "NumpyArrayIterator", "DirectoryIte
            "apply_brightness_shift", "flip_axis", "transform_matrix_offset_center"]
 
 
-def _shift_is_valid(value):
-    if isinstance(value, (bool, np.bool_)):
-        return False
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return True
-    return isinstance(value, (list, tuple, np.ndarray)) and np.ndim(value) == 1
+def _pair(words, optional=False):
+    """Two numbers, as a list, a tuple or an array."""
+    return validation.Rule(words, lambda value: isinstance(value, (list, tuple, np.ndarray)),
+                           lambda value: len(value) == 2 and all(validation.is_number(v) for v in value),
+                           optional=optional)
+
+
+# a shift range: a number (a fraction of the size, or whole pixels), or the pixel shifts to pick from
+_SHIFT = validation.number() | validation.Rule(
+    "a 1-D list of numbers", lambda value: isinstance(value, (list, tuple, np.ndarray)),
+    lambda value: np.ndim(value) == 1 and all(validation.is_number(v) for v in value))
 
 
 class ImageDataGenerator:
@@ -127,39 +134,39 @@ class ImageDataGenerator:
         self.preprocessing_function = preprocessing_function
         self.dtype = dtype
 
-        if data_format not in {"channels_last", "channels_first"}:
-            raise ValueError("`data_format` should be `'channels_last'` (channel after row and column) "
-                             f"or `'channels_first'` (channel before row and column). Received: {data_format!r}")
+        try:
+            check("ImageDataGenerator",
+                data_format=(data_format, validation.one_of("channels_last", "channels_first")),
+                fill_mode=(fill_mode, validation.one_of("constant", "nearest", "reflect", "wrap")),
+                validation_split=(validation_split, validation.number(0, 1, high_open=True)),
+                zca_epsilon=(zca_epsilon, validation.number(0, low_open=True)),
+                rotation_range=(rotation_range, validation.number()),
+                width_shift_range=(width_shift_range, _SHIFT),
+                height_shift_range=(height_shift_range, _SHIFT),
+                brightness_range=(brightness_range, _pair("a pair (low, high) of numbers", optional=True)),
+                shear_range=(shear_range, validation.number()),
+                zoom_range=(zoom_range, validation.number() | _pair("a pair (lower, upper) of numbers")),
+                channel_shift_range=(channel_shift_range, validation.number()),
+                cval=(cval, validation.number()),
+                rescale=(rescale, validation.number(optional=True)),
+                preprocessing_function=(preprocessing_function, validation.Rule("a function", callable, optional=True)))
+        except validation.ArgumentTypeError as error:  # Keras 2.2 raises ValueError for every bad argument here
+            raise validation.ArgumentValueError(str(error)) from None
         self.data_format = data_format
         if data_format == "channels_first":
             self.channel_axis, self.row_axis, self.col_axis = 1, 2, 3
         else:
             self.channel_axis, self.row_axis, self.col_axis = 3, 1, 2
-        if fill_mode not in {"constant", "nearest", "reflect", "wrap"}:
-            raise ValueError("fill_mode must be one of 'constant', 'nearest', 'reflect', 'wrap'; "
-                             f"got {fill_mode!r}")
-        if not 0 <= validation_split < 1:
-            raise ValueError(f"`validation_split` must be strictly between 0 and 1. Received: {validation_split}")
         self._validation_split = validation_split
 
         self.mean = None
         self.std = None
         self.principal_components = None
 
-        if np.isscalar(zoom_range):
+        if validation.is_number(zoom_range):
             self.zoom_range = [1 - zoom_range, 1 + zoom_range]
-        elif len(zoom_range) == 2:
-            self.zoom_range = [zoom_range[0], zoom_range[1]]
         else:
-            raise ValueError(f"`zoom_range` should be a float or a tuple or list of two floats. Received: {zoom_range}")
-        for name in ("width_shift_range", "height_shift_range"):
-            if not _shift_is_valid(getattr(self, name)):
-                raise ValueError(f"`{name}` should be a float, a 1-D array-like or an int. "
-                                 f"Received: {getattr(self, name)!r}")
-        if brightness_range is not None:
-            if not isinstance(brightness_range, (tuple, list, np.ndarray)) or len(brightness_range) != 2:
-                raise ValueError("`brightness_range should be tuple or list of two floats. "
-                                 f"Received: {brightness_range}")
+            self.zoom_range = [zoom_range[0], zoom_range[1]]
         if zca_whitening:
             if not featurewise_center:
                 self.featurewise_center = True

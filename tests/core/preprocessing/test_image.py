@@ -231,6 +231,23 @@ def test_invalid_arguments():
         gen.flow(np.zeros((4, 3, 3, 1)), np.zeros(3))
 
 
+@pytest.mark.parametrize("arguments, says", [
+    ({"validation_split": "0.2"}, "validation_split must be a number in [0, 1), got '0.2'"),
+    ({"validation_split": 1.0}, "validation_split must be a number in [0, 1)"),
+    ({"fill_mode": "mirror"}, "fill_mode must be one of 'constant', 'nearest', 'reflect', 'wrap'"),
+    ({"zoom_range": (0.5,)}, "zoom_range must be a finite number or a pair (lower, upper) of numbers"),
+    ({"brightness_range": 0.5}, "brightness_range must be a pair (low, high) of numbers or None"),
+    ({"rotation_range": "30"}, "rotation_range must be a finite number"),
+    ({"preprocessing_function": "normalize"}, "preprocessing_function must be a function or None"),
+    ({"width_shift_range": [[1, 2]]}, "width_shift_range must be a finite number or a 1-D list of numbers"),
+])
+def test_bad_arguments_name_themselves_as_value_errors(arguments, says):
+    # Keras 2.2 raises ValueError for every bad argument here; the message says what is allowed
+    with pytest.raises(ValueError) as raised:
+        ImageDataGenerator(**arguments)
+    assert str(raised.value).startswith("ImageDataGenerator: " + says), str(raised.value)
+
+
 def test_img_to_array():
     img = np.arange(12, dtype="uint8").reshape(2, 2, 3)
     assert img_to_array(img, data_format="channels_last").shape == (2, 2, 3)
