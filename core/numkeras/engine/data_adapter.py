@@ -283,6 +283,19 @@ def split_validation(arrays, validation_split):
     return train, validation
 
 
+def batch_shuffle(index_array, batch_size):
+    """``index_array`` shuffled by whole batches (Keras's ``batch_shuffle``), with numkeras's RNG.
+
+    Whole batch-sized chunks change places and the partial last chunk stays last, so every
+    batch is still one contiguous read (what HDF5 data needs).
+    """
+    index_array = np.asarray(index_array)
+    full = (len(index_array) // batch_size) * batch_size
+    chunks = index_array[:full].reshape(-1, batch_size).copy()
+    generator().shuffle(chunks)
+    return np.concatenate([chunks.ravel(), index_array[full:]])
+
+
 class ArrayBatches:
     """Batches of in-memory arrays: ``for xs, ys, ws in batches.epoch()``.
 
@@ -305,13 +318,7 @@ class ArrayBatches:
     def _order(self):
         n = self.num_samples
         if self.shuffle == "batch":
-            # Keras's batch_shuffle: whole batches change places, the partial last batch stays last,
-            # so every batch is still one contiguous chunk.
-            full = (n // self.batch_size) * self.batch_size
-            starts = np.arange(0, full, self.batch_size)
-            generator().shuffle(starts)
-            chunks = [np.arange(s, s + self.batch_size) for s in starts] + [np.arange(full, n)]
-            return np.concatenate(chunks)
+            return batch_shuffle(np.arange(n), self.batch_size)
         if self.shuffle:
             return generator().permutation(n)
         return None
