@@ -211,7 +211,9 @@ class Model(Network):
                 generator / Sequence.
             shuffle: shuffle samples each epoch (``'batch'``: shuffle batch-sized chunks); for a
                 Sequence, shuffle the order of its batches.
-            class_weight: ``{class: weight}`` to weight the loss per class.
+            class_weight: ``{class: weight}`` (or a list / 1-D array of weights indexed by
+                class, as scikit-learn's ``compute_class_weight`` returns) to weight the loss
+                per class; for several outputs, a dict by output name or a list of those.
             sample_weight: per-sample loss weights (2D with ``sample_weight_mode='temporal'``).
             initial_epoch: the epoch to start from (to resume training).
             steps_per_epoch: batches per epoch. Required for a generator (a Sequence defaults to
