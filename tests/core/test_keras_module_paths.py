@@ -338,6 +338,46 @@ def test_keras_object_serialization_round_trips_through_module_and_custom_object
         gu.serialize_keras_object(3)
 
 
+@pytest.fixture
+def global_custom_objects():
+    from numkeras.registry import global_custom_objects
+
+    before = dict(global_custom_objects())
+    yield global_custom_objects()
+    global_custom_objects().clear()
+    global_custom_objects().update(before)
+
+
+def test_get_custom_objects_outside_a_scope_is_keras_global_dict(global_custom_objects, tmp_path):
+    """Keras 2 code registers with ``get_custom_objects().update(...)``; the names then resolve everywhere."""
+    from numkeras.utils.generic_utils import custom_object_scope, get_custom_objects
+
+    def scaled_tanh(x):
+        return numkeras.backend.tanh(x) * 2.0
+
+    class Doubler(numkeras.engine.Layer):
+        def call(self, inputs):
+            return inputs * 2.0
+
+    assert get_custom_objects() is global_custom_objects
+    get_custom_objects().update({"scaled_tanh": scaled_tanh, "Doubler": Doubler})
+    with custom_object_scope({"other": abs}):
+        get_custom_objects()["scope_only"] = abs  # inside a scope: that scope's dict
+        assert numkeras.activations.get("scaled_tanh") is scaled_tanh  # the global dict is still searched
+    assert "scope_only" not in global_custom_objects and "other" not in global_custom_objects
+
+    model = Sequential([Dense(2, activation="scaled_tanh", input_shape=(3,)), Doubler()])
+    x = np.ones((1, 3), "float32")
+    expected = np.tanh(x @ model.get_weights()[0] + model.get_weights()[1]) * 4.0
+    np.testing.assert_allclose(model.predict(x), expected, rtol=1e-5)
+    path = str(tmp_path / "m.h5")
+    model.save(path)
+    np.testing.assert_allclose(numkeras.models.load_model(path).predict(x), expected, rtol=1e-5)
+    global_custom_objects.clear()
+    with pytest.raises(Exception, match="scaled_tanh"):
+        numkeras.activations.get("scaled_tanh")
+
+
 def test_list_helpers_follow_keras():
     from numkeras.utils import generic_utils as gu
 

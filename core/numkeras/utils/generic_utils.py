@@ -21,15 +21,20 @@ import time
 
 import numpy as np
 
-from ..registry import active_scopes, custom_object_scope
+from ..registry import active_scopes, custom_object_scope, global_custom_objects
 
 CustomObjectScope = custom_object_scope
 
 
 def get_custom_objects():
-    """The innermost active custom-object dict (Keras 2 API); empty outside any scope."""
+    """The custom-object dict to add names to (Keras 2 API).
+
+    Inside a ``custom_object_scope``, its dict (names added there last as long as the
+    scope); outside, the process-wide dict, so ``get_custom_objects().update({'swish':
+    swish})`` makes ``'swish'`` resolvable for every kind, as in Keras 2.2.
+    """
     scopes = active_scopes()
-    return scopes[-1] if scopes else {}
+    return scopes[-1] if scopes else global_custom_objects()
 
 
 # -- (de)serialization of any object with get_config -------------------------------------------
@@ -51,10 +56,11 @@ def serialize_keras_object(instance):
 
 def _lookup(name, module_objects, custom_objects, printable_module_name):
     """``name`` in ``custom_objects``, then the active custom-object scopes, then ``module_objects``."""
-    for table in [custom_objects or {}, *reversed(active_scopes()), module_objects or {}]:
+    for table in [custom_objects or {}, *reversed(active_scopes()), global_custom_objects(), module_objects or {}]:
         if name in table:
             return table[name]
-    known = sorted({*(custom_objects or {}), *(module_objects or {}), *(k for s in active_scopes() for k in s)})
+    known = sorted({*(custom_objects or {}), *(module_objects or {}), *global_custom_objects(),
+                    *(k for s in active_scopes() for k in s)})
     raise ValueError(f"Unknown {printable_module_name}: {name!r}. Pass it in custom_objects (or use a "
                      f"custom_object_scope); known here: {known[:20]}.")
 
