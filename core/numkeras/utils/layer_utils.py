@@ -52,6 +52,30 @@ def convert_kernel(kernel):
     return np.copy(kernel[flip])
 
 
+def convert_dense_weights_data_format(dense, previous_feature_map_shape, target_data_format="channels_first"):
+    """Reorders a ``Dense`` kernel's rows after ``Flatten`` when a convnet changes ``data_format``.
+
+    Arguments:
+        dense: the ``Dense`` layer right after the ``Flatten``.
+        previous_feature_map_shape: the feature map before ``Flatten``, in ``target_data_format``'s
+            order (``(channels, rows, cols)`` for ``'channels_first'``, ``(rows, cols, channels)``
+            for ``'channels_last'``).
+        target_data_format: the format the weights are converted to.
+    """
+    if target_data_format not in ("channels_first", "channels_last"):
+        raise ValueError(f"target_data_format must be 'channels_first' or 'channels_last', got "
+                         f"{target_data_format!r}.")
+    kernel, *rest = dense.get_weights()
+    units = kernel.shape[1]
+    if target_data_format == "channels_first":
+        channels, rows, cols = previous_feature_map_shape
+        kernel = kernel.reshape(rows, cols, channels, units).transpose(2, 0, 1, 3)
+    else:
+        rows, cols, channels = previous_feature_map_shape
+        kernel = kernel.reshape(channels, rows, cols, units).transpose(1, 2, 0, 3)
+    dense.set_weights([kernel.reshape(-1, units), *rest])
+
+
 def convert_all_kernels_in_model(model):
     """Flips the kernel of every ``Conv1D`` / ``Conv2D`` / ``Conv3D`` / ``Conv2DTranspose`` of ``model`` in place.
 
@@ -65,4 +89,5 @@ def convert_all_kernels_in_model(model):
         kernel.assign(value)
 
 
-__all__ = ["count_params", "print_summary", "convert_kernel", "convert_all_kernels_in_model"]
+__all__ = ["count_params", "print_summary", "convert_kernel", "convert_all_kernels_in_model",
+           "convert_dense_weights_data_format"]
