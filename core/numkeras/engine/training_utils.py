@@ -124,7 +124,7 @@ def standardize_weights(y, sample_weight=None, class_weight=None, sample_weight_
 
 def check_array_length_consistency(inputs, targets, weights=None):
     """Raises ValueError unless every input, target and weight array has the same number of samples."""
-    data_adapter.check_lengths(list(inputs or []), list(targets or []), list(weights or []))
+    data_adapter.check_lengths(*([] if arrays is None else list(arrays) for arrays in (inputs, targets, weights)))
 
 
 def check_loss_and_target_compatibility(targets, loss_fns, output_shapes):

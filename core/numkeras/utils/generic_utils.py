@@ -194,7 +194,7 @@ class Progbar:
         self.width = width
         self.verbose = verbose
         self.interval = interval
-        self.stateful_metrics = set(stateful_metrics or ())
+        self.stateful_metrics = set(() if stateful_metrics is None else stateful_metrics)  # a list or an array
         self.unit_name = unit_name
         self._stream = stream
         self._dynamic_display = _is_dynamic(self.stream)
