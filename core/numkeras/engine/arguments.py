@@ -58,6 +58,8 @@ CALLBACKS = Rule("a list of Callback instances",
                  lambda value: isinstance(value, (list, tuple)) and _callback_list_ok(value), None,
                  _either_hint(_callbacks_hint, lambda v: _callback_item_hint(v) if isinstance(v, (list, tuple))
                               else None), optional=True)
+
+
 def _class_weight_form_ok(value):
     if isinstance(value, dict):
         return True

@@ -12,8 +12,11 @@ class HDF5Matrix:
     """A read-only view of an HDF5 dataset that ``fit`` / ``predict`` accept in place of an array.
 
     Rows are read from the file when they are indexed (an int, a slice, or a list / array
-    of indices, relative to ``start``), optionally passed through ``normalizer``. Use
-    ``shuffle='batch'`` in ``fit`` so that each batch stays one contiguous read.
+    of indices, relative to ``start``), optionally passed through ``normalizer``.
+    ``fit`` / ``evaluate`` / ``predict`` read the whole view into memory when they start
+    (numkeras's data adapter works on arrays), unlike Keras 2.2, which read each batch
+    from the file; for data larger than memory, feed a ``Sequence`` that slices the
+    ``HDF5Matrix`` per batch.
 
     Arguments:
         datapath: path of the HDF5 file.
@@ -28,7 +31,7 @@ class HDF5Matrix:
 
     Example:
         >>> x_train = HDF5Matrix('data.h5', 'x', start=0, end=800)
-        >>> model.fit(x_train, y_train, shuffle='batch')
+        >>> model.fit(x_train, y_train)
     """
 
     def __init__(self, datapath, dataset, start=0, end=None, normalizer=None):
