@@ -5,7 +5,8 @@ A registry is filled lazily from its entry-point group (``numkeras.layers``,
 module is imported the first time its name is asked for. Built-in components are
 entry points of the ``numkeras`` distribution, exactly as a third-party plugin's are.
 
-Lookup order for a name: the active ``custom_object_scope`` dicts, then names
+Lookup order for a name: the active ``custom_object_scope`` dicts, then Keras 2's global
+custom objects (``get_custom_objects()`` outside any scope), then names
 registered at runtime, then entry points, then the same lookups with the name
 normalised (``'MeanSquaredError'`` finds ``'mean_squared_error'``).
 """
@@ -30,6 +31,23 @@ from .plugin_errors import (
 # each thread (and each asyncio task) sees only the scopes it entered itself; the tuple
 # is replaced, never mutated, so a copied context cannot change its parent's scopes.
 _active_scopes = contextvars.ContextVar("numkeras_custom_object_scopes", default=())
+
+
+# Keras 2's global custom objects: what ``get_custom_objects()`` returns outside any scope, so
+# that Keras 2 code's ``get_custom_objects()['swish'] = swish`` (or ``.update(...)``) makes the
+# name resolvable everywhere. Deliberately process-wide, as in Keras 2.2; searched after the
+# active scopes. Lookups only read it (a dict read is atomic in CPython).
+_GLOBAL_CUSTOM_OBJECTS = {}
+
+
+def global_custom_objects():
+    """Keras 2's process-wide custom-object dict (``get_custom_objects()`` outside any scope)."""
+    return _GLOBAL_CUSTOM_OBJECTS
+
+
+def _custom_object_dicts():
+    """The dicts a name is looked up in before the registry: the scopes innermost first, then the global one."""
+    return (*reversed(_active_scopes.get()), _GLOBAL_CUSTOM_OBJECTS)
 
 
 def active_scopes():
@@ -286,7 +304,7 @@ class Registry:
             PluginLoadError: the plugin providing it failed to import.
             ComponentConflictError: two distributions provide it and none was chosen.
         """
-        for scope in reversed(active_scopes()):
+        for scope in _custom_object_dicts():
             if name in scope:
                 return scope[name]
         obj = self._objects.get(name)
@@ -296,8 +314,8 @@ class Registry:
         if name in entry_points:
             return self._load(name)
         key = _normalize(name)
-        for scope in reversed(active_scopes()):
-            for candidate, obj in scope.items():
+        for scope in _custom_object_dicts():
+            for candidate, obj in list(scope.items()):
                 if _normalize(candidate) == key:
                     return obj
         for candidate in list(self._objects) + list(entry_points):
@@ -408,7 +426,7 @@ class Registry:
 
     def _unknown(self, name):
         candidates = set(self.names())
-        for scope in active_scopes():
+        for scope in _custom_object_dicts():
             candidates |= set(scope)
         close = difflib.get_close_matches(name, sorted(candidates), n=5, cutoff=0.6)
         hint = f" Did you mean: {', '.join(repr(c) for c in close)}?" if close else ""

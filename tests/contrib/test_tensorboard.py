@@ -9,9 +9,12 @@ import importlib
 import json
 import os
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import numkeras
 from numkeras.layers import Dense
@@ -118,6 +121,46 @@ def test_arguments_are_checked_and_unsupported_ones_warn(plugin):
         plugin.TensorBoard(update_freq="sometimes")
     with pytest.warns(UserWarning, match="does not write write_grads, embeddings_freq"):
         plugin.TensorBoard(write_grads=True, embeddings_freq=1)
+
+
+# Keras 2.2's forms of the embeddings arguments (arrays among them), each given and "not given".
+EMBEDDING_FORMS = {
+    "embeddings_freq": st.sampled_from([0, 1, 3, np.int64(2), np.int32(0)]),
+    "embeddings_layer_names": st.sampled_from([None, "hidden", ["hidden"], ["hidden", "out"], ("hidden",),
+                                               np.array(["hidden"]), []]),
+    "embeddings_metadata": st.sampled_from([None, "meta.tsv", {"hidden": "meta.tsv"}, {}]),
+    "embeddings_data": st.sampled_from([None, X, X[:0], [X], [X, X], {"dense_input": X}, X.tolist(), np.float32(1)]),
+}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_every_keras_form_of_the_embeddings_arguments_is_accepted(plugin, tmp_path, data):
+    """Arrays, lists and dicts are accepted (never NumPy's 'truth value is ambiguous'); set ones are named."""
+    kwargs = {name: data.draw(form, label=name) for name, form in EMBEDDING_FORMS.items()}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        callback = plugin.TensorBoard(log_dir=str(tmp_path / "emb"), write_graph=False, **kwargs)
+    named = " ".join(str(w.message) for w in caught if "does not write" in str(w.message))
+    for name, value in kwargs.items():
+        given_ = value is not None and (np.size(value) > 0 if isinstance(value, np.ndarray) else
+                                        (len(value) > 0 if isinstance(value, (str, list, tuple, dict)) else
+                                         bool(value)))
+        assert (name in named) == given_, (name, value, named)
+    _model().fit(X, Y, epochs=1, verbose=0, callbacks=[callback])
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("embeddings_freq", -1, "integer >= 0"),
+    ("embeddings_freq", 1.5, "integer >= 0"),
+    ("embeddings_layer_names", [1, 2], "layer name"),
+    ("embeddings_metadata", ["meta.tsv"], "file name or a dict"),
+    ("embeddings_data", "not data", "array of numbers"),
+    ("embeddings_data", [X, [[1, 2], [3]]], "array of numbers"),
+])
+def test_wrong_embeddings_arguments_name_the_argument(plugin, name, value, message):
+    with pytest.raises(TypeError, match=f"TensorBoard: {name} must be .*{message}"):
+        plugin.TensorBoard(**{name: value})
 
 
 def test_without_the_distribution_the_error_says_what_to_install():

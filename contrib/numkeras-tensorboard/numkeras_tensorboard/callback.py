@@ -34,6 +34,40 @@ def text_value(tag, text):
     return summary_pb2.Summary.Value(tag=tag, metadata=metadata, tensor=tensor)
 
 
+def _is_set(value):
+    """Whether an argument was given: not None, not empty, not 0 / False (arrays by their size, never ``bool()``)."""
+    if value is None:
+        return False
+    if isinstance(value, np.ndarray):
+        return value.size > 0
+    if isinstance(value, (str, list, tuple, dict)):
+        return len(value) > 0
+    return bool(value)
+
+
+def _check_embeddings(freq, layer_names, metadata, data):
+    """Keras 2.2's forms of the ``embeddings_*`` arguments; anything else is a TypeError naming the argument."""
+    def fail(name, expected, value):
+        raise TypeError(f"TensorBoard: {name} must be {expected}, got {type(value).__name__} {value!r:.80}.")
+
+    if isinstance(freq, (bool, np.bool_)) or not isinstance(freq, (int, np.integer)) or freq < 0:
+        fail("embeddings_freq", "an integer >= 0 (epochs between embeddings; 0: never)", freq)
+    names = list(layer_names) if isinstance(layer_names, (list, tuple, np.ndarray)) else [layer_names]
+    if layer_names is not None and not all(isinstance(n, str) for n in names):
+        fail("embeddings_layer_names", "a layer name or a list of layer names", layer_names)
+    if metadata is not None and not isinstance(metadata, (str, dict)):
+        fail("embeddings_metadata", "a file name or a dict {layer name: file name}", metadata)
+    if data is not None:
+        parts = list(data.values()) if isinstance(data, dict) else (data if isinstance(data, list) else [data])
+        for part in parts:
+            try:
+                array = np.asarray(part)
+            except (TypeError, ValueError):
+                array = None
+            if array is None or array.dtype.kind not in "fiub":
+                fail("embeddings_data", "an array of numbers, or a list / dict of arrays (one per model input)", part)
+
+
 class TensorBoard(Callback):
     """Writes TensorBoard logs: scalars per epoch (or per batch), weight histograms, the model as text.
 
@@ -45,8 +79,10 @@ class TensorBoard(Callback):
         batch_size: accepted for Keras compatibility (histograms need no data here).
         write_graph: write the model's ``summary()`` and JSON config as text at the start.
         write_grads, write_images, embeddings_freq, embeddings_layer_names,
-        embeddings_metadata, embeddings_data: accepted for compatibility; not written
-            (a warning says so when they are set).
+        embeddings_metadata, embeddings_data: accepted for compatibility in Keras 2.2's forms
+            (``embeddings_layer_names`` a name or a list, ``embeddings_metadata`` a file name or a
+            dict by layer, ``embeddings_data`` an array or a list / dict of arrays); not written
+            (a warning names those that are set). Other forms are a TypeError naming the argument.
         update_freq: ``'epoch'``, ``'batch'`` (every batch) or an integer N: also write the
             batch values every N samples, with the number of samples seen as the step.
 
@@ -64,10 +100,11 @@ class TensorBoard(Callback):
                              f"got {update_freq!r}.")
         if histogram_freq < 0:
             raise ValueError(f"TensorBoard: histogram_freq must be >= 0, got {histogram_freq}.")
+        _check_embeddings(embeddings_freq, embeddings_layer_names, embeddings_metadata, embeddings_data)
         unsupported = [name for name, value in (
             ("write_grads", write_grads), ("write_images", write_images), ("embeddings_freq", embeddings_freq),
             ("embeddings_layer_names", embeddings_layer_names), ("embeddings_metadata", embeddings_metadata),
-            ("embeddings_data", embeddings_data)) if value]
+            ("embeddings_data", embeddings_data)) if _is_set(value)]
         if unsupported:
             warnings.warn(f"TensorBoard (numkeras-tensorboard) does not write {', '.join(unsupported)}; "
                           f"ignoring {'it' if len(unsupported) == 1 else 'them'}.", UserWarning, stacklevel=2)

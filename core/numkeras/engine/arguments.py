@@ -7,6 +7,8 @@ sample counts, sample and class weights) is checked by :mod:`~numkeras.engine.da
 the components (losses, metrics, callbacks) here and by the objective on the first batch.
 """
 
+import numpy as np
+
 from ..callbacks.base import Callback
 from ..metrics.base import Metric
 from ..optimizers.base import Optimizer
@@ -56,8 +58,19 @@ CALLBACKS = Rule("a list of Callback instances",
                  lambda value: isinstance(value, (list, tuple)) and _callback_list_ok(value), None,
                  _either_hint(_callbacks_hint, lambda v: _callback_item_hint(v) if isinstance(v, (list, tuple))
                               else None), optional=True)
-CLASS_WEIGHT = Rule("a dict {class index: weight} (or a dict of them by output name)",
-                    lambda value: isinstance(value, dict), optional=True)
+
+
+def _class_weight_form_ok(value):
+    if isinstance(value, dict):
+        return True
+    if isinstance(value, np.ndarray):
+        return value.ndim == 1
+    return isinstance(value, (list, tuple))
+
+
+CLASS_WEIGHT = Rule("a dict {class index: weight}, a list or 1-D array of weights indexed by class, or one of "
+                    "those per output (a dict by output name or a list)",
+                    _class_weight_form_ok, optional=True)
 VALIDATION_FREQ = either(integer(minimum=1), sequence_of(integer(minimum=1), "a list of epoch numbers (from 1)"))
 
 FIT = {

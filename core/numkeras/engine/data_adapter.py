@@ -205,6 +205,56 @@ def class_weights_to_sample_weights(y, class_weight, output_name="the output"):
     return lookup[np.searchsorted(present, classes)]
 
 
+def _is_per_class(value):
+    """A list, tuple or 1-D array of numbers: weights indexed by class (what scikit-learn's
+    ``compute_class_weight`` returns)."""
+    if isinstance(value, np.ndarray):
+        return value.ndim == 1 and value.dtype.kind in "fiub"
+    return isinstance(value, (list, tuple)) and all(validation.is_number(v) for v in value)
+
+
+def class_weight_table(class_weight, output_name="the output"):
+    """``{class index: weight}`` from a dict, or from a list / 1-D array indexed by class.
+
+    Raises:
+        TypeError: anything else.
+    """
+    if isinstance(class_weight, dict):
+        return class_weight
+    if _is_per_class(class_weight):
+        return {index: weight for index, weight in enumerate(np.asarray(class_weight).tolist())}
+    raise TypeError(f"class_weight for {output_name} must be a dict {{class index: weight}} or a list / 1-D "
+                    f"array of weights indexed by class, got {validation.describe_value(class_weight)}.")
+
+
+def class_weights_per_output(class_weight, output_names):
+    """``class_weight`` as one ``{class: weight}`` table (or None) per output.
+
+    Accepted forms (Keras 2.2's, plus weights indexed by class):
+    - None, or an empty dict / list / array: no class weights;
+    - a dict keyed by output names, or a list of one entry per output (each a table or None);
+    - one table for every output: ``{class index: weight}``, or a list / 1-D array of weights
+      indexed by class.
+
+    Raises:
+        TypeError / ValueError: another form, or a per-output list of the wrong length.
+    """
+    n = len(output_names)
+    if class_weight is None or (isinstance(class_weight, (dict, list, tuple, np.ndarray)) and len(class_weight) == 0):
+        return [None] * n
+    if isinstance(class_weight, dict) and any(name in class_weight for name in output_names):
+        per_output = [class_weight.get(name) for name in output_names]
+    elif isinstance(class_weight, (list, tuple)) and not _is_per_class(class_weight):
+        if len(class_weight) != n:
+            raise ValueError(f"class_weight is a list of {len(class_weight)} entries, but the model has {n} "
+                             f"output(s): pass one {{class index: weight}} (or None) per output, or a dict by "
+                             f"output name {output_names}.")
+        per_output = list(class_weight)
+    else:
+        per_output = [class_weight] * n
+    return [None if cw is None else class_weight_table(cw, repr(name)) for cw, name in zip(per_output, output_names)]
+
+
 def _sample_weight_array(w, output_name):
     try:
         array = np.asarray(w.data if isinstance(w, K.Tensor) else w, dtype=K.floatx())
@@ -247,19 +297,11 @@ def standardize_sample_weights(sample_weight, class_weight, ys, output_names, mo
                 f"{output_names[index]!r}; pass 1D weights, or compile with "
                 f"sample_weight_mode='temporal' for 2D weights."
             )
-    if class_weight:
-        if isinstance(class_weight, dict) and any(name in class_weight for name in output_names):
-            per_output_list = [class_weight.get(name) for name in output_names]
-        else:
-            per_output_list = [class_weight] * n
-        for index, cw in enumerate(per_output_list):
-            if cw is None or ys[index] is None:
-                continue
-            if not isinstance(cw, dict):
-                raise TypeError(f"class_weight for output {output_names[index]!r} must be a dict "
-                                f"{{class index: weight}}, got {validation.describe_value(cw)}.")
-            cw_weights = class_weights_to_sample_weights(ys[index], cw, repr(output_names[index]))
-            weights[index] = cw_weights if weights[index] is None else weights[index] * cw_weights
+    for index, cw in enumerate(class_weights_per_output(class_weight, output_names)):
+        if cw is None or ys[index] is None:
+            continue
+        cw_weights = class_weights_to_sample_weights(ys[index], cw, repr(output_names[index]))
+        weights[index] = cw_weights if weights[index] is None else weights[index] * cw_weights
     return weights
 
 
@@ -281,6 +323,19 @@ def split_validation(arrays, validation_split):
     train = tuple(cut(group, 0) for group in arrays)
     validation = tuple(cut(group, 1) for group in arrays)
     return train, validation
+
+
+def batch_shuffle(index_array, batch_size):
+    """``index_array`` shuffled by whole batches (Keras's ``batch_shuffle``), with numkeras's RNG.
+
+    Whole batch-sized chunks change places and the partial last chunk stays last, so every
+    batch is still one contiguous read (what HDF5 data needs).
+    """
+    index_array = np.asarray(index_array)
+    full = (len(index_array) // batch_size) * batch_size
+    chunks = index_array[:full].reshape(-1, batch_size).copy()
+    generator().shuffle(chunks)
+    return np.concatenate([chunks.ravel(), index_array[full:]])
 
 
 class ArrayBatches:
@@ -305,13 +360,7 @@ class ArrayBatches:
     def _order(self):
         n = self.num_samples
         if self.shuffle == "batch":
-            # Keras's batch_shuffle: whole batches change places, the partial last batch stays last,
-            # so every batch is still one contiguous chunk.
-            full = (n // self.batch_size) * self.batch_size
-            starts = np.arange(0, full, self.batch_size)
-            generator().shuffle(starts)
-            chunks = [np.arange(s, s + self.batch_size) for s in starts] + [np.arange(full, n)]
-            return np.concatenate(chunks)
+            return batch_shuffle(np.arange(n), self.batch_size)
         if self.shuffle:
             return generator().permutation(n)
         return None

@@ -1,15 +1,6 @@
 """``model.summary()``: the layer table in Keras's format."""
 
-import numpy as np
-
-
-def _count(weights):
-    seen, total = set(), 0
-    for w in weights:
-        if id(w) not in seen:
-            seen.add(id(w))
-            total += int(np.prod(w.shape))
-    return total
+from ..utils.layer_utils import count_params
 
 
 def _is_sequential_like(model):
@@ -88,8 +79,8 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
             for extra in connections[1:]:
                 row(["", "", "", extra])
         print_fn(("=" if index == len(layers) - 1 else "_") * line_length)
-    trainable = _count(model.trainable_weights)
-    non_trainable = _count(model.non_trainable_weights)
+    trainable = count_params(model.trainable_weights)
+    non_trainable = count_params(model.non_trainable_weights)
     print_fn(f"Total params: {trainable + non_trainable:,}")
     print_fn(f"Trainable params: {trainable:,}")
     print_fn(f"Non-trainable params: {non_trainable:,}")

@@ -92,6 +92,7 @@ class Model(Network):
         self._build_from_inputs([Input(batch_shape=tuple(s)) for s in shapes])
 
     # -- compile -------------------------------------------------------------------------
+    @legacy.renames(legacy.COMPILE, owner="Model.compile")
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
                 sample_weight_mode=None, weighted_metrics=None, target_tensors=None,
                 check_numerics=False, **kwargs):
@@ -210,7 +211,9 @@ class Model(Network):
                 generator / Sequence.
             shuffle: shuffle samples each epoch (``'batch'``: shuffle batch-sized chunks); for a
                 Sequence, shuffle the order of its batches.
-            class_weight: ``{class: weight}`` to weight the loss per class.
+            class_weight: ``{class: weight}`` (or a list / 1-D array of weights indexed by
+                class, as scikit-learn's ``compute_class_weight`` returns) to weight the loss
+                per class; for several outputs, a dict by output name or a list of those.
             sample_weight: per-sample loss weights (2D with ``sample_weight_mode='temporal'``).
             initial_epoch: the epoch to start from (to resume training).
             steps_per_epoch: batches per epoch. Required for a generator (a Sequence defaults to
@@ -226,7 +229,9 @@ class Model(Network):
         Returns:
             A ``History`` callback whose ``history`` dict maps each log key to per-epoch values.
 
-        Keras 1 spelling ``nb_epoch`` is accepted with a DeprecationWarning.
+        Keras 1 spelling ``nb_epoch`` is accepted with a DeprecationWarning; Keras 0.x's
+        ``show_accuracy`` too, and ignored (it has no effect: compile with
+        ``metrics=['accuracy']``). ``compile`` likewise ignores ``class_mode``.
         """
         if kwargs:
             raise TypeError(f"fit() got unexpected keyword argument(s): {sorted(kwargs)}.")
@@ -277,6 +282,7 @@ class Model(Network):
         return self.history
 
     # -- evaluate / predict ----------------------------------------------------------------
+    @legacy.renames(legacy.EVALUATE, owner="Model.evaluate")
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None,
                  callbacks=None, return_dict=False, max_queue_size=10, workers=1, use_multiprocessing=False,
                  **kwargs):

@@ -317,8 +317,13 @@ class ImageDataGenerator:
         if seed is not None:
             np.random.seed(seed)
         theta = np.random.uniform(-self.rotation_range, self.rotation_range) if self.rotation_range else 0
-        tx = self._draw_shift(self.height_shift_range, img_shape[img_row_axis]) if self.height_shift_range else 0
-        ty = self._draw_shift(self.width_shift_range, img_shape[img_col_axis]) if self.width_shift_range else 0
+        # np.any, not truthiness: a shift range may be an array of allowed shifts (Keras 2.2.4 raised
+        # NumPy's "truth value of an array is ambiguous" on those).
+        tx = ty = 0
+        if np.any(self.height_shift_range):
+            tx = self._draw_shift(self.height_shift_range, img_shape[img_row_axis])
+        if np.any(self.width_shift_range):
+            ty = self._draw_shift(self.width_shift_range, img_shape[img_col_axis])
         shear = np.random.uniform(-self.shear_range, self.shear_range) if self.shear_range else 0
         if self.zoom_range[0] == 1 and self.zoom_range[1] == 1:
             zx, zy = 1, 1

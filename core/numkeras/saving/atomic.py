@@ -11,6 +11,8 @@ import contextlib
 import os
 import tempfile
 
+from ..utils.files import give_ordinary_mode
+
 TEMP_SUFFIX = ".numkeras-tmp"
 
 
@@ -38,23 +40,13 @@ def atomic_write(path):
     try:
         yield temp_path
         _fsync(temp_path)
-        os.chmod(temp_path, _mode_for(path))
+        give_ordinary_mode(temp_path, path)
         os.replace(temp_path, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.remove(temp_path)
         raise
     _fsync_directory(directory)
-
-
-def _mode_for(path):
-    """Keeps an existing file's permissions; a new file gets the usual ``0o666 & ~umask``."""
-    try:
-        return os.stat(path).st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 def _fsync(path):

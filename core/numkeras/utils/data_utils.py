@@ -13,6 +13,7 @@ import os
 import tempfile
 
 from .enqueuers import GeneratorEnqueuer, OrderedEnqueuer, RemoteTraceback, SequenceEnqueuer
+from .files import give_ordinary_mode
 from .generic_utils import Progbar
 from .sequence import Sequence, iter_sequence_infinite
 
@@ -144,6 +145,7 @@ def _download(origin, fpath, file_hash=None, hash_algorithm="auto", chunk_size=1
                 f"Incomplete or corrupted file detected: the {_hash_algorithm(file_hash, hash_algorithm)} "
                 f"hash of the file downloaded from {origin} (for {fpath!r}) does not match the expected "
                 f"value {file_hash}.")
+        give_ordinary_mode(partial, fpath)  # mkstemp made it 0600
         os.replace(partial, fpath)
     finally:
         if os.path.exists(partial):

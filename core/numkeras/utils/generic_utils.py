@@ -1,4 +1,9 @@
-"""Generic utilities: the Keras progress bar.
+"""Generic utilities, as in Keras 2.2.4's ``keras.utils.generic_utils``.
+
+Custom-object scopes (``custom_object_scope``, ``CustomObjectScope``,
+``get_custom_objects``: the registry's own), ``serialize_keras_object`` /
+``deserialize_keras_object``, the small list helpers Keras code imports from here
+(``to_list``, ``unpack_singleton``, ``slice_arrays``, ``has_arg``), and the progress bar.
 
 ``Progbar`` draws the line Keras users know::
 
@@ -10,10 +15,128 @@ not a terminal (a pipe, a log file, CI) only the finished line is written, so lo
 are not filled with partial bars.
 """
 
+import inspect
 import sys
 import time
 
 import numpy as np
+
+from ..registry import active_scopes, custom_object_scope, global_custom_objects
+
+CustomObjectScope = custom_object_scope
+
+
+def get_custom_objects():
+    """The custom-object dict to add names to (Keras 2 API).
+
+    Inside a ``custom_object_scope``, its dict (names added there last as long as the
+    scope); outside, the process-wide dict, so ``get_custom_objects().update({'swish':
+    swish})`` makes ``'swish'`` resolvable for every kind, as in Keras 2.2.
+    """
+    scopes = active_scopes()
+    return scopes[-1] if scopes else global_custom_objects()
+
+
+# -- (de)serialization of any object with get_config -------------------------------------------
+def serialize_keras_object(instance):
+    """``{'class_name', 'config'}`` for an object with ``get_config``, the name of a function, None for None.
+
+    Raises:
+        ValueError: ``instance`` has neither ``get_config`` nor a ``__name__``.
+    """
+    if instance is None:
+        return None
+    if hasattr(instance, "get_config") and not isinstance(instance, type):
+        return {"class_name": type(instance).__name__, "config": instance.get_config()}
+    name = getattr(instance, "__name__", None)
+    if name is None:
+        raise ValueError(f"Cannot serialize {instance!r}: it has no get_config() and no __name__.")
+    return name
+
+
+def _lookup(name, module_objects, custom_objects, printable_module_name):
+    """``name`` in ``custom_objects``, then the active custom-object scopes, then ``module_objects``."""
+    for table in [custom_objects or {}, *reversed(active_scopes()), global_custom_objects(), module_objects or {}]:
+        if name in table:
+            return table[name]
+    known = sorted({*(custom_objects or {}), *(module_objects or {}), *global_custom_objects(),
+                    *(k for s in active_scopes() for k in s)})
+    raise ValueError(f"Unknown {printable_module_name}: {name!r}. Pass it in custom_objects (or use a "
+                     f"custom_object_scope); known here: {known[:20]}.")
+
+
+def deserialize_keras_object(identifier, module_objects=None, custom_objects=None, printable_module_name="object"):
+    """Rebuilds what :func:`serialize_keras_object` wrote (Keras 2.2's lookup rules).
+
+    Arguments:
+        identifier: a ``{'class_name', 'config'}`` dict or a name.
+        module_objects: ``{name: object}`` to look names up in (a module's public names).
+        custom_objects: ``{name: object}`` looked up first, then the active custom-object scopes.
+        printable_module_name: what the objects are, for the error message.
+
+    Returns:
+        For a dict, ``cls.from_config(config)`` (or ``cls(**config)``) inside a scope of
+        ``custom_objects``; for a name, the object itself.
+
+    Raises:
+        ValueError: an unknown name, or an identifier of another form.
+    """
+    if isinstance(identifier, dict):
+        if "class_name" not in identifier or "config" not in identifier:
+            raise ValueError(f"Improper config format for a {printable_module_name}: {identifier!r} "
+                             f"(expected the keys 'class_name' and 'config').")
+        cls = _lookup(identifier["class_name"], module_objects, custom_objects, printable_module_name)
+        config = identifier["config"]
+        with custom_object_scope(custom_objects or {}):
+            if hasattr(cls, "from_config"):
+                if has_arg(cls.from_config, "custom_objects"):
+                    return cls.from_config(config, custom_objects={**get_custom_objects(), **(custom_objects or {})})
+                return cls.from_config(config)
+            return cls(**config)
+    if isinstance(identifier, str):
+        return _lookup(identifier, module_objects, custom_objects, printable_module_name)
+    raise ValueError(f"Could not interpret serialized {printable_module_name}: {identifier!r} (expected a "
+                     f"name or a {{'class_name', 'config'}} dict).")
+
+
+# -- small helpers ------------------------------------------------------------------------------
+def has_arg(fn, name, accept_all=False):
+    """Whether ``fn`` takes an argument ``name`` (by keyword); with ``accept_all``, also any ``**kwargs``."""
+    try:
+        parameters = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    parameter = parameters.get(name)
+    if parameter is not None and parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY):
+        return True
+    return accept_all and any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+
+
+def to_list(x, allow_tuple=False):
+    """``x`` itself if it is a list (or a tuple, with ``allow_tuple``), else ``[x]``."""
+    if isinstance(x, list):
+        return x
+    if allow_tuple and isinstance(x, tuple):
+        return list(x)
+    return [x]
+
+
+def unpack_singleton(x):
+    """The only element of a one-element list or tuple; ``x`` itself otherwise."""
+    return x[0] if isinstance(x, (list, tuple)) and len(x) == 1 else x
+
+
+def slice_arrays(arrays, start=None, stop=None):
+    """``arrays[start:stop]`` for an array or a list of them (None entries stay None).
+
+    ``start`` may be an array or list of indices (then ``stop`` is ignored), as in Keras.
+    """
+    if arrays is None:
+        return [None]
+    index = start if hasattr(start, "__len__") else slice(start, stop)
+    if isinstance(arrays, list):
+        return [None if a is None else a[index] for a in arrays]
+    return arrays[index]
 
 
 def _now():
@@ -71,7 +194,7 @@ class Progbar:
         self.width = width
         self.verbose = verbose
         self.interval = interval
-        self.stateful_metrics = set(stateful_metrics or ())
+        self.stateful_metrics = set(() if stateful_metrics is None else stateful_metrics)  # a list or an array
         self.unit_name = unit_name
         self._stream = stream
         self._dynamic_display = _is_dynamic(self.stream)
@@ -166,4 +289,5 @@ class Progbar:
         stream.flush()
 
 
-__all__ = ["Progbar"]
+__all__ = ["CustomObjectScope", "custom_object_scope", "get_custom_objects", "serialize_keras_object",
+           "deserialize_keras_object", "has_arg", "to_list", "unpack_singleton", "slice_arrays", "Progbar"]

@@ -31,17 +31,18 @@ import inspect
 import sys
 import warnings
 
-__all__ = ["Rename", "renames", "table_for", "owners", "deprecated", "dim_ordering",
+__all__ = ["Rename", "ignored", "renames", "table_for", "owners", "deprecated", "dim_ordering",
            "WEIGHTS", "DENSE", "DROPOUT", "CONVOLUTION", "LOCALLY_CONNECTED", "POOLING", "SPATIAL", "RECURRENT",
            "NORMALIZATION", "EMBEDDING", "PRELU", "GAUSSIAN_NOISE", "UPSAMPLING1D",
-           "MODEL", "FIT", "GENERATORS"]
+           "MODEL", "COMPILE", "FIT", "EVALUATE", "GENERATORS"]
 
 
 class Rename:
     """One row of a table: the Keras 2 name, an optional conversion of the value, a note for the warning.
 
     Arguments:
-        new: the Keras 2 argument name.
+        new: the Keras 2 argument name; None for an argument that no computation depends on
+            any more (see :func:`ignored`): it is warned about and dropped.
         convert: ``value -> value`` applied to the Keras 1 value (None: passed unchanged).
         note: appended to the warning in parentheses (e.g. that the meaning changed).
     """
@@ -54,6 +55,15 @@ class Rename:
     def __repr__(self):
         extra = "".join(f", {k}={getattr(self, k)!r}" for k in ("convert", "note") if getattr(self, k))
         return f"Rename({self.new!r}{extra})"
+
+
+def ignored(note=""):
+    """A row for a Keras 0.x / 1 argument that no computation depends on in Keras 2.
+
+    The argument is accepted, a ``DeprecationWarning`` names it and says it has no effect
+    (plus ``note``: what to do instead), and it is not passed on.
+    """
+    return Rename(None, note=note)
 
 
 # -- value conversions (each written once) --------------------------------------------------
@@ -117,7 +127,10 @@ GAUSSIAN_NOISE = {"sigma": "stddev"}
 UPSAMPLING1D = {"length": "size"}
 
 MODEL = {"input": "inputs", "output": "outputs"}
-FIT = {"nb_epoch": "epochs"}
+_SHOW_ACCURACY = ignored("pass metrics=['accuracy'] to compile() to see the accuracy")
+COMPILE = {"class_mode": ignored("the loss and the output shape say what the targets are")}
+FIT = {"nb_epoch": "epochs", "show_accuracy": _SHOW_ACCURACY}
+EVALUATE = {"show_accuracy": _SHOW_ACCURACY}
 TEXT_DATASETS = {"nb_words": "num_words"}   # imdb.load_data / reuters.load_data
 _COUNTS_BATCHES = "Keras 2 counts batches, not samples: divide by your batch size"
 GENERATORS = {
@@ -128,6 +141,7 @@ GENERATORS = {
     "nb_worker": "workers",
     "pickle_safe": "use_multiprocessing",
     "max_q_size": "max_queue_size",
+    "show_accuracy": _SHOW_ACCURACY,
 }
 
 
@@ -183,6 +197,12 @@ def deprecated(owner, old, new, value=None, note=""):
                   f"{f' ({detail})' if detail else ''}.", DeprecationWarning, stacklevel=_caller_stacklevel())
 
 
+def no_effect(owner, old, note=""):
+    """Warns that ``owner`` got the Keras 0.x / 1 argument ``old``, which has no effect any more."""
+    warnings.warn(f"{owner}: the Keras 1 argument {old!r} is deprecated and has no effect; remove it"
+                  f"{f' ({note})' if note else ''}.", DeprecationWarning, stacklevel=_caller_stacklevel())
+
+
 def _caller_stacklevel():
     """The stacklevel of the first frame outside numkeras, so the warning points at the user's line."""
     frame, level = sys._getframe(1), 1
@@ -201,6 +221,9 @@ def _translate(owner, table, kwargs, positional):
             result[name] = value
             continue
         new = row.new
+        if new is None:
+            no_effect(owner, name, row.note)
+            continue
         if new in kwargs or new in positional:
             raise TypeError(f"{owner}: got both the Keras 1 argument {name!r} and its Keras 2 spelling "
                             f"{new!r}; pass only {new!r}.")

@@ -15,6 +15,8 @@ import shutil
 import subprocess
 import tempfile
 
+from .files import give_ordinary_mode
+
 __all__ = ["model_to_dot", "plot_model", "DotGraph", "GraphvizNotFoundError"]
 
 _TEXT_EXTENSIONS = ("dot", "gv")
@@ -125,6 +127,7 @@ def _write_atomically(path, data):
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        give_ordinary_mode(tmp, path)  # mkstemp made it 0600
         os.replace(tmp, path)
     except BaseException:
         try:

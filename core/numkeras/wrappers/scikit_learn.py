@@ -23,23 +23,13 @@ Example:
     >>> search = GridSearchCV(KerasClassifier(build, epochs=5, verbose=0), {'hidden': [4, 8]}, cv=3)
 """
 
-import inspect
 import types
 
 import numpy as np
 
 from ..engine.sequential import Sequential
 from ..utils import to_categorical
-
-
-def has_arg(fn, name):
-    """Whether ``fn`` (a function, method or class's ``__call__``) takes an argument ``name``."""
-    try:
-        parameters = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-    parameter = parameters.get(name)
-    return parameter is not None and parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)
+from ..utils.generic_utils import has_arg
 
 
 class BaseWrapper:

@@ -20,7 +20,7 @@ class BaseLogger(Callback):
 
     def __init__(self, stateful_metrics=None):
         super().__init__()
-        self.stateful_metrics = set(stateful_metrics or ())
+        self.stateful_metrics = set(() if stateful_metrics is None else stateful_metrics)  # a list or an array
 
     def on_epoch_begin(self, epoch, logs=None):
         self.means = EpochMeans(self.stateful_metrics)
@@ -90,7 +90,7 @@ class ProgbarLogger(Callback):
         if count_mode not in ("samples", "steps"):
             raise ValueError(f"Unknown count_mode: {count_mode!r}; expected 'samples' or 'steps'.")
         self.use_steps = count_mode == "steps"
-        self.stateful_metrics = set(stateful_metrics or ())
+        self.stateful_metrics = set(() if stateful_metrics is None else stateful_metrics)  # a list or an array
         self.progbar = None
         self._training = False
 

@@ -68,7 +68,7 @@ def rejected(model, call, error, match):
      r"Item 0 is the class EarlyStopping: pass an instance, EarlyStopping\(\.\.\.\)"),
     (lambda m: m.fit(X, Y, callbacks=numkeras.callbacks.History(), verbose=0), ArgumentTypeError,
      r"Pass a list: callbacks=\[History\(\.\.\.\)\]"),
-    (lambda m: m.fit(X, Y, class_weight=[1, 2], verbose=0), ArgumentTypeError, r"class_weight must be a dict"),
+    (lambda m: m.fit(X, Y, class_weight="balanced", verbose=0), ArgumentTypeError, r"class_weight must be a dict"),
     (lambda m: m.fit(X[:0], Y[:0], verbose=0), ValueError, r"0 samples"),
     (lambda m: m.fit(X, Y[:5], verbose=0), ValueError, r"20 input samples and 5 target samples"),
     (lambda m: m.fit(X, Y, sample_weight=np.ones(5), verbose=0), ValueError, r"sample_weight has 5 entries but x has 20"),
@@ -84,7 +84,7 @@ def rejected(model, call, error, match):
     (lambda m: m.evaluate(X[:0], Y[:0], verbose=0), ValueError, r"0 samples"),
     (lambda m: m.predict(X, batch_size=0), ArgumentValueError, r"predict: batch_size must be a positive integer"),
     (lambda m: m.predict(X, verbose="loud"), ArgumentValueError, r"predict: verbose must be one of"),
-    (lambda m: m.train_on_batch(X, Y, class_weight=(1, 2)), ArgumentTypeError, r"train_on_batch: class_weight"),
+    (lambda m: m.train_on_batch(X, Y, class_weight=np.ones((2, 2))), ArgumentTypeError, r"train_on_batch: class_weight"),
 ])
 def test_rejected_fit_evaluate_predict_calls_change_nothing(call, error, match):
     rejected(trained_model(), call, error, match)

@@ -209,6 +209,38 @@ def test_initial_epoch_and_legacy_nb_epoch():
     assert history.epoch == [0, 1]
 
 
+def _no_effect_warnings(caught, name):
+    return [w for w in caught if issubclass(w.category, DeprecationWarning)
+            and f"'{name}'" in str(w.message) and "has no effect" in str(w.message)]
+
+
+def test_keras0_class_mode_and_show_accuracy_warn_and_change_nothing():
+    """compile(class_mode=...) and fit/evaluate(show_accuracy=...) from Keras 0.x tutorials: warned, ignored."""
+    x, y = _data()
+    reference = Sequential([Dense(1, input_dim=5, kernel_initializer="ones")])
+    reference.compile(numkeras.optimizers.SGD(lr=0.01), "mse")
+    expected_history = reference.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0).history
+    expected_eval = reference.evaluate(x, y, verbose=0)
+
+    model = Sequential([Dense(1, input_dim=5, kernel_initializer="ones")])
+    with pytest.warns(DeprecationWarning) as caught:
+        model.compile(numkeras.optimizers.SGD(lr=0.01), "mse", class_mode="binary")
+    assert len(_no_effect_warnings(caught, "class_mode")) == 1
+    assert "Model.compile" in str(_no_effect_warnings(caught, "class_mode")[0].message)
+    with pytest.warns(DeprecationWarning) as caught:
+        history = model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0, show_accuracy=True)
+    assert len(_no_effect_warnings(caught, "show_accuracy")) == 1
+    assert "metrics=['accuracy']" in str(_no_effect_warnings(caught, "show_accuracy")[0].message)
+    with pytest.warns(DeprecationWarning) as caught:
+        result = model.evaluate(x, y, verbose=0, show_accuracy=True)
+    assert len(_no_effect_warnings(caught, "show_accuracy")) == 1
+    assert history.history == expected_history
+    assert result == expected_eval
+    np.testing.assert_array_equal(model.get_weights()[0], reference.get_weights()[0])
+    # the warning points at this file, not at numkeras's own frames
+    assert caught[0].filename == __file__
+
+
 def test_unknown_fit_argument_is_a_type_error():
     x, y = _data()
     with pytest.raises(TypeError, match="nb_epochs"):

@@ -134,6 +134,17 @@ def test_shift_range_in_pixels_is_reproducible_and_integral():
         assert abs(frac.get_random_transform(x.shape, seed=seed)["ty"]) <= 0.25 * 8
 
 
+@pytest.mark.parametrize("shifts", [np.array([2, 3]), [2, 3], (2, 3), np.array([0.25])], ids=str)
+def test_shift_range_as_an_array_draws_from_it(shifts):
+    """A 1-D array-like shift range (Keras 2.2.4 documents it) draws one of its values, sign random."""
+    x = _images(1, h=8, w=8, c=1)[0]
+    gen = ImageDataGenerator(width_shift_range=shifts, height_shift_range=shifts, data_format="channels_last")
+    allowed = {float(v) * (8 if np.max(shifts) < 1 else 1) for v in np.asarray(shifts)}
+    for seed in range(10):
+        params = gen.get_random_transform(x.shape, seed=seed)
+        assert abs(params["tx"]) in allowed and abs(params["ty"]) in allowed
+
+
 @needs_scipy
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 def test_rotation_90_equals_rot90(data_format):

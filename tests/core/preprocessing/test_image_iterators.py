@@ -98,6 +98,12 @@ def test_given_classes_set_the_indices_and_which_folders_are_read(image_dir):
     assert it.class_indices == {"dogs": 0, "cats": 1}
     assert it.filenames == EXPECTED_FILENAMES[5:] + EXPECTED_FILENAMES[:5]
     np.testing.assert_array_equal(it.classes, [0, 0, 0, 1, 1, 1, 1, 1])
+    # a tuple works; a NumPy array is a clear error (never NumPy's "truth value is ambiguous")
+    it = ImageDataGenerator().flow_from_directory(image_dir, target_size=(4, 4), classes=("dogs", "cats"),
+                                                  shuffle=False, class_mode="sparse")
+    assert it.class_indices == {"dogs": 0, "cats": 1}
+    with pytest.raises(TypeError, match="classes must be a list of class subfolder names"):
+        ImageDataGenerator().flow_from_directory(image_dir, target_size=(4, 4), classes=np.array(["dogs", "cats"]))
 
 
 def test_class_modes(image_dir):

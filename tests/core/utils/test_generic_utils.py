@@ -4,6 +4,7 @@ import io
 import itertools
 import re
 
+import numpy as np
 import pytest
 
 from numkeras.utils import Progbar, generic_utils
@@ -52,9 +53,10 @@ def test_shorter_redraw_is_padded_over_the_previous_one(clock):
     assert len(second) >= len(first)
 
 
-def test_values_are_weighted_by_progress_and_stateful_values_shown_as_is(clock):
+@pytest.mark.parametrize("stateful", [["auc"], ("auc",), {"auc"}, np.array(["auc"])], ids=str)
+def test_values_are_weighted_by_progress_and_stateful_values_shown_as_is(clock, stateful):
     stream = io.StringIO()
-    bar = Progbar(target=10, verbose=2, stateful_metrics=["auc"], stream=stream)
+    bar = Progbar(target=10, verbose=2, stateful_metrics=stateful, stream=stream)
     bar.update(8, [("loss", 1.0), ("auc", 0.1)])
     bar.update(10, [("loss", 6.0), ("auc", 0.9)])
     assert stream.getvalue().endswith(" - loss: 2.0000 - auc: 0.9000\n")

@@ -42,8 +42,10 @@ def test_history_converts_numpy_values():
 
 
 # -- BaseLogger ---------------------------------------------------------------------------------------
-def test_base_logger_epoch_means_are_sample_weighted_and_stateful_metrics_kept():
-    logger = BaseLogger(stateful_metrics=["auc"])
+@pytest.mark.parametrize("stateful", [["auc"], ("auc",), np.array(["auc"])], ids=["list", "tuple", "array"])
+def test_base_logger_epoch_means_are_sample_weighted_and_stateful_metrics_kept(stateful):
+    assert ProgbarLogger(stateful_metrics=stateful).stateful_metrics == {"auc"}
+    logger = BaseLogger(stateful_metrics=stateful)
     logger.set_params({"metrics": ["loss", "auc"]})
     logger.on_epoch_begin(0)
     logger.on_batch_end(0, {"batch": 0, "size": 3, "loss": 1.0, "auc": 0.2})
