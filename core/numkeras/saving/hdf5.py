@@ -36,7 +36,10 @@ from .architecture import (
 )
 from .atomic import atomic_write
 from .errors import ModelFileError
-from .weights import SavedWeights, assign_by_name, assign_topological, layer_weights, weight_names
+from .weights import (
+    SavedWeights, assign_by_name, assign_topological, layer_weights, layers_in_saved_order, trainable_weights_of,
+    weight_names,
+)
 
 HDF5_OBJECT_HEADER_LIMIT = 64512
 
@@ -217,7 +220,7 @@ def read_weights_group(group, source):
             weight_names_ = load_attributes(layer_group, "weight_names")
             values = [np.asarray(layer_group[weight_name]) for weight_name in weight_names_]
         layers.append((name, weight_names_, values))
-    return SavedWeights(source, layers)
+    return SavedWeights(source, layers, _read_text_attr(group, "backend"))
 
 
 def _weights_group_of(f, source):
@@ -259,7 +262,7 @@ def _assign(model, saved, by_name, skip_mismatch):
     if by_name:
         assign_by_name(model.layers, saved, skip_mismatch)
     else:
-        assign_topological(model.layers, saved)
+        assign_topological(layers_in_saved_order(model, saved), saved)
 
 
 def _may_write(filepath, overwrite):
@@ -432,7 +435,7 @@ def rebuilding(source, what):
 def _load_model_from_group(f, source, custom_objects, compile, safe_mode):
     from ..engine.serialization import deserialize_layer
     from ..hooks import plugin_manager
-    from .training_config import compile_from_training_config, restore_optimizer_weights
+    from .training_config import compile_from_training_config, keras_slot_order, restore_optimizer_weights
 
     with reading(source, "the model_config attribute"):
         model_config = _read_json_attr(f, "model_config", source)
@@ -460,7 +463,8 @@ def _load_model_from_group(f, source, custom_objects, compile, safe_mode):
             raise ModelFileError(source, "has a model config but no 'model_weights' group: the file is "
                                          "incomplete.")
         saved = read_weights_group(f["model_weights"], source)
-        assign_topological(model.layers, saved)
+        saved_order = layers_in_saved_order(model, saved)
+        assign_topological(saved_order, saved)
         if compile:
             if train_config is None:
                 warnings.warn(
@@ -473,8 +477,8 @@ def _load_model_from_group(f, source, custom_objects, compile, safe_mode):
                     group = f["optimizer_weights"]
                     with reading(source, "the optimizer state"):
                         names = load_attributes(group, "weight_names")
-                        values = [np.asarray(group[name]) for name in names]
-                    restore_optimizer_weights(model, values, source)
+                        values = keras_slot_order(names, [np.asarray(group[name]) for name in names])
+                    restore_optimizer_weights(model, values, source, trainable_weights_of(saved_order, model))
     with reading(source, "the numkeras_plugin_data attribute"):
         attributes = _read_json_attr(f, "numkeras_plugin_data", source) or {}
     plugin_manager().hook.numkeras_load_model(model=model, attributes=attributes)
