@@ -125,6 +125,36 @@ def functional_two_io():
     save("functional_two_io", model, [normal(N, 4), normal(N, 3)], [ya, normal(N, 2)])
 
 
+def _two_io_model(name):
+    a = keras.Input(shape=(4,), name="in_a")
+    b = keras.Input(shape=(3,), name="in_b")
+    out_a = layers.Dense(1, activation="sigmoid", name="out_a")(layers.Concatenate()([a, b]))
+    out_b = layers.Dense(2, activation="softmax", name="out_b")(layers.Dense(4, activation="relu")(b))
+    return keras.Model([a, b], [out_a, out_b], name=name)
+
+
+def _two_io_data():
+    ya = rng.integers(0, 2, (N, 1)).astype("float32")
+    return [normal(N, 4), normal(N, 3)], [ya, one_hot(2)]
+
+
+def two_io_list_losses():
+    """Losses and loss weights as lists; one metric name for both outputs (binary / categorical accuracy)."""
+    model = _two_io_model("two_io_list_losses")
+    model.compile(legacy.SGD(0.1, momentum=0.5), loss=["binary_crossentropy", "categorical_crossentropy"],
+                  loss_weights=[0.3, 1.0], metrics=["accuracy"])
+    save("two_io_list_losses", model, *_two_io_data())
+
+
+def two_io_partial_metrics():
+    """Metrics for one output only (tf.keras writes [[...], [null]]) and weighted metrics."""
+    model = _two_io_model("two_io_partial_metrics")
+    model.compile(legacy.Adam(0.01), loss={"out_a": "binary_crossentropy", "out_b": "categorical_crossentropy"},
+                  loss_weights={"out_a": 2.0, "out_b": 0.5}, metrics={"out_a": "accuracy"},
+                  weighted_metrics={"out_b": ["mae"]})
+    save("two_io_partial_metrics", model, *_two_io_data())
+
+
 def conv2d():
     """Dilated Conv2D, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose, pooling with and without keepdims."""
     x = keras.Input(shape=(8, 8, 2))
@@ -250,7 +280,7 @@ def custom_objects():
 
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
-    for make in (sequential_mlp, functional_two_io, conv2d, conv1d, global_pool_keepdims, rnn_masking,
+    for make in (sequential_mlp, functional_two_io, two_io_list_losses, two_io_partial_metrics, conv2d, conv1d, global_pool_keepdims, rnn_masking,
                  embedding_lstm, new_optimizer, custom_objects):
         make()
     with open(os.path.join(OUT, "VERSIONS.json"), "w") as handle:

@@ -229,6 +229,12 @@ def _weights_group_of(f, source):
         return f
     if "model_weights" in f:
         return f["model_weights"]
+    if isinstance(f.get("layers"), h5py.Group) and "layer_names" not in f.attrs:
+        raise ModelFileError(source, "is a Keras 3 / tf_keras saving_lib weights file (a 'layers/<name>/vars' "
+                                     "tree, what save_weights('x.weights.h5') writes in tf_keras 2.13+ and "
+                                     "Keras 3), not the Keras 2 HDF5 layout numkeras reads. In tf_keras, save "
+                                     "the weights under a name that does not end in '.weights.h5' (e.g. "
+                                     "'x_weights.h5'), or save the whole model with model.save('x.h5').")
     raise ModelFileError(source, "holds no Keras weights: it has neither a 'layer_names' attribute nor a "
                                  "'model_weights' group.")
 
@@ -420,6 +426,7 @@ def h5py_errors(source):
 def rebuilding(source, what):
     """A config from the file that the engine rejects (a misspelt or missing argument, a broken
     structure) is a :class:`ModelFileError` naming the file, with the engine's message."""
+    from ..engine.config_keys import UnsupportedConfigError
     from ..registry import ComponentError
     from .errors import UnsafeDeserializationError
 
@@ -427,6 +434,9 @@ def rebuilding(source, what):
         yield
     except (ModelFileError, ComponentError, UnsafeDeserializationError):
         raise  # these name the file, or the plugin to install, already
+    except UnsupportedConfigError as error:  # a well-formed file asking for what numkeras cannot compute
+        raise UnsupportedConfigError(f"Cannot load {source}: {error}", error.layer, error.class_name, error.key,
+                                     error.value) from None
     except (TypeError, ValueError, KeyError, IndexError) as error:
         raise ModelFileError(source, f"{what} does not rebuild a model, so the file is damaged or was not "
                                      f"written for this model code ({type(error).__name__}: {error}).") from error

@@ -112,7 +112,13 @@ def _tf_metric_name(config):
 
 
 def _flatten_tf_metrics(metrics):
-    """tf.keras writes metrics as one list per output (``[[m1, m2]]``); one output gives a flat list."""
+    """tf.keras writes metrics as one list per output (``[[m1, m2]]``); one output gives a flat list.
+
+    An output without metrics is written ``[null]`` (``metrics={'out_a': 'accuracy'}`` of a
+    two-output model gives ``[[{...}], [null]]``): it becomes an empty list.
+    """
+    if isinstance(metrics, list) and all(isinstance(m, list) for m in metrics):
+        metrics = [[m for m in per_output if m is not None] for per_output in metrics]
     if isinstance(metrics, list) and len(metrics) == 1 and isinstance(metrics[0], list):
         return metrics[0]
     return metrics

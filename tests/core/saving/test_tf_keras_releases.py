@@ -23,8 +23,8 @@ from .helpers import DATA
 
 ROOT = DATA / "tf_keras"
 RELEASES = sorted(p.name for p in ROOT.iterdir() if p.is_dir())
-MODELS = ["sequential_mlp", "functional_two_io", "conv2d", "conv1d", "global_pool_keepdims", "rnn_masking",
-          "embedding_lstm", "new_optimizer", "custom_objects"]
+MODELS = ["sequential_mlp", "functional_two_io", "two_io_list_losses", "two_io_partial_metrics", "conv2d",
+          "conv1d", "global_pool_keepdims", "rnn_masking", "embedding_lstm", "new_optimizer", "custom_objects"]
 
 
 
@@ -205,3 +205,43 @@ def test_weights_match_by_keras_layer_order_where_numkeras_orders_differently(re
         keras_order = [n.decode() if isinstance(n, bytes) else n for n in f.attrs["layer_names"]]
     assert sorted(numkeras_order) == sorted(keras_order) and numkeras_order != keras_order
     model.load_weights(ROOT / release / "functional_two_io_weights.h5")  # would mismatch shapes in numkeras order
+
+
+def test_a_refused_key_in_a_file_names_the_file_layer_key_and_value(tmp_path):
+    import h5py
+
+    from numkeras.saving import UnsupportedConfigError
+
+    path = tmp_path / "grouped.h5"
+    with h5py.File(ROOT / "2.21.0" / "conv2d.h5", "r") as source, h5py.File(path, "w") as target:
+        for key in source:
+            source.copy(source[key], target, name=key)
+        target.attrs.update(source.attrs)
+        config = json.loads(source.attrs["model_config"])
+        conv = next(l for l in config["config"]["layers"] if l["class_name"] == "Conv2D")
+        conv["config"]["groups"] = 2
+        target.attrs["model_config"] = json.dumps(config)
+    with pytest.raises(UnsupportedConfigError) as info:
+        load_model(path)
+    message = str(info.value)
+    assert str(path) in message and repr(conv["name"]) in message and "groups=2" in message
+
+
+def test_keras_3_style_weights_file_is_named_as_such(tmp_path):
+    import h5py
+
+    from numkeras.saving import ModelFileError
+
+    path = tmp_path / "model.weights.h5"
+    with h5py.File(path, "w") as f:
+        f.create_group("layers/dense/vars").create_dataset("0", data=np.zeros((4, 3)))
+    model = model_from_json((ROOT / "2.21.0" / "new_optimizer.json").read_text())
+    with pytest.raises(ModelFileError, match="saving_lib weights file"):
+        model.load_weights(path)
+
+
+def test_a_model_saved_frozen_loads_frozen():
+    config = json.loads((ROOT / "2.21.0" / "functional_two_io.json").read_text())
+    config["config"]["trainable"] = False
+    model = model_from_config(config)
+    assert model.trainable is False and model.trainable_weights == []
