@@ -28,7 +28,7 @@ import inspect
 import json
 import warnings
 
-from ..registry import UnknownComponentError, registry
+from ..registry import UnknownComponentError, registry, resolve_serialized
 from ..utils.validation import is_integer
 from .base_layer import Layer
 from .config_keys import UnsupportedConfigError, apply_key_rules
@@ -64,13 +64,8 @@ def layer_class(class_name, registered_name=None):
     Raises:
         UnknownComponentError: no layer has that name (the error lists close matches).
     """
-    if isinstance(registered_name, str) and registered_name != class_name:
-        try:
-            return registry("layers").resolve(registered_name)
-        except UnknownComponentError:
-            pass
     try:
-        return registry("layers").resolve(class_name)
+        return resolve_serialized(registry("layers"), {"class_name": class_name, "registered_name": registered_name})
     except UnknownComponentError:
         engine_class = _engine_class(class_name)
         if engine_class is None:
