@@ -58,23 +58,31 @@ class UnsupportedConfigError(ValueError):
         self.layer, self.class_name, self.key, self.value = layer, class_name, key, value
 
 
-def accepted_arguments(cls):
-    """The keyword arguments ``cls`` names in its ``__init__`` or its bases' (through ``**kwargs``)."""
-    from .base_layer import _BASE_KWARGS
+def accepted_arguments(cls, base_kwargs=()):
+    """The keyword arguments ``cls``'s constructor names, following ``**kwargs`` up its bases.
 
-    names = set(_BASE_KWARGS)
+    The walk stops at the first ``__init__`` without ``**kwargs``, or at numkeras's own
+    base classes (``Layer``, ``Optimizer``), whose ``**kwargs`` accept only
+    ``base_kwargs``. Returns None when the chain ends in ``**kwargs`` nothing checks
+    (any key may be taken).
+    """
+    names = set(base_kwargs)
     for klass in cls.__mro__:
         init = klass.__dict__.get("__init__")
         if init is None:
             continue
         try:
-            parameters = inspect.signature(init).parameters.values()
+            parameters = list(inspect.signature(init).parameters.values())
         except (TypeError, ValueError):
-            break
+            return None
         names.update(p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
-        if not any(p.kind is p.VAR_KEYWORD for p in parameters):
-            break
-    return names
+        if not any(p.kind is p.VAR_KEYWORD for p in parameters) or klass.__module__ in _CHECKED_BASES:
+            return names
+    return None
+
+
+#: Modules of numkeras's base classes whose ``__init__(**kwargs)`` refuses unknown keys itself.
+_CHECKED_BASES = ("numkeras.engine.base_layer", "numkeras.optimizers.base")
 
 
 def _is_neutral(value, neutral):
@@ -93,7 +101,9 @@ def apply_key_rules(config, cls=None, layer_name=None, class_name=None):
         UnsupportedConfigError: a key at a value numkeras cannot honour, naming the
             layer, the key and the value.
     """
-    accepted = accepted_arguments(cls) if cls is not None else set()
+    from .base_layer import _BASE_KWARGS
+
+    accepted = (accepted_arguments(cls, _BASE_KWARGS) or set()) if cls is not None else set()
     for key in list(config):
         if key in accepted:
             continue

@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from ..engine.config_keys import UnsupportedConfigError
+from ..engine.config_keys import UnsupportedConfigError, accepted_arguments
 from ..registry import registry, resolve_serialized
 
 #: Optimizer arguments tf.keras writes that numkeras's (Keras 2.2) optimizers do not take,
@@ -135,7 +135,7 @@ def deserialize_optimizer(config):
     arguments = dict(config.get("config") or {})
     if "learning_rate" in arguments and "lr" not in arguments:
         arguments["lr"] = arguments.pop("learning_rate")
-    accepted = _optimizer_arguments(cls)
+    accepted = accepted_arguments(cls)
     for key, harmless in _TF_OPTIMIZER_DEFAULTS.items():
         if key in arguments and key not in accepted and (harmless is None or arguments[key] in harmless):
             arguments.pop(key)
@@ -152,25 +152,6 @@ def deserialize_optimizer(config):
     if hasattr(cls, "from_config"):
         return cls.from_config(arguments)
     return cls(**arguments)
-
-
-def _optimizer_arguments(cls):
-    """The arguments ``cls`` (an optimizer class) takes, or None when its ``__init__`` takes any."""
-    names = set()
-    for klass in cls.__mro__:
-        init = klass.__dict__.get("__init__")
-        if init is None:
-            continue
-        try:
-            parameters = list(inspect.signature(init).parameters.values())
-        except (TypeError, ValueError):
-            return None
-        names.update(p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
-        if not any(p.kind is p.VAR_KEYWORD for p in parameters):
-            return names
-        if klass.__module__.startswith("numkeras.optimizers"):
-            return names  # the base class rejects anything else in its **kwargs
-    return None
 
 
 def compile_from_training_config(model, config):
