@@ -533,6 +533,43 @@ def _is_factory(obj):
     )
 
 
+def serialized_names(config):
+    """The registry names a serialized component dict refers to, most specific first.
+
+    Keras 2 writes ``{'class_name', 'config'}``; tf.keras 2.13+ adds ``module`` and
+    ``registered_name`` (``'MyPackage>MyClass'`` for an object registered with
+    ``register_keras_serializable``), and writes a function as ``{'class_name':
+    'function', 'config': <its registered name>}``. A ``module`` is never imported:
+    every name is resolved through the registries (and ``custom_objects``).
+    """
+    class_name = config.get("class_name")
+    if class_name == "function" and isinstance(config.get("config"), str):
+        return [config["config"]]
+    registered = config.get("registered_name")
+    names = [registered] if isinstance(registered, str) and registered not in (class_name, "function") else []
+    return names + [class_name]
+
+
+def resolve_serialized(kind_registry, config):
+    """The object a serialized dict names: its ``registered_name`` first, then its ``class_name``.
+
+    Raises:
+        UnknownComponentError: neither name is known (about the most specific one).
+    """
+    names = serialized_names(config)
+    for name in names[:-1]:
+        try:
+            return kind_registry.resolve(name)
+        except UnknownComponentError:
+            continue
+    try:
+        return kind_registry.resolve(names[-1])
+    except UnknownComponentError:
+        if len(names) > 1:
+            raise kind_registry._unknown(names[0]) from None
+        raise
+
+
 class Namespace:
     """The ``get`` / ``serialize`` / ``deserialize`` / ``register`` surface of one kind.
 
@@ -602,8 +639,10 @@ class Namespace:
                     f"Cannot deserialize {self.registry._singular()} from {config!r}: expected a "
                     f"name or a dict with 'class_name' and 'config'."
                 )
-            cls = self.registry.resolve(config["class_name"])
+            cls = resolve_serialized(self.registry, config)
             inner = config.get("config") or {}
+            if config["class_name"] == "function" and isinstance(config.get("config"), str):
+                return cls  # tf.keras 2.13+ writes a function as {'class_name': 'function', 'config': name}
             if hasattr(cls, "from_config"):
                 return cls.from_config(inner)
             return cls(**inner)

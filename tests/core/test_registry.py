@@ -375,3 +375,43 @@ def test_a_registration_hook_that_shadows_a_built_in_is_reported_not_fatal(monke
             registry_module._register_from_hook("losses", "mse", lambda t, p: p)
     finally:
         numkeras.losses.unregister("hook_only_loss")
+
+
+# -- tf.keras 2.13+'s serialized objects --------------------------------------------------------------
+class _Configurable:
+    def __init__(self, factor=1.0):
+        self.factor = factor
+
+    def get_config(self):
+        return {"factor": self.factor}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _a_function(*args):
+    return args
+
+
+@pytest.mark.parametrize("kind", ["layers", "losses", "metrics", "optimizers", "callbacks", "activations",
+                                  "initializers", "regularizers", "constraints"])
+def test_tf_keras_2_13_serialized_objects_resolve_in_every_kind(kind):
+    """{"module", "class_name", "config", "registered_name"}: the registered name first, then the class name;
+    a function as {"class_name": "function", "config": <registered name>}. No module is imported."""
+    from numkeras.registry import Namespace, custom_object_scope, resolve_serialized, serialized_names
+
+    namespace = Namespace(kind)
+    by_registered_name = {"module": "not.importable", "class_name": "_Configurable",
+                          "config": {"factor": 3.0}, "registered_name": "MyPackage>_Configurable"}
+    function = {"module": "builtins", "class_name": "function", "config": "MyPackage>a_function",
+                "registered_name": "function"}
+    assert serialized_names(by_registered_name) == ["MyPackage>_Configurable", "_Configurable"]
+    with custom_object_scope({"MyPackage>_Configurable": _Configurable, "MyPackage>a_function": _a_function}):
+        obj = namespace.deserialize(by_registered_name)
+        assert isinstance(obj, _Configurable) and obj.factor == 3.0
+        assert namespace.deserialize(function) is _a_function
+    with custom_object_scope({"_Configurable": _Configurable}):  # registered by its class name only
+        assert isinstance(namespace.deserialize(by_registered_name), _Configurable)
+    with pytest.raises(UnknownComponentError, match="MyPackage>_Configurable"):
+        resolve_serialized(namespace.registry, by_registered_name)

@@ -47,6 +47,41 @@ def _node_of(tensor):
     return layer._inbound_nodes[node_index]
 
 
+def keras_layer_order(outputs):
+    """The layers behind ``outputs`` in the order Keras 2 lists them in ``model.layers``.
+
+    Keras 2.2 (and tf.keras 2.x) order a functional model's layers by depth, from the
+    inputs to the outputs, and layers of equal depth by when a depth-first walk back
+    from the outputs first meets them (``Network._init_graph_network``). That is the
+    order of the ``layer_names`` in the weights files Keras writes, which
+    ``load_weights`` matches one by one.
+    """
+    layer_indices, post_order, finished, expanding = {}, [], set(), set()
+    stack = [(_node_of(t), False) for t in reversed(outputs)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            expanding.discard(id(node))
+            finished.add(id(node))
+            post_order.append(node)
+            continue
+        if id(node) in finished or id(node) in expanding:
+            continue
+        expanding.add(id(node))
+        layer_indices.setdefault(id(node.layer), (len(layer_indices), node.layer))
+        stack.append((node, True))
+        stack.extend((_node_of(t), False) for t in reversed(node.inputs))
+    node_depths, layer_depths = {}, {}
+    for node in reversed(post_order):
+        depth = max(node_depths.setdefault(id(node), 0), layer_depths.get(id(node.layer), 0))
+        layer_depths[id(node.layer)] = node_depths[id(node)] = depth
+        for tensor in node.inputs:
+            inbound = _node_of(tensor)
+            node_depths[id(inbound)] = max(depth + 1, node_depths.get(id(inbound), 0))
+    ordered = sorted(layer_depths, key=lambda key: (-layer_depths[key], layer_indices[key][0]))
+    return [layer_indices[key][1] for key in ordered]
+
+
 def topological_nodes(inputs, outputs):
     """The nodes between ``inputs`` and ``outputs``, each after the nodes it depends on.
 

@@ -28,17 +28,15 @@ import inspect
 import json
 import warnings
 
-from ..registry import UnknownComponentError, registry
+from ..registry import UnknownComponentError, registry, resolve_serialized
 from ..utils.validation import is_integer
 from .base_layer import Layer
+from .config_keys import UnsupportedConfigError, apply_key_rules
 from .functional import Network, _node_of, topological_nodes
 
 #: Class names Keras 2 / tf.keras write for the engine's own model classes.
 MODEL_CLASS_NAMES = ("Model", "Functional", "Sequential", "Network")
 
-#: Layer arguments tf.keras 2.x writes that Keras 2.2 (and numkeras) layers do not take,
-#: with the value at which leaving them out changes nothing.
-TF_KERAS_DEFAULTS = {"ragged": False, "groups": 1, "synchronized": False, "time_major": False}
 
 
 # -- classes and names ----------------------------------------------------------------
@@ -57,14 +55,17 @@ def class_name_of(layer):
     return type(layer).__name__
 
 
-def layer_class(class_name):
+def layer_class(class_name, registered_name=None):
     """The class registered as ``class_name`` (custom objects first), or an engine model class.
+
+    ``registered_name`` (tf.keras 2.13+ writes it next to ``class_name``, e.g.
+    ``'MyPackage>MyLayer'``) is looked up first when given.
 
     Raises:
         UnknownComponentError: no layer has that name (the error lists close matches).
     """
     try:
-        return registry("layers").resolve(class_name)
+        return resolve_serialized(registry("layers"), {"class_name": class_name, "registered_name": registered_name})
     except UnknownComponentError:
         engine_class = _engine_class(class_name)
         if engine_class is None:
@@ -99,8 +100,8 @@ def deserialize_layer(config, custom_objects=None):
             f"(a string) and 'config' (a dict)."
         )
     with custom_object_scope(custom_objects or {}):
-        cls = layer_class(config["class_name"])
-        layer_config = compatible_config(dict(config.get("config") or {}))
+        cls = layer_class(config["class_name"], config.get("registered_name"))
+        layer_config = compatible_config(dict(config.get("config") or {}), cls, config["class_name"])
         return call_from_config(cls, layer_config, custom_objects)
 
 
@@ -123,11 +124,15 @@ def call_from_config(cls, config, custom_objects=None):
     return method(config, **kwargs)
 
 
-def compatible_config(config):
+def compatible_config(config, cls=None, class_name=None):
     """Translates what Keras 2 / tf.keras write into numkeras's constructor arguments.
 
     * ``dtype`` as a mixed-precision policy dict becomes its name.
-    * tf.keras-only arguments at their neutral value (``ragged=False``, ``groups=1`` …) are dropped.
+    * Keys from other Keras releases follow :mod:`numkeras.engine.config_keys`: dropped
+      when they do not change the computation (``optional``, ``ragged=False``,
+      ``groups=1`` …), renamed (``batch_shape``), or refused with an
+      :class:`~numkeras.engine.config_keys.UnsupportedConfigError` (``groups=2``) when
+      ``cls`` is given and does not take them.
     * Lambda-style ``function`` / ``output_shape`` with ``*_type`` markers become the
       dicts :mod:`numkeras.engine.functions` reads; tf.keras's ``module`` keys go.
     """
@@ -136,9 +141,6 @@ def compatible_config(config):
     dtype = config.get("dtype")
     if isinstance(dtype, dict):
         config["dtype"] = (dtype.get("config") or {}).get("name", "float32")
-    for key, default in TF_KERAS_DEFAULTS.items():
-        if key in config and config[key] == default and type(config[key]) is type(default):
-            config.pop(key)
     if "function_type" in config:
         module = config.pop("module", None)
         config["function"] = from_keras_function(config["function"], config.pop("function_type"), module)
@@ -146,7 +148,7 @@ def compatible_config(config):
         output_module = config.pop("output_shape_module", None)
         if output_type != "raw" and config.get("output_shape") is not None:
             config["output_shape"] = from_keras_function(config["output_shape"], output_type, output_module)
-    return config
+    return apply_key_rules(config, cls, config.get("name"), class_name)
 
 
 # -- functional -------------------------------------------------------------------------------
@@ -233,7 +235,10 @@ def network_from_config(cls, config, custom_objects=None):
     _check_functional_config(config)
     with custom_object_scope(custom_objects or {}):
         inputs, outputs = rebuild_graph(config, lambda entry: deserialize_layer(entry, custom_objects))
-    return cls(inputs=_unpack(inputs), outputs=_unpack(outputs), name=config.get("name"))
+    model = cls(inputs=_unpack(inputs), outputs=_unpack(outputs), name=config.get("name"))
+    if config.get("trainable") is False:  # tf.keras 2.x writes the model's own flag
+        model.trainable = False
+    return model
 
 
 def _check_functional_config(config):
@@ -453,11 +458,13 @@ def sequential_from_config(cls, config, custom_objects=None):
     if not model._is_graph_network and build_shape is not None and model.layers:
         model._input_tensor = Input(batch_shape=tuple(build_shape), dtype=build_dtype)
         model._rebuild()
+    if isinstance(config, dict) and config.get("trainable") is False:
+        model.trainable = False
     return model
 
 
 __all__ = [
-    "MODEL_CLASS_NAMES", "class_name_of", "layer_class", "deserialize_layer", "call_from_config",
+    "MODEL_CLASS_NAMES", "UnsupportedConfigError", "class_name_of", "layer_class", "deserialize_layer", "call_from_config",
     "compatible_config", "network_config", "network_from_config", "rebuild_graph",
     "sequential_config", "sequential_from_config",
 ]

@@ -21,7 +21,9 @@ import os
 
 from .atomic import atomic_write
 from .cloning import clone_model
-from .errors import LayerConfigError, MissingComponentError, ModelFileError, UnsafeDeserializationError
+from .errors import (
+    LayerConfigError, MissingComponentError, ModelFileError, UnsafeDeserializationError, UnsupportedConfigError,
+)
 from .model_config import model_from_config, model_from_json, model_from_yaml, model_to_json, model_to_yaml
 
 
@@ -96,4 +98,5 @@ __all__ = [
     "save_model", "load_model", "save_weights", "load_weights", "model_to_json", "model_to_yaml",
     "model_from_json", "model_from_yaml", "model_from_config", "clone_model", "atomic_write",
     "ModelFileError", "MissingComponentError", "UnsafeDeserializationError", "LayerConfigError",
+    "UnsupportedConfigError",
 ]

@@ -14,7 +14,7 @@ that says which distribution provided it when the file was saved.
 """
 
 from ..engine.serialization import MODEL_CLASS_NAMES
-from ..registry import ComponentError, UnknownComponentError, registry
+from ..registry import ComponentError, UnknownComponentError, registry, serialized_names
 from .errors import MissingComponentError
 
 _SINGULAR = {"layers": "layer", "losses": "loss", "metrics": "metric", "optimizers": "optimizer",
@@ -37,6 +37,20 @@ def _kind_for_key(key):
     return None
 
 
+def _serialized_name(kind, value):
+    """The name a serialized ``{'class_name', ...}`` dict is resolved by: the first of its
+    names (``registered_name``, ``class_name``; a tf.keras function's ``config``) that a
+    registry knows, else the most specific one."""
+    names = serialized_names(value)
+    for name in names:
+        try:
+            registry(kind).resolve(name)
+            return name
+        except ComponentError:
+            continue
+    return names[0]
+
+
 def referenced_components(model_config, training_config=None):
     """``[(kind, name), ...]`` named by a model config (and training config), in order, once each."""
     found = []
@@ -54,7 +68,7 @@ def referenced_components(model_config, training_config=None):
             for layer in layers or []:
                 visit_layer(layer)
             return
-        add("layers", class_name)
+        add("layers", _serialized_name("layers", entry))
         if isinstance(config, dict):
             visit_config(config)
 
@@ -69,7 +83,7 @@ def referenced_components(model_config, training_config=None):
             elif _kind_for_key(key):
                 kind = _kind_for_key(key)
                 if isinstance(value, dict) and "class_name" in value:
-                    add(kind, value["class_name"])
+                    add(kind, _serialized_name(kind, value))
                 elif isinstance(value, str):
                     add(kind, value)
 
@@ -77,7 +91,7 @@ def referenced_components(model_config, training_config=None):
         if isinstance(value, str):
             add(kind, value)
         elif isinstance(value, dict) and "class_name" in value:
-            add(kind, value["class_name"])
+            add(kind, _serialized_name(kind, value))
         elif isinstance(value, dict):
             for item in value.values():
                 visit_training(item, kind)

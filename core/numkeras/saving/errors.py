@@ -1,5 +1,6 @@
 """The errors saving and loading raise: each names the file (or config) and what is wrong."""
 
+from ..engine.config_keys import UnsupportedConfigError
 from ..engine.functions import UnsafeDeserializationError
 from ..registry import UnknownComponentError
 
@@ -47,4 +48,5 @@ class MissingComponentError(UnknownComponentError):
         self.missing = list(missing) if missing is not None else [(kind, name, provider)]
 
 
-__all__ = ["ModelFileError", "UnsafeDeserializationError", "MissingComponentError", "LayerConfigError"]
+__all__ = ["ModelFileError", "UnsafeDeserializationError", "MissingComponentError", "LayerConfigError",
+           "UnsupportedConfigError"]

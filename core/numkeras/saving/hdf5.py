@@ -36,7 +36,10 @@ from .architecture import (
 )
 from .atomic import atomic_write
 from .errors import ModelFileError
-from .weights import SavedWeights, assign_by_name, assign_topological, layer_weights, weight_names
+from .weights import (
+    SavedWeights, assign_by_name, assign_topological, layer_weights, layers_in_saved_order, trainable_weights_of,
+    weight_names,
+)
 
 HDF5_OBJECT_HEADER_LIMIT = 64512
 
@@ -217,7 +220,7 @@ def read_weights_group(group, source):
             weight_names_ = load_attributes(layer_group, "weight_names")
             values = [np.asarray(layer_group[weight_name]) for weight_name in weight_names_]
         layers.append((name, weight_names_, values))
-    return SavedWeights(source, layers)
+    return SavedWeights(source, layers, _read_text_attr(group, "backend"))
 
 
 def _weights_group_of(f, source):
@@ -226,6 +229,12 @@ def _weights_group_of(f, source):
         return f
     if "model_weights" in f:
         return f["model_weights"]
+    if isinstance(f.get("layers"), h5py.Group) and "layer_names" not in f.attrs:
+        raise ModelFileError(source, "is a Keras 3 / tf_keras saving_lib weights file (a 'layers/<name>/vars' "
+                                     "tree, what save_weights('x.weights.h5') writes in tf_keras 2.13+ and "
+                                     "Keras 3), not the Keras 2 HDF5 layout numkeras reads. In tf_keras, save "
+                                     "the weights under a name that does not end in '.weights.h5' (e.g. "
+                                     "'x_weights.h5'), or save the whole model with model.save('x.h5').")
     raise ModelFileError(source, "holds no Keras weights: it has neither a 'layer_names' attribute nor a "
                                  "'model_weights' group.")
 
@@ -259,7 +268,7 @@ def _assign(model, saved, by_name, skip_mismatch):
     if by_name:
         assign_by_name(model.layers, saved, skip_mismatch)
     else:
-        assign_topological(model.layers, saved)
+        assign_topological(layers_in_saved_order(model, saved), saved)
 
 
 def _may_write(filepath, overwrite):
@@ -417,6 +426,7 @@ def h5py_errors(source):
 def rebuilding(source, what):
     """A config from the file that the engine rejects (a misspelt or missing argument, a broken
     structure) is a :class:`ModelFileError` naming the file, with the engine's message."""
+    from ..engine.config_keys import UnsupportedConfigError
     from ..registry import ComponentError
     from .errors import UnsafeDeserializationError
 
@@ -424,6 +434,9 @@ def rebuilding(source, what):
         yield
     except (ModelFileError, ComponentError, UnsafeDeserializationError):
         raise  # these name the file, or the plugin to install, already
+    except UnsupportedConfigError as error:  # a well-formed file asking for what numkeras cannot compute
+        raise UnsupportedConfigError(f"Cannot load {source}: {error}", error.layer, error.class_name, error.key,
+                                     error.value) from None
     except (TypeError, ValueError, KeyError, IndexError) as error:
         raise ModelFileError(source, f"{what} does not rebuild a model, so the file is damaged or was not "
                                      f"written for this model code ({type(error).__name__}: {error}).") from error
@@ -432,7 +445,7 @@ def rebuilding(source, what):
 def _load_model_from_group(f, source, custom_objects, compile, safe_mode):
     from ..engine.serialization import deserialize_layer
     from ..hooks import plugin_manager
-    from .training_config import compile_from_training_config, restore_optimizer_weights
+    from .training_config import compile_from_training_config, keras_slot_order, restore_optimizer_weights
 
     with reading(source, "the model_config attribute"):
         model_config = _read_json_attr(f, "model_config", source)
@@ -460,7 +473,8 @@ def _load_model_from_group(f, source, custom_objects, compile, safe_mode):
             raise ModelFileError(source, "has a model config but no 'model_weights' group: the file is "
                                          "incomplete.")
         saved = read_weights_group(f["model_weights"], source)
-        assign_topological(model.layers, saved)
+        saved_order = layers_in_saved_order(model, saved)
+        assign_topological(saved_order, saved)
         if compile:
             if train_config is None:
                 warnings.warn(
@@ -473,8 +487,8 @@ def _load_model_from_group(f, source, custom_objects, compile, safe_mode):
                     group = f["optimizer_weights"]
                     with reading(source, "the optimizer state"):
                         names = load_attributes(group, "weight_names")
-                        values = [np.asarray(group[name]) for name in names]
-                    restore_optimizer_weights(model, values, source)
+                        values = keras_slot_order(names, [np.asarray(group[name]) for name in names])
+                    restore_optimizer_weights(model, values, source, trainable_weights_of(saved_order, model))
     with reading(source, "the numkeras_plugin_data attribute"):
         attributes = _read_json_attr(f, "numkeras_plugin_data", source) or {}
     plugin_manager().hook.numkeras_load_model(model=model, attributes=attributes)

@@ -63,7 +63,7 @@ def read_weights_npz(filepath):
     except (zipfile.BadZipFile, OSError, ValueError, KeyError, TypeError, EOFError) as error:
         raise ModelFileError(path, f"cannot be read as a numkeras .npz weights file: it is truncated or "
                                    f"corrupt ({type(error).__name__}: {error}).") from None
-    return SavedWeights(source, layers)
+    return SavedWeights(source, layers, "numpy")
 
 
 __all__ = ["save_weights_npz", "read_weights_npz", "METADATA_KEY"]

@@ -17,7 +17,8 @@ import warnings
 
 import numpy as np
 
-from ..registry import registry
+from ..engine.config_keys import UnsupportedConfigError, accepted_arguments
+from ..registry import registry, resolve_serialized
 
 #: Optimizer arguments tf.keras writes that numkeras's (Keras 2.2) optimizers do not take,
 #: with the values at which dropping them changes nothing.
@@ -25,7 +26,12 @@ _TF_OPTIMIZER_DEFAULTS = {
     "is_legacy_optimizer": None, "jit_compile": None, "weight_decay": (None, 0, 0.0),
     "global_clipnorm": (None,), "use_ema": (False,), "ema_momentum": None,
     "ema_overwrite_frequency": None, "clipnorm": (None,), "clipvalue": (None,),
+    "momentum": (0.0, 0), "centered": (False,),  # RMSprop: tf.keras's plain RMSprop is Keras 2.2's
+    # Adagrad's first accumulator value (tf.keras 0.1, Keras 2.2 0): the saved optimizer state replaces it
+    "initial_accumulator_value": None,
 }
+#: Each key of _TF_OPTIMIZER_DEFAULTS is dropped only where numkeras's optimizer does not take it;
+#: any other value of a key it does not take is an UnsupportedConfigError.
 
 
 def serialize_component(value, kind):
@@ -67,8 +73,11 @@ def training_config(model):
 
 # -- loading -------------------------------------------------------------------------------------
 def _is_object_config(value):
-    return isinstance(value, dict) and "class_name" in value and isinstance(value.get("config", {}), dict) \
-        and set(value) <= {"class_name", "config", "module", "registered_name"}
+    if not (isinstance(value, dict) and "class_name" in value
+            and set(value) <= {"class_name", "config", "module", "registered_name", "shared_object_id"}):
+        return False
+    config = value.get("config", {})
+    return isinstance(config, dict) or (value["class_name"] == "function" and isinstance(config, str))
 
 
 def deserialize_component(value, kind):
@@ -76,10 +85,12 @@ def deserialize_component(value, kind):
     if value is None or isinstance(value, (str, bool, int, float)):
         return value
     if _is_object_config(value):
+        if value["class_name"] == "function":  # tf.keras 2.13+: a function by its registered name
+            return value["config"]
         class_name, config = value["class_name"], dict(value.get("config") or {})
         if kind == "metrics" and class_name == "MeanMetricWrapper" and "fn" in config:
             return _tf_metric_name(config)
-        obj = registry(kind).resolve(class_name)
+        obj = resolve_serialized(registry(kind), value)
         if not isinstance(obj, type):
             return obj  # a function registered under the class's name (e.g. 'MeanSquaredError')
         if hasattr(obj, "from_config"):
@@ -101,7 +112,13 @@ def _tf_metric_name(config):
 
 
 def _flatten_tf_metrics(metrics):
-    """tf.keras writes metrics as one list per output (``[[m1, m2]]``); one output gives a flat list."""
+    """tf.keras writes metrics as one list per output (``[[m1, m2]]``); one output gives a flat list.
+
+    An output without metrics is written ``[null]`` (``metrics={'out_a': 'accuracy'}`` of a
+    two-output model gives ``[[{...}], [null]]``): it becomes an empty list.
+    """
+    if isinstance(metrics, list) and all(isinstance(m, list) for m in metrics):
+        metrics = [[m for m in per_output if m is not None] for per_output in metrics]
     if isinstance(metrics, list) and len(metrics) == 1 and isinstance(metrics[0], list):
         return metrics[0]
     return metrics
@@ -118,10 +135,20 @@ def deserialize_optimizer(config):
     arguments = dict(config.get("config") or {})
     if "learning_rate" in arguments and "lr" not in arguments:
         arguments["lr"] = arguments.pop("learning_rate")
+    accepted = accepted_arguments(cls)
     for key, harmless in _TF_OPTIMIZER_DEFAULTS.items():
-        if key in arguments and (harmless is None or arguments[key] in harmless):
+        if key in arguments and key not in accepted and (harmless is None or arguments[key] in harmless):
             arguments.pop(key)
     arguments = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in arguments.items()}
+    if accepted is not None:
+        for key, value in arguments.items():
+            if key not in accepted and key != "name":
+                raise UnsupportedConfigError(
+                    f"The optimizer {class_name} has the config key {key}={value!r}, which numkeras's "
+                    f"{cls.__name__} does not take; it would change how training updates the weights, so the "
+                    f"model is not compiled with a different optimizer silently. Load it with compile=False and "
+                    f"compile it yourself, or remove the key from the training_config.",
+                    None, class_name, key, value)
     if hasattr(cls, "from_config"):
         return cls.from_config(arguments)
     return cls(**arguments)
@@ -141,15 +168,41 @@ def compile_from_training_config(model, config):
 
 
 # -- optimizer state -------------------------------------------------------------------------------
-def restore_optimizer_weights(model, values, source):
+def keras_slot_order(names, values):
+    """``values`` in Keras 2.2's order, ``[iterations, slot 1 of every parameter, slot 2 …]``.
+
+    tf.keras's legacy optimizers and Keras 2 write that order already
+    (``Adam/iter:0, Adam/dense/kernel/m:0, Adam/dense/bias/m:0, …, …/v:0``). The optimizers
+    of tf.keras 2.11+ (``is_legacy_optimizer: false``) write their variables parameter by
+    parameter (``iteration:0, Adam/m/dense/kernel:0, Adam/v/dense/kernel:0, Adam/m/dense/bias:0 …``);
+    those are regrouped by slot, keeping the parameters' order.
+    """
+    if len(names) != len(values) or len(names) < 3 or names[0].rsplit("/", 1)[-1] != "iteration:0":
+        return list(values)  # only tf.keras 2.11+'s optimizers name their step counter 'iteration'
+
+    parts = [name.split("/") for name in names[1:]]
+    if not all(len(p) >= 3 and p[0] == parts[0][0] for p in parts):
+        return list(values)
+    slots = list(dict.fromkeys(p[1] for p in parts))
+    if len(slots) < 2 or len(parts) % len(slots) \
+            or [p[1] for p in parts] != slots * (len(parts) // len(slots)):
+        return list(values)  # not interleaved slot by slot: the Keras 2.2 order already
+    rest = values[1:]
+    return [values[0]] + [rest[i] for group in range(len(slots)) for i in range(group, len(rest), len(slots))]
+
+
+def restore_optimizer_weights(model, values, source, params=None):
     """Sets the optimizer state saved in ``optimizer_weights``; warns (fresh optimizer) when it does not fit.
 
-    Keras 2.2 order: ``[iterations, slot 1 of every parameter, slot 2 …]``. Files whose
-    optimizer has fewer slot groups (tf.keras's Adam without ``vhats``) or Keras 2.2.4's
-    one-element placeholder ``vhats`` are accepted: missing slots keep their initial value.
+    Keras 2.2 order: ``[iterations, slot 1 of every parameter, slot 2 …]`` (see
+    :func:`keras_slot_order`), the parameters in ``params``' order (the order the writer
+    listed the model's trainable weights in; default ``model.trainable_weights``). Files
+    whose optimizer has fewer slot groups (tf.keras's Adam without ``vhats``) or Keras
+    2.2.4's one-element placeholder ``vhats`` are accepted: missing slots keep their
+    initial value.
     """
     optimizer = model.optimizer
-    params = model.trainable_weights
+    params = model.trainable_weights if params is None else params
     snapshot = optimizer.get_weights()
     try:
         _restore(optimizer, values, params)
@@ -212,5 +265,5 @@ def _restore(optimizer, values, params):
 
 __all__ = [
     "training_config", "serialize_component", "deserialize_component", "deserialize_optimizer",
-    "compile_from_training_config", "restore_optimizer_weights",
+    "compile_from_training_config", "keras_slot_order", "restore_optimizer_weights",
 ]

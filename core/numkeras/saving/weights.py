@@ -15,9 +15,13 @@ import numpy as np
 class SavedWeights:
     """Weights read from a file: ``layers`` is ``[(layer name, [weight names], [arrays]), ...]``."""
 
-    def __init__(self, source, layers):
+    def __init__(self, source, layers, backend=None):
         self.source = source
         self.layers = layers
+        self.backend = backend  # the 'backend' attribute: 'numpy' when numkeras wrote the file
+
+    def written_by_numkeras(self):
+        return self.backend == "numpy"
 
     def non_empty(self):
         return [entry for entry in self.layers if entry[2]]
@@ -50,6 +54,39 @@ def _unbuilt_error(model_layers, saved, source):
         f"(the model is not built). Build it first — call it on a batch of data, or "
         f"model.build(input_shape) — then load the weights."
     )
+
+
+def layers_in_saved_order(model, saved):
+    """``model.layers`` in the order the writer of ``saved`` lists a model's layers.
+
+    numkeras writes its own ``model.layers`` order. Keras 2 / tf.keras order a functional
+    model's layers by depth (:func:`~numkeras.engine.functional.keras_layer_order`), which
+    can differ from numkeras's topological order when branches meet; matching a Keras
+    file "topologically", as Keras's ``load_weights`` does, means matching in Keras's order.
+    """
+    from ..engine.functional import keras_layer_order
+
+    layers = list(model.layers)
+    if saved.written_by_numkeras() or not getattr(model, "_is_graph_network", False) or not model.outputs:
+        return layers
+    ordered = keras_layer_order(model.outputs)
+    if len(ordered) != len(layers) or {id(l) for l in ordered} != {id(l) for l in layers}:
+        return layers
+    return ordered
+
+
+def trainable_weights_of(layers, model):
+    """``model.trainable_weights`` listed layer by layer in ``layers``' order (the order an
+    optimizer's saved slots follow), or ``model.trainable_weights`` when that is not the same set."""
+    ordered = []
+    for layer in layers:
+        for weight in layer.trainable_weights:
+            if not any(weight is seen for seen in ordered):
+                ordered.append(weight)
+    expected = model.trainable_weights
+    if len(ordered) != len(expected) or {id(w) for w in ordered} != {id(w) for w in expected}:
+        return expected
+    return ordered
 
 
 def assign_topological(layers, saved):
@@ -136,4 +173,4 @@ def _assign(assignments):
         variable.assign(np.asarray(value, dtype=variable.dtype))
 
 
-__all__ = ["SavedWeights", "layer_weights", "weight_names", "assign_topological", "assign_by_name"]
+__all__ = ["SavedWeights", "layers_in_saved_order", "trainable_weights_of", "layer_weights", "weight_names", "assign_topological", "assign_by_name"]

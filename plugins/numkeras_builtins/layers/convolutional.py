@@ -371,6 +371,15 @@ class Deconvolution3D(Conv3DTranspose):
 
 
 # -- depthwise and separable convolutions ----------------------------------------------------------
+#: tf.keras's DepthwiseConv2D / SeparableConv* configs repeat the ``kernel_*`` arguments of their
+#: Conv base class, which those layers never use (their kernels are ``depthwise_*`` / ``pointwise_*``).
+_UNUSED_CONV_KEYS = ("kernel_initializer", "kernel_regularizer", "kernel_constraint")
+
+
+def _without_unused_conv_keys(config):
+    return {key: value for key, value in config.items() if key not in _UNUSED_CONV_KEYS}
+
+
 class DepthwiseConv2D(_Conv):
     """Depthwise 2D convolution: each input channel gets its own ``depth_multiplier`` filters.
 
@@ -411,6 +420,10 @@ class DepthwiseConv2D(_Conv):
     def compute_output_shape(self, input_shape):
         self.filters = self._input_channels(input_shape) * self.depth_multiplier
         return super().compute_output_shape(input_shape)
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**_without_unused_conv_keys(config))
 
     def get_config(self):
         config = super().get_config()
@@ -454,6 +467,10 @@ class _SeparableConv(_Conv):
         outputs = conv_ops.separable_convolution(inputs, self.depthwise_kernel, self.pointwise_kernel, self.bias,
                                                  self.strides, self.padding, self.data_format, self.dilation_rate)
         return self.activation(outputs)
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**_without_unused_conv_keys(config))
 
     def get_config(self):
         config = super().get_config()

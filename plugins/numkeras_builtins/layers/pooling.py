@@ -4,6 +4,8 @@ Keras 1 names are accepted with a DeprecationWarning: ``pool_length`` / ``stride
 (1D), ``border_mode``, ``dim_ordering``.
 """
 
+import numpy as np
+
 from numkeras import backend as K
 from numkeras.backend.ops import pooling as pool_ops
 from numkeras.backend.ops.conv import conv_output_length
@@ -134,15 +136,23 @@ class AveragePooling3D(_Pooling3D):
 # -- global pooling ---------------------------------------------------------------------------------
 @legacy.renames(legacy.SPATIAL)
 class _GlobalPooling(Layer):
-    """Reduces all spatial axes: ``(batch, *spatial, channels)`` → ``(batch, channels)``."""
+    """Reduces all spatial axes: ``(batch, *spatial, channels)`` → ``(batch, channels)``.
+
+    ``keepdims=True`` (tf.keras 2.6+) keeps the reduced axes with length 1:
+    ``(batch, 1, …, 1, channels)``. It is written to the config only when true, so
+    numkeras's configs stay Keras 2.2's.
+    """
 
     rank = None
     reduce = None
 
-    def __init__(self, data_format=None, **kwargs):
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
         owner = type(self).__name__
         super().__init__(**kwargs)
         self.data_format = check.data_format(owner, data_format)
+        if not isinstance(keepdims, (bool, np.bool_)):
+            raise TypeError(f"{owner}: keepdims must be True or False, got {keepdims!r}.")
+        self.keepdims = bool(keepdims)
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
     def _axes(self):
@@ -150,24 +160,29 @@ class _GlobalPooling(Layer):
         return tuple(range(start, start + self.rank))
 
     def call(self, inputs):
-        return self.reduce(inputs, axis=self._axes())
+        return self.reduce(inputs, axis=self._axes(), keepdims=self.keepdims)
 
     def compute_output_shape(self, input_shape):
+        if self.keepdims:
+            axes = self._axes()
+            return tuple(1 if i in axes else d for i, d in enumerate(input_shape))
         channel = input_shape[1] if self.data_format == "channels_first" else input_shape[-1]
         return (input_shape[0], channel)
 
     def get_config(self):
         config = super().get_config()
         config["data_format"] = self.data_format
+        if self.keepdims:
+            config["keepdims"] = True
         return config
 
 
-def _mean(x, axis):
-    return K.mean(x, axis=axis)
+def _mean(x, axis, keepdims=False):
+    return K.mean(x, axis=axis, keepdims=keepdims)
 
 
-def _max(x, axis):
-    return K.max(x, axis=axis)
+def _max(x, axis, keepdims=False):
+    return K.max(x, axis=axis, keepdims=keepdims)
 
 
 class GlobalAveragePooling1D(_GlobalPooling):
@@ -180,8 +195,8 @@ class GlobalAveragePooling1D(_GlobalPooling):
     rank = 1
     reduce = staticmethod(_mean)
 
-    def __init__(self, data_format="channels_last", **kwargs):
-        super().__init__(data_format, **kwargs)
+    def __init__(self, data_format="channels_last", keepdims=False, **kwargs):
+        super().__init__(data_format, keepdims, **kwargs)
         self.supports_masking = True
 
     def call(self, inputs, mask=None):
@@ -190,7 +205,8 @@ class GlobalAveragePooling1D(_GlobalPooling):
         axis = self._axes()[0]
         weights = K.cast(mask.data if hasattr(mask, "data") else mask, inputs.dtype)
         weights = K.expand_dims(weights, 1 if self.data_format == "channels_first" else -1)
-        return K.sum(inputs * weights, axis=axis) / K.sum(weights, axis=axis)
+        return K.sum(inputs * weights, axis=axis, keepdims=self.keepdims) / K.sum(weights, axis=axis,
+                                                                                keepdims=self.keepdims)
 
     def compute_mask(self, inputs, mask=None):
         return None
@@ -202,8 +218,8 @@ class GlobalMaxPooling1D(_GlobalPooling):
     rank = 1
     reduce = staticmethod(_max)
 
-    def __init__(self, data_format="channels_last", **kwargs):
-        super().__init__(data_format, **kwargs)
+    def __init__(self, data_format="channels_last", keepdims=False, **kwargs):
+        super().__init__(data_format, keepdims, **kwargs)
 
 
 class GlobalAveragePooling2D(_GlobalPooling):

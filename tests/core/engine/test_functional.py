@@ -97,3 +97,43 @@ def test_wrong_number_of_inputs_at_call_time():
     model = Model([a, b], Dense(1)(a) if False else [Dense(1)(a), Dense(1)(b)])
     with pytest.raises(ValueError, match="expects 2"):
         model.predict(np.ones((1, 2)))
+
+
+# -- Keras's layer order (what Keras's weights files list) -----------------------------------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from numkeras.engine.functional import keras_layer_order  # noqa: E402
+
+
+def test_keras_layer_order_is_by_depth_then_by_first_meeting_from_the_outputs():
+    """The order tf.keras 2.21 wrote for this graph (tests/data/tf_keras/*/functional_two_io)."""
+    from numkeras.layers import Add, Concatenate
+
+    a, b = Input(shape=(4,), name="in_a"), Input(shape=(3,), name="in_b")
+    shared = Dense(5, name="shared")
+    merged = Concatenate(name="merged")([shared(a), Dense(5, name="proj_b")(b)])
+    added = Add(name="add")([shared(a), Dense(5, name="dense_2")(b)])
+    outputs = [Dense(1, name="out_a")(merged), Dense(2, name="out_b")(added)]
+    assert [layer.name for layer in keras_layer_order(outputs)] == \
+        ["in_a", "in_b", "shared", "proj_b", "dense_2", "merged", "add", "out_a", "out_b"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 50), min_size=1, max_size=3), min_size=1, max_size=8))
+def test_keras_layer_order_lists_every_layer_once_after_the_layers_feeding_it(wiring):
+    """Random graphs: layer i adds some earlier tensors (chosen by the integers modulo i + 1)."""
+    from numkeras.layers import Add
+
+    tensors = [Input(shape=(3,))]
+    for picks in wiring:
+        chosen = list({id(tensors[p % len(tensors)]): tensors[p % len(tensors)] for p in picks}.values())
+        tensors.append(Dense(3)(chosen[0]) if len(chosen) == 1 else Add()(chosen))
+    model = Model(tensors[0], tensors[-1])
+    order = keras_layer_order(model.outputs)
+    assert sorted(map(id, order)) == sorted(map(id, model.layers))
+    position = {id(layer): i for i, layer in enumerate(order)}
+    for layer in order:
+        for node in layer._inbound_nodes:
+            for inbound in node.inbound_layers:
+                if id(inbound) in position and id(layer) in position:
+                    assert position[id(inbound)] < position[id(layer)]

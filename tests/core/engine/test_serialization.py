@@ -141,3 +141,20 @@ def test_tf_keras_dtype_policy_and_defaults():
 def test_malformed_functional_configs(broken, message):
     with pytest.raises(ValueError, match=message):
         Model.from_config(broken)
+
+
+def test_a_layer_entry_resolves_by_its_registered_name_first():
+    """tf.keras 2.13+ writes {"module", "class_name", "config", "registered_name"} for layers too."""
+    from numkeras.layers import Layer
+    from numkeras.registry import custom_object_scope
+
+    class MyLayer(Layer):
+        pass
+
+    entry = {"module": "my_package.layers", "class_name": "MyLayer", "config": {"name": "mine"},
+             "registered_name": "MyPackage>MyLayer", "build_config": {"input_shape": [None, 2]}}
+    with custom_object_scope({"MyPackage>MyLayer": MyLayer}):
+        layer = serialization.deserialize_layer(entry)
+    assert type(layer) is MyLayer and layer.name == "mine"
+    with pytest.raises(UnknownComponentError, match="MyPackage>MyLayer"):
+        serialization.deserialize_layer(entry)

@@ -26,6 +26,12 @@ CASES = [
     ("GlobalMaxPooling3D", dict(), (1, 2, 3, 2, 3), (1, 3)),
     ("GlobalAveragePooling3D", dict(), (1, 2, 3, 2, 3), (1, 3)),
     ("MaxPool2D", dict(), (1, 4, 4, 1), (1, 2, 2, 1)),
+    # keepdims (tf.keras 2.6+): the reduced axes stay, with length 1
+    ("GlobalMaxPooling1D", dict(keepdims=True), (2, 5, 3), (2, 1, 3)),
+    ("GlobalAveragePooling1D", dict(keepdims=True), (2, 5, 3), (2, 1, 3)),
+    ("GlobalAveragePooling2D", dict(keepdims=True, data_format="channels_first"), (2, 3, 4, 4), (2, 3, 1, 1)),
+    ("GlobalMaxPooling2D", dict(keepdims=True), (2, 4, 3, 3), (2, 1, 1, 3)),
+    ("GlobalAveragePooling3D", dict(keepdims=True), (1, 2, 3, 2, 3), (1, 1, 1, 1, 3)),
 ]
 
 
@@ -79,6 +85,18 @@ def test_masked_global_average_pooling_1d():
     mask = np.array([[True, True, False, False]])
     out = layers.GlobalAveragePooling1D()(x, mask=mask)
     np.testing.assert_allclose(out.data, x[:, :2].mean(axis=1))
+
+
+def test_masked_global_average_pooling_1d_keepdims():
+    x = np.arange(12, dtype="float32").reshape(1, 4, 3)
+    mask = np.array([[True, False, True, False]])
+    out = layers.GlobalAveragePooling1D(keepdims=True)(x, mask=mask)
+    np.testing.assert_allclose(out.data, x[:, [0, 2]].mean(axis=1, keepdims=True))
+
+
+def test_keepdims_must_be_a_bool():
+    with pytest.raises(TypeError, match="keepdims"):
+        layers.GlobalMaxPooling2D(keepdims="yes")
 
 
 def test_keras1_pooling_arguments():
