@@ -86,23 +86,7 @@ class BatchNormalization(Layer):
         return normalized
 
     def build(self, input_shape):
-        ndim = len(input_shape)
-        axes = self._axes(ndim)
-        for a in axes:
-            if input_shape[a] is None:
-                raise ValueError(
-                    f"BatchNormalization layer {self.name}: axis {a} of the input should have a defined "
-                    f"dimension, but the layer received an input with shape {tuple(input_shape)}."
-                )
-        shape = tuple(input_shape[a] for a in axes)
-        self.input_spec = InputSpec(ndim=ndim, axes={a: input_shape[a] for a in axes})
-        self.gamma = self.beta = None
-        if self.scale:
-            self.gamma = self.add_weight(name="gamma", shape=shape, initializer=self.gamma_initializer,
-                                         regularizer=self.gamma_regularizer, constraint=self.gamma_constraint)
-        if self.center:
-            self.beta = self.add_weight(name="beta", shape=shape, initializer=self.beta_initializer,
-                                        regularizer=self.beta_regularizer, constraint=self.beta_constraint)
+        shape = _build_gamma_and_beta(self, input_shape)
         self.moving_mean = self.add_weight(name="moving_mean", shape=shape, initializer=self.moving_mean_initializer,
                                            trainable=False)
         self.moving_variance = self.add_weight(name="moving_variance", shape=shape,
@@ -234,22 +218,7 @@ class LayerNormalization(Layer):
         return sorted(a % ndim for a in axes)
 
     def build(self, input_shape):
-        ndim = len(input_shape)
-        axes = self._axes(ndim)
-        for a in axes:
-            if input_shape[a] is None:
-                raise ValueError(
-                    f"LayerNormalization layer {self.name}: axis {a} of the input should have a defined "
-                    f"dimension, but the layer received an input with shape {tuple(input_shape)}.")
-        shape = tuple(input_shape[a] for a in axes)
-        self.input_spec = InputSpec(ndim=ndim, axes={a: input_shape[a] for a in axes})
-        self.gamma = self.beta = None
-        if self.scale:
-            self.gamma = self.add_weight(name="gamma", shape=shape, initializer=self.gamma_initializer,
-                                         regularizer=self.gamma_regularizer, constraint=self.gamma_constraint)
-        if self.center:
-            self.beta = self.add_weight(name="beta", shape=shape, initializer=self.beta_initializer,
-                                        regularizer=self.beta_regularizer, constraint=self.beta_constraint)
+        _build_gamma_and_beta(self, input_shape)
         self.built = True
 
     def call(self, inputs):
@@ -274,3 +243,26 @@ class LayerNormalization(Layer):
         config.update(axis=self.axis, epsilon=self.epsilon, center=self.center, scale=self.scale,
                       **check.weight_config(self, "beta", "gamma"))
         return config
+
+
+def _build_gamma_and_beta(layer, input_shape):
+    """Checks the normalized axes of ``input_shape``, sets the input spec and creates ``gamma`` / ``beta``
+    (as ``layer.scale`` / ``layer.center`` ask); returns the weights' shape."""
+    ndim = len(input_shape)
+    axes = layer._axes(ndim)
+    for a in axes:
+        if input_shape[a] is None:
+            raise ValueError(
+                f"{type(layer).__name__} layer {layer.name}: axis {a} of the input should have a defined "
+                f"dimension, but the layer received an input with shape {tuple(input_shape)}."
+            )
+    shape = tuple(input_shape[a] for a in axes)
+    layer.input_spec = InputSpec(ndim=ndim, axes={a: input_shape[a] for a in axes})
+    layer.gamma = layer.beta = None
+    if layer.scale:
+        layer.gamma = layer.add_weight(name="gamma", shape=shape, initializer=layer.gamma_initializer,
+                                       regularizer=layer.gamma_regularizer, constraint=layer.gamma_constraint)
+    if layer.center:
+        layer.beta = layer.add_weight(name="beta", shape=shape, initializer=layer.beta_initializer,
+                                      regularizer=layer.beta_regularizer, constraint=layer.beta_constraint)
+    return shape
