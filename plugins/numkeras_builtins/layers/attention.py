@@ -56,7 +56,7 @@ def _mask_scores(scores, keep, robust=False):
     return scores + (1.0 - keep.astype(scores.dtype)) * np.asarray(MASKED_SCORE, dtype=scores.dtype)
 
 
-def _dropout(layer, weights, rate, training):
+def _dropout(weights, rate, training):
     """Inverted dropout of the attention weights while training."""
     if not training or not rate:
         return weights
@@ -132,7 +132,7 @@ class _DenseAttention(Layer):
         if self.causal or use_causal_mask:
             keep = _merge(keep, _causal_mask(scores.shape[-2], scores.shape[-1])[None])
         weights = ops.softmax(_mask_scores(scores, keep), axis=-1)
-        result = ops.matmul(_dropout(self, weights, self.dropout, training), value)
+        result = ops.matmul(_dropout(weights, self.dropout, training), value)
         if query_mask is not None:
             result = result * query_mask[:, :, None].astype(result.dtype)
         if return_attention_scores:
@@ -422,7 +422,7 @@ class MultiHeadAttention(Layer):
             scores = ops.reshape(_mask_scores(ops.reshape(scores, full_shape), keep, self.softmax_robust_masking),
                                  scores.shape)
         weights = ops.softmax(scores, axis=-1)
-        combined = ops.matmul(_dropout(self, weights, self.dropout, training), flat[2])
+        combined = ops.matmul(_dropout(weights, self.dropout, training), flat[2])
         combined = ops.reshape(combined, batch_shape + query_steps + (combined.shape[-1],))
         combined = ops.transpose(combined, list(np.argsort(order)))
         output = self._project(combined, self._output, ([-2, -1], [0, 1]))
