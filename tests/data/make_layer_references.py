@@ -8,7 +8,7 @@ Run it with tf_keras, never with numkeras (TensorFlow is not a dependency of num
 It writes, next to itself:
 
 * ``tf_keras_layer_references.json``: per case, the layer's (or optimizer's) tf_keras
-  serialization (``keras.layers.serialize`` / ``keras.optimizers.serialize``), the call
+  serialization (for the one model case, ``model.to_json()``) (``keras.layers.serialize`` / ``keras.optimizers.serialize``), the call
   arguments, and the names of its arrays; plus the tf_keras / TensorFlow versions.
 * ``tf_keras_layer_references.npz``: the arrays, named ``<case>/<name>``: the inputs
   (``x0``, ``x1`` …), masks (``mask0`` …, ``attention_mask``), the weights set before the
@@ -184,6 +184,29 @@ for optimizer in (keras.optimizers.SGD, keras.optimizers.legacy.SGD):
     except ValueError as error:
         cases.setdefault("clipnorm_and_global_clipnorm_errors", {"kind": "error", "messages": []})[
             "messages"].append(str(error))
+
+# -- a functional model holding them: its JSON config (tensor arguments recorded in node kwargs) ------
+def model_case(name):
+    query, value = keras.Input((4, 6), name="query"), keras.Input((5, 6), name="value")
+    mask = keras.Input((4, 5), dtype="bool", name="mask")
+    x = keras.layers.LayerNormalization(name="norm")(query)
+    x = keras.layers.Attention(use_scale=True, name="attention")([x, value])
+    x = keras.layers.MultiHeadAttention(2, 3, name="mha")(x, value, attention_mask=mask)
+    x = keras.layers.Rescaling(0.5, offset=1.0, name="rescale")(x)
+    model = keras.Model([query, value, mask], x)
+    model.set_weights([rng.uniform(-0.8, 0.8, w.shape).astype("float32") for w in model.get_weights()])
+    inputs = [rand(3, 4, 6), rand(3, 5, 6), bool_mask(3, 4, 5)]
+    for i, w in enumerate(model.get_weights()):
+        arrays[f"{name}/w{i}"] = w
+    for i, x in enumerate(inputs):
+        arrays[f"{name}/x{i}"] = x
+    arrays[f"{name}/y0"] = model.predict(inputs, verbose=0)
+    cases[name] = {"kind": "model", "model_json": model.to_json(), "inputs": len(inputs),
+                   "weights": len(model.get_weights())}
+    print(name, "written")
+
+
+model_case("functional_attention_model")
 
 meta = {"tf_keras": keras.__version__, "tensorflow": tf.__version__, "cases": cases}
 with open(os.path.join(HERE, "tf_keras_layer_references.json"), "w") as f:

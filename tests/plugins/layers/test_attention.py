@@ -196,3 +196,19 @@ def test_bad_arguments_and_inputs():
         layers.MultiHeadAttention(2, 2, attention_axes=(0,))
     with pytest.raises(ValueError, match="attention_axes"):
         layers.MultiHeadAttention(2, 2, attention_axes=(2,))(x, x)
+
+
+def test_a_tf_keras_functional_model_config_with_tensor_call_arguments_loads_and_predicts():
+    # tf_keras 2.21 records MultiHeadAttention's value and attention_mask inside its node's kwargs.
+    name = "functional_attention_model"
+    entry = references.case(name)
+    config = json.loads(entry["model_json"])
+    for layer in config["config"]["layers"]:  # InputLayer's `optional` (always False) is the config reader's
+        if layer["class_name"] == "InputLayer" and layer["config"].get("optional") is False:  # business
+            del layer["config"]["optional"]
+    model = numkeras.models.model_from_json(json.dumps(config))
+    assert [type(l).__name__ for l in model.layers][-4:] == ["LayerNormalization", "Attention",
+                                                             "MultiHeadAttention", "Rescaling"]
+    model.set_weights([references.array(name, f"w{i}") for i in range(entry["weights"])])
+    inputs = [references.array(name, f"x{i}") for i in range(entry["inputs"])]
+    np.testing.assert_allclose(model.predict(inputs), references.array(name, "y0"), **references.TOLERANCE)
