@@ -9,7 +9,8 @@ Functional (``Model``)::
      'input_layers': [['input_1', 0, 0]],                        # [layer name, node index, tensor index]
      'output_layers': [['dense_2', 0, 0]]}
 
-An inbound entry is ``[inbound layer name, node index, tensor index, call kwargs]``.
+An inbound entry is ``[inbound layer name, node index, tensor index, call kwargs]``; tf.keras
+writes a call's further tensor arguments into those kwargs as ``[layer, node, tensor]``.
 Node indices count only the calls that belong to this model (a layer shared with
 another model keeps its own numbering), and — as in Keras — a nested model's
 calls start at 1, because a Keras ``Model`` owns a node 0 linking its own inputs
