@@ -14,7 +14,7 @@ import numpy as np
 from numkeras import backend as K
 from numkeras.backend import ops
 from numkeras.backend.tensor import Tensor
-from numkeras.engine.base_layer import KerasTensor, Layer
+from numkeras.engine.base_layer import Layer
 from numkeras.utils.random import generator
 
 from . import _arguments as check
