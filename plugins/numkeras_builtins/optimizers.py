@@ -352,3 +352,51 @@ class Nadam(Optimizer):
         if not config["decay"]:
             del config["decay"]  # Keras 2.2's Nadam takes no decay: keep its config loadable there
         return config
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter), with tf.keras 2.11+'s formula.
+
+    Before each Adam update every parameter decays: ``p -= p * weight_decay * lr``
+    (``lr`` the rate of this update, after ``decay``); then Adam's step runs on the
+    gradient, which carries no decay term.
+
+    Arguments:
+        lr / learning_rate: default 0.001. weight_decay: ``>= 0`` (0.004, tf.keras's default).
+        beta_1, beta_2, epsilon, amsgrad, decay: as for :class:`Adam`.
+
+    Parameters can be left out of the decay with :meth:`exclude_from_weight_decay`.
+
+    Example:
+        >>> model.compile(optimizer=AdamW(learning_rate=1e-3, weight_decay=1e-4), loss='mse')
+    """
+
+    def __init__(self, lr=None, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=None, decay=0.0,
+                 amsgrad=False, **kwargs):
+        if weight_decay is None:
+            raise ValueError("AdamW: weight_decay is required (a number >= 0, e.g. 0.004).")
+        check_non_negative("AdamW", weight_decay=weight_decay)
+        super().__init__(lr=lr, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, decay=decay, amsgrad=amsgrad,
+                         **kwargs)
+        self.weight_decay = float(weight_decay)
+        self._excluded_ids = set()
+        self._excluded_names = ()
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        """Leaves ``var_list`` (variables) and the variables whose name contains one of ``var_names`` undecayed."""
+        self._excluded_ids |= {id(v) for v in var_list or ()}
+        self._excluded_names = tuple(self._excluded_names) + tuple(var_names or ())
+
+    def _decays(self, param):
+        if id(param) in self._excluded_ids:
+            return False
+        name = getattr(param, "name", None) or ""
+        return not any(part in name for part in self._excluded_names)
+
+    def update_step(self, param, grad, slots, lr):
+        if self.weight_decay and self._decays(param):
+            param.data -= param.data * np.asarray(self.weight_decay * lr, dtype=param.dtype)
+        super().update_step(param, grad, slots, lr)
+
+    def get_config(self):
+        return {**super().get_config(), "weight_decay": self.weight_decay}

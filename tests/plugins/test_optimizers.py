@@ -139,8 +139,26 @@ def ref_nadam(params, steps, lr=0.002, beta_1=0.9, beta_2=0.999, epsilon=EPS, sc
     return params
 
 
+def ref_adamw(params, steps, lr=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=EPS, decay=0.0,
+              amsgrad=False, clipnorm=None, clipvalue=None):
+    """tf.keras 2.11+'s AdamW: ``p -= p * weight_decay * lr`` (this update's decayed rate), then Adam's step."""
+    params = [p.copy() for p in params]
+    ms, vs, vhats = ([np.zeros_like(p) for p in params] for _ in range(3))
+    for t, grads in enumerate(steps):
+        grads = _clip(grads, clipnorm, clipvalue)
+        step, lr_now = t + 1, _lr_at(lr, decay, t)
+        lr_t = lr_now * np.sqrt(1 - beta_2 ** step) / (1 - beta_1 ** step)
+        for p, g, m, v, vhat in zip(params, grads, ms, vs, vhats):
+            p -= p * weight_decay * lr_now
+            m[...] = beta_1 * m + (1 - beta_1) * g
+            v[...] = beta_2 * v + (1 - beta_2) * g ** 2
+            vhat[...] = np.maximum(vhat, v)
+            p -= lr_t * m / (np.sqrt(vhat if amsgrad else v) + epsilon)
+    return params
+
+
 REFERENCES = {"SGD": ref_sgd, "RMSprop": ref_rmsprop, "Adagrad": ref_adagrad, "Adadelta": ref_adadelta,
-              "Adam": ref_adam, "Adamax": ref_adamax, "Nadam": ref_nadam}
+              "Adam": ref_adam, "Adamax": ref_adamax, "Nadam": ref_nadam, "AdamW": ref_adamw}
 
 # (optimizer, constructor arguments): each row is run for several steps against its reference.
 CASES = [
@@ -162,8 +180,22 @@ CASES = [
     ("Adamax", {"lr": 0.01, "decay": 0.1, "clipvalue": 0.3}),
     ("Nadam", {}),
     ("Nadam", {"lr": 0.01, "beta_2": 0.99, "schedule_decay": 0.01, "clipnorm": 0.8}),
+    ("AdamW", {}),
+    ("AdamW", {"lr": 0.05, "weight_decay": 0.2, "decay": 0.1, "amsgrad": True, "clipnorm": 0.5}),
+    ("AdamW", {"lr": 0.01, "weight_decay": 0.0, "beta_1": 0.8}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "global_clipnorm": 0.5}),
+    ("Adam", {"lr": 0.01, "global_clipnorm": 0.7, "clipvalue": 0.3}),
+    ("AdamW", {"lr": 0.01, "global_clipnorm": 0.7}),
 ]
 CASE_IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in kwargs.items()) or 'defaults'}" for name, kwargs in CASES]
+
+
+def _reference_arguments(kwargs):
+    """The references clip with Keras 2.2's ``clipnorm`` (the global norm), which is what ``global_clipnorm`` is."""
+    kwargs = dict(kwargs)
+    if "global_clipnorm" in kwargs:
+        kwargs["clipnorm"] = kwargs.pop("global_clipnorm")
+    return kwargs
 
 
 def _problem(seed=0, steps=5):
@@ -185,7 +217,7 @@ def test_updates_match_the_keras_rule(name, kwargs, floatx64):
     params, steps = _problem()
     optimizer = getattr(optimizers, name)(**kwargs)
     variables = _run(optimizer, params, steps)
-    expected = REFERENCES[name](params, steps, **kwargs)
+    expected = REFERENCES[name](params, steps, **_reference_arguments(kwargs))
     for variable, reference in zip(variables, expected):
         np.testing.assert_allclose(variable.data, reference, rtol=1e-10, atol=1e-12)
     assert int(optimizer.iterations.data) == len(steps)
@@ -197,7 +229,8 @@ def test_float32_parameters_stay_float32(name, kwargs):
     params = [p.astype(np.float32) for p in params]
     variables = _run(getattr(optimizers, name)(**kwargs), params, steps)
     expected = REFERENCES[name]([p.astype(np.float64) for p in params], steps,
-                                **{k: (float(np.float32(v)) if k in ("lr", "decay") else v) for k, v in kwargs.items()})
+                                **{k: (float(np.float32(v)) if k in ("lr", "decay") else v)
+                                   for k, v in _reference_arguments(kwargs).items()})
     for variable, reference in zip(variables, expected):
         assert variable.dtype == np.float32
         np.testing.assert_allclose(variable.data, reference, rtol=2e-5, atol=2e-6)
@@ -212,7 +245,7 @@ def test_clipnorm_uses_the_global_norm_of_all_gradients():
 
 # -- defaults, names, arguments --------------------------------------------------------------------
 DEFAULTS = {"SGD": 0.01, "RMSprop": 0.001, "Adagrad": 0.01, "Adadelta": 1.0, "Adam": 0.001, "Adamax": 0.002,
-            "Nadam": 0.002}
+            "Nadam": 0.002, "AdamW": 0.001}
 
 
 @pytest.mark.parametrize("name,lr", sorted(DEFAULTS.items()))
@@ -317,7 +350,8 @@ def test_weights_round_trip_gives_identical_subsequent_updates(name, kwargs):
 
 
 @pytest.mark.parametrize("name,slots", [
-    ("SGD", 1), ("RMSprop", 1), ("Adagrad", 1), ("Adadelta", 2), ("Adam", 3), ("Adamax", 2), ("Nadam", 2)])
+    ("SGD", 1), ("RMSprop", 1), ("Adagrad", 1), ("Adadelta", 2), ("Adam", 3), ("Adamax", 2), ("Nadam", 2),
+    ("AdamW", 3)])
 def test_weights_are_iterations_then_slots_in_keras_order(name, slots):
     optimizer = getattr(optimizers, name)()
     variables = _run(optimizer, *_problem(seed=4, steps=1))
@@ -325,7 +359,7 @@ def test_weights_are_iterations_then_slots_in_keras_order(name, slots):
     assert len(weights) == 1 + slots * len(variables)
     assert [w.shape for w in weights[1:3]] == [v.shape for v in variables]  # slot 1 of each parameter first
     assert [w.name for w in optimizer.weights][:2] == ["iterations:0", "w0/" + optimizer.slot_names[0] + ":0"]
-    if name == "Adam":
+    if name in ("Adam", "AdamW"):
         assert weights[-1].shape == (1,)  # Keras 2.2 keeps a (1,) placeholder vhat without amsgrad
 
 
@@ -406,3 +440,61 @@ def test_optimizers_train_a_model():
         model.compile(optimizer=getattr(optimizers, name)(lr=0.05 if name != "Adadelta" else 1.0), loss="mse")
         history = model.fit(x, y, epochs=5, batch_size=8, verbose=0).history["loss"]
         assert history[-1] < history[0], name
+
+
+# -- tf.keras 2: global_clipnorm, AdamW, against values written by tf_keras 2.21 ----------------------
+from tests.helpers import tf_keras_references as references  # noqa: E402
+
+
+@pytest.mark.parametrize("case", references.optimizer_cases())
+def test_updates_match_tf_keras(case):
+    for step, params, expected in references.replay_optimizer(case):
+        for got, want in zip(params, expected):
+            np.testing.assert_allclose(got, want, err_msg=f"{case}, step {step}", **references.TOLERANCE)
+
+
+@pytest.mark.parametrize("case", references.optimizer_cases("sgd_global") + references.optimizer_cases("adam_global"))
+def test_tf_keras_global_clipnorm_cases_do_clip(case):
+    # The recorded gradients are larger than the limit, so these cases would fail without the clipping.
+    config = references.case(case)["serialized"]["config"]
+    grads = [references.array(case, f"g0_{i}") for i in range(2)]
+    assert np.sqrt(sum(np.sum(g.astype(np.float64) ** 2) for g in grads)) > 2 * config["global_clipnorm"]
+
+
+def test_global_clipnorm_and_clipnorm_together_are_refused_as_in_tf_keras():
+    messages = references.case("clipnorm_and_global_clipnorm_errors")["messages"]
+    assert all("clipnorm" in m and "global_clipnorm" in m for m in messages)  # what tf_keras says
+    for name in sorted(DEFAULTS):
+        with pytest.raises(ValueError, match="both clipnorm and global_clipnorm"):
+            getattr(optimizers, name)(clipnorm=1.0, global_clipnorm=1.0)
+    with pytest.raises(ValueError, match="global_clipnorm"):
+        optimizers.SGD(global_clipnorm=-1.0)
+
+
+@pytest.mark.parametrize("name", sorted(DEFAULTS))
+def test_global_clipnorm_is_in_the_config(name):
+    optimizer = getattr(optimizers, name)(global_clipnorm=0.25)
+    assert_config_roundtrip("optimizers", optimizer)
+    clone = optimizers.deserialize(json.loads(json.dumps(optimizers.serialize(optimizer))))
+    assert clone.global_clipnorm == 0.25 and clone.clipnorm is None
+
+
+def test_adamw_excludes_variables_from_weight_decay():
+    optimizer = optimizers.AdamW(lr=0.1, weight_decay=0.5)
+    decayed, by_list, by_name = (K.Variable(np.ones(2), name=n) for n in ("dense/kernel:0", "a:0", "dense/bias:0"))
+    optimizer.exclude_from_weight_decay(var_list=[by_list], var_names=["bias"])
+    zero = np.zeros(2)
+    optimizer.apply_gradients([(zero, decayed), (zero, by_list), (zero, by_name)])
+    np.testing.assert_allclose(decayed.data, 1 - 0.5 * 0.1, rtol=1e-6)  # a zero gradient: only the decay moves it
+    np.testing.assert_array_equal(by_list.data, 1.0)
+    np.testing.assert_array_equal(by_name.data, 1.0)
+    with pytest.raises(ValueError, match="weight_decay"):
+        optimizers.AdamW(weight_decay=None)
+    with pytest.raises(ValueError, match="weight_decay"):
+        optimizers.AdamW(weight_decay=-0.1)
+
+
+def test_tf_keras_optimizer_configs_with_ema_are_refused():
+    config = dict(references.case("adamw")["serialized"]["config"], use_ema=True)
+    with pytest.raises(ValueError, match="use_ema"):
+        optimizers.AdamW.from_config(config)

@@ -9,7 +9,8 @@ Functional (``Model``)::
      'input_layers': [['input_1', 0, 0]],                        # [layer name, node index, tensor index]
      'output_layers': [['dense_2', 0, 0]]}
 
-An inbound entry is ``[inbound layer name, node index, tensor index, call kwargs]``.
+An inbound entry is ``[inbound layer name, node index, tensor index, call kwargs]``; tf.keras
+writes a call's further tensor arguments into those kwargs as ``[layer, node, tensor]``.
 Node indices count only the calls that belong to this model (a layer shared with
 another model keeps its own numbering), and — as in Keras — a nested model's
 calls start at 1, because a Keras ``Model`` owns a node 0 linking its own inputs
@@ -319,9 +320,9 @@ def rebuild_graph(config, make_layer, tensor_overrides=None):
             while pending[name]:
                 node_data = _parse_node(name, pending[name][0])
                 tensors = [output_tensor(*item[:3]) for item in node_data]
-                if any(t is None for t in tensors):
+                kwargs = _tensor_kwargs(node_data[0][3] if node_data else {}, created, output_tensor)
+                if any(t is None for t in tensors) or kwargs is None:
                     break
-                kwargs = node_data[0][3] if node_data else {}
                 layer(_unpack(tensors), **kwargs)
                 pending[name].pop(0)
                 progress = True
@@ -344,6 +345,28 @@ def rebuild_graph(config, make_layer, tensor_overrides=None):
         return tensors
 
     return collect("input_layers"), collect("output_layers")
+
+
+def _tensor_kwargs(kwargs, layers, output_tensor):
+    """Call kwargs with tf.keras's tensor references resolved; None while one of them does not exist yet.
+
+    tf.keras 2 records a layer's tensor arguments beyond the first in its node's kwargs as
+    ``[layer name, node index, tensor index]`` (``MultiHeadAttention``'s ``value``, ``key``,
+    ``attention_mask``); Keras 3 as ``{'class_name': '__keras_tensor__', 'config':
+    {'keras_history': [...]}}``. A list counts as a reference only when it names a layer of
+    the model, so other list-valued arguments pass through.
+    """
+    resolved = {}
+    for key, value in kwargs.items():
+        if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+            value = (value.get("config") or {}).get("keras_history")
+        if (isinstance(value, (list, tuple)) and len(value) == 3 and isinstance(value[0], str)
+                and value[0] in layers and all(is_integer(i) and i >= 0 for i in value[1:])):
+            value = output_tensor(value[0], int(value[1]), int(value[2]))
+            if value is None:
+                return None
+        resolved[key] = value
+    return resolved
 
 
 def _is_model(layer):

@@ -1,4 +1,5 @@
-"""The ``Optimizer`` protocol, with Keras 2.2's shared arguments (lr, decay, clipnorm, clipvalue)."""
+"""The ``Optimizer`` protocol, with Keras 2.2's shared arguments (lr, decay, clipnorm, clipvalue) and
+tf.keras 2's ``global_clipnorm``."""
 
 
 import numpy as np
@@ -14,8 +15,8 @@ class Optimizer:
     ``slots`` arrays) in place. Optional: ``initial_slot(name, param)`` (zeros by
     default) and ``begin_step()`` (once per update, before the per-parameter steps).
     The base class handles what every Keras optimizer shares, in Keras 2.2.4's order:
-    clip the gradients (``clipnorm`` by the global norm of all of them, then
-    ``clipvalue``), take the decayed learning rate, run ``update_step`` for each
+    clip the gradients (``clipnorm`` or ``global_clipnorm`` by the global norm of all
+    of them, then ``clipvalue``), take the decayed learning rate, run ``update_step`` for each
     parameter, apply the parameter's constraint, then count the iteration.
 
     Arguments:
@@ -26,13 +27,19 @@ class Optimizer:
             ``lr / (1 + decay * n)``.
         clipnorm: ``>= 0``. When the global norm of all gradients exceeds it, every
             gradient is scaled by ``clipnorm / norm``. 0 or None: no clipping.
+        global_clipnorm: ``>= 0``. tf.keras 2's name for the same clipping: when the
+            norm of all gradients together exceeds it, every gradient is scaled by
+            ``global_clipnorm / norm``. Keras 2.2's ``clipnorm`` already clips by that
+            global norm (tf.keras 2's ``clipnorm`` clips each gradient by its own norm);
+            the two cannot both be given, as in tf.keras.
         clipvalue: ``>= 0``. Gradients are clipped elementwise to
             ``[-clipvalue, clipvalue]``. 0 or None: no clipping.
         name: the optimizer's name (default: the class name).
 
     Raises:
-        ValueError: a negative ``lr``, ``decay``, ``clipnorm`` or ``clipvalue``, or
-            different values given as ``lr`` and ``learning_rate``.
+        ValueError: a negative ``lr``, ``decay``, ``clipnorm``, ``global_clipnorm`` or
+            ``clipvalue``, different values given as ``lr`` and ``learning_rate``, or both
+            ``clipnorm`` and ``global_clipnorm``.
         TypeError: an unknown keyword argument.
 
     Weights (``get_weights`` / ``set_weights``): ``[iterations]`` then each slot for
@@ -51,12 +58,13 @@ class Optimizer:
     default_lr = 0.01
     legacy_weights_without_iterations = False
 
-    def __init__(self, lr=None, learning_rate=None, decay=0.0, clipnorm=None, clipvalue=None, name=None, **kwargs):
+    def __init__(self, lr=None, learning_rate=None, decay=0.0, clipnorm=None, clipvalue=None, name=None,
+                 global_clipnorm=None, **kwargs):
         cls = type(self).__name__
         if kwargs:
             raise TypeError(
                 f"{cls}: unexpected keyword argument(s) {sorted(kwargs)}; the arguments every "
-                f"optimizer takes are lr (or learning_rate), decay, clipnorm and clipvalue."
+                f"optimizer takes are lr (or learning_rate), decay, clipnorm, global_clipnorm and clipvalue."
             )
         if lr is not None and learning_rate is not None and lr != learning_rate:
             raise ValueError(f"{cls}: give either lr or learning_rate, not both (got {lr} and {learning_rate}).")
@@ -64,13 +72,20 @@ class Optimizer:
         if rate is None:
             rate = self.default_lr
         check_non_negative(cls, lr=rate, decay=decay)
-        check_non_negative(cls, clipnorm=clipnorm or 0.0, clipvalue=clipvalue or 0.0)
+        check_non_negative(cls, clipnorm=clipnorm or 0.0, clipvalue=clipvalue or 0.0,
+                           global_clipnorm=global_clipnorm or 0.0)
+        if clipnorm is not None and global_clipnorm is not None:
+            raise ValueError(
+                f"{cls}: cannot accept both clipnorm and global_clipnorm (got clipnorm={clipnorm!r}, "
+                f"global_clipnorm={global_clipnorm!r}); they clip by the same global norm here, give one."
+            )
         self.name = name or cls
         self.iterations = K.Variable(np.array(0, dtype=np.int64), name="iterations:0", trainable=False)
         self._lr = K.Variable(np.array(rate, dtype=K.floatx()), name="lr:0", trainable=False)
         self.initial_decay = float(decay)
         self.decay = K.Variable(np.array(decay, dtype=K.floatx()), name="decay:0", trainable=False)
         self.clipnorm = clipnorm
+        self.global_clipnorm = global_clipnorm
         self.clipvalue = clipvalue
         self._slots = {}  # id(param) -> {slot name: ndarray}
         self._params = []  # parameters in the order their slots were created
@@ -149,10 +164,11 @@ class Optimizer:
         return self._clip(grads)
 
     def _clip(self, grads):
-        if self.clipnorm:
+        limit = self.clipnorm or self.global_clipnorm
+        if limit:
             norm = np.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads))
-            if norm >= self.clipnorm:
-                grads = [g * np.asarray(self.clipnorm / norm, dtype=g.dtype) for g in grads]
+            if norm >= limit:
+                grads = [g * np.asarray(limit / norm, dtype=g.dtype) for g in grads]
         if self.clipvalue:
             grads = [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
         return grads
@@ -239,6 +255,8 @@ class Optimizer:
         config = {"lr": float(self._lr.data), "decay": float(self.decay.data)}
         if self.clipnorm is not None:
             config["clipnorm"] = self.clipnorm
+        if self.global_clipnorm is not None:
+            config["global_clipnorm"] = self.global_clipnorm
         if self.clipvalue is not None:
             config["clipvalue"] = self.clipvalue
         return config
@@ -250,10 +268,27 @@ class Optimizer:
         if "learning_rate" in config and "lr" in config:
             config.pop("learning_rate")
         config.pop("name", None)
+        for key, value in TF_KERAS_NEUTRAL.items():  # tf.keras 2.11+ writes these for every optimizer
+            if key in config and (value is _ANY or config[key] == value):
+                config.pop(key)
+        if config.get("use_ema"):
+            raise ValueError(
+                f"{cls.__name__}.from_config: use_ema=True (tf.keras's moving average of the weights) is not "
+                f"supported; set it to False in the config."
+            )
+        for key in ("use_ema", "ema_momentum", "ema_overwrite_frequency"):
+            config.pop(key, None)
         return cls(**config)
 
     def __repr__(self):
         return f"<{type(self).__name__} lr={float(self._lr.data):g}>"
+
+
+_ANY = object()
+
+#: Keys of tf.keras 2.11+ optimizer configs that change nothing at these values (any value: _ANY).
+TF_KERAS_NEUTRAL = {"is_legacy_optimizer": _ANY, "jit_compile": _ANY, "weight_decay": None,
+                    "global_clipnorm": None, "clipvalue": None}
 
 
 def check_non_negative(owner, **values):

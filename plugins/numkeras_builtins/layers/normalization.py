@@ -86,23 +86,7 @@ class BatchNormalization(Layer):
         return normalized
 
     def build(self, input_shape):
-        ndim = len(input_shape)
-        axes = self._axes(ndim)
-        for a in axes:
-            if input_shape[a] is None:
-                raise ValueError(
-                    f"BatchNormalization layer {self.name}: axis {a} of the input should have a defined "
-                    f"dimension, but the layer received an input with shape {tuple(input_shape)}."
-                )
-        shape = tuple(input_shape[a] for a in axes)
-        self.input_spec = InputSpec(ndim=ndim, axes={a: input_shape[a] for a in axes})
-        self.gamma = self.beta = None
-        if self.scale:
-            self.gamma = self.add_weight(name="gamma", shape=shape, initializer=self.gamma_initializer,
-                                         regularizer=self.gamma_regularizer, constraint=self.gamma_constraint)
-        if self.center:
-            self.beta = self.add_weight(name="beta", shape=shape, initializer=self.beta_initializer,
-                                        regularizer=self.beta_regularizer, constraint=self.beta_constraint)
+        shape = _build_gamma_and_beta(self, input_shape)
         self.moving_mean = self.add_weight(name="moving_mean", shape=shape, initializer=self.moving_mean_initializer,
                                            trainable=False)
         self.moving_variance = self.add_weight(name="moving_variance", shape=shape,
@@ -181,3 +165,104 @@ class BatchNormalization(Layer):
         if self.mode:
             config["mode"] = self.mode
         return config
+
+
+class LayerNormalization(Layer):
+    """Normalizes each sample over its feature axes (Ba et al., 2016), then scales and shifts.
+
+    ``y = (x - mean) / sqrt(variance + epsilon) * gamma + beta``, with the mean and
+    (biased) variance taken over ``axis`` of each sample separately, so the result does
+    not depend on the batch and training and inference compute the same thing.
+    tf.keras 2's layer (Keras 2.2 has none); its configs and weights load unchanged.
+
+    Arguments:
+        axis: the axis or list of axes to normalize over (default -1; not the batch axis 0).
+        epsilon: added to the variance (default 1e-3).
+        center: learn a shift ``beta``; scale: learn a scale ``gamma``.
+        beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
+        beta_constraint, gamma_constraint: for the two weights.
+
+    Weights, in tf.keras's order: ``gamma``, ``beta``, each of the shape of the
+    normalized axes.
+
+    Example:
+        >>> x = Dense(64)(inputs)
+        >>> x = LayerNormalization(epsilon=1e-6)(x)
+    """
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
+                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, **kwargs):
+        owner = "LayerNormalization"
+        super().__init__(**kwargs)
+        if isinstance(axis, (list, tuple)) and axis and all(check.is_integer(a) for a in axis):
+            self.axis = [int(a) for a in axis]
+        elif check.is_integer(axis):
+            self.axis = int(axis)
+        else:
+            raise TypeError(f"{owner}: axis must be an integer or a non-empty list of integers, got {axis!r}.")
+        self.epsilon = check.positive_number(owner, "epsilon", epsilon)
+        self.center = check.flag(owner, "center", center)
+        self.scale = check.flag(owner, "scale", scale)
+        check.set_weight_arguments(self, "beta", beta_initializer, beta_regularizer, beta_constraint)
+        check.set_weight_arguments(self, "gamma", gamma_initializer, gamma_regularizer, gamma_constraint)
+        self.supports_masking = True
+
+    def _axes(self, ndim):
+        axes = self.axis if isinstance(self.axis, list) else [self.axis]
+        if any(not -ndim <= a < ndim for a in axes) or 0 in [a % ndim for a in axes] \
+                or len({a % ndim for a in axes}) != len(axes):
+            raise ValueError(
+                f"LayerNormalization layer {self.name}: axis {self.axis} is invalid for inputs of rank {ndim} "
+                f"(each must name a distinct feature axis, not the batch axis 0).")
+        return sorted(a % ndim for a in axes)
+
+    def build(self, input_shape):
+        _build_gamma_and_beta(self, input_shape)
+        self.built = True
+
+    def call(self, inputs):
+        ndim = inputs.ndim
+        axes = self._axes(ndim)
+        mean = ops.mean(inputs, axis=tuple(axes), keepdims=True)
+        centered = inputs - mean
+        variance = ops.mean(ops.square(centered), axis=tuple(axes), keepdims=True)
+        outputs = centered * ops.divide(1.0, ops.sqrt(variance + self.epsilon))
+        broadcast = [inputs.shape[a] if a in axes else 1 for a in range(ndim)]
+        if self.gamma is not None:
+            outputs = outputs * ops.reshape(self.gamma, broadcast)
+        if self.beta is not None:
+            outputs = outputs + ops.reshape(self.beta, broadcast)
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(axis=self.axis, epsilon=self.epsilon, center=self.center, scale=self.scale,
+                      **check.weight_config(self, "beta", "gamma"))
+        return config
+
+
+def _build_gamma_and_beta(layer, input_shape):
+    """Checks the normalized axes of ``input_shape``, sets the input spec and creates ``gamma`` / ``beta``
+    (as ``layer.scale`` / ``layer.center`` ask); returns the weights' shape."""
+    ndim = len(input_shape)
+    axes = layer._axes(ndim)
+    for a in axes:
+        if input_shape[a] is None:
+            raise ValueError(
+                f"{type(layer).__name__} layer {layer.name}: axis {a} of the input should have a defined "
+                f"dimension, but the layer received an input with shape {tuple(input_shape)}."
+            )
+    shape = tuple(input_shape[a] for a in axes)
+    layer.input_spec = InputSpec(ndim=ndim, axes={a: input_shape[a] for a in axes})
+    layer.gamma = layer.beta = None
+    if layer.scale:
+        layer.gamma = layer.add_weight(name="gamma", shape=shape, initializer=layer.gamma_initializer,
+                                       regularizer=layer.gamma_regularizer, constraint=layer.gamma_constraint)
+    if layer.center:
+        layer.beta = layer.add_weight(name="beta", shape=shape, initializer=layer.beta_initializer,
+                                      regularizer=layer.beta_regularizer, constraint=layer.beta_constraint)
+    return shape

@@ -81,3 +81,41 @@ def test_bad_arguments_and_inputs():
     layer(np.zeros((2, 3), dtype="float32"))
     with pytest.raises(ValueError, match=r"bn.*axis 1.*size 3, but it has size 4"):
         layer(np.zeros((2, 4), dtype="float32"))
+
+
+# -- LayerNormalization ------------------------------------------------------------------------
+from tests.helpers import tf_keras_references as references  # noqa: E402
+
+LAYER_NORM_CASES = [
+    (dict(), (4, 3)),
+    (dict(axis=1, epsilon=1e-5), (3, 2, 4)),
+    (dict(axis=[1, 2], center=False), (3, 4, 4, 2)),
+    (dict(axis=[-2, -1], scale=False, epsilon=0.1), (2, 5, 3)),
+]
+
+
+@pytest.mark.parametrize("kwargs, input_shape", LAYER_NORM_CASES)
+def test_layer_normalization(kwargs, input_shape):
+    layer_test("LayerNormalization", kwargs, input_shape, expected_output_shape=input_shape, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("name", references.layer_cases("layer_normalization"))
+def test_layer_normalization_matches_tf_keras(name):
+    _, outputs, expected = references.replay_layer(name)
+    np.testing.assert_allclose(outputs[0], expected[0], err_msg=name, **references.TOLERANCE)
+
+
+def test_layer_normalization_normalizes_each_sample_alone():
+    x = np.random.default_rng(0).normal(5.0, 3.0, size=(3, 6)).astype("float32")
+    y = layers.LayerNormalization(epsilon=1e-6)(x).data
+    np.testing.assert_allclose(y.mean(axis=1), 0.0, atol=1e-5)
+    np.testing.assert_allclose(y.std(axis=1), 1.0, rtol=1e-4)
+    np.testing.assert_allclose(layers.LayerNormalization()(x[:1]).data, layers.LayerNormalization()(x).data[:1],
+                               rtol=1e-6)
+
+
+def test_layer_normalization_bad_axis():
+    with pytest.raises(ValueError, match="axis"):
+        layers.LayerNormalization(axis=0)(np.zeros((2, 3), "float32"))
+    with pytest.raises(TypeError, match="axis"):
+        layers.LayerNormalization(axis="last")
