@@ -33,6 +33,7 @@ import inspect
 import numpy as np
 
 from .. import backend as K
+from ..backend.symbolic import SymbolicTensor
 from ..backend.tensor import Tensor, Variable
 from ..utils.naming import to_snake_case
 from ..utils.validation import check, integer, is_integer, sequence_of
@@ -94,10 +95,12 @@ class InputSpec:
         return f"InputSpec({fields})"
 
 
-class KerasTensor:
+class KerasTensor(SymbolicTensor):
     """A symbolic placeholder in the functional API: a shape (batch dim ``None``) and its history.
 
     ``_keras_history`` is ``(layer, node_index, tensor_index)``: which layer call made it.
+    Backend functions and Python operators applied to it add nodes to the graph
+    (:mod:`numkeras.backend.symbolic`, :class:`~numkeras.engine.backend_ops.BackendOp`).
     """
 
     def __init__(self, shape, dtype=None, history=None, name=None):
