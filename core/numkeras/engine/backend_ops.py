@@ -117,10 +117,6 @@ def _decode(value):
     raise ValueError(f"BackendOp config: unknown tagged argument {value!r}.")
 
 
-def _probe_value(shape, dtype, size):
-    return Tensor(np.ones([size if d is None else d for d in shape], dtype=dtype))
-
-
 class BackendOp(Layer):
     """A backend function applied to graph tensors, as a layer of the graph (tf.keras's ``TFOpLambda``).
 
@@ -159,44 +155,37 @@ class BackendOp(Layer):
         return GraphFunction(inputs, outputs, updates)
 
     # -- the layer ----------------------------------------------------------------------------
+    def _call_symbolic(self, inputs, kwargs):
+        self._input_dtypes = [t.dtype for t in _flatten(inputs)]
+        self._output_dtype = None  # compute_output_shape's runs of call() record it
+        output = super()._call_symbolic(inputs, kwargs)
+        output.dtype = np.dtype(self._output_dtype or K.floatx())
+        return output
+
+    def compute_output_shape(self, input_shape):
+        """The function run on zeros with each unknown size 2, then 3 (``Layer._infer_output_shape``)."""
+        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+        dtypes = self._input_dtypes or [K.floatx()] * len(shapes)
+        try:
+            shape = self._infer_output_shape(input_shape, dtypes)
+        except Exception as error:
+            raise ValueError(
+                f"Layer {self.name}: the backend function {getattr(self.function, '__name__', '?')!r} "
+                f"fails on graph tensors of shapes {shapes}: {type(error).__name__}: {error}"
+            ) from error
+        if isinstance(shape, list):
+            raise ValueError(f"Layer {self.name}: {getattr(self.function, '__name__', '?')!r} returns "
+                             f"{len(shape)} tensors; backend functions on graph tensors must return one.")
+        return shape
+
     def call(self, inputs):
         inputs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
         args = _fill(self.args, inputs)
         kwargs = {key: _fill(value, inputs) for key, value in self.kwargs.items()}
-        return self.function(*args, **kwargs)
-
-    def _call_symbolic(self, inputs, kwargs):
-        self._input_dtypes = [t.dtype for t in _flatten(inputs)]
-        output = super()._call_symbolic(inputs, kwargs)
-        output.dtype = np.dtype(self._output_dtype)
+        output = self.function(*args, **kwargs)
+        if self._output_dtype is None and isinstance(output, Tensor):
+            self._output_dtype = output.dtype
         return output
-
-    def compute_output_shape(self, input_shape):
-        """Runs the function on inputs of ones with every unknown size 2, then 3: a size that
-        changes is unknown (``None``); the others are what the op makes of the known sizes."""
-        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
-        dtypes = self._input_dtypes or [K.floatx()] * len(shapes)
-        results = []
-        for size in (2, 3):
-            values = [_probe_value(shape, dtype, size) for shape, dtype in zip(shapes, dtypes)]
-            try:
-                with K.no_tape(), np.errstate(all="ignore"):
-                    output = self.call(values if len(values) > 1 else values[0])
-            except Exception as error:
-                raise ValueError(
-                    f"Layer {self.name}: the backend function {getattr(self.function, '__name__', '?')!r} "
-                    f"fails on graph tensors of shapes {shapes}: {type(error).__name__}: {error}"
-                ) from error
-            if isinstance(output, (list, tuple)):
-                raise ValueError(f"Layer {self.name}: {getattr(self.function, '__name__', '?')!r} returns "
-                                 f"{len(output)} tensors; backend functions on graph tensors must return one.")
-            results.append(np.asarray(output.data if isinstance(output, Tensor) else output))
-        small, large = results
-        self._output_dtype = small.dtype
-        if small.ndim != large.ndim:
-            raise ValueError(f"Layer {self.name}: the rank of the result of "
-                             f"{getattr(self.function, '__name__', '?')!r} depends on the batch size.")
-        return tuple(a if a == b else None for a, b in zip(small.shape, large.shape))
 
     # -- config -------------------------------------------------------------------------------
     def get_config(self):

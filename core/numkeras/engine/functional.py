@@ -374,9 +374,24 @@ class Network(Layer):
         return [values[k] for k in self._output_keys], [mask_values.get(k) for k in self._output_keys]
 
     def compute_output_shape(self, input_shape):
+        """The output shapes for ``input_shape``: the graph's own, or, for inputs whose shapes say
+        more (a model built for ``(None, None)`` called on ``(None, 68)``), each layer's
+        ``compute_output_shape`` along the plan, as Keras 2.2's ``Network`` does."""
         if not self._is_graph_network:
             return self._infer_output_shape(input_shape)
-        shapes = [t.shape for t in self.outputs]
+        given = input_shape if isinstance(input_shape, list) else [input_shape]
+        known = {}
+        if len(given) == len(self.inputs):
+            known = {id(t): tuple(shape) for t, shape in zip(self.inputs, given)}
+        if known and any(known[id(t)] != tuple(t.shape) for t in self.inputs):
+            for layer, in_keys, out_keys, _, structured in self._plan:
+                shapes = [known[k] for k in in_keys]
+                result = layer.compute_output_shape(shapes if structured or len(shapes) > 1 else shapes[0])
+                for k, shape in zip(out_keys, result if isinstance(result, list) else [result]):
+                    known[k] = tuple(shape)
+            shapes = [known[id(t)] for t in self.outputs]
+        else:
+            shapes = [t.shape for t in self.outputs]
         return shapes if isinstance(self._nested_outputs, (list, tuple)) else shapes[0]
 
     def compute_mask(self, inputs, mask=None):
