@@ -7,7 +7,9 @@ as a graph tensor: a loss for ``Model.add_loss``, an output of ``K.function``, t
 the same:
 
 * :class:`SymbolicTensor` is the base of the engine's ``KerasTensor``. Its Python
-  operators (``+ - * / ** @ []``, unary ``-``, ``abs``, ``< <= > >=``) become graph ops;
+  operators (``+ - * / ** @ []``, unary ``-``, ``abs``, ``< <= > >=``) and the NumPy
+  ufuncs and functions that Tensors implement (``np.exp(x)``, ``np.mean(x, axis=-1)``,
+  the tables of :mod:`~numkeras.backend.numpy_dispatch`) become graph ops;
   ``==`` / ``!=`` stay identity comparisons, because the engine keeps graph tensors in
   lists and dicts. NumPy conversion, ``bool()``, ``float()`` and iteration raise a
   ``TypeError`` that says what to do instead.
@@ -25,11 +27,15 @@ import functools
 
 import numpy as np
 
-from . import ops
+from . import numpy_dispatch, ops
 
 #: The registered names of the engine layers the backend asks for.
 OP_LAYER = "BackendOp"
 GRADIENTS_LAYER = "SymbolicGradients"
+
+
+class SymbolicValueError(TypeError):
+    """A symbolic tensor was used where a value is needed (``np.asarray``, ``bool``, ``float``)."""
 
 
 class SymbolicTensor:
@@ -38,10 +44,25 @@ class SymbolicTensor:
     Backend functions and operators applied to it return new symbolic tensors (graph nodes).
     """
 
-    __array_ufunc__ = None  # ndarray <op> symbolic: NumPy defers to the reflected operator below
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """``np.exp(x)``, ``array * x`` …: a graph op, for the ufuncs numkeras differentiates."""
+        if method != "__call__" or kwargs or (ufunc not in numpy_dispatch.UFUNCS
+                                              and ufunc not in numpy_dispatch.PLAIN_UFUNCS):
+            return NotImplemented
+        return apply(ufunc, inputs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        """``np.mean(x, axis=-1)`` …: a graph op for the functions numkeras implements on Tensors."""
+        if func is np.shape:
+            return self.shape
+        if func is np.ndim:
+            return len(self.shape)
+        if func not in numpy_dispatch.FUNCTIONS and func not in numpy_dispatch.PLAIN_FUNCTIONS:
+            return NotImplemented
+        return apply(func, args, kwargs)
 
     def _no_value(self, what):
-        raise TypeError(
+        raise SymbolicValueError(
             f"{what} needs a value, and {self!r} is a symbolic tensor of a graph: it has none until the "
             f"graph runs. Build a Model or a K.function on it and call that, or compute inside a layer "
             f"(a Lambda layer's function receives real tensors)."
@@ -133,6 +154,9 @@ class SymbolicTensor:
         return apply(np.greater_equal, (self, other))
 
 
+_MAY_HOLD_SYMBOLIC = (SymbolicTensor, list, tuple)  # one isinstance test per argument on the eager path
+
+
 def is_symbolic(value):
     """Whether ``value`` is a symbolic tensor, or a list / tuple holding one."""
     if isinstance(value, SymbolicTensor):
@@ -170,7 +194,7 @@ def symbolic_aware(function):
     @functools.wraps(function)
     def dispatch(*args, **kwargs):
         for value in args:
-            if isinstance(value, SymbolicTensor) or (type(value) in (list, tuple) and is_symbolic(value)):
+            if isinstance(value, _MAY_HOLD_SYMBOLIC) and is_symbolic(value):
                 return apply(dispatch, args, kwargs)
         if kwargs:
             for value in kwargs.values():
@@ -192,5 +216,5 @@ def graph_function(inputs, outputs, updates=None):
     return _op_layer(OP_LAYER).graph_function(inputs, outputs, updates)
 
 
-__all__ = ["SymbolicTensor", "symbolic_aware", "is_symbolic", "apply", "gradients", "graph_function",
+__all__ = ["SymbolicTensor", "SymbolicValueError", "symbolic_aware", "is_symbolic", "apply", "gradients", "graph_function",
            "OP_LAYER", "GRADIENTS_LAYER"]

@@ -105,6 +105,12 @@ EXPRESSIONS = {  # name: (the expression on a graph tensor / an array, the NumPy
     "dot": (lambda x: K.dot(x, np.eye(4, 2, dtype=K.floatx())), lambda a: a @ np.eye(4, 2)),
     "clip": (lambda x: K.clip(x, -0.5, 0.5), lambda a: np.clip(a, -0.5, 0.5)),
     "cast": (lambda x: K.cast(x > 0, "float32") * x, lambda a: (a > 0) * a),
+    "np_ufuncs": (lambda x: np.tanh(x) + np.maximum(x, 0.5), lambda a: np.tanh(a) + np.maximum(a, 0.5)),
+    "np_functions": (lambda x: np.mean(np.square(x), axis=-1, keepdims=True) + np.clip(x, 0, 1),
+                     lambda a: np.mean(a ** 2, axis=-1, keepdims=True) + np.clip(a, 0, 1)),
+    "array_left": (lambda x: np.arange(4, dtype="float32") - x, lambda a: np.arange(4) - a),
+    "variable_left": (lambda x: K.variable([1.0, 2.0, 3.0, 4.0]) * x + K.constant(0.5),
+                      lambda a: np.array([1.0, 2.0, 3.0, 4.0]) * a + 0.5),
 }
 
 
@@ -128,6 +134,16 @@ def test_static_shape_and_dtype_of_graph_expressions(name, shape, dtype):
     out = EXPRESSIONS[name][0](Input((4,)))
     assert out.shape == shape
     assert out.dtype == np.dtype(dtype)
+
+
+def test_numpy_shape_functions_read_the_static_shape():
+    x = Input((3, 4))
+    assert np.shape(x) == (None, 3, 4) and np.ndim(x) == 3
+
+
+def test_numpy_function_numkeras_does_not_implement_is_a_type_error():
+    with pytest.raises(TypeError):
+        np.fft.fft(Input((4,)))
 
 
 def test_ndarray_on_the_left_defers_to_the_graph_tensor():
