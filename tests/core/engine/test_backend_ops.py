@@ -95,6 +95,21 @@ def test_graph_loss_without_a_lambda_round_trips_through_json_in_safe_mode():
     assert rebuilt.evaluate(x, None, verbose=0) == pytest.approx(expected, rel=1e-5)
 
 
+def test_clone_model_keeps_the_graph_loss():
+    inputs = Input((3,))
+    outputs = Dense(2)(inputs)
+    model = Model(inputs, outputs)
+    model.add_loss(K.mean(K.square(outputs)))
+    clone = numkeras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    model.compile("sgd")
+    clone.compile("sgd")
+    x = np.random.RandomState(0).rand(4, 3).astype("float32")
+    assert len(clone._graph_losses) == 1
+    assert clone.evaluate(x, None, verbose=0) == pytest.approx(model.evaluate(x, None, verbose=0), rel=1e-6)
+    assert clone.evaluate(x, None, verbose=0) == pytest.approx(np.mean(model.predict(x) ** 2), rel=1e-5)
+
+
 def test_graph_loss_adds_to_the_compiled_loss():
     inputs = Input((2,))
     outputs = Dense(1, kernel_initializer="ones", bias_initializer="zeros")(inputs)
