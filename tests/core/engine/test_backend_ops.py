@@ -242,3 +242,26 @@ def test_gradients_node_cannot_be_saved():
     grads = K.gradients(K.sum(model.output), model.input)[0]
     with pytest.raises(NotImplementedError, match="cannot be saved"):
         numkeras.models.Model(model.input, grads).to_json()
+
+
+def test_style_transfer_gram_loss_gradient_on_a_placeholder():
+    """keras/examples/neural_style_transfer.py's style loss, differentiated with respect to the image."""
+    with float64():
+        target = np.random.RandomState(0).rand(3, 3)
+        image = K.placeholder((1, 4, 4, 3))
+
+        def gram_matrix(x):
+            features = K.batch_flatten(K.permute_dimensions(x, (2, 0, 1)))
+            return K.dot(features, K.transpose(features))
+
+        loss = K.sum(K.square(gram_matrix(image[0]) - K.constant(target))) / 36.0
+        evaluate = K.function([image], [loss] + K.gradients(loss, image))
+        value = np.random.RandomState(1).rand(1, 4, 4, 3)
+
+        def reference(a):
+            features = a[0].transpose(2, 0, 1).reshape(3, -1)
+            return np.sum((features @ features.T - target) ** 2) / 36.0
+
+        computed_loss, computed_grad = evaluate([value])
+    assert computed_loss == pytest.approx(reference(value), rel=1e-12)
+    np.testing.assert_allclose(computed_grad, _numerical_input_gradient(reference, value), rtol=1e-6, atol=1e-8)
