@@ -290,16 +290,23 @@ class Network(Layer):
         losses = [regularizer(variable) for regularizer, variable in self._regularized]
         losses += self._call_losses
         seen = set()
-        for layer in self.layers:
+        for layer in self._loss_layers():
             if id(layer) in seen:
                 continue
             seen.add(id(layer))
             losses += layer.losses
         return losses
 
+    def _loss_layers(self):
+        """The layers whose losses are the model's: its layers, and the AddLoss layers of its
+        graph losses (which a Sequential's ``layers``, its stack, leave out)."""
+        layers = self.layers
+        adders = [t._keras_history[0] for t in self._graph_losses]
+        return layers + [a for a in adders if not any(a is layer for layer in layers)]
+
     def _clear_call_losses(self):
         self._call_losses.clear()
-        for layer in self.layers:
+        for layer in self._loss_layers():
             layer._clear_call_losses()
 
     @property

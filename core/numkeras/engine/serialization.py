@@ -431,7 +431,19 @@ def _parse_node(layer_name, node_data):
 
 # -- sequential ----------------------------------------------------------------------------------
 def sequential_config(model):
-    """``{'name', 'layers': [{'class_name', 'config'}, ...]}`` (+ ``build_input_shape``), as Keras 2.2."""
+    """``{'name', 'layers': [{'class_name', 'config'}, ...]}`` (+ ``build_input_shape``), as Keras 2.2.
+
+    Raises:
+        ValueError: the model has a loss added with ``add_loss`` on its graph tensors, which a
+            list of layers cannot hold.
+    """
+    if getattr(model, "_graph_losses", None):
+        raise ValueError(
+            f"Sequential model {model.name!r} has a loss added with add_loss() on its graph tensors; a "
+            f"Sequential config is a list of layers and cannot hold it, so the saved model would train "
+            f"without it. Build the model with the functional API (Model(inputs, outputs)) to save it, or "
+            f"save only its weights (save_weights)."
+        )
     layers = [{"class_name": class_name_of(layer), "config": layer.get_config()} for layer in model.layers]
     config = {"name": model.name, "layers": layers}
     input_tensor = getattr(model, "_input_tensor", None)

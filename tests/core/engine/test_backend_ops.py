@@ -120,6 +120,16 @@ def test_graph_loss_adds_to_the_compiled_loss():
     assert model.evaluate(x, y, verbose=0) == pytest.approx((9 + 49) / 2 + 10)
 
 
+def test_sequential_with_a_graph_loss_refuses_to_write_a_config_without_it():
+    model = numkeras.models.Sequential([Dense(2, input_shape=(3,))])
+    model.add_loss(K.mean(K.square(model.output)))
+    model.compile("sgd")
+    assert model.evaluate(np.ones((2, 3)), None, verbose=0) == pytest.approx(
+        np.mean(model.predict(np.ones((2, 3))) ** 2), rel=1e-5)
+    with pytest.raises(ValueError, match="functional API"):
+        model.to_json()
+
+
 def test_graph_loss_errors():
     a, b = Input((2,)), Input((2,))
     model = Model(a, Dense(1)(a))
