@@ -12,7 +12,8 @@ from numkeras.datasets import mnist
 from numkeras.layers import Dense, Dropout, Input, Lambda
 from numkeras.losses import binary_crossentropy
 from numkeras.models import Model, load_model, model_from_json
-from tests.helpers.gradcheck import float64
+from numkeras.optimizers import SGD
+from tests.helpers.gradcheck import check_layer_gradients, float64
 
 
 def _mnist_rows(count):
@@ -108,6 +109,35 @@ def test_clone_model_keeps_the_graph_loss():
     assert len(clone._graph_losses) == 1
     assert clone.evaluate(x, None, verbose=0) == pytest.approx(model.evaluate(x, None, verbose=0), rel=1e-6)
     assert clone.evaluate(x, None, verbose=0) == pytest.approx(np.mean(model.predict(x) ** 2), rel=1e-5)
+
+
+def test_gradients_through_backend_op_nodes_match_finite_differences():
+    with float64():
+        inputs = Input((4,))
+        hidden = Dense(3)(inputs)
+        outputs = K.sum(0.5 * K.square(hidden) + K.exp(inputs[:, :1]) / (1 + K.abs(hidden)), axis=-1, keepdims=True)
+        model = Model(inputs, K.concatenate([outputs, K.max(hidden, axis=-1, keepdims=True) - hidden[:, 1:2]]))
+        check_layer_gradients(model, np.random.RandomState(0).uniform(-1, 1, (3, 4)))
+
+
+def test_one_sgd_step_on_a_graph_loss_follows_its_numerical_gradient():
+    with float64():
+        inputs = Input((3,))
+        dense = Dense(2)
+        outputs = dense(inputs)
+        model = Model(inputs, outputs)
+        model.add_loss(K.mean(K.square(outputs - 1.0)) + 0.5 * K.mean(K.abs(outputs[:, 0])))
+        model.compile(SGD(lr=0.1))
+        x = np.random.RandomState(4).uniform(-1, 1, (5, 3))
+        kernel, bias = dense.get_weights()
+
+        def loss(k):
+            out = x @ k + bias
+            return np.mean((out - 1.0) ** 2) + 0.5 * np.mean(np.abs(out[:, 0]))
+
+        expected = kernel - 0.1 * _numerical_input_gradient(loss, kernel)
+        model.train_on_batch(x, None)
+    np.testing.assert_allclose(dense.get_weights()[0], expected, rtol=1e-7, atol=1e-9)
 
 
 def test_graph_loss_adds_to_the_compiled_loss():
