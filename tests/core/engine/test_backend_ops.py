@@ -305,3 +305,42 @@ def test_style_transfer_gram_loss_gradient_on_a_placeholder():
         computed_loss, computed_grad = evaluate([value])
     assert computed_loss == pytest.approx(reference(value), rel=1e-12)
     np.testing.assert_allclose(computed_grad, _numerical_input_gradient(reference, value), rtol=1e-6, atol=1e-8)
+
+
+def _keras_example_vae(original_dim, intermediate_dim=32, latent_dim=2):
+    """keras/examples/variational_autoencoder.py as written: nested encoder and decoder models,
+    the KL term on the encoder's tensors, the loss added to the outer model."""
+
+    def example_sampling(args):
+        z_mean, z_log_var = args
+        batch, dim = K.shape(z_mean)[0], K.int_shape(z_mean)[1]
+        return z_mean + K.exp(0.5 * z_log_var) * K.random_normal(shape=(batch, dim))
+
+    inputs = Input(shape=(original_dim,), name="encoder_input")
+    x = Dense(intermediate_dim, activation="relu")(inputs)
+    z_mean = Dense(latent_dim, name="z_mean")(x)
+    z_log_var = Dense(latent_dim, name="z_log_var")(x)
+    z = Lambda(example_sampling, output_shape=(latent_dim,), name="z")([z_mean, z_log_var])
+    encoder = Model(inputs, [z_mean, z_log_var, z], name="encoder")
+    latent_inputs = Input(shape=(latent_dim,), name="z_sampling")
+    decoded = Dense(original_dim, activation="sigmoid")(Dense(intermediate_dim, activation="relu")(latent_inputs))
+    decoder = Model(latent_inputs, decoded, name="decoder")
+    outputs = decoder(encoder(inputs)[2])
+    vae = Model(inputs, outputs, name="vae_mlp")
+    reconstruction_loss = numkeras.losses.mse(inputs, outputs) * original_dim
+    kl_loss = -0.5 * K.sum(1 + z_log_var - K.square(z_mean) - K.exp(z_log_var), axis=-1)
+    vae.add_loss(K.mean(reconstruction_loss + kl_loss))
+    vae.compile(optimizer="adam")
+    return vae, encoder
+
+
+def test_keras_example_vae_trains_with_validation_and_reloads_its_weights(tmp_path):
+    x = _mnist_rows(320)
+    vae, encoder = _keras_example_vae(x.shape[1])
+    history = vae.fit(x[:256], epochs=3, batch_size=64, verbose=0, validation_data=(x[256:], None))
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert len(history.history["val_loss"]) == 3
+    vae.save_weights(str(tmp_path / "vae_mlp_mnist.h5"))
+    rebuilt, rebuilt_encoder = _keras_example_vae(x.shape[1])
+    rebuilt.load_weights(str(tmp_path / "vae_mlp_mnist.h5"))
+    np.testing.assert_allclose(rebuilt_encoder.predict(x[:16])[0], encoder.predict(x[:16])[0], rtol=1e-6)
