@@ -16,13 +16,16 @@ from numkeras import backend as K
 from numkeras.losses import LossFunctionWrapper
 
 
+_TENSORS = (K.Tensor, K.SymbolicTensor)  # graph tensors pass: the K functions below make graph ops of them
+
+
 def _pair(y_true, y_pred):
     """Both as Tensors: ``y_pred`` in a float type (``floatx()`` for integers), ``y_true`` cast to it."""
-    if not isinstance(y_pred, K.Tensor):
+    if not isinstance(y_pred, _TENSORS):
         y_pred = K.Tensor(y_pred)  # lists of floats become floatx(); arrays keep their dtype
     if y_pred.dtype.kind != "f":
         y_pred = K.cast(y_pred, K.floatx())
-    if not isinstance(y_true, K.Tensor):
+    if not isinstance(y_true, _TENSORS):
         y_true = K.Tensor(y_true)
     if y_true.dtype != y_pred.dtype:
         y_true = K.cast(y_true, y_pred.dtype)
@@ -103,7 +106,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
     Raises:
         ValueError: labels outside ``[0, classes)`` or of a shape that does not match ``y_pred``.
     """
-    if not isinstance(y_pred, K.Tensor):
+    if not isinstance(y_pred, _TENSORS):
         y_pred = K.Tensor(y_pred)
     return K.sparse_categorical_crossentropy(y_true, y_pred, from_logits=from_logits, axis=axis)
 

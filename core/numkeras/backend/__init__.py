@@ -29,7 +29,10 @@ from .ops.conv import (  # noqa: F401 - Keras backend names
 )
 from .ops.pooling import pool2d, pool3d  # noqa: F401
 from .ops.recurrent import rnn  # noqa: F401
-from .tensor import Function, Tensor, Variable, gradients, is_recording, no_tape, tape
+from . import symbolic as _symbolic
+from .symbolic import SymbolicTensor, is_symbolic
+from .tensor import Function, Tensor, Variable, is_recording, no_tape, tape
+from .tensor import gradients as _tape_gradients
 
 _operators.install()
 from . import numpy_dispatch as _numpy_dispatch  # noqa: E402  (needs the operators)
@@ -331,15 +334,25 @@ _learning_phase = [0]
 _phase_in_context = contextvars.ContextVar("numkeras_learning_phase", default=None)
 
 
+class LearningPhase(int):
+    """The int :func:`learning_phase` returns: 0 or 1, and also the learning-phase input of a
+    :func:`function` (``K.function([model.input, K.learning_phase()], outputs)``)."""
+
+    def __repr__(self):
+        return f"LearningPhase({int(self)})"
+
+
 def learning_phase():
     """1 while training, 0 otherwise.
 
     Inside :func:`learning_phase_scope` (``fit`` runs in one) it is that scope's value, for
     this thread (and context) alone; elsewhere the value of :func:`set_learning_phase` (0 by
     default). A ``predict`` in one thread never sees the training phase of a ``fit`` in another.
+    The value is a :class:`LearningPhase` (an ``int``), so that, given as an input of
+    :func:`function`, it marks where the phase is fed.
     """
     value = _phase_in_context.get()
-    return _learning_phase[0] if value is None else value
+    return LearningPhase(_learning_phase[0] if value is None else value)
 
 
 def set_learning_phase(value):
@@ -499,3 +512,103 @@ def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=1e-3):
 def name_scope(name):
     """Accepted for Keras compatibility; numkeras has no graph names to scope."""
     yield
+
+
+# -- the symbolic side: graphs of Keras tensors ------------------------------------------------
+def gradients(loss, variables, grad_output=None):
+    """Gradients of ``loss`` with respect to ``variables`` (a list, or one tensor), as a list.
+
+    Eagerly (``loss`` a Tensor recorded on the tape) they are arrays, ``None`` where a
+    variable does not reach the loss. When ``loss`` is a symbolic tensor of a graph
+    (``model.output[:, c]``, an expression of layer outputs), they are symbolic tensors
+    too, computed with the tape whenever the graph runs (in a :func:`function`); the
+    variables may then be the graph's inputs, intermediate tensors or weights.
+
+    Example:
+        >>> grads = K.gradients(model.output[:, 0], model.input)[0]
+        >>> saliency = K.function([model.input], [grads])([images])[0]
+    """
+    if isinstance(loss, SymbolicTensor):
+        single = not isinstance(variables, (list, tuple))
+        return _symbolic.gradients(loss, [variables] if single else list(variables))
+    return _tape_gradients(loss, variables, grad_output)
+
+
+def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None):
+    """A symbolic input tensor to build a :func:`function` (or a Model) on.
+
+    Arguments:
+        shape: the full shape, batch axis included (``None`` where any size is accepted).
+        ndim: the number of axes, all of unknown size, when ``shape`` is not given.
+        dtype: the dtype (default ``floatx()``).
+        sparse: accepted for Keras compatibility (numkeras tensors are dense).
+        name: the name of the input.
+
+    Example:
+        >>> x = K.placeholder(ndim=2)
+        >>> f = K.function([x], [K.softmax(x)])
+        >>> f([np.array([[1.0, 2.0]])])[0]
+    """
+    if shape is None:
+        if ndim is None:
+            raise ValueError("K.placeholder needs a shape (with the batch axis) or an ndim, e.g. ndim=2.")
+        shape = (None,) * int(ndim)
+    from ..registry import registry
+
+    input_layer = registry("layers").resolve("InputLayer")(
+        batch_input_shape=tuple(shape), dtype=dtype, sparse=sparse, name=name)
+    return input_layer._inbound_nodes[0].outputs[0]
+
+
+def is_keras_tensor(x):
+    """Whether ``x`` is a symbolic tensor of a functional graph (an ``Input`` or a layer's output)."""
+    return isinstance(x, SymbolicTensor) and getattr(x, "_keras_history", None) is not None
+
+
+def is_placeholder(x):
+    """Whether ``x`` is a graph input (from ``Input`` or :func:`placeholder`)."""
+    history = getattr(x, "_keras_history", None) if isinstance(x, SymbolicTensor) else None
+    return bool(history) and getattr(history[0], "is_placeholder", False)
+
+
+def function(inputs, outputs, updates=None, name=None, **kwargs):
+    """A callable that evaluates symbolic ``outputs`` from values of symbolic ``inputs``.
+
+    Arguments:
+        inputs: a list of graph inputs (``model.input``, ``K.placeholder(...)``), plus
+            optionally ``K.learning_phase()``, fed with 0 (test) or 1 (training).
+        outputs: a list of symbolic tensors of the same graph (``layer.output``, an
+            expression of them, ``K.gradients(...)``).
+        updates: a list of ``(variable, new value)`` pairs, assigned after each call.
+        name: accepted for Keras compatibility.
+
+    Returns:
+        ``f(values) -> list of ndarrays`` (one per output), where ``values`` is a list with
+        one array per input.
+
+    Example:
+        >>> get_hidden = K.function([model.input, K.learning_phase()], [model.layers[1].output])
+        >>> hidden = get_hidden([x, 0])[0]
+    """
+    if kwargs:
+        raise TypeError(f"K.function: unexpected keyword argument(s) {sorted(kwargs)} (numkeras runs eagerly).")
+    return _symbolic.graph_function(inputs, outputs, updates)
+
+
+#: The backend functions that build a graph node when given a symbolic tensor (see ``symbolic``).
+SYMBOLIC_FUNCTIONS = (
+    "abs", "all", "any", "argmax", "argmin", "batch_dot", "batch_flatten", "batch_normalization",
+    "bias_add", "binary_crossentropy", "cast", "categorical_crossentropy", "clip", "concatenate",
+    "conv1d", "conv2d", "conv2d_transpose", "conv3d", "cos", "cumprod", "cumsum", "dense",
+    "depthwise_conv2d", "dot", "elu", "equal", "exp", "expand_dims", "flatten", "gather", "greater",
+    "greater_equal", "hard_sigmoid", "identity", "l2_normalize", "less", "less_equal", "log", "log1p",
+    "log_softmax", "logsumexp", "max", "maximum", "mean", "min", "minimum", "not_equal", "one_hot",
+    "pad", "permute_dimensions", "pool2d", "pool3d", "pow", "prod", "relu", "repeat",
+    "repeat_elements", "reshape", "reverse", "round", "separable_conv1d", "separable_conv2d",
+    "sigmoid", "sign", "sin", "softmax", "softplus", "softsign", "sparse_categorical_crossentropy",
+    "spatial_2d_padding", "sqrt", "square", "squeeze", "stack", "std", "stop_gradient", "sum",
+    "tanh", "temporal_padding", "tile", "transpose", "var",
+)
+for _name in SYMBOLIC_FUNCTIONS:
+    globals()[_name] = _symbolic.symbolic_aware(globals()[_name])
+del _name

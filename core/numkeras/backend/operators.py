@@ -3,6 +3,7 @@
 import numpy as np
 
 from . import ops
+from .symbolic import SymbolicValueError
 from .tensor import Tensor
 
 
@@ -14,20 +15,52 @@ def _compare(ufunc):
     return compare
 
 
+def _binary(op, reflected=False):
+    """``op`` as a binary operator (``reflected``: with the operands swapped) that yields to a
+    graph tensor on the other side.
+
+    ``K.variable(...) * keras_tensor``: converting the graph tensor raises
+    ``SymbolicValueError`` before anything is computed; returning ``NotImplemented`` lets
+    Python call the graph tensor's reflected operator. The ``try`` costs nothing on the
+    eager path (Python 3.11+), and the operator calls the op directly, as the plain
+    operator did: no extra call per operation.
+    """
+    if reflected:
+        def operator(a, b):
+            try:
+                return op(b, a)
+            except SymbolicValueError:
+                return NotImplemented
+    else:
+        def operator(a, b):
+            try:
+                return op(a, b)
+            except SymbolicValueError:
+                return NotImplemented
+    return operator
+
+
+def _pow(a, b):
+    try:
+        return ops.square(a) if (np.isscalar(b) and b == 2) else ops.power(a, b)
+    except SymbolicValueError:
+        return NotImplemented
+
+
 def install():
     T = Tensor
-    T.__add__ = lambda a, b: ops.add(a, b)
-    T.__radd__ = lambda a, b: ops.add(b, a)
-    T.__sub__ = lambda a, b: ops.subtract(a, b)
-    T.__rsub__ = lambda a, b: ops.subtract(b, a)
-    T.__mul__ = lambda a, b: ops.multiply(a, b)
-    T.__rmul__ = lambda a, b: ops.multiply(b, a)
-    T.__truediv__ = lambda a, b: ops.divide(a, b)
-    T.__rtruediv__ = lambda a, b: ops.divide(b, a)
-    T.__pow__ = lambda a, b: ops.square(a) if (np.isscalar(b) and b == 2) else ops.power(a, b)
-    T.__rpow__ = lambda a, b: ops.power(b, a)
-    T.__matmul__ = lambda a, b: ops.matmul(a, b)
-    T.__rmatmul__ = lambda a, b: ops.matmul(b, a)
+    T.__add__ = _binary(ops.add)
+    T.__radd__ = _binary(ops.add, reflected=True)
+    T.__sub__ = _binary(ops.subtract)
+    T.__rsub__ = _binary(ops.subtract, reflected=True)
+    T.__mul__ = _binary(ops.multiply)
+    T.__rmul__ = _binary(ops.multiply, reflected=True)
+    T.__truediv__ = _binary(ops.divide)
+    T.__rtruediv__ = _binary(ops.divide, reflected=True)
+    T.__pow__ = _pow
+    T.__rpow__ = _binary(ops.power, reflected=True)
+    T.__matmul__ = _binary(ops.matmul)
+    T.__rmatmul__ = _binary(ops.matmul, reflected=True)
     T.__neg__ = lambda a: ops.negative(a)
     T.__pos__ = lambda a: a
     T.__abs__ = lambda a: ops.abs(a)

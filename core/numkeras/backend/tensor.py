@@ -311,12 +311,15 @@ def gradients(loss, variables, grad_output=None):
 
     Arguments:
         loss: a Tensor recorded on the tape (usually a scalar).
-        variables: a list of Tensors (leaves or intermediate tensors).
+        variables: a list of Tensors (leaves or intermediate tensors), or one Tensor.
         grad_output: optional seed gradient, defaults to ones.
 
     Returns:
-        A list of ndarrays, one per variable, in order.
+        A list of ndarrays, one per variable, in order (a list of one for a single
+        Tensor, as ``tf.gradients`` returns).
     """
+    if isinstance(variables, Tensor):
+        variables = [variables]
     if not isinstance(loss, Tensor) or not loss.requires_grad:
         return [None for _ in variables]
     found = _backpropagate(loss, grad_output, also_for=variables)

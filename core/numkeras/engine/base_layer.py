@@ -33,6 +33,7 @@ import inspect
 import numpy as np
 
 from .. import backend as K
+from ..backend.symbolic import SymbolicTensor
 from ..backend.tensor import Tensor, Variable
 from ..utils.naming import to_snake_case
 from ..utils.validation import check, integer, is_integer, sequence_of
@@ -94,10 +95,12 @@ class InputSpec:
         return f"InputSpec({fields})"
 
 
-class KerasTensor:
+class KerasTensor(SymbolicTensor):
     """A symbolic placeholder in the functional API: a shape (batch dim ``None``) and its history.
 
     ``_keras_history`` is ``(layer, node_index, tensor_index)``: which layer call made it.
+    Backend functions and Python operators applied to it add nodes to the graph
+    (:mod:`numkeras.backend.symbolic`, :class:`~numkeras.engine.backend_ops.BackendOp`).
     """
 
     def __init__(self, shape, dtype=None, history=None, name=None):
@@ -342,24 +345,47 @@ class Layer:
 
         return symbolic_call(self, inputs, kwargs)
 
-    def _infer_output_shape(self, input_shape):
-        """Runs ``call`` without the tape on a zero batch of size 1 to read the output shape."""
+    def _infer_output_shape(self, input_shape, dtypes=None):
+        """The output shape(s) found by running ``call`` without the tape on batches of zeros.
 
-        def dummy(shape):
+        Every unknown size (``None``) is 2 in one run and 3 in another: an output axis whose
+        size differs between the runs is unknown, the others are what ``call`` makes of the
+        known sizes (so a known batch size, or a known time axis, is kept).
+
+        Arguments:
+            input_shape: a shape, or a list of shapes.
+            dtypes: the inputs' dtypes, in the order of the flattened shapes (default: the layer's).
+        """
+        dtypes = list(dtypes) if dtypes else None
+
+        def dummy(shape, size, position):
             if isinstance(shape, list):
-                return [dummy(s) for s in shape]
-            return Tensor(np.zeros([1 if d is None else d for d in shape], dtype=self.dtype))
-
-        with K.no_tape():
-            outputs = self.call(dummy(input_shape), **self._call_kwargs({"training": False}))
-        self._call_losses.clear()
+                return [dummy(s, size, position) for s in shape]
+            dtype = dtypes[position[0]] if dtypes else self.dtype
+            position[0] += 1
+            return Tensor(np.zeros([size if d is None else d for d in shape], dtype=dtype))
 
         def shape_of(output):
             if isinstance(output, (list, tuple)):
                 return [shape_of(o) for o in output]
-            return (None,) + tuple(np.shape(output))[1:]
+            return tuple(np.shape(output.data if isinstance(output, Tensor) else output))
 
-        return shape_of(outputs)
+        runs = []
+        for size in (2, 3):
+            with K.no_tape(), np.errstate(all="ignore"):
+                outputs = self.call(dummy(input_shape, size, [0]), **self._call_kwargs({"training": False}))
+            self._call_losses.clear()
+            runs.append(shape_of(outputs))
+
+        def merge(small, large):
+            if isinstance(small, list):
+                return [merge(a, b) for a, b in zip(small, large)]
+            if len(small) != len(large):
+                raise ValueError(f"Layer {self.name}: the rank of its output depends on the input's unknown sizes "
+                                 f"({small} and {large}); declare compute_output_shape.")
+            return tuple(a if a == b else None for a, b in zip(small, large))
+
+        return merge(*runs)
 
     def assert_input_compatibility(self, inputs):
         """Checks ``inputs`` against ``self.input_spec``; the error names the layer and both shapes."""

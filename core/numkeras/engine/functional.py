@@ -7,6 +7,7 @@ A ``Network`` without inputs/outputs is a *subclassed* model: its ``call`` is th
 user's, and its weights are those of the layers assigned as attributes.
 """
 
+from .. import backend as K
 from ..utils import legacy
 from .base_layer import KerasTensor, Layer, Node, _flatten
 
@@ -143,6 +144,7 @@ class Network(Layer):
         self._layers = []
         self._graph_nodes = []
         self._plan = []
+        self._graph_losses = []  # AddLoss outputs: computed by the plan although no output needs them
         if inputs is not None and outputs is not None:
             self._init_graph(inputs, outputs)
 
@@ -169,7 +171,7 @@ class Network(Layer):
             raise ValueError(
                 f"The list of inputs passed to the model is redundant: {names}. Each Input should appear "
                 f"once; to feed one tensor to several layers, call them on it.")
-        nodes = topological_nodes(self.inputs, self.outputs)
+        nodes = topological_nodes(self.inputs, self.graph_outputs())
         layers = []
         for t in self.inputs:
             if t._keras_history[0] not in layers:
@@ -199,6 +201,45 @@ class Network(Layer):
         self.built = True
         self.input_names = [t._keras_history[0].name for t in self.inputs]
         self.output_names = [t._keras_history[0].name for t in self.outputs]
+
+    def graph_outputs(self):
+        """What the graph computes: the model's outputs, then the tensors of its graph losses."""
+        return self.outputs + self._graph_losses
+
+    def add_loss(self, losses, inputs=None):
+        """Adds losses to the model: tensors computed eagerly, or graph tensors of this model.
+
+        A graph tensor (``K.mean(K.square(z))`` on the model's tensors, the VAE pattern) is
+        computed from the model's inputs in every forward pass and added to the loss
+        (its mean, when it is not a scalar), as in tf.keras; ``compile`` then needs no
+        ``loss`` and ``fit`` no targets. The graph loss is part of the model's config.
+
+        Raises:
+            ValueError: a graph tensor on a model without a graph (subclassed), or one that
+                depends on an input that is not the model's.
+        """
+        items = list(losses) if isinstance(losses, (list, tuple)) else [losses]
+        symbolic = [item for item in items if isinstance(item, KerasTensor)]
+        eager = [item for item in items if not isinstance(item, KerasTensor)]
+        if eager:
+            super().add_loss(eager, inputs)
+        if not symbolic:
+            return
+        if not self._is_graph_network:
+            raise ValueError(
+                f"Model {self.name} has no graph (it is subclassed, or a Sequential model that is not built), "
+                f"so a loss made of graph tensors cannot be added to it. Call add_loss inside call() instead."
+            )
+        topological_nodes(self.inputs, symbolic)  # a loss on some other model's inputs fails here
+        from ..registry import registry
+
+        add_loss_layer = registry("layers").resolve("AddLoss")
+        self._add_graph_losses([add_loss_layer(name=f"add_loss_{K.get_uid('add_loss')}")(t) for t in symbolic])
+
+    def _add_graph_losses(self, tensors):
+        """Keeps the outputs of ``AddLoss`` nodes in the plan (also used when a config is loaded)."""
+        self._graph_losses = self._graph_losses + list(tensors)
+        self._init_graph(self._nested_inputs, self._nested_outputs)
 
     @property
     def layers(self):
@@ -284,16 +325,23 @@ class Network(Layer):
         losses = [regularizer(variable) for regularizer, variable in self._regularized]
         losses += self._call_losses
         seen = set()
-        for layer in self.layers:
+        for layer in self._loss_layers():
             if id(layer) in seen:
                 continue
             seen.add(id(layer))
             losses += layer.losses
         return losses
 
+    def _loss_layers(self):
+        """The layers whose losses are the model's: its layers, and the AddLoss layers of its
+        graph losses (which a Sequential's ``layers``, its stack, leave out)."""
+        layers = self.layers
+        adders = [t._keras_history[0] for t in self._graph_losses]
+        return layers + [a for a in adders if not any(a is layer for layer in layers)]
+
     def _clear_call_losses(self):
         self._call_losses.clear()
-        for layer in self.layers:
+        for layer in self._loss_layers():
             layer._clear_call_losses()
 
     @property
@@ -368,9 +416,24 @@ class Network(Layer):
         return [values[k] for k in self._output_keys], [mask_values.get(k) for k in self._output_keys]
 
     def compute_output_shape(self, input_shape):
+        """The output shapes for ``input_shape``: the graph's own, or, for inputs whose shapes say
+        more (a model built for ``(None, None)`` called on ``(None, 68)``), each layer's
+        ``compute_output_shape`` along the plan, as Keras 2.2's ``Network`` does."""
         if not self._is_graph_network:
             return self._infer_output_shape(input_shape)
-        shapes = [t.shape for t in self.outputs]
+        given = input_shape if isinstance(input_shape, list) else [input_shape]
+        known = {}
+        if len(given) == len(self.inputs):
+            known = {id(t): tuple(shape) for t, shape in zip(self.inputs, given)}
+        if known and any(known[id(t)] != tuple(t.shape) for t in self.inputs):
+            for layer, in_keys, out_keys, _, structured in self._plan:
+                shapes = [known[k] for k in in_keys]
+                result = layer.compute_output_shape(shapes if structured or len(shapes) > 1 else shapes[0])
+                for k, shape in zip(out_keys, result if isinstance(result, list) else [result]):
+                    known[k] = tuple(shape)
+            shapes = [known[id(t)] for t in self.outputs]
+        else:
+            shapes = [t.shape for t in self.outputs]
         return shapes if isinstance(self._nested_outputs, (list, tuple)) else shapes[0]
 
     def compute_mask(self, inputs, mask=None):

@@ -11,9 +11,10 @@ How a function is found again, in this order:
 1. **By name.** A function registered in a numkeras registry is saved with that
    registry's kind and resolved through it; any function's short name is looked
    up in ``custom_objects`` / ``custom_object_scope``. Always allowed.
-2. **numkeras's own math.** ``numkeras.backend`` functions and NumPy ufuncs
-   (``np.tanh``) are imported by their module path. Always allowed: they compute
-   on their arguments and nothing else.
+2. **numkeras's own math.** ``numkeras.backend`` functions, NumPy ufuncs (``np.tanh``)
+   and the NumPy functions numkeras implements on Tensors (``np.mean``: the tables of
+   ``numkeras.backend.numpy_dispatch``) are imported by their module path. Always
+   allowed: they compute on their arguments and nothing else.
 3. **By import path** (``module:qualname``), for any other named function. Only with
    ``safe_mode=False``: importing a module path read from a file runs that
    module's top-level code, and the file chooses which callable the model will
@@ -298,9 +299,21 @@ def _by_name(name, kind):
 
 
 def _trusted(module, qualname):
-    if module == "numpy" and isinstance(getattr(np, qualname, None), np.ufunc):
+    if module == "numpy" and _numpy_math(getattr(np, qualname, None)):
         return True
     return any(module == prefix or module.startswith(prefix + ".") for prefix in TRUSTED_MODULE_PREFIXES)
+
+
+def _numpy_math(function):
+    """NumPy ufuncs, and the NumPy functions numkeras implements on Tensors: math on their arguments."""
+    from ..backend import numpy_dispatch
+
+    if isinstance(function, np.ufunc):
+        return True
+    try:
+        return function in numpy_dispatch.FUNCTIONS or function in numpy_dispatch.PLAIN_FUNCTIONS
+    except TypeError:  # unhashable
+        return False
 
 
 def _import(module, qualname):

@@ -253,15 +253,16 @@ class Objective:
     """
 
     def __init__(self, output_names, output_shapes, loss, metrics=None, loss_weights=None,
-                 weighted_metrics=None, sample_weight_mode=None):
+                 weighted_metrics=None, sample_weight_mode=None, has_graph_losses=False):
         self.output_names = list(output_names)
         identifiers = per_output(loss, self.output_names, "loss")
         weights = per_output(loss_weights if loss_weights is not None else 1.0, self.output_names,
                              "loss_weights", 1.0)
         self.losses = [None if identifier is None or losses_module.get(identifier) is None
                        else OutputLoss(identifier, weight) for identifier, weight in zip(identifiers, weights)]
-        if all(loss is None for loss in self.losses):
-            raise ValueError("compile() needs a loss for at least one output, e.g. loss='mse'.")
+        if all(loss is None for loss in self.losses) and not has_graph_losses:
+            raise ValueError("compile() needs a loss for at least one output, e.g. loss='mse' (or a loss "
+                             "added to the model with model.add_loss(...)).")
         self.sample_weight_modes = per_output(sample_weight_mode, self.output_names, "sample_weight_mode")
         shapes = [tuple(shape) for shape in output_shapes]
         self.metrics = self._bind(metrics, shapes, weighted=False) + self._bind(weighted_metrics, shapes, weighted=True)
@@ -339,7 +340,9 @@ class Objective:
             term = value * loss.weight if loss.weight != 1.0 else value
             total = term if total is None else total + term
         for penalty in regularization:
-            total = total + penalty
+            total = penalty if total is None else total + penalty
+        if total is None:
+            raise ValueError("The model has no loss this step: no output has a loss and the model added none.")
         return total, {"loss": float(total.data), **logs}
 
     def metric_values(self, ys, outputs, ws, masks):

@@ -184,7 +184,7 @@ def network_config(network, layer_configs=True):
         layer_configs: ``False`` leaves out each layer's ``config`` (for cloning, which
             only needs the graph).
     """
-    nodes = topological_nodes(network.inputs, network.outputs)
+    nodes = topological_nodes(network.inputs, network.graph_outputs())
     member_nodes = {id(node) for node in nodes}
     member_nodes.update(id(_node_of(t)) for t in network.inputs)
     conversion = {}  # (id(layer), index in layer._inbound_nodes) -> index in the config
@@ -234,9 +234,13 @@ def network_from_config(cls, config, custom_objects=None):
     from ..registry import custom_object_scope
 
     _check_functional_config(config)
+    graph_losses = []
     with custom_object_scope(custom_objects or {}):
-        inputs, outputs = rebuild_graph(config, lambda entry: deserialize_layer(entry, custom_objects))
+        inputs, outputs = rebuild_graph(config, lambda entry: deserialize_layer(entry, custom_objects),
+                                        graph_losses=graph_losses)
     model = cls(inputs=_unpack(inputs), outputs=_unpack(outputs), name=config.get("name"))
+    if graph_losses:
+        model._add_graph_losses(graph_losses)
     if config.get("trainable") is False:  # tf.keras 2.x writes the model's own flag
         model.trainable = False
     return model
@@ -257,13 +261,15 @@ def _unpack(tensors):
     return tensors[0] if len(tensors) == 1 else tensors
 
 
-def rebuild_graph(config, make_layer, tensor_overrides=None):
+def rebuild_graph(config, make_layer, tensor_overrides=None, graph_losses=None):
     """Creates the layers of a functional config and calls them as recorded.
 
     Arguments:
         config: a functional config (``layers`` with ``inbound_nodes``, ``input_layers``, ``output_layers``).
         make_layer: ``make_layer(entry) -> Layer`` for each entry of ``config['layers']``.
         tensor_overrides: ``{input layer name: KerasTensor}`` used instead of that layer's output.
+        graph_losses: a list that receives the outputs of the layers that add a graph loss
+            (``AddLoss``, ``adds_graph_loss``), which no model output reaches.
 
     Returns:
         ``(input tensors, output tensors)`` as lists.
@@ -344,6 +350,11 @@ def rebuild_graph(config, make_layer, tensor_overrides=None):
             tensors.append(tensor)
         return tensors
 
+    if graph_losses is not None:
+        for name in order:
+            layer = created[name]
+            if isinstance(layer, Layer) and getattr(layer, "adds_graph_loss", False):
+                graph_losses.extend(t for node in layer._inbound_nodes for t in node.outputs)
     return collect("input_layers"), collect("output_layers")
 
 
@@ -447,7 +458,19 @@ def _parse_node(layer_name, node_data):
 
 # -- sequential ----------------------------------------------------------------------------------
 def sequential_config(model):
-    """``{'name', 'layers': [{'class_name', 'config'}, ...]}`` (+ ``build_input_shape``), as Keras 2.2."""
+    """``{'name', 'layers': [{'class_name', 'config'}, ...]}`` (+ ``build_input_shape``), as Keras 2.2.
+
+    Raises:
+        ValueError: the model has a loss added with ``add_loss`` on its graph tensors, which a
+            list of layers cannot hold.
+    """
+    if getattr(model, "_graph_losses", None):
+        raise ValueError(
+            f"Sequential model {model.name!r} has a loss added with add_loss() on its graph tensors; a "
+            f"Sequential config is a list of layers and cannot hold it, so the saved model would train "
+            f"without it. Build the model with the functional API (Model(inputs, outputs)) to save it, or "
+            f"save only its weights (save_weights)."
+        )
     layers = [{"class_name": class_name_of(layer), "config": layer.get_config()} for layer in model.layers]
     config = {"name": model.name, "layers": layers}
     input_tensor = getattr(model, "_input_tensor", None)

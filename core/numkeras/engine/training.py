@@ -125,7 +125,8 @@ class Model(Network):
         self._pending_compile = None
         optimizer = optimizers_module.get(optimizer)
         objective = Objective(self.output_names, [t.shape for t in self.outputs], loss, metrics, loss_weights,
-                              weighted_metrics, sample_weight_mode)
+                              weighted_metrics, sample_weight_mode,
+                              has_graph_losses=bool(getattr(self, "_graph_losses", None)))
         self.optimizer = optimizer
         self.objective = objective
         self.loss = loss
@@ -170,6 +171,9 @@ class Model(Network):
         xs = data_adapter.standardize(x, self.input_names, [t.shape for t in self.inputs], "input",
                                       dtype=np.dtype(K.floatx()))
         ys, ws = [None] * len(self.outputs), [None] * len(self.outputs)
+        if need_targets and y is None and self.objective is not None \
+                and all(loss is None for loss in self.objective.losses):
+            need_targets = False  # every loss was added with add_loss: nothing to compare outputs with
         if need_targets:
             if y is None:
                 raise ValueError("No target data given: pass y (the targets) as well as x.")

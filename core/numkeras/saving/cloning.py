@@ -86,10 +86,14 @@ def _clone_functional(model, input_tensors, clone_function):
     def make_layer(entry):
         return clone_function(originals[entry["name"]])
 
-    inputs, outputs = rebuild_graph(config, make_layer, overrides)
+    graph_losses = []
+    inputs, outputs = rebuild_graph(config, make_layer, overrides, graph_losses=graph_losses)
     cls = type(model) if type(model) is not Model and _plain_init(type(model)) else Model
-    return cls(inputs=inputs[0] if len(inputs) == 1 else inputs,
-               outputs=outputs[0] if len(outputs) == 1 else outputs, name=model.name)
+    clone = cls(inputs=inputs[0] if len(inputs) == 1 else inputs,
+                outputs=outputs[0] if len(outputs) == 1 else outputs, name=model.name)
+    if graph_losses:
+        clone._add_graph_losses(graph_losses)
+    return clone
 
 
 def _plain_init(cls):

@@ -137,3 +137,24 @@ def test_keras_layer_order_lists_every_layer_once_after_the_layers_feeding_it(wi
             for inbound in node.inbound_layers:
                 if id(inbound) in position and id(layer) in position:
                     assert position[id(inbound)] < position[id(layer)]
+
+
+def test_model_called_on_a_more_specific_input_keeps_the_known_axes():
+    """keras/examples/babi_memnn.py: Sequential encoders built for (None, None) called on (None, 68);
+    the recurrent layer after dot / add / Permute / concatenate learns its feature axis."""
+    from numkeras.layers import LSTM, Activation, Dropout, Embedding, Permute, add, concatenate, dot
+
+    story, query = Input((68,)), Input((4,))
+
+    def encoder(output_dim, **kwargs):
+        return Sequential([Embedding(input_dim=22, output_dim=output_dim, **kwargs), Dropout(0.3)])
+
+    m, c, q = encoder(64)(story), encoder(4)(story), encoder(64, input_length=4)(query)
+    assert (m.shape, c.shape, q.shape) == ((None, 68, 64), (None, 68, 4), (None, 4, 64))
+    match = Activation("softmax")(dot([m, q], axes=(2, 2)))
+    response = Permute((2, 1))(add([match, c]))
+    answer = concatenate([response, q])
+    assert (match.shape, response.shape, answer.shape) == ((None, 68, 4), (None, 4, 68), (None, 4, 132))
+    model = Model([story, query], Dense(22, activation="softmax")(LSTM(32)(answer)))
+    x = [np.random.RandomState(0).randint(0, 22, size=(3, 68)), np.random.RandomState(1).randint(0, 22, size=(3, 4))]
+    assert model.predict(x).shape == (3, 22)
