@@ -31,7 +31,10 @@ __all__ = ["axpy", "gemm", "kernel", "kernels", "library_path", "numkeras_gemm",
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _INT_MAX = 2**31 - 1
 # Below this many multiply-adds a call costs more than it computes (the foreign call, oneMKL's
-# dispatch and threads): NumPy's BLAS takes those products.
+# dispatch and threads): NumPy's BLAS takes those products. It must stay well below OpenBLAS's
+# own threading threshold (m * n * k <= 65536 * 4: one thread), so that a product left to NumPy
+# never wakes OpenBLAS's threads between oneMKL's: two libraries' spinning thread pools on the
+# same cores made a GRU step 3.5x slower when its forward products went to NumPy (see blas.matmul).
 SMALL_PRODUCT = 1 << 15
 # Below this many elements NumPy's two passes of an axpy take a few microseconds, no more than the call.
 SMALL_VECTOR = 1 << 14
