@@ -253,7 +253,34 @@ def _collect(name, description, metric, runs, config):
             if fw != "torch":
                 nk = entry["results"][fw][metric]["median"]
                 entry[_ratio_key(fw)] = nk / pt if pt else None
+                entry[_ratio_key(fw) + "_paired"] = _paired(runs[fw], runs["torch"], metric)
+    # "No model gets slower when a compute plugin is installed": each variant against plain numkeras,
+    # as the ratio of medians and the spread of the ratios of the runs made side by side.
+    if "numkeras" in runs:
+        plain = entry["results"]["numkeras"][metric]["median"]
+        entry["over_plain"] = {}
+        for fw in runs:
+            if fw in VARIANTS and plain:
+                ratio = entry["results"][fw][metric]["median"] / plain
+                paired = _paired(runs[fw], runs["numkeras"], metric)
+                slower = ratio > 1 if entry["lower_is_better"] else ratio < 1
+                entry["over_plain"][fw] = {"ratio": ratio, "paired": paired, "slower": slower}
     return entry
+
+
+def _paired(runs, reference, metric):
+    """The ratios ``runs[i] / reference[i]`` of the runs made in the same round: median, min, max."""
+    ratios = [a[metric] / b[metric] for a, b in zip(runs, reference) if metric in a and b.get(metric)]
+    return _summarise(ratios) if ratios else None
+
+
+def plugin_rows(results):
+    """``[(case, variant, ratio to plain numkeras, slower?)]``: the benchmark's "no plugin makes a model slower" row."""
+    rows = []
+    for name, entry in results["cases"].items():
+        for fw, row in entry.get("over_plain", {}).items():
+            rows.append((name, fw, row["ratio"], row["slower"]))
+    return rows
 
 
 def _is_cost(metric):
@@ -277,7 +304,14 @@ def _format(entry, frameworks):
         ratio = entry.get(_ratio_key(fw))
         if ratio is not None:
             faster = ratio > 1 if not entry["lower_is_better"] else ratio < 1
-            lines.append(f"  {fw} / torch = {ratio:.3f}  ({fw if faster else 'torch'} is better)")
+            paired = entry.get(_ratio_key(fw) + "_paired")
+            spread = f", per round {paired['min']:.3f}-{paired['max']:.3f}" if paired else ""
+            lines.append(f"  {fw} / torch = {ratio:.3f}{spread}  ({fw if faster else 'torch'} is better)")
+    for fw, row in entry.get("over_plain", {}).items():
+        paired = row["paired"]
+        spread = f", per round {paired['min']:.3f}-{paired['max']:.3f}" if paired else ""
+        verdict = "SLOWER than plain numkeras" if row["slower"] else "not slower"
+        lines.append(f"  {fw} / numkeras = {row['ratio']:.3f}{spread}  ({verdict})")
     return "\n".join(lines)
 
 
