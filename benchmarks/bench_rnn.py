@@ -25,7 +25,7 @@ Run::
 
 import numpy as np
 
-from harness import Case, keras_fit_seconds, main, seconds
+from harness import Case, keras_fit_seconds, keras_predict_seconds, main, torch_fit_seconds, torch_predict_seconds
 
 VOCABULARY = 20000
 SHORT = {"cell": "gru", "units": 128, "embedding": 128, "length": 80, "batch": 32}
@@ -67,9 +67,7 @@ def rnn_numkeras(config):
 
 def rnn_predict_numkeras(config):
     x, _ = _data(config)
-    model = _numkeras_model(config)
-    model.predict(x[:config["batch"] * 2], batch_size=config["batch"])  # build and warm up
-    elapsed = min(seconds(model.predict, x, batch_size=config["batch"]) for _ in range(config.get("passes", 2)))
+    elapsed = keras_predict_seconds(_numkeras_model(config), x, config["batch"])
     return {"samples_per_s": len(x) / elapsed, "predict_s": elapsed}
 
 
@@ -100,25 +98,10 @@ def rnn_torch(config):
     from torch import nn
 
     x, y = _data(config)
-    x, y = torch.from_numpy(x), torch.from_numpy(y)
     model = _torch_model(config)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
-    loss_fn = nn.BCEWithLogitsLoss()
-    batch = config["batch"]
-
-    def fit(xs, ys):
-        order = torch.randperm(len(xs))
-        for start in range(0, len(xs), batch):
-            index = order[start:start + batch]
-            optimizer.zero_grad()
-            logits = model(xs[index])
-            loss = loss_fn(logits, ys[index])
-            loss.backward()
-            optimizer.step()
-            loss.item(), ((logits > 0).float() == ys[index]).float().mean().item()  # numkeras logs loss and acc
-
-    fit(x[:2 * batch], y[:2 * batch])  # warm-up
-    elapsed = seconds(fit, x, y)
+    elapsed = torch_fit_seconds(model, nn.BCEWithLogitsLoss(), optimizer, torch.from_numpy(x), torch.from_numpy(y),
+                                config["batch"], binary_accuracy=True)
     return {"samples_per_s": len(x) / elapsed, "train_s": elapsed}
 
 
@@ -126,16 +109,7 @@ def rnn_predict_torch(config):
     import torch
 
     x, _ = _data(config)
-    x = torch.from_numpy(x)
-    model = _torch_model(config).eval()
-    batch = config["batch"]
-
-    def predict(xs):
-        with torch.no_grad():
-            return np.concatenate([torch.sigmoid(model(xs[i:i + batch])).numpy() for i in range(0, len(xs), batch)])
-
-    predict(x[:2 * batch])
-    elapsed = min(seconds(predict, x) for _ in range(config.get("passes", 2)))
+    elapsed = torch_predict_seconds(_torch_model(config), torch.from_numpy(x), config["batch"], then=torch.sigmoid)
     return {"samples_per_s": len(x) / elapsed, "predict_s": elapsed}
 
 

@@ -20,7 +20,7 @@ import sys
 
 import numpy as np
 
-from harness import Case, keras_fit_seconds, main, seconds
+from harness import Case, keras_fit_seconds, keras_predict_seconds, main, torch_fit_seconds, torch_predict_seconds
 
 BATCHES = (1, 8, 32, 128, 512)
 WIDTHS = (64, 128, 256, 512, 1024, 2048)
@@ -77,9 +77,7 @@ def train_numkeras(config):
 
 def predict_numkeras(config):
     x, _ = _data(config)
-    model = _numkeras_model(config)
-    model.predict(x[:2 * config["batch"]], batch_size=config["batch"])
-    elapsed = min(seconds(model.predict, x, batch_size=config["batch"]) for _ in range(2))
+    elapsed = keras_predict_seconds(_numkeras_model(config), x, config["batch"])
     return {"samples_per_s": len(x) / elapsed, "predict_s": elapsed}
 
 
@@ -93,41 +91,19 @@ def _torch_model(config):
         return nn.Sequential(nn.Linear(784, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(),
                              nn.Linear(width, 10)), nn.CrossEntropyLoss(), 0.01, torch.optim.SGD
 
-    class Model(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.embedding = nn.Embedding(VOCABULARY, 128)
-            self.lstm = nn.LSTM(128, 128, batch_first=True)
-            self.dense = nn.Linear(128, 1)
+    from bench_rnn import _torch_model as recurrent_model
 
-        def forward(self, ids):
-            _, (h, _) = self.lstm(self.embedding(ids))
-            return self.dense(h[-1])
-
-    return Model(), nn.BCEWithLogitsLoss(), 0.001, torch.optim.Adam
+    model = recurrent_model({"cell": "lstm", "units": 128, "embedding": 128})
+    return model, nn.BCEWithLogitsLoss(), 0.001, torch.optim.Adam
 
 
 def train_torch(config):
     import torch
 
     x, y = _data(config)
-    x, y = torch.from_numpy(x), torch.from_numpy(y)
     model, loss_fn, lr, optimizer_class = _torch_model(config)
-    optimizer = optimizer_class(model.parameters(), lr=lr)
-    batch = config["batch"]
-
-    def fit(xs, ys):
-        order = torch.randperm(len(xs))
-        for start in range(0, len(xs), batch):
-            index = order[start:start + batch]
-            optimizer.zero_grad()
-            loss = loss_fn(model(xs[index]), ys[index])
-            loss.backward()
-            optimizer.step()
-            loss.item()  # numkeras logs the loss every batch
-
-    fit(x[:2 * batch], y[:2 * batch])
-    elapsed = seconds(fit, x, y)
+    elapsed = torch_fit_seconds(model, loss_fn, optimizer_class(model.parameters(), lr=lr), torch.from_numpy(x),
+                                torch.from_numpy(y), config["batch"])
     return {"samples_per_s": len(x) / elapsed, "train_s": elapsed}
 
 
@@ -135,17 +111,8 @@ def predict_torch(config):
     import torch
 
     x, _ = _data(config)
-    x = torch.from_numpy(x)
     model, _, _, _ = _torch_model(config)
-    model.eval()
-    batch = config["batch"]
-
-    def predict(xs):
-        with torch.no_grad():
-            return np.concatenate([model(xs[i:i + batch]).numpy() for i in range(0, len(xs), batch)])
-
-    predict(x[:2 * batch])
-    elapsed = min(seconds(predict, x) for _ in range(2))
+    elapsed = torch_predict_seconds(model, torch.from_numpy(x), config["batch"])
     return {"samples_per_s": len(x) / elapsed, "predict_s": elapsed}
 
 

@@ -121,6 +121,53 @@ def keras_fit_seconds(model, x, y, batch_size, epochs=1, warmup_batches=2):
     return seconds(model.fit, x, y, batch_size=batch_size, epochs=epochs, verbose=0)
 
 
+def keras_predict_seconds(model, x, batch_size, passes=2):
+    """The best of ``passes`` timed ``model.predict`` calls over ``x``, after a warm-up on two batches."""
+    model.predict(x[:2 * batch_size], batch_size=batch_size)
+    return min(seconds(model.predict, x, batch_size=batch_size) for _ in range(passes))
+
+
+def torch_fit_seconds(model, loss_fn, optimizer, x, y, batch_size, binary_accuracy=False):
+    """Seconds one PyTorch epoch over ``x``, ``y`` (tensors) takes in shuffled batches, after a warm-up.
+
+    Each step reads the loss (and with ``binary_accuracy`` the accuracy of logits) as a
+    Python number, as numkeras's ``fit`` logs them every batch.
+    """
+    import torch
+
+    def fit(xs, ys):
+        order = torch.randperm(len(xs))
+        for start in range(0, len(xs), batch_size):
+            index = order[start:start + batch_size]
+            optimizer.zero_grad()
+            logits = model(xs[index])
+            loss = loss_fn(logits, ys[index])
+            loss.backward()
+            optimizer.step()
+            loss.item()
+            if binary_accuracy:
+                ((logits > 0).float() == ys[index]).float().mean().item()
+
+    fit(x[:2 * batch_size], y[:2 * batch_size])  # warm-up
+    return seconds(fit, x, y)
+
+
+def torch_predict_seconds(model, x, batch_size, passes=2, then=None):
+    """The best of ``passes`` timed batch-by-batch PyTorch inference passes over ``x`` under ``no_grad``."""
+    import numpy as np
+    import torch
+
+    model.eval()
+    then = then or (lambda out: out)
+
+    def predict(xs):
+        with torch.no_grad():
+            return np.concatenate([then(model(xs[i:i + batch_size])).numpy() for i in range(0, len(xs), batch_size)])
+
+    predict(x[:2 * batch_size])
+    return min(seconds(predict, x) for _ in range(passes))
+
+
 def peak_rss_mb():
     """This process's peak resident set size so far, in MiB."""
     import resource
