@@ -119,6 +119,7 @@ def test_a_built_wheel_ships_the_plugins_and_the_extra(tmp_path):
         names = set(archive.namelist())
         assert {"numkeras_mkl/__init__.py", "numkeras_numba/__init__.py", "numkeras_numba/_loops.py",
                 "numkeras_numba/_cache.py"} <= names
+        assert not [n for n in names if n.startswith("build/")]  # contrib's build/ folders are no packages
         info = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
         entry_points = archive.read(info).decode()
         metadata = archive.read(info.replace("entry_points.txt", "METADATA")).decode()
