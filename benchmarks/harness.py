@@ -28,6 +28,9 @@ What the harness does:
   as ``numkeras-mkl`` (the same code, its matrix products on oneMKL),
   ``numkeras-numba`` (its elementwise kernels compiled by Numba) and
   ``numkeras-mkl-numba`` (both);
+* it reports each plugin variant over plain numkeras ("no model gets slower with a compute
+  plugin"), flagging SLOWER, and every ratio with the spread of the per-round ratios
+  (runs made side by side in the same round);
 * it prints a table with each numkeras / torch ratio and writes everything as JSON
   (``--json``, default ``benchmarks/results/<name>.json``).
 
