@@ -19,7 +19,7 @@ Run (torch is optional; install it only for benchmarking: ``pip install torch==2
 
 import numpy as np
 
-from harness import Case, keras_fit_seconds, main, torch_fit_seconds
+from harness import Case, binary_accuracy, keras_fit_seconds, main, torch_fit_seconds
 
 BATCH = 32
 LENGTH = 80
@@ -71,7 +71,7 @@ def lstm_torch(config):
 
     model = Model()
     optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
-    elapsed = torch_fit_seconds(model, nn.BCEWithLogitsLoss(), optimizer, x, y, BATCH, binary_accuracy=True)
+    elapsed = torch_fit_seconds(model, nn.BCEWithLogitsLoss(), optimizer, x, y, BATCH, accuracy=binary_accuracy)
     return {"samples_per_s": len(x) / elapsed, "train_s": elapsed}
 
 CASES = [

@@ -25,7 +25,7 @@ Run::
 
 import numpy as np
 
-from harness import Case, keras_fit_seconds, keras_predict_seconds, main, torch_fit_seconds, torch_predict_seconds
+from harness import Case, binary_accuracy, keras_fit_seconds, keras_predict_seconds, main, torch_fit_seconds, torch_predict_seconds
 
 VOCABULARY = 20000
 SHORT = {"cell": "gru", "units": 128, "embedding": 128, "length": 80, "batch": 32}
@@ -101,7 +101,7 @@ def rnn_torch(config):
     model = _torch_model(config)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
     elapsed = torch_fit_seconds(model, nn.BCEWithLogitsLoss(), optimizer, torch.from_numpy(x), torch.from_numpy(y),
-                                config["batch"], binary_accuracy=True)
+                                config["batch"], accuracy=binary_accuracy)
     return {"samples_per_s": len(x) / elapsed, "train_s": elapsed}
 
 

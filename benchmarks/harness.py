@@ -54,6 +54,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 FRAMEWORKS = ("numkeras", "numkeras-mkl", "numkeras-numba", "numkeras-mkl-numba", "torch")
@@ -90,15 +91,23 @@ class Case:
 # -- helpers for case functions (run in the child) ------------------------------------------
 
 def load_mnist(limit=None):
-    """MNIST as ``(x_train, y_train, x_test, y_test)``: float32 in [0, 1], flat 784, int64 labels."""
+    """MNIST as ``(x_train, y_train, x_test, y_test)``: float32 in [0, 1], flat 784, int64 labels.
+
+    Read by numkeras's loader in a separate interpreter and kept as one ``.npz`` in the temporary
+    directory, so that a torch child does not import numkeras (and pay for it in peak RSS).
+    (The loader is a module of the numkeras package: it cannot be loaded from its file alone.)
+    """
     import numpy as np
 
-    # Loaded from its file, so that a torch child does not import numkeras (and pay for it in RSS).
-    spec = importlib.util.spec_from_file_location(
-        "_bench_mnist", REPO_ROOT / "core" / "numkeras" / "datasets" / "mnist.py")
-    mnist = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mnist)
-    (x_train, y_train), (x_test, y_test) = mnist.load_data()
+    cache = pathlib.Path(tempfile.gettempdir()) / f"numkeras_bench_mnist_{os.getuid() if hasattr(os, 'getuid') else 0}.npz"
+    if not cache.exists():
+        partial = cache.with_suffix(f".{os.getpid()}.npz")
+        code = ("import sys, numpy as np; sys.path.insert(0, sys.argv[1]); from numkeras.datasets import mnist; "
+                "(a, b), (c, d) = mnist.load_data(); np.savez(sys.argv[2], a=a, b=b, c=c, d=d)")
+        subprocess.run([sys.executable, "-c", code, str(REPO_ROOT / "core"), str(partial)], check=True)
+        os.replace(partial, cache)  # atomic: children started together never read half a file
+    with np.load(cache) as data:
+        x_train, y_train, x_test, y_test = data["a"], data["b"], data["c"], data["d"]
     x_train = x_train.reshape(len(x_train), -1).astype(np.float32) / 255
     x_test = x_test.reshape(len(x_test), -1).astype(np.float32) / 255
     if limit:
@@ -130,11 +139,12 @@ def keras_predict_seconds(model, x, batch_size, passes=2):
     return min(seconds(model.predict, x, batch_size=batch_size) for _ in range(passes))
 
 
-def torch_fit_seconds(model, loss_fn, optimizer, x, y, batch_size, binary_accuracy=False):
+def torch_fit_seconds(model, loss_fn, optimizer, x, y, batch_size, accuracy=None):
     """Seconds one PyTorch epoch over ``x``, ``y`` (tensors) takes in shuffled batches, after a warm-up.
 
-    Each step reads the loss (and with ``binary_accuracy`` the accuracy of logits) as a
-    Python number, as numkeras's ``fit`` logs them every batch.
+    Each step reads the loss (and ``accuracy(logits, y)``, when given) as a Python number,
+    as numkeras's ``fit`` logs them every batch. ``binary_accuracy`` and ``class_accuracy``
+    are the two accuracies of the benchmarks.
     """
     import torch
 
@@ -148,11 +158,20 @@ def torch_fit_seconds(model, loss_fn, optimizer, x, y, batch_size, binary_accura
             loss.backward()
             optimizer.step()
             loss.item()
-            if binary_accuracy:
-                ((logits > 0).float() == ys[index]).float().mean().item()
+            if accuracy is not None:
+                accuracy(logits, ys[index]).item()
 
+    model.train()
     fit(x[:2 * batch_size], y[:2 * batch_size])  # warm-up
     return seconds(fit, x, y)
+
+
+def binary_accuracy(logits, y):
+    return ((logits > 0).float() == y).float().mean()
+
+
+def class_accuracy(logits, labels):
+    return (logits.argmax(1) == labels).float().mean()
 
 
 def torch_predict_seconds(model, x, batch_size, passes=2, then=None):
