@@ -21,7 +21,7 @@ Run (torch is optional; install it only for benchmarking: ``pip install torch==2
 
 import numpy as np
 
-from harness import Case, keras_fit_seconds, load_mnist, main, seconds
+from harness import Case, class_accuracy, keras_fit_seconds, load_mnist, main, torch_fit_seconds
 
 BATCH = 128
 
@@ -68,22 +68,7 @@ def cnn_torch(config):
         nn.Flatten(), nn.Linear(9216, 128), nn.ReLU(), nn.Dropout(0.5), nn.Linear(128, 10),
     )
     optimizer = torch.optim.Adadelta(model.parameters(), lr=1.0, rho=0.95, eps=1e-7)
-    loss_fn = nn.CrossEntropyLoss()
-
-    def fit(xs, ys):
-        order = torch.randperm(len(xs))
-        for start in range(0, len(xs), BATCH):
-            index = order[start:start + BATCH]
-            optimizer.zero_grad()
-            output = model(xs[index])
-            loss = loss_fn(output, ys[index])
-            loss.backward()
-            optimizer.step()
-            loss.item(), (output.argmax(1) == ys[index]).float().mean().item()  # numkeras logs loss and acc
-
-    model.train()
-    fit(x[:2 * BATCH], y[:2 * BATCH])  # warm-up
-    elapsed = seconds(fit, x, y)
+    elapsed = torch_fit_seconds(model, nn.CrossEntropyLoss(), optimizer, x, y, BATCH, accuracy=class_accuracy)
     return {"samples_per_s": len(x) / elapsed, "train_s": elapsed}
 
 

@@ -19,7 +19,7 @@ Run (torch is optional; install it only for benchmarking: ``pip install torch==2
 
 import numpy as np
 
-from harness import Case, keras_fit_seconds, main, seconds
+from harness import Case, binary_accuracy, keras_fit_seconds, main, torch_fit_seconds
 
 BATCH = 32
 LENGTH = 80
@@ -71,23 +71,8 @@ def lstm_torch(config):
 
     model = Model()
     optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
-    loss_fn = nn.BCEWithLogitsLoss()
-
-    def fit(xs, ys):
-        order = torch.randperm(len(xs))
-        for start in range(0, len(xs), BATCH):
-            index = order[start:start + BATCH]
-            optimizer.zero_grad()
-            logits = model(xs[index])
-            loss = loss_fn(logits, ys[index])
-            loss.backward()
-            optimizer.step()
-            loss.item(), ((logits > 0).float() == ys[index]).float().mean().item()  # numkeras logs loss and acc
-
-    fit(x[:2 * BATCH], y[:2 * BATCH])  # warm-up
-    elapsed = seconds(fit, x, y)
+    elapsed = torch_fit_seconds(model, nn.BCEWithLogitsLoss(), optimizer, x, y, BATCH, accuracy=binary_accuracy)
     return {"samples_per_s": len(x) / elapsed, "train_s": elapsed}
-
 
 CASES = [
     Case("lstm", "Keras imdb_lstm training: Embedding(20000,128)+LSTM(128)+Dense(1), Adam, batch 32, length 80",

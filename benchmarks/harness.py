@@ -28,6 +28,9 @@ What the harness does:
   as ``numkeras-mkl`` (the same code, its matrix products on oneMKL),
   ``numkeras-numba`` (its elementwise kernels compiled by Numba) and
   ``numkeras-mkl-numba`` (both);
+* it reports each plugin variant over plain numkeras ("no model gets slower with a compute
+  plugin"), flagging SLOWER, and every ratio with the spread of the per-round ratios
+  (runs made side by side in the same round);
 * it prints a table with each numkeras / torch ratio and writes everything as JSON
   (``--json``, default ``benchmarks/results/<name>.json``).
 
@@ -51,6 +54,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 FRAMEWORKS = ("numkeras", "numkeras-mkl", "numkeras-numba", "numkeras-mkl-numba", "torch")
@@ -87,15 +91,23 @@ class Case:
 # -- helpers for case functions (run in the child) ------------------------------------------
 
 def load_mnist(limit=None):
-    """MNIST as ``(x_train, y_train, x_test, y_test)``: float32 in [0, 1], flat 784, int64 labels."""
+    """MNIST as ``(x_train, y_train, x_test, y_test)``: float32 in [0, 1], flat 784, int64 labels.
+
+    Read by numkeras's loader in a separate interpreter and kept as one ``.npz`` in the temporary
+    directory, so that a torch child does not import numkeras (and pay for it in peak RSS).
+    (The loader is a module of the numkeras package: it cannot be loaded from its file alone.)
+    """
     import numpy as np
 
-    # Loaded from its file, so that a torch child does not import numkeras (and pay for it in RSS).
-    spec = importlib.util.spec_from_file_location(
-        "_bench_mnist", REPO_ROOT / "core" / "numkeras" / "datasets" / "mnist.py")
-    mnist = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mnist)
-    (x_train, y_train), (x_test, y_test) = mnist.load_data()
+    cache = pathlib.Path(tempfile.gettempdir()) / f"numkeras_bench_mnist_{os.getuid() if hasattr(os, 'getuid') else 0}.npz"
+    if not cache.exists():
+        partial = cache.with_suffix(f".{os.getpid()}.npz")
+        code = ("import sys, numpy as np; sys.path.insert(0, sys.argv[1]); from numkeras.datasets import mnist; "
+                "(a, b), (c, d) = mnist.load_data(); np.savez(sys.argv[2], a=a, b=b, c=c, d=d)")
+        subprocess.run([sys.executable, "-c", code, str(REPO_ROOT / "core"), str(partial)], check=True)
+        os.replace(partial, cache)  # atomic: children started together never read half a file
+    with np.load(cache) as data:
+        x_train, y_train, x_test, y_test = data["a"], data["b"], data["c"], data["d"]
     x_train = x_train.reshape(len(x_train), -1).astype(np.float32) / 255
     x_test = x_test.reshape(len(x_test), -1).astype(np.float32) / 255
     if limit:
@@ -119,6 +131,63 @@ def keras_fit_seconds(model, x, y, batch_size, epochs=1, warmup_batches=2):
     warm = warmup_batches * batch_size
     model.fit(x[:warm], y[:warm], batch_size=batch_size, epochs=1, verbose=0)
     return seconds(model.fit, x, y, batch_size=batch_size, epochs=epochs, verbose=0)
+
+
+def keras_predict_seconds(model, x, batch_size, passes=2):
+    """The best of ``passes`` timed ``model.predict`` calls over ``x``, after a warm-up on two batches."""
+    model.predict(x[:2 * batch_size], batch_size=batch_size)
+    return min(seconds(model.predict, x, batch_size=batch_size) for _ in range(passes))
+
+
+def torch_fit_seconds(model, loss_fn, optimizer, x, y, batch_size, accuracy=None):
+    """Seconds one PyTorch epoch over ``x``, ``y`` (tensors) takes in shuffled batches, after a warm-up.
+
+    Each step reads the loss (and ``accuracy(logits, y)``, when given) as a Python number,
+    as numkeras's ``fit`` logs them every batch. ``binary_accuracy`` and ``class_accuracy``
+    are the two accuracies of the benchmarks.
+    """
+    import torch
+
+    def fit(xs, ys):
+        order = torch.randperm(len(xs))
+        for start in range(0, len(xs), batch_size):
+            index = order[start:start + batch_size]
+            optimizer.zero_grad()
+            logits = model(xs[index])
+            loss = loss_fn(logits, ys[index])
+            loss.backward()
+            optimizer.step()
+            loss.item()
+            if accuracy is not None:
+                accuracy(logits, ys[index]).item()
+
+    model.train()
+    fit(x[:2 * batch_size], y[:2 * batch_size])  # warm-up
+    return seconds(fit, x, y)
+
+
+def binary_accuracy(logits, y):
+    return ((logits > 0).float() == y).float().mean()
+
+
+def class_accuracy(logits, labels):
+    return (logits.argmax(1) == labels).float().mean()
+
+
+def torch_predict_seconds(model, x, batch_size, passes=2, then=None):
+    """The best of ``passes`` timed batch-by-batch PyTorch inference passes over ``x`` under ``no_grad``."""
+    import numpy as np
+    import torch
+
+    model.eval()
+    then = then or (lambda out: out)
+
+    def predict(xs):
+        with torch.no_grad():
+            return np.concatenate([then(model(xs[i:i + batch_size])).numpy() for i in range(0, len(xs), batch_size)])
+
+    predict(x[:2 * batch_size])
+    return min(seconds(predict, x) for _ in range(passes))
 
 
 def peak_rss_mb():
@@ -253,7 +322,34 @@ def _collect(name, description, metric, runs, config):
             if fw != "torch":
                 nk = entry["results"][fw][metric]["median"]
                 entry[_ratio_key(fw)] = nk / pt if pt else None
+                entry[_ratio_key(fw) + "_paired"] = _paired(runs[fw], runs["torch"], metric)
+    # "No model gets slower when a compute plugin is installed": each variant against plain numkeras,
+    # as the ratio of medians and the spread of the ratios of the runs made side by side.
+    if "numkeras" in runs:
+        plain = entry["results"]["numkeras"][metric]["median"]
+        entry["over_plain"] = {}
+        for fw in runs:
+            if fw in VARIANTS and plain:
+                ratio = entry["results"][fw][metric]["median"] / plain
+                paired = _paired(runs[fw], runs["numkeras"], metric)
+                slower = ratio > 1 if entry["lower_is_better"] else ratio < 1
+                entry["over_plain"][fw] = {"ratio": ratio, "paired": paired, "slower": slower}
     return entry
+
+
+def _paired(runs, reference, metric):
+    """The ratios ``runs[i] / reference[i]`` of the runs made in the same round: median, min, max."""
+    ratios = [a[metric] / b[metric] for a, b in zip(runs, reference) if metric in a and b.get(metric)]
+    return _summarise(ratios) if ratios else None
+
+
+def plugin_rows(results):
+    """``[(case, variant, ratio to plain numkeras, slower?)]``: the benchmark's "no plugin makes a model slower" row."""
+    rows = []
+    for name, entry in results["cases"].items():
+        for fw, row in entry.get("over_plain", {}).items():
+            rows.append((name, fw, row["ratio"], row["slower"]))
+    return rows
 
 
 def _is_cost(metric):
@@ -277,7 +373,14 @@ def _format(entry, frameworks):
         ratio = entry.get(_ratio_key(fw))
         if ratio is not None:
             faster = ratio > 1 if not entry["lower_is_better"] else ratio < 1
-            lines.append(f"  {fw} / torch = {ratio:.3f}  ({fw if faster else 'torch'} is better)")
+            paired = entry.get(_ratio_key(fw) + "_paired")
+            spread = f", per round {paired['min']:.3f}-{paired['max']:.3f}" if paired else ""
+            lines.append(f"  {fw} / torch = {ratio:.3f}{spread}  ({fw if faster else 'torch'} is better)")
+    for fw, row in entry.get("over_plain", {}).items():
+        paired = row["paired"]
+        spread = f", per round {paired['min']:.3f}-{paired['max']:.3f}" if paired else ""
+        verdict = "SLOWER than plain numkeras" if row["slower"] else "not slower"
+        lines.append(f"  {fw} / numkeras = {row['ratio']:.3f}{spread}  ({verdict})")
     return "\n".join(lines)
 
 

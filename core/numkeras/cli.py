@@ -181,6 +181,7 @@ def collect_plugins(kind=None, distribution=None):
             for name, message in sorted(hooks.failures().items()):
                 report["failures"].append({"kind": "hook plugin", "name": name, "distribution": None,
                                            "version": None, "entry_point": None, "reason": message})
+        report["compute_plugins"] = _compute_plugins() if kind is None else []
         report["matrix_products"] = _gemm_description()
         report["elementwise_kernels"] = _kernels_description()
     return report
@@ -204,6 +205,34 @@ def _component_entry(reg, name, shadows, component_error):
 
 def _distributions_of(entry):
     return {entry["distribution"]} | {claim["distribution"] for claim in entry.get("claimed_by", ())}
+
+
+def _compute_plugins():
+    """``status()`` of every loaded hook plugin that has one: on or off, why, and each kernel's state.
+
+    A compute plugin (one answering ``numkeras_gemm`` / ``numkeras_kernels``) may define
+    ``status()`` returning ``{"active": bool, "detail": str, "kernels": {name: state}}``: whether
+    it is on, what it runs on, and per kernel whether it is compiled, cached or loaded.
+    """
+    from .registry import PluginLoadError
+
+    try:
+        plugins = _hook_plugins()
+    except PluginLoadError:
+        return []
+    from .hooks import plugin_manager
+
+    manager, rows = plugin_manager(), []
+    for name, distribution, version in plugins:
+        status = getattr(manager.get_plugin(name), "status", None)
+        if not callable(status):
+            continue
+        try:
+            state = dict(status())
+        except Exception as error:  # noqa: BLE001 - a plugin's report must not break the listing
+            state = {"active": None, "detail": f"status() failed: {type(error).__name__}: {error}", "kernels": {}}
+        rows.append({"name": name, "distribution": distribution, "version": version, **state})
+    return rows
 
 
 def _gemm_description():
@@ -264,6 +293,11 @@ def plugins(as_json=False, out=print, kind=None, distribution=None):
     out(f"hook plugins ({len(report['hook_plugins'])}):")
     for entry in report["hook_plugins"]:
         out(f"  {entry['name']:<36} {entry['distribution'] or '?'} {entry['version'] or ''}".rstrip())
+    for entry in report.get("compute_plugins", []):
+        out(f"compute plugin {entry['name']} ({entry['distribution'] or '?'} {entry['version'] or ''}".rstrip()
+            + f"): {entry['detail']}")
+        for kernel_name, state in entry.get("kernels", {}).items():
+            out(f"  {kernel_name:<36} {state}")
     out(f"matrix products: {report['matrix_products']}")
     out(f"elementwise kernels: {report['elementwise_kernels']}")
     if report["failures"]:

@@ -217,24 +217,40 @@ def test_sgd_updates_through_the_axpy_kernel_match_numpys(mkl, momentum):
         np.testing.assert_allclose(mine, reference, rtol=1e-5, atol=1e-6)
 
 
-def test_without_onemkl_the_plugin_warns_once_and_supplies_nothing(monkeypatch):
+def test_without_onemkl_the_plugin_is_silently_off_and_says_why(monkeypatch):
+    """numkeras ships the plugin; without the `fast` extra's libraries it must not warn."""
     plugin = _load_plugin("numkeras_mkl_without_onemkl")
     monkeypatch.setattr(plugin, "library_path", lambda: None)
-    with pytest.warns(RuntimeWarning, match="cannot use oneMKL.*pip install mkl"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert plugin.numkeras_gemm() is None
+        assert plugin.numkeras_kernels() is None
+        assert plugin.gemm(np.ones((64, 64)), np.ones((64, 64))) is None
+        assert plugin.axpy(1.0, np.ones(1 << 15), np.ones(1 << 15)) is None
+    status = plugin.status()
+    assert status["active"] is False and "numkeras[fast]" in status["detail"] and status["kernels"] == {}
+
+
+def test_without_cffi_the_plugin_is_silently_off(monkeypatch):
+    plugin = _load_plugin("numkeras_mkl_without_cffi")
+    monkeypatch.setitem(sys.modules, "cffi", None)  # importing it now fails
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert plugin.kernel() is None
+    assert plugin.kernels() == {}
+
+
+def test_an_installed_onemkl_that_cannot_be_loaded_warns_once(monkeypatch, tmp_path):
+    plugin = _load_plugin("numkeras_mkl_broken")
+    broken = tmp_path / "libmkl_rt.so"
+    broken.write_bytes(b"not a library")
+    monkeypatch.setattr(plugin, "library_path", lambda: str(broken))
+    with pytest.warns(RuntimeWarning, match="cannot use oneMKL"):
         assert plugin.numkeras_gemm() is None
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # once is enough
         assert plugin.numkeras_kernels() is None
-        assert plugin.gemm(np.ones((64, 64)), np.ones((64, 64))) is None
-        assert plugin.axpy(1.0, np.ones(1 << 15), np.ones(1 << 15)) is None
-
-
-def test_without_cffi_the_plugin_warns_how_to_get_it(monkeypatch):
-    plugin = _load_plugin("numkeras_mkl_without_cffi")
-    monkeypatch.setitem(sys.modules, "cffi", None)  # importing it now fails
-    with pytest.warns(RuntimeWarning, match="cannot use oneMKL.*cffi.*pip install cffi"):
-        assert plugin.kernel() is None
-    assert plugin.kernels() == {}
+    assert plugin.status()["active"] is False and "could not be loaded" in plugin.status()["detail"]
 
 
 CHECK_KERNEL = """

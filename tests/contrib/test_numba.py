@@ -3,6 +3,7 @@
 import importlib
 import os
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -164,11 +165,21 @@ def test_what_the_kernels_decline(numba_plugin, every_array):
     np.testing.assert_array_equal(untouched, y)  # a declined call changes nothing
 
 
-def test_without_numba_the_plugin_warns_and_supplies_nothing(numba_plugin, monkeypatch):
+def test_a_numba_that_cannot_be_imported_warns_and_supplies_nothing(numba_plugin, monkeypatch):
     monkeypatch.delattr(numba_plugin, "_loops", raising=False)
     monkeypatch.setitem(sys.modules, "numkeras_numba._loops", None)  # importing it now fails
     with pytest.warns(RuntimeWarning, match="Numba could not be imported.*pip install numba"):
         assert numba_plugin.numkeras_kernels() is None
+
+
+def test_without_numba_the_plugin_is_silently_off_and_says_why(numba_plugin, monkeypatch):
+    """numkeras ships the plugin; without the `fast` extra's Numba it must not warn."""
+    monkeypatch.setitem(sys.modules, "numba", None)  # as if not installed
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert numba_plugin.numkeras_kernels() is None
+    status = numba_plugin.status()
+    assert status["active"] is False and "numkeras[fast]" in status["detail"]
 
 
 @pytest.mark.parametrize("gemm_plugin", [False, True])

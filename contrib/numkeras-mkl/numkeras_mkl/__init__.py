@@ -10,8 +10,10 @@ copy (no unit stride, huge arrays), dot products and work too small to gain from
 it return ``None``, and NumPy computes them; so results never depend on this
 plugin beyond floating-point rounding.
 
-If oneMKL's runtime library cannot be found or loaded, the plugin warns once and
-returns no kernel; numkeras then uses NumPy's BLAS.
+The plugin ships inside numkeras (``pip install 'numkeras[fast]'`` brings oneMKL and cffi).
+Where oneMKL or cffi is not installed it is silently off; where they are installed but
+oneMKL cannot be loaded, it warns once. Either way it returns no kernel, and numkeras
+uses NumPy's BLAS.
 
 oneMKL is called through cffi (ABI mode: no compiler involved), which passes an
 array's address for a third of what ctypes costs: a oneMKL call from Python took
@@ -19,6 +21,7 @@ array's address for a third of what ctypes costs: a oneMKL call from Python took
 """
 
 import ctypes.util
+import importlib.util
 import os
 import warnings
 from importlib.metadata import PackageNotFoundError, files
@@ -31,7 +34,10 @@ __all__ = ["axpy", "gemm", "kernel", "kernels", "library_path", "numkeras_gemm",
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _INT_MAX = 2**31 - 1
 # Below this many multiply-adds a call costs more than it computes (the foreign call, oneMKL's
-# dispatch and threads): NumPy's BLAS takes those products.
+# dispatch and threads): NumPy's BLAS takes those products. It must stay well below OpenBLAS's
+# own threading threshold (m * n * k <= 65536 * 4: one thread), so that a product left to NumPy
+# never wakes OpenBLAS's threads between oneMKL's: two libraries' spinning thread pools on the
+# same cores made a GRU step 3.5x slower when its forward products went to NumPy (see blas.matmul).
 SMALL_PRODUCT = 1 << 15
 # Below this many elements NumPy's two passes of an axpy take a few microseconds, no more than the call.
 SMALL_VECTOR = 1 << 14
@@ -46,7 +52,7 @@ def library_path():
     candidates = sorted(str(f.locate()) for f in installed if os.path.basename(str(f)).startswith(("libmkl_rt", "mkl_rt")))
     for path in candidates:
         if os.path.exists(path):
-            return path
+            return os.path.realpath(path)
     return ctypes.util.find_library("mkl_rt")
 
 
@@ -170,17 +176,39 @@ def _make_axpy(library):
 _state = {}
 
 
+def available():
+    """Whether oneMKL's library and cffi are installed (the ``fast`` extra); the plugin is silently off otherwise."""
+    return library_path() is not None and importlib.util.find_spec("cffi") is not None
+
+
 def _library():
-    """``(oneMKL's routines by dtype, address)`` (loaded on first call), or ``None`` with a warning if
-    oneMKL cannot be loaded."""
+    """``(oneMKL's routines by dtype, address)`` (loaded on first call), or ``None``.
+
+    Silently ``None`` where oneMKL or cffi is not installed (numkeras ships this plugin; the
+    ``fast`` extra brings the libraries); with a warning, once, where they are installed but
+    cannot be loaded.
+    """
     if "library" not in _state:
+        if not available():
+            _state["library"] = None
+            _state["off"] = "off: oneMKL (the mkl wheel) or cffi is not installed (pip install 'numkeras[fast]')"
+            return None
         try:
             _state["library"] = _load()
         except (OSError, AttributeError, ImportError) as error:
             warnings.warn(f"numkeras-mkl: cannot use oneMKL ({error}); numkeras uses NumPy's BLAS instead.",
                           RuntimeWarning, stacklevel=3)
             _state["library"] = None
+            _state["off"] = f"off: oneMKL could not be loaded ({error})"
     return _state["library"]
+
+
+def status():
+    """``{"active": bool, "detail": str, "kernels": {name: state}}`` for ``numkeras plugins``."""
+    if _library() is None:
+        return {"active": False, "detail": _state.get("off", "off"), "kernels": {}}
+    detail = f"oneMKL {library_path()} through cffi (nothing to compile)"
+    return {"active": True, "detail": detail, "kernels": {"gemm": "loaded", **{name: "loaded" for name in kernels()}}}
 
 
 def kernel():

@@ -8,11 +8,14 @@ sets how many). A kernel takes C-contiguous float32 or float64 arrays of at leas
 ``SMALL_ARRAY`` elements (``SMALL_ARRAY_BESIDE_GEMM_PLUGIN`` while a plugin computes the
 matrix products), and 1-D or 2-D pooling and convolution; it returns ``None`` for
 anything else, which NumPy then runs. Numba compiles each kernel on its first call for a dtype (seconds:
-about 11 s for mnist_cnn's, once) and caches the result on disk for later processes.
+about 11 s for mnist_cnn's, once, announced by one line on stderr) and caches the result in a user
+cache directory for later processes (see ``_cache``).
 
-Install: ``pip install contrib/numkeras-numba``; numkeras picks it up on the first
-kernel call. ``numkeras plugins`` lists it."""
+Install: ``pip install 'numkeras[fast]'`` (the plugin ships inside numkeras and is silently off
+until Numba is installed), or ``pip install contrib/numkeras-numba``; numkeras picks it up on the
+first kernel call. ``numkeras plugins`` lists it and what is compiled."""
 
+import importlib.util
 import os
 import warnings
 
@@ -53,32 +56,28 @@ def bias_relu(y, bias):
         bias = np.zeros(y.shape[1], dtype=y.dtype)
     if bias.shape != (y.shape[1],) or bias.dtype != y.dtype:
         return None
-    from . import _loops
-
     mask = np.empty(y.shape, dtype=bool)
-    _loops.bias_relu(y, np.ascontiguousarray(bias), mask)
+    _run("bias_relu", y, np.ascontiguousarray(bias), mask)
     return mask
 
 
 def relu_grad(g, mask):
     if g.shape != mask.shape or mask.dtype != np.bool_ or not _takes(g, mask):
         return None
-    from . import _loops
-
     out = np.empty_like(g)
-    _loops.relu_grad(g.reshape(-1), mask.reshape(-1), out.reshape(-1))
+    _run("relu_grad", g.reshape(-1), mask.reshape(-1), out.reshape(-1))
     return out
 
 
 def relu_grad_sums(g, mask):
     if g.ndim != 2 or g.shape != mask.shape or mask.dtype != np.bool_ or not _takes(g, mask):
         return None
-    from . import _loops
-
     out = np.empty_like(g)
     # One row of partial sums per thread's block of rows, added up at the end.
-    partial = np.empty((min(_loops.get_num_threads(), g.shape[0]), g.shape[1]), dtype=g.dtype)
-    _loops.relu_grad_sums(g, mask, out, partial)
+    from ._loops import get_num_threads
+
+    partial = np.empty((min(get_num_threads(), g.shape[0]), g.shape[1]), dtype=g.dtype)
+    _run("relu_grad_sums", g, mask, out, partial)
     return out, partial.sum(axis=0)
 
 
@@ -96,9 +95,7 @@ def max_pool(x, pool_size, strides):
     out = tuple((n - k) // s + 1 for n, k, s in zip(x2.shape[1:3], pool_size, strides))
     best = np.empty((x2.shape[0],) + out + (x2.shape[-1],), dtype=x.dtype)
     winner = np.empty(best.shape, dtype=np.min_scalar_type(pool_size[0] * pool_size[1] - 1))
-    from . import _loops
-
-    _loops.max_pool_2d(x2, *pool_size, *strides, best, winner)
+    _run("max_pool_2d", x2, *pool_size, *strides, best, winner)
     if x.ndim == 3:
         return best[:, 0], winner[:, 0]
     return best, winner
@@ -110,9 +107,7 @@ def max_pool_grad(g, winner, pool_size, strides, shape):
     g2, pool_size, strides = _as_2d(g, pool_size, strides)
     winner2 = winner[:, None] if winner.ndim == 3 else winner
     grad = np.empty(shape, dtype=g.dtype)
-    from . import _loops
-
-    _loops.max_pool_grad_2d(g2, winner2, pool_size[1], *strides, grad[:, None] if grad.ndim == 3 else grad)
+    _run("max_pool_grad_2d", g2, winner2, pool_size[1], *strides, grad[:, None] if grad.ndim == 3 else grad)
     return grad
 
 
@@ -124,9 +119,7 @@ def _move_windows(image, cols, strides, dilation, gather):
     if rank == 1:  # as 2-D, with a height of 1
         image, cols = image[:, None], cols[:, None, :, None]
         strides, dilation = (1,) + tuple(strides), (1,) + tuple(dilation)
-    from . import _loops
-
-    _loops.windows_2d(image, cols, *strides, *dilation, gather)
+    _run("windows_2d", image, cols, *strides, *dilation, gather)
     return True
 
 
@@ -138,6 +131,35 @@ def col2im(cols, image, strides, dilation):
     return image if _move_windows(image, cols, strides, dilation, gather=False) else None
 
 
+def _run(name, first, *rest):
+    """Calls loop ``name`` of ``_loops`` (imported, and Numba with it, on the first call)."""
+    from . import _cache, _loops
+
+    return _cache.run(getattr(_loops, name), name, first.dtype, first, *rest)
+
+
+# The loops each kernel runs (for ``status``).
+LOOPS = {"bias_relu": ("bias_relu",), "relu_grad": ("relu_grad",), "relu_grad_sums": ("relu_grad_sums",),
+         "max_pool": ("max_pool_2d",), "max_pool_grad": ("max_pool_grad_2d",), "im2col": ("windows_2d",),
+         "col2im": ("windows_2d",)}
+
+
+def available():
+    """Whether Numba is installed (the plugin is silently off without it)."""
+    return importlib.util.find_spec("numba") is not None
+
+
+def status():
+    """``{"active": bool, "detail": str, "kernels": {name: state}}`` for ``numkeras plugins``."""
+    if not available():
+        return {"active": False, "detail": "off: Numba is not installed (pip install 'numkeras[fast]')",
+                "kernels": {}}
+    from . import _cache
+
+    return {"active": True, "detail": f"Numba kernels, cached in {_cache.cache_dir()}",
+            "kernels": {name: "; ".join(_cache.state(loop) for loop in loops) for name, loops in LOOPS.items()}}
+
+
 def kernels():
     """The compiled kernels, by name (what ``numkeras_kernels`` answers)."""
     return {"bias_relu": bias_relu, "relu_grad": relu_grad, "relu_grad_sums": relu_grad_sums, "max_pool": max_pool,
@@ -146,6 +168,8 @@ def kernels():
 
 @hookimpl
 def numkeras_kernels():
+    if not available():  # installed without the `fast` extra: silently off
+        return None
     try:
         from . import _loops  # noqa: F401  (imports Numba; the loops compile on first use)
     except ImportError as error:

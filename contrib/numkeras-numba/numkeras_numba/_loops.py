@@ -11,6 +11,9 @@ two iterations write the same element.
 import numpy as np
 from numba import get_num_threads, njit, prange
 
+from ._cache import install_locator
+
+install_locator()  # before the decorators below: each picks its cache directory when it is applied
 _compile = njit(parallel=True, cache=True, nogil=True)
 
 

@@ -215,18 +215,28 @@ class Function:
     Subclasses implement ``forward(*arrays) -> array`` and
     ``backward(grad_output) -> tuple`` with one gradient (or ``None``) per input.
     ``forward`` stores on ``self`` only what ``backward`` needs; ``backward`` may read
-    ``self.needs_grad`` to skip gradients nobody asked for.
+    ``self.needs_grad`` to skip gradients nobody asked for. ``forward`` may read
+    ``self.recorded``: ``False`` when ``apply`` will not record the op (the tape is off,
+    or no input requires a gradient), so nothing that only ``backward`` reads (a ReLU's
+    mask, max pooling's winners) need be computed. (``True`` for a ``forward`` called
+    outside ``apply``.)
     """
+
+    recorded = True
 
     def apply(self, *inputs):
         """Runs forward on the inputs (Tensors or arrays) and records the op if needed."""
-        output = self.forward(*[x.data if isinstance(x, Tensor) else x for x in inputs])
+        needs_grad = None
         if _state.recording:
             needs_grad = tuple([isinstance(x, Tensor) and x.requires_grad for x in inputs])
-            if True in needs_grad:
-                self.inputs = inputs
-                self.needs_grad = needs_grad
-                return Tensor._from_op(output, self)
+            if True not in needs_grad:
+                needs_grad = None
+        self.recorded = needs_grad is not None
+        output = self.forward(*[x.data if isinstance(x, Tensor) else x for x in inputs])
+        if needs_grad is not None:
+            self.inputs = inputs
+            self.needs_grad = needs_grad
+            return Tensor._from_op(output, self)
         return Tensor._from_op(output, None)
 
     def forward(self, *arrays):

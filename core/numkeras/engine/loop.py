@@ -144,22 +144,57 @@ def evaluate_loop(model, batches, callbacks):
 
 
 def predict_loop(model, batches, callbacks):
-    """The outputs of ``predict`` over every batch: one array per output."""
-    chunks = None
+    """The outputs of ``predict`` over every batch: one array per output.
+
+    Where the number of samples is known (arrays), each batch's outputs are copied into
+    arrays allocated once at their final size, instead of kept until one concatenation
+    copies them all: one copy less, and half the peak memory for the outputs.
+    """
+    results = _PredictionArrays(getattr(batches, "num_samples", None))
     callbacks.dispatch("on_predict_begin", logs={})
     for step, (xs, _, _) in enumerate(batches.epoch()):
         size = len(xs[0])
         callbacks.dispatch("on_predict_batch_begin", batch=step, logs={"batch": step, "size": size})
         outputs = predict_step(model, xs)
-        if chunks is None:
-            chunks = [[] for _ in outputs]
-        for chunk, output in zip(chunks, outputs):
-            chunk.append(output)
+        results.add(outputs)
         callbacks.dispatch("on_predict_batch_end", batch=step, logs={"batch": step, "size": size, "outputs": outputs})
     callbacks.dispatch("on_predict_end", logs={})
-    if chunks is None:
+    if results.empty:
         return [np.zeros((0,) + tuple(t.shape[1:]), dtype=K.floatx()) for t in model.outputs]
-    return [np.concatenate(chunk, axis=0) for chunk in chunks]
+    return results.arrays()
+
+
+class _PredictionArrays:
+    """Batches of outputs gathered into one array per output (preallocated when the total is known)."""
+
+    def __init__(self, total):
+        self.total, self.filled, self.full, self.chunks = total, 0, None, None
+
+    @property
+    def empty(self):
+        return self.full is None and self.chunks is None
+
+    def add(self, outputs):
+        rows = len(outputs[0]) if outputs else 0
+        if self.chunks is None and self.total and self.filled + rows <= self.total and all(
+                len(o) == rows for o in outputs):
+            if self.full is None:
+                self.full = [np.empty((self.total,) + o.shape[1:], dtype=o.dtype) for o in outputs]
+            if all(f.shape[1:] == o.shape[1:] and f.dtype == o.dtype for f, o in zip(self.full, outputs)):
+                for full, output in zip(self.full, outputs):
+                    full[self.filled:self.filled + rows] = output
+                self.filled += rows
+                return
+        if self.chunks is None:  # unknown total, or batches that do not fit it: keep them and concatenate
+            self.chunks = [[f[:self.filled]] for f in self.full] if self.full is not None else [[] for _ in outputs]
+            self.full = None
+        for chunk, output in zip(self.chunks, outputs):
+            chunk.append(output)
+
+    def arrays(self):
+        if self.chunks is not None:
+            return [np.concatenate(chunk, axis=0) for chunk in self.chunks]
+        return [f if self.filled == self.total else f[:self.filled].copy() for f in self.full]
 
 
 def should_validate(epoch, validation_freq):

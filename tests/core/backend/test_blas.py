@@ -142,3 +142,59 @@ def test_column_sums_is_the_sum_over_the_first_axis(array):
     sums = blas.column_sums(array)
     assert sums.shape == (array.shape[1],) and sums.dtype == array.sum(axis=0).dtype
     np.testing.assert_allclose(sums, array.sum(axis=0, dtype=np.float64), rtol=1e-5, atol=1e-6)
+
+
+class ContiguousOnlyKernel(RecordingKernel):
+    """A kernel as the contract allows: it takes a C-contiguous ``out`` only, and counts what it declines."""
+
+    def __init__(self):
+        super().__init__()
+        self.declined = 0
+
+    def __call__(self, a, b, out):
+        if out is not None and not out.flags.c_contiguous:
+            self.declined += 1
+            return None
+        return super().__call__(a, b, out)
+
+
+def test_an_out_that_is_a_column_block_still_goes_to_the_kernel():
+    strict = ContiguousOnlyKernel()
+    previous = blas.set_gemm(strict)
+    try:
+        a, b = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(3, 4)
+        wide = np.zeros((2, 7))
+        assert blas.matmul(a, b, out=wide[:, 2:6]) is not None
+        np.testing.assert_array_equal(wide[:, 2:6], a @ b)
+        np.testing.assert_array_equal(wide[:, :2], 0)
+        np.testing.assert_array_equal(wide[:, 6:], 0)
+        assert strict.declined == 0 and strict.calls == [((2, 3), (3, 4), False)]
+    finally:
+        blas.set_gemm(previous)
+
+
+@pytest.mark.parametrize("build", [
+    lambda: Sequential([Embedding(7, 4, input_length=5), GRU(3)]),
+    lambda: Sequential([Embedding(7, 4, input_length=5), GRU(3, reset_after=True, return_sequences=True), GRU(2)]),
+    lambda: Sequential([Embedding(7, 4, input_length=5, mask_zero=True), LSTM(3, return_sequences=True),
+                        SimpleRNN(2)]),
+    lambda: Sequential([Conv2D(3, 3, activation="relu", input_shape=(6, 6, 2)), Flatten(), Dense(2)]),
+], ids=["gru", "gru-reset-after", "lstm-simple-rnn-masked", "conv-dense"])
+def test_no_product_of_a_training_step_leaves_the_kernel_for_numpy(build):
+    """With a GEMM plugin, every product of a step goes to it: none falls back to NumPy's BLAS per timestep.
+
+    The regression: GRU's forward wrote its products into column blocks of a wider array; a
+    kernel that declines such an ``out`` (oneMKL's did) left two products per timestep to
+    NumPy's BLAS, and the two libraries' threads fought for the cores (GRU training 3.5x slower).
+    """
+    strict = ContiguousOnlyKernel()
+    previous = blas.set_gemm(strict)
+    try:
+        rng = np.random.default_rng(0)
+        model = build()
+        x = rng.random((4, 6, 6, 2)) if len(model.input_shape) == 4 else rng.integers(0, 7, (4, 5))
+        model.compile(optimizer="sgd", loss="mse")
+        model.train_on_batch(x, rng.random((4,) + tuple(model.output_shape[1:])))
+        assert strict.calls and strict.declined == 0
+    finally:
+        blas.set_gemm(previous)

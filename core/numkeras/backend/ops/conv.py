@@ -32,7 +32,7 @@ from .conv_geometry import (  # noqa: F401
     PADDINGS, _deconv_pads, conv_output_length, deconv_output_length, effective_kernel_size, normalize_tuple,
     padding_amounts, window_geometry,
 )
-from .fused import _pre_activation_gradient, dense
+from .fused import _pre_activation_gradient, bias_relu, dense
 from .linalg import matmul
 from .patches import col2im, im2col
 from .shape import reshape, transpose
@@ -93,7 +93,7 @@ class Convolution(Function):
         self.cols = patches.reshape(-1, math.prod(patches.shape[1 + len(self.kernel_size):]))
         y = blas.matmul(self.cols, kernel.reshape(-1, kernel.shape[-1]))
         if self.relu:
-            self.active = kernels.bias_relu(y, bias)
+            self.active = bias_relu(self, y, bias)
         elif bias is not None:
             y += bias
         return y.reshape(self.out + (kernel.shape[-1],))

@@ -21,7 +21,7 @@ class Dense(Function):
         flat = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
         out = matmul(flat, kernel)
         if self.relu:
-            self.active = kernels.bias_relu(out, bias)
+            self.active = bias_relu(self, out, bias)
         elif bias is not None:
             out += bias
         return out.reshape(x.shape[:-1] + (kernel.shape[1],)) if x.ndim != 2 else out
@@ -36,6 +36,21 @@ class Dense(Function):
             x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
             gk = matmul(x2.T, g2)
         return (gx, gk, gb) if len(self.needs_grad) > 2 else (gx, gk)
+
+
+def bias_relu(op, y, bias):
+    """In place ``y = max(y + bias, 0)`` for ``op``'s forward; returns the ReLU's mask, or ``None``.
+
+    The mask is only for the backward pass: an op that will not be recorded (inference)
+    gets none, and NumPy saves the pass that computes it. A compiled ``bias_relu`` kernel
+    writes the mask in the same pass as the ReLU, so it still runs (and its mask is dropped).
+    """
+    if op.recorded or kernels.compiled("bias_relu"):
+        return kernels.bias_relu(y, bias)
+    if bias is not None:
+        y += bias
+    kernels.relu(y, out=y)
+    return None
 
 
 def _pre_activation_gradient(g2, op):

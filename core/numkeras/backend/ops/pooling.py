@@ -47,6 +47,8 @@ class Pool(Function):
         self.x_shape = x.shape
         padded, out, self.windows = self._windows(x.shape[1:-1])
         if self.mode == "max":
+            if not self.recorded and not kernels.compiled("max_pool"):
+                return self._window_max(self._padded(x, -np.inf))
             best, self.winner = kernels.max_pool(self._padded(x, -np.inf), self.pool_size, self.strides)
             return best
         xp = self._padded(x, 0)
@@ -56,6 +58,16 @@ class Pool(Function):
         self.counts = self._counts(x.shape, padded, out)
         total /= self.counts
         return total
+
+    def _window_max(self, xp):
+        """Each window's maximum without the winners that only the gradient needs (inference).
+
+        The same numbers as ``kernels.max_pool``'s: ``np.maximum`` over the offsets, a NaN kept.
+        """
+        best = xp[self.windows[0][1]].copy()
+        for _, window in self.windows[1:]:
+            np.maximum(best, xp[window], out=best)
+        return best
 
     def _counts(self, shape, padded, out):
         """How many real inputs fall in each window (the pool size unless padding was added)."""

@@ -242,6 +242,11 @@ class GRUSequence(_Recurrence):
         # reset_after: the recurrent part of the candidate, h @ U_h + b_h; else r * h_in.
         self.inner = inner_all = np.empty((steps, n, u), dtype=dtype)
         pre = np.empty((n, 3 * u), dtype=dtype)
+        if not self.reset_after:
+            # Each product of a step into a whole (C-contiguous) buffer, with the kernel's column
+            # blocks made contiguous once: a GEMM kernel then takes them without a copy.
+            kernel_zr, kernel_h = np.ascontiguousarray(kernel[:, :2 * u]), np.ascontiguousarray(kernel[:, 2 * u:])
+            pre_zr, pre_h = np.empty((n, 2 * u), dtype=dtype), np.empty((n, u), dtype=dtype)
         for k, t in self._steps(steps):
             h_prev = self._previous(hs, k, h0)
             h_in = self._dropped(h_prev)
@@ -254,15 +259,15 @@ class GRUSequence(_Recurrence):
                 np.add(x[:, :2 * u], inner[:, :2 * u], out=pre[:, :2 * u])
                 self.gate(pre[:, :2 * u], g[:, :2 * u])
                 inner_all[k] = inner[:, 2 * u:]
-                np.multiply(g[:, u:2 * u], inner_all[k], out=pre[:, 2 * u:])
+                candidate = np.multiply(g[:, u:2 * u], inner_all[k], out=pre[:, 2 * u:])
             else:
-                matmul(h_in, kernel[:, :2 * u], out=pre[:, :2 * u])
-                pre[:, :2 * u] += x[:, :2 * u]
-                self.gate(pre[:, :2 * u], g[:, :2 * u])
+                matmul(h_in, kernel_zr, out=pre_zr)
+                pre_zr += x[:, :2 * u]
+                self.gate(pre_zr, g[:, :2 * u])
                 np.multiply(g[:, u:2 * u], h_in, out=inner_all[k])
-                matmul(inner_all[k], kernel[:, 2 * u:], out=pre[:, 2 * u:])
-            pre[:, 2 * u:] += x[:, 2 * u:]
-            self.act(pre[:, 2 * u:], g[:, 2 * u:])
+                candidate = matmul(inner_all[k], kernel_h, out=pre_h)
+            candidate += x[:, 2 * u:]
+            self.act(candidate, g[:, 2 * u:])
             z, hh = g[:, :u], g[:, 2 * u:]
             h = hs[k]
             np.subtract(h_prev, hh, out=h)  # h = z * h_prev + (1 - z) * hh = hh + z * (h_prev - hh)
