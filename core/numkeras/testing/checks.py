@@ -97,7 +97,7 @@ def check_registration(component):
         base = _base_class(component.kind)
         right = isinstance(resolved, type) and issubclass(resolved, base) or (
             component.kind not in _CLASS_ONLY and callable(resolved))
-        expect(right, f"a {base.__module__.split('.base')[0]}.{base.__name__} subclass for group "
+        expect(right, f"a numkeras.{component.kind}.{base.__name__} subclass for group "
                       f"{component.registry.group!r}", f"{_describe(resolved)}{where}",
                "Is the entry point declared in the group of the component's kind?")
     else:

@@ -79,6 +79,8 @@ class Component:
         kwargs = example.get("kwargs")
         if kwargs is None and self.instance is not None and hasattr(self.instance, "get_config"):
             kwargs = self.instance.get_config()
+            if self.kind == "layers":  # each build gets its own name, unique within the kit's models
+                kwargs.pop("name", None)
         # A callable gives fresh arguments per build (a wrapper's inner layer must not be shared).
         self.kwargs = kwargs if callable(kwargs) else dict(kwargs or {})
         input_shape = example.get("input_shape")
