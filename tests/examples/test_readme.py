@@ -82,7 +82,7 @@ def test_readme_setup_commands_are_what_ci_runs():
 
 def test_plugins_guide_python_blocks_run(registrations, capsys):
     blocks = code_blocks(PLUGINS_GUIDE, "python")
-    plugin_module, usage, runtime, hook, keras1_names, checked_arguments = blocks
+    plugin_module, usage, runtime, hook, keras1_names, checked_arguments, *kinds_and_kit = blocks
     namespace = {"__name__": "numkeras_focal"}
     exec(compile(plugin_module, "docs/plugins.md block 1", "exec"), namespace)
     # What installing the package would do: its entry points, registered by name.
@@ -117,3 +117,22 @@ def test_plugins_guide_python_blocks_run(registrations, capsys):
         scale(repeats=2.0)
     with pytest.raises(ValueError, match=r"^Scale: factor must be a number > 0, got -1"):
         scale(factor=-1)
+
+
+def test_plugins_guide_worked_examples_pass_the_conformance_kit(registrations):
+    """The guide's example of each kind, registered under a name, passes the kit it teaches."""
+    from numkeras.testing import check_component
+
+    blocks = code_blocks(PLUGINS_GUIDE, "python")[6:]
+    layer, loss, metric, optimizer, kit_usage = blocks
+    namespace = {}
+    for i, block in enumerate((layer, loss, metric, optimizer)):
+        exec(compile(block, f"docs/plugins.md worked example {i + 1}", "exec"), namespace)
+    compile(kit_usage, "docs/plugins.md kit usage", "exec")
+    for kind, name, options in (
+            ("layers", "Scale", {"kwargs": {"factor": 2.0}, "input_shape": (3,)}),
+            ("losses", "focal_loss", {}), ("metrics", "MeanAbsolute", {}), ("optimizers", "SignSGD", {})):
+        numkeras.registry.registry(kind).register(f"guide_{name}", namespace[name])
+        registrations.append((kind, f"guide_{name}"))
+        # fresh_process=False: a runtime registration is unknown to a fresh process, by design.
+        check_component(kind, f"guide_{name}", fresh_process=False, **options)
