@@ -243,10 +243,7 @@ def check_gradients(component):
         return _optimizer_descends(component)
     with gradcheck.float64():
         if component.kind == "layers":
-            layer = component.build(dtype="float64")
-            x = component.example_inputs(batch=2, dtype="float64")
-            layer(x)
-            randomize_weights(layer, seed=1)
+            layer, x = _float64_layer(component, batch=2, seed=1)
             if all(np.asarray(a).dtype.kind == "f" for a in _flat(x)):
                 _gradcheck(lambda: gradcheck.check_layer_gradients(layer, x))
             elif layer.trainable_weights:
@@ -264,6 +261,15 @@ def check_gradients(component):
             regularizer = component.build()
             w = gradcheck.random_array((3, 4), avoid=(0.0,))
             _gradcheck(lambda: gradcheck.check_gradients(regularizer, w))
+
+
+def _float64_layer(component, batch, seed):
+    """A ``dtype='float64'`` build with random non-zero weights (zero biases hide bugs), and its input."""
+    layer = component.build(dtype="float64")
+    x = component.example_inputs(batch=batch, dtype="float64")
+    layer(x)
+    randomize_weights(layer, seed=seed)
+    return layer, x
 
 
 def _optimizer_descends(component, steps=300):
@@ -398,10 +404,7 @@ def check_batch_independence(component):
         raise CheckSkipped("a stateful metric accumulates batches; check_metric_accumulation covers it")
     with gradcheck.float64():
         if component.kind == "layers":
-            layer = component.build(dtype="float64")
-            x = component.example_inputs(batch=3, dtype="float64")
-            layer(x)
-            randomize_weights(layer, seed=2)
+            layer, x = _float64_layer(component, batch=3, seed=2)
             whole = _flat(values(layer(x)))
             fn = lambda i: _flat(values(layer([a[i:i + 1] for a in x] if component.multiple_inputs else x[i:i + 1])))  # noqa: E731
         elif component.kind == "activations":
