@@ -6,9 +6,10 @@
     lists each layer's weights and shapes. Loading is safe: a Lambda's code is not
     run unless ``--unsafe`` is given.
 
-``numkeras plugins [--json]``
+``numkeras plugins [--json] [--kind KIND] [--distribution NAME]``
     Lists every registered component by kind, with the distribution (and version)
-    providing it, the hook plugins, and every plugin that failed to load and why.
+    providing it, every name a runtime registration shadows and every name several
+    distributions claim, the hook plugins, and every plugin that failed to load and why.
 
 ``numkeras check-plugin DISTRIBUTION``
     Runs the conformance kit (``numkeras.testing``) over every component the installed
@@ -50,9 +51,31 @@ def _print_components(providers, out):
         out(f"  {kind:<13} {name:<28} {info.get('distribution')} {info.get('version') or ''}".rstrip())
 
 
+def _print_missing(missing, model_config, out):
+    """What a model file needs that this process lacks, and its layers as the config names them."""
+    out(f"The model cannot be rebuilt here: it needs {len(missing)} component(s) that nothing registers "
+        f"in this process:")
+    for kind, name, provider in missing:
+        if provider and provider.get("distribution"):
+            version = provider.get("version") or ""
+            origin = (f"from {provider['distribution']} {version} "
+                      f"(pip install {provider['distribution']}{'==' + version if version else ''})")
+        elif provider and provider.get("module"):
+            origin = f"registered at runtime from module {provider['module']} when saved"
+        else:
+            origin = "origin not recorded (a custom object, or a file written by Keras)"
+        out(f"  {kind:<13} {name:<28} {origin}")
+    config = model_config.get("config")
+    layers = config if isinstance(config, list) else (config or {}).get("layers") or []
+    out(f"Layers, as the file's config names them ({model_config.get('class_name')}):")
+    for layer in layers:
+        if isinstance(layer, dict):
+            out(f"  {(layer.get('config') or {}).get('name', '?')} ({layer.get('class_name')})")
+
+
 def summary(path, unsafe=False, out=print):
     """Prints the summary of the model or weights file ``path``; returns the exit status."""
-    from .saving import hdf5
+    from .saving import components, hdf5
     from .saving.errors import ModelFileError
 
     with hdf5.h5py_errors(repr(path)), hdf5.open_for_reading(path) as f:
@@ -81,8 +104,11 @@ def summary(path, unsafe=False, out=print):
     written_by = f"numkeras {writer}" if writer else f"Keras {keras_version} ({backend} backend)"
     out(f"Model file: {path}")
     out(f"Written by: {written_by}")
-    model = hdf5.load_model(path, compile=False, safe_mode=not unsafe)
-    model.summary(print_fn=out)
+    missing = components.missing_components(model_config, training, providers)
+    if missing:  # say what this process lacks (the loss too), rather than fail on the first layer
+        _print_missing(missing, model_config, out)
+    else:
+        hdf5.load_model(path, compile=False, safe_mode=not unsafe).summary(print_fn=out)
     _print_training_config(training, out)
     _print_components(providers, out)
     if plugin_data:
@@ -105,46 +131,84 @@ def _hook_plugins():
             if plugin is not None]
 
 
-def collect_plugins():
-    """Everything ``numkeras plugins`` reports, as a JSON-ready dict."""
-    from . import hooks
-    from .registry import KINDS, PluginLoadError, registry
+def collect_plugins(kind=None, distribution=None):
+    """Everything ``numkeras plugins`` reports, as a JSON-ready dict.
 
-    report = {"components": {}, "failures": [], "hook_plugins": []}
+    Arguments:
+        kind: report only this kind (``'layers'`` …).
+        distribution: report only what this distribution provides or claims.
+
+    Every name is listed, including one that several distributions claim (with
+    ``claimed_by``, and ``chosen`` once :meth:`Registry.choose` picked one) and one that a
+    runtime registration replaced with ``override=True`` (``shadows``: what it replaced);
+    ``conflicts`` and ``shadowed`` repeat those entries.
+    """
+    from . import hooks
+    from .registry import KINDS, ComponentError, PluginLoadError, registry
+
+    report = {"components": {}, "failures": [], "hook_plugins": [], "conflicts": [], "shadowed": []}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for kind in KINDS:
-            reg = registry(kind)
+        for name_of_kind in ([kind] if kind else KINDS):
+            reg = registry(name_of_kind)
             reg.load_all()
             entries = []
             failures = reg.failures()
+            shadowed = reg.shadowed()
             for name in reg.names():
                 if name in failures:
                     continue
-                try:
-                    info = reg.provider(name).as_dict()
-                except Exception:  # noqa: BLE001 - reported as a failure below
+                entry = _component_entry(reg, name, shadowed.get(name), ComponentError)
+                if distribution is not None and distribution not in _distributions_of(entry):
                     continue
-                entries.append({"name": name, **info})
-            report["components"][kind] = entries
+                entries.append(entry)
+                if "claimed_by" in entry:
+                    report["conflicts"].append({"kind": name_of_kind, **entry})
+                if "shadows" in entry:
+                    report["shadowed"].append({"kind": name_of_kind, **entry})
+            report["components"][name_of_kind] = entries
             for name, (provider, reason) in sorted(failures.items()):
+                if distribution is not None and provider.distribution != distribution:
+                    continue
                 report["failures"].append({
-                    "kind": kind, "name": name, "distribution": provider.distribution,
+                    "kind": name_of_kind, "name": name, "distribution": provider.distribution,
                     "version": provider.version, "entry_point": provider.entry_point, "reason": reason,
                 })
         try:
             report["hook_plugins"] = [
                 {"name": name, "distribution": dist, "version": version} for name, dist, version in _hook_plugins()
+                if distribution is None or dist == distribution
             ]
         except PluginLoadError as error:  # strict mode: a broken hook plugin raises
             report["failures"].append({"kind": "hook plugin", "name": None, "distribution": None,
                                        "version": None, "entry_point": None, "reason": str(error)})
-        for name, message in sorted(hooks.failures().items()):
-            report["failures"].append({"kind": "hook plugin", "name": name, "distribution": None,
-                                       "version": None, "entry_point": None, "reason": message})
+        if kind is None and distribution is None:
+            for name, message in sorted(hooks.failures().items()):
+                report["failures"].append({"kind": "hook plugin", "name": name, "distribution": None,
+                                           "version": None, "entry_point": None, "reason": message})
         report["matrix_products"] = _gemm_description()
         report["elementwise_kernels"] = _kernels_description()
     return report
+
+
+def _component_entry(reg, name, shadows, component_error):
+    """One row of the listing: who answers for ``name``, who else claims it, what it replaced."""
+    try:
+        entry = {"name": name, **reg.provider(name).as_dict()}
+    except component_error:  # several distributions claim it and none was chosen
+        entry = {"name": name, "distribution": None, "version": None, "module": None}
+    claims = reg.claims(name)
+    if len(claims) > 1:
+        entry["claimed_by"] = [{"distribution": p.distribution, "version": p.version, "entry_point": p.entry_point}
+                               for p in claims]
+        entry["chosen"] = reg.chosen(name)
+    if shadows:
+        entry["shadows"] = shadows
+    return entry
+
+
+def _distributions_of(entry):
+    return {entry["distribution"]} | {claim["distribution"] for claim in entry.get("claimed_by", ())}
 
 
 def _gemm_description():
@@ -181,18 +245,27 @@ def _module_of(function):
     return getattr(function, "__module__", None) or type(function).__name__
 
 
-def plugins(as_json=False, out=print):
+def plugins(as_json=False, out=print, kind=None, distribution=None):
     """Prints the registered components, hook plugins and load failures; returns the exit status."""
-    report = collect_plugins()
+    report = collect_plugins(kind=kind, distribution=distribution)
     if as_json:
         out(json.dumps(report, indent=2))
         return 0
-    for kind, entries in report["components"].items():
-        out(f"{kind} ({len(entries)}):")
+    for name_of_kind, entries in report["components"].items():
+        out(f"{name_of_kind} ({len(entries)}):")
         for entry in entries:
-            origin = (f"{entry['distribution']} {entry['version'] or ''}".strip() if entry["distribution"]
-                      else "registered at runtime")
-            out(f"  {entry['name']:<36} {origin:<24} {entry['module'] or ''}")
+            out(f"  {entry['name']:<36} {_origin(entry):<24} {entry['module'] or ''}".rstrip()
+                + _remarks(name_of_kind, entry))
+    out(f"shadowed names ({len(report['shadowed'])}):" + ("" if report["shadowed"] else " none"))
+    for entry in report["shadowed"]:
+        out(f"  {entry['kind']} {entry['name']}: {_origin(entry)} {entry['module'] or ''} replaces {entry['shadows']}")
+    out(f"names claimed by several distributions ({len(report['conflicts'])}):"
+        + ("" if report["conflicts"] else " none"))
+    for entry in report["conflicts"]:
+        claims = " and ".join(f"{c['distribution']} {c['version'] or ''}".strip() for c in entry["claimed_by"])
+        state = (f"chosen: {entry['chosen']}" if entry["chosen"] else
+                 f"unusable until numkeras.{entry['kind']}.choose({entry['name']!r}, '<distribution>')")
+        out(f"  {entry['kind']} {entry['name']}: {claims} ({state})")
     out(f"hook plugins ({len(report['hook_plugins'])}):")
     for entry in report["hook_plugins"]:
         out(f"  {entry['name']:<36} {entry['distribution'] or '?'} {entry['version'] or ''}".rstrip())
@@ -208,6 +281,21 @@ def plugins(as_json=False, out=print):
     else:
         out("failed to load: none")
     return 0
+
+
+def _origin(entry):
+    if entry["distribution"]:
+        return f"{entry['distribution']} {entry['version'] or ''}".strip()
+    return "CONFLICT" if "claimed_by" in entry else "registered at runtime"
+
+
+def _remarks(kind, entry):
+    remarks = []
+    if "claimed_by" in entry:
+        remarks.append("claimed by " + ", ".join(c["distribution"] or "?" for c in entry["claimed_by"]))
+    if "shadows" in entry:
+        remarks.append(f"shadows {entry['shadows']}")
+    return f"  [{'; '.join(remarks)}]" if remarks else ""
 
 
 def _declared_components(distribution):
@@ -274,6 +362,8 @@ def new_plugin(name, kinds, out=print):
 
 def main(argv=None):
     """Entry point of the ``numkeras`` console script."""
+    from .registry import KINDS
+
     parser = argparse.ArgumentParser(prog="numkeras", description="numkeras command-line tools.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     summary_parser = commands.add_parser("summary", help="print a saved model's summary and training config")
@@ -282,6 +372,9 @@ def main(argv=None):
                                 help="allow rebuilding Lambda functions from the file (runs code it holds)")
     plugins_parser = commands.add_parser("plugins", help="list registered components and plugin failures")
     plugins_parser.add_argument("--json", action="store_true", help="print JSON")
+    plugins_parser.add_argument("--kind", choices=KINDS, help="list only this kind of component")
+    plugins_parser.add_argument("--distribution", metavar="NAME",
+                                help="list only what this distribution provides or claims")
     check_parser = commands.add_parser("check-plugin", help="run the conformance kit over a distribution's components")
     check_parser.add_argument("distribution", help="the installed distribution's name (as pip knows it)")
     new_parser = commands.add_parser("new-plugin", help="write a ready plugin distribution under ./NAME")
@@ -299,7 +392,7 @@ def main(argv=None):
             return check_plugin(args.distribution)
         if args.command == "new-plugin":
             return new_plugin(args.name, [k.strip() for k in args.kinds.split(",") if k.strip()])
-        return plugins(as_json=args.json)
+        return plugins(as_json=args.json, kind=args.kind, distribution=args.distribution)
     except (OSError, ValueError, NotImplementedError, ImportError) as error:
         from .saving.errors import UnsafeDeserializationError
 

@@ -25,9 +25,18 @@ class PluginLoadError(ComponentError, ImportError):
     """A plugin's entry point failed to import or load."""
 
 
+class WrongKindError(PluginLoadError, TypeError):
+    """A plugin's entry point loads an object that is not what its group promises
+    (a function in ``numkeras.layers``, a string in ``numkeras.losses`` …)."""
+
+
 class PluginLoadWarning(UserWarning):
     """A plugin failed to load; everything else keeps working."""
 
 
+class ShadowedComponentWarning(UserWarning):
+    """``register(..., override=True)`` replaced a component that another provider registered."""
+
+
 __all__ = ["STRICT_ENV", "ComponentError", "UnknownComponentError", "ComponentConflictError",
-           "PluginLoadError", "PluginLoadWarning"]
+           "PluginLoadError", "WrongKindError", "PluginLoadWarning", "ShadowedComponentWarning"]

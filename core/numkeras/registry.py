@@ -12,8 +12,10 @@ normalised (``'MeanSquaredError'`` finds ``'mean_squared_error'``).
 
 import contextvars
 import difflib
+import inspect
 import os
 import re
+import sys
 import threading
 import warnings
 
@@ -21,7 +23,7 @@ import importlib_metadata
 
 from .plugin_errors import (
     STRICT_ENV, ComponentConflictError, ComponentError, PluginLoadError, PluginLoadWarning,
-    UnknownComponentError,
+    ShadowedComponentWarning, UnknownComponentError, WrongKindError,
 )
 
 # The stack of active custom_object_scope dicts, innermost last. A context variable, so
@@ -73,15 +75,19 @@ def _normalize(name):
 class Provider:
     """Where a registered name comes from: distribution, version and module."""
 
-    __slots__ = ("distribution", "version", "module", "entry_point")
+    __slots__ = ("distribution", "version", "module", "entry_point", "also")
 
-    def __init__(self, distribution=None, version=None, module=None, entry_point=None):
+    def __init__(self, distribution=None, version=None, module=None, entry_point=None, also=()):
         self.distribution = distribution
         self.version = version
         self.module = module
         self.entry_point = entry_point
+        self.also = tuple(also)  # further distributions claiming the same name (a conflict)
 
     def describe(self):
+        if self.also:
+            return " and ".join(p.describe() for p in (Provider(self.distribution, self.version, self.module,
+                                                                 self.entry_point), *self.also))
         if self.distribution:
             return f"{self.distribution} {self.version or ''} ({self.entry_point})".replace("  ", " ")
         return f"registered at runtime from {self.module or 'unknown module'}"
@@ -90,22 +96,75 @@ class Provider:
         return {"distribution": self.distribution, "version": self.version, "module": self.module}
 
 
+class Expects:
+    """What a component of one kind must be; each registry in :data:`REGISTRIES` declares one.
+
+    Arguments:
+        base: ``'module:Class'``, the protocol base class of the kind. It is looked up
+            in ``sys.modules`` and never imported here: the registry sits below every
+            protocol, and a class can only subclass a base whose module is imported.
+        callables: whether a plain callable (a function, a factory) is accepted too.
+        description: what the kind accepts, for error messages.
+    """
+
+    def __init__(self, base, callables, description):
+        self.base = base
+        self.callables = callables
+        self.description = description
+
+    def _base_class(self):
+        module, _, attribute = self.base.partition(":")
+        return getattr(sys.modules.get(module), attribute, None)
+
+    def problem(self, obj, name):
+        """Why ``obj`` cannot be the component ``name`` of this kind, or ``None`` if it can."""
+        base = self._base_class()
+        if isinstance(obj, type):
+            if base is not None and issubclass(obj, base):
+                return None
+            what = f"the class {obj.__module__}.{obj.__qualname__}, which does not subclass {self.base}"
+        elif base is not None and isinstance(obj, base):
+            return None
+        elif self.callables and callable(obj):
+            return None
+        elif isinstance(obj, str):
+            what = f"the string {obj!r}"
+            if obj == name:
+                what += ", an alias that resolves to itself"
+            what += " (an alias is another entry point naming the same object, not a string)"
+        else:
+            what = f"{_describe(obj)}"
+        return f"it is {what}, but it must be {self.description}"
+
+
+def _describe(obj):
+    if inspect.ismodule(obj):
+        return f"the module {obj.__name__}"
+    if callable(obj):
+        return f"the callable {getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"
+    text = repr(obj)
+    return f"{type(obj).__name__} {text[:60] + '...' if len(text) > 60 else text}"
+
+
 class Registry:
     """Components of one kind, by name.
 
     Arguments:
         kind: the plural kind name, e.g. ``'losses'``.
         group: the entry-point group that fills it, e.g. ``'numkeras.losses'``.
+        expects: an :class:`Expects`: what every component of this kind must be.
     """
 
-    def __init__(self, kind, group):
+    def __init__(self, kind, group, expects=None):
         self.kind = kind
         self.group = group
+        self.expects = expects
         self._objects = {}  # name -> loaded object
         self._providers = {}  # name -> Provider
         self._entry_points = None  # name -> [EntryPoint, ...] (several when distributions clash)
         self._chosen = {}  # name -> distribution chosen among clashing ones
         self._failures = {}  # name -> (Provider, exception text)
+        self._shadowed = {}  # name -> description of the provider a runtime registration replaced
         self._lock = threading.RLock()
 
     # -- filling --------------------------------------------------------------
@@ -125,7 +184,7 @@ class Registry:
                 _run_registration_hooks()
         return self._entry_points
 
-    def register(self, name=None, obj=None, *, override=True):
+    def register(self, name=None, obj=None, *, override=False):
         """Registers ``obj`` under ``name``; usable as a call or as a decorator.
 
         Example:
@@ -133,10 +192,20 @@ class Registry:
             ... def focal_loss(y_true, y_pred): ...
             >>> numkeras.losses.register('focal_loss', focal_loss)   # same thing
 
+        Registering a name again from the module that registered it (a notebook cell run
+        twice) replaces it quietly. A name that a built-in, a plugin distribution or
+        another module provides is refused, since the replacement would hold for the
+        whole process; ``override=True`` replaces it anyway, with a warning.
+
         Arguments:
             name: the name to register; defaults to the object's ``__name__``.
             obj: the component. When omitted, returns a decorator.
-            override: replace an existing runtime registration of that name.
+            override: replace a name that another provider registered.
+
+        Raises:
+            ComponentConflictError: the name is taken by another provider and ``override``
+                is false (the message names both).
+            TypeError: ``obj`` is not a component of this kind (a function as a layer …).
         """
         if obj is None and callable(name) and not isinstance(name, str):
             name, obj = None, name
@@ -145,26 +214,68 @@ class Registry:
         name = name or getattr(obj, "__name__", None)
         if not isinstance(name, str) or not name:
             raise TypeError(f"{self.kind}.register needs a name string; got {name!r}.")
+        problem = self.expects.problem(obj, name) if self.expects else None
+        if problem:
+            raise TypeError(f"Cannot register {_describe(obj)} as the {self._singular()} {name!r}: {problem}.")
+        provider = Provider(module=getattr(obj, "__module__", None))
         with self._lock:
-            if not override and name in self._objects:
-                raise ComponentConflictError(
-                    f"A {self._singular()} named {name!r} is already registered "
-                    f"({self._providers[name].describe()}); pass override=True to replace it."
+            existing = self._current_provider(name)
+            if existing is not None and not (existing.distribution is None and existing.module == provider.module):
+                if not override:
+                    raise ComponentConflictError(
+                        f"Cannot register {_describe(obj)} as the {self._singular()} {name!r}: that name is "
+                        f"already provided by {existing.describe()}, and registering it would replace that "
+                        f"{self._singular()} for the whole process. Choose another name, pass override=True "
+                        f"to replace it on purpose, or, to use it for one load only, pass "
+                        f"custom_objects={{{name!r}: ...}} to the loading function."
+                    )
+                warnings.warn(
+                    f"The {self._singular()} {name!r} of {existing.describe()} is replaced by "
+                    f"{_describe(obj)} (registered with override=True) for the rest of this process; "
+                    f"numkeras.{self.kind}.unregister({name!r}) restores it.",
+                    ShadowedComponentWarning, stacklevel=3,
                 )
+                self._shadowed.setdefault(name, existing.describe())
             self._objects[name] = obj
-            self._providers[name] = Provider(module=getattr(obj, "__module__", None))
+            self._providers[name] = provider
         return obj
 
+    def _current_provider(self, name):
+        """The :class:`Provider` now answering for ``name`` (runtime or entry point), or None; loads nothing."""
+        if name in self._providers:
+            return self._providers[name]
+        claims = self.claims(name)
+        if not claims:
+            return None
+        first = claims[0]
+        return Provider(first.distribution, first.version, first.module, first.entry_point, also=claims[1:])
+
+    def claims(self, name):
+        """A :class:`Provider` per distribution whose entry points declare ``name`` (several: a conflict)."""
+        return [self._entry_point_provider(ep) for ep in self._discover().get(name, ())]
+
+    def shadowed(self):
+        """``{name: description of the provider it replaced}`` for runtime registrations made with ``override=True``."""
+        return dict(self._shadowed)
+
+    def _entry_point_provider(self, ep):
+        return Provider(_dist_name(ep), _dist_version(ep), ep.module, f"{self.group}: {ep.name} = {ep.value}")
+
     def unregister(self, name):
-        """Removes a runtime registration (entry points stay)."""
+        """Removes a runtime registration (entry points stay, and answer for the name again)."""
         with self._lock:
             self._objects.pop(name, None)
             self._providers.pop(name, None)
+            self._shadowed.pop(name, None)
 
     def choose(self, name, distribution):
         """Picks which distribution provides ``name`` when several register it."""
         self._chosen[name] = distribution
         self._objects.pop(name, None)
+
+    def chosen(self, name):
+        """The distribution picked with :meth:`choose` for ``name``, or None."""
+        return self._chosen.get(name)
 
     # -- lookup ---------------------------------------------------------------
     def resolve(self, name):
@@ -262,24 +373,31 @@ class Registry:
                     )
                 claims = picked
             ep = claims[0]
-            provider = Provider(_dist_name(ep), _dist_version(ep), ep.module, f"{self.group}: {ep.name} = {ep.value}")
+            provider = self._entry_point_provider(ep)
             try:
                 obj = ep.load()
             except Exception as error:  # a broken plugin must not break the rest
-                reason = f"{type(error).__name__}: {error}"
-                self._failures[name] = (provider, reason)
-                message = (
-                    f"The {self._singular()} {name!r} could not be loaded: plugin distribution "
-                    f"{provider.distribution or '?'} {provider.version or ''}, entry point "
-                    f"'{ep.name} = {ep.value}' in group {self.group!r} raised {reason}"
-                )
-                if os.environ.get(STRICT_ENV):
-                    raise PluginLoadError(message) from error
-                warnings.warn(message, PluginLoadWarning, stacklevel=3)
-                raise PluginLoadError(message) from error
+                raise self._failed(name, ep, provider, f"raised {type(error).__name__}: {error}",
+                                   PluginLoadError) from error
+            problem = self.expects.problem(obj, name) if self.expects else None
+            if problem:
+                raise self._failed(name, ep, provider, f"loads an object of the wrong kind: {problem}",
+                                   WrongKindError)
             self._objects[name] = obj
             self._providers[name] = provider
             return obj
+
+    def _failed(self, name, ep, provider, reason, error_class):
+        """Records a plugin failure, warns (unless strict), and returns the error to raise for ``name``."""
+        self._failures[name] = (provider, reason)
+        message = (
+            f"The {self._singular()} {name!r} could not be loaded: plugin distribution "
+            f"{provider.distribution or '?'} {provider.version or ''}, entry point "
+            f"'{ep.name} = {ep.value}' in group {self.group!r} {reason}"
+        )
+        if not os.environ.get(STRICT_ENV):
+            warnings.warn(message, PluginLoadWarning, stacklevel=4)
+        return error_class(message)
 
     def _unknown(self, name):
         candidates = set(self.names())
@@ -316,12 +434,31 @@ KNOWN_PLUGIN_HINTS = {
     ("callbacks", "TensorBoard"): "pip install ./contrib/numkeras-tensorboard (distribution numkeras-tensorboard)",
 }
 
-KINDS = (
-    "layers", "losses", "metrics", "optimizers", "callbacks",
-    "activations", "initializers", "regularizers", "constraints",
-)
+# Every registry, with what its components must be (checked when an entry point is loaded
+# and when a name is registered at runtime): a class must subclass the kind's protocol
+# base; kinds whose lookups accept functions (a loss, a regularizer factory …) take any
+# callable too.
+REGISTRIES = {kind: Registry(kind, f"numkeras.{kind}", expects) for kind, expects in (
+    # Functions too: Keras's functional merge helpers (`concatenate`, `add` …) are layers' names.
+    ("layers", Expects("numkeras.engine.base_layer:Layer", True,
+                       "a Layer subclass (or a function that applies layers, like concatenate)")),
+    ("losses", Expects("numkeras.losses.base:Loss", True, "a loss function or a Loss subclass or instance")),
+    ("metrics", Expects("numkeras.metrics.base:Metric", True,
+                        "a metric function or a Metric subclass or instance")),
+    ("optimizers", Expects("numkeras.optimizers.base:Optimizer", True,
+                           "an Optimizer subclass or instance, or a function that returns one")),
+    ("callbacks", Expects("numkeras.callbacks.base:Callback", False, "a Callback subclass or instance")),
+    ("activations", Expects("numkeras.engine.base_layer:Layer", True,
+                            "an activation function (or a Layer subclass)")),
+    ("initializers", Expects("numkeras.initializers.base:Initializer", True,
+                             "an Initializer subclass or instance, or an initializer function")),
+    ("regularizers", Expects("numkeras.regularizers.base:Regularizer", True,
+                             "a Regularizer subclass or instance, or a regularizer function")),
+    ("constraints", Expects("numkeras.constraints.base:Constraint", True,
+                            "a Constraint subclass or instance, or a constraint function")),
+)}
 
-REGISTRIES = {kind: Registry(kind, f"numkeras.{kind}") for kind in KINDS}
+KINDS = tuple(REGISTRIES)
 
 
 def registry(kind):
@@ -342,9 +479,19 @@ def _run_registration_hooks():
     _hooks_ran[0] = True
     from .hooks import plugin_manager
 
-    plugin_manager().hook.numkeras_register_components(
-        register=lambda kind, name, obj: registry(kind).register(name, obj)
-    )
+    plugin_manager().hook.numkeras_register_components(register=_register_from_hook)
+
+
+def _register_from_hook(kind, name, obj, override=False):
+    """``register`` as hook plugins get it: a refused registration is reported like a broken plugin."""
+    try:
+        registry(kind).register(name, obj, override=override)
+    except (ComponentError, TypeError) as error:
+        message = (f"A hook plugin's numkeras_register_components (module "
+                   f"{getattr(obj, '__module__', '?')}) could not register {name!r} in {kind}: {error}")
+        if os.environ.get(STRICT_ENV):
+            raise PluginLoadError(message) from error
+        warnings.warn(message, PluginLoadWarning, stacklevel=2)
 
 
 def _is_factory(obj):

@@ -22,10 +22,31 @@ class Doubler(Layer):
         return inputs * 2.0
 '''
 
+# Claims the built-in name 'Dense' (a clash with numkeras) and declares two entry points
+# that load the wrong kind of object.
+ODD = '''\
+from numkeras.layers import Layer
+
+
+class Dense(Layer):
+    pass
+
+
+class NotALayer:
+    pass
+
+
+NOT_A_LOSS = "mse"
+'''
+
 BROKEN = 'raise ImportError("No module named \'tensorflow_addons\' (needed by nk-cli-broken)")\n'
 
 DISTRIBUTIONS = {
     "nk-cli-good": ("nk_cli_good", "0.7", GOOD, {"numkeras.layers": {"Doubler": "nk_cli_good:Doubler"}}),
+    "nk-cli-odd": ("nk_cli_odd", "0.3", ODD, {
+        "numkeras.layers": {"Dense": "nk_cli_odd:Dense", "NotALayer": "nk_cli_odd:NotALayer"},
+        "numkeras.losses": {"not_a_loss": "nk_cli_odd:NOT_A_LOSS"},
+    }),
     "nk-cli-broken": ("nk_cli_broken", "0.2", BROKEN, {
         "numkeras.losses": {"broken_loss": "nk_cli_broken:broken_loss"},
         "numkeras.plugins": {"broken_hooks": "nk_cli_broken"},
@@ -153,8 +174,53 @@ def test_plugins_reports_third_party_components_and_failures(plugin_site):
     broken = failures[("losses", "broken_loss")]
     assert broken["distribution"] == "nk-cli-broken" and "tensorflow_addons" in broken["reason"]
     assert "tensorflow_addons" in failures[("hook plugin", "broken_hooks")]["reason"]
+    for name, expected in (("NotALayer", "Layer subclass"), ("not_a_loss", "the string 'mse'")):
+        wrong = failures[("layers" if name == "NotALayer" else "losses", name)]
+        assert wrong["distribution"] == "nk-cli-odd" and "wrong kind" in wrong["reason"]
+        assert expected in wrong["reason"] and f"{name} = nk_cli_odd:" in wrong["entry_point"]
+    # A name two distributions claim is listed, with both, instead of vanishing.
+    dense = next(e for e in report["components"]["layers"] if e["name"] == "Dense")
+    assert [c["distribution"] for c in dense["claimed_by"]] == ["numkeras", "nk-cli-odd"] or \
+        [c["distribution"] for c in dense["claimed_by"]] == ["nk-cli-odd", "numkeras"]
+    assert [(c["kind"], c["name"]) for c in report["conflicts"]] == [("layers", "Dense")]
     text = _run("plugins", site=plugin_site, autoload=True).stdout
-    assert "nk-cli-good 0.7" in text and "failed to load (2)" in text and "broken_loss" in text
+    assert "nk-cli-good 0.7" in text and "failed to load (4)" in text and "broken_loss" in text
+    assert "names claimed by several distributions (1):" in text
+    assert "layers Dense:" in text and "numkeras.layers.choose('Dense', '<distribution>')" in text
+    filtered = json.loads(_run("plugins", "--json", "--kind", "layers", "--distribution", "nk-cli-odd",
+                               site=plugin_site, autoload=True).stdout)
+    assert list(filtered["components"]) == ["layers"]
+    assert [e["name"] for e in filtered["components"]["layers"]] == ["Dense"]
+    assert [(f["kind"], f["name"]) for f in filtered["failures"]] == [("layers", "NotALayer")]
+
+
+def test_plugins_shows_a_shadowed_name_and_filters(capsys):
+    import warnings
+
+    import numkeras
+    from numkeras.engine import Layer
+
+    class Dense(Layer):
+        pass
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        numkeras.layers.register("Dense", Dense, override=True)
+    try:
+        assert cli.main(["plugins", "--kind", "layers"]) == 0
+        out = capsys.readouterr().out
+        assert "losses (" not in out and "layers (" in out
+        row = next(line for line in out.splitlines() if line.strip().startswith("Dense "))
+        assert "registered at runtime" in row and __name__ in row and "shadows numkeras" in row
+        assert "shadowed names (1):" in out and "numkeras.layers: Dense = numkeras_builtins" in out
+        assert cli.main(["plugins", "--json", "--distribution", "numkeras", "--kind", "layers"]) == 0
+        report = json.loads(capsys.readouterr().out)
+        names = [e["name"] for e in report["components"]["layers"]]
+        assert "Dense" not in names and "Conv2D" in names  # the runtime Dense is no distribution's
+    finally:
+        numkeras.layers.unregister("Dense")
+    assert cli.main(["plugins", "--kind", "layers"]) == 0
+    assert "shadowed names (0): none" in capsys.readouterr().out
 
 
 def test_console_script(tmp_path):

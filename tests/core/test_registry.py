@@ -57,14 +57,91 @@ def test_runtime_registration_as_decorator_and_call():
         registry_module.registry("losses").unregister("focal_test_loss_2")
 
 
-def test_register_without_override_refuses_a_taken_name():
+def _from_module(obj, module):
+    """``obj`` as if defined in ``module`` (a registration from another module or notebook)."""
+    obj.__module__ = module
+    return obj
+
+
+def test_register_refuses_a_name_another_module_registered_naming_both():
     reg = registry_module.registry("losses")
-    reg.register("taken_loss", lambda t, p: p)
+    reg.register("taken_loss", _from_module(lambda t, p: p, "first_module"))
     try:
-        with pytest.raises(ComponentConflictError, match="already registered"):
-            reg.register("taken_loss", lambda t, p: t, override=False)
+        with pytest.raises(ComponentConflictError) as info:
+            reg.register("taken_loss", _from_module(lambda t, p: t, "second_module"))
+        message = str(info.value)
+        assert "first_module" in message and "second_module" in message
+        assert "override=True" in message and "custom_objects" in message
+        assert reg.resolve("taken_loss").__module__ == "first_module"
     finally:
         reg.unregister("taken_loss")
+
+
+def test_register_refuses_to_shadow_a_built_in_unless_override():
+    from numkeras.engine import Layer
+
+    class MyDense(Layer):
+        pass
+
+    built_in = numkeras.layers.Dense
+    with pytest.raises(ComponentConflictError) as info:
+        numkeras.layers.register("Dense", MyDense)
+    message = str(info.value)
+    assert "'Dense'" in message and "numkeras" in message and "numkeras.layers: Dense =" in message
+    assert "MyDense" in message and "override=True" in message
+    assert numkeras.layers.Dense is built_in
+    try:
+        with pytest.warns(registry_module.ShadowedComponentWarning, match="numkeras.layers: Dense ="):
+            assert numkeras.layers.register("Dense", MyDense, override=True) is MyDense
+        assert numkeras.layers.Dense is MyDense
+        assert "numkeras.layers: Dense =" in registry_module.registry("layers").shadowed()["Dense"]
+    finally:
+        numkeras.layers.unregister("Dense")
+    assert numkeras.layers.Dense is built_in
+    assert registry_module.registry("layers").shadowed() == {}
+
+
+def test_registering_again_from_the_same_module_replaces_quietly(recwarn):
+    """A notebook cell run twice registers the same name from the same module: no error, no warning."""
+    first = lambda t, p: p  # noqa: E731
+    second = lambda t, p: t  # noqa: E731
+    try:
+        numkeras.losses.register("rerun_cell_loss", first)
+        assert numkeras.losses.register("rerun_cell_loss", second) is second
+        assert numkeras.losses.get("rerun_cell_loss") is second
+    finally:
+        numkeras.losses.unregister("rerun_cell_loss")
+    assert not [w for w in recwarn if issubclass(w.category, registry_module.ShadowedComponentWarning)]
+
+
+def test_custom_objects_win_for_one_load_without_registering():
+    from numkeras.engine import Layer
+    from numkeras.models import Sequential, model_from_json
+
+    built_in = numkeras.layers.Dense
+
+    class MyDense(built_in):
+        pass
+
+    config = Sequential([built_in(2, input_shape=(3,))]).to_json()
+    rebuilt = model_from_json(config, custom_objects={"Dense": MyDense})
+    assert type(rebuilt.layers[0]) is MyDense and issubclass(MyDense, Layer)
+    assert numkeras.layers.Dense is built_in
+    assert type(model_from_json(config).layers[0]) is built_in
+
+
+@pytest.mark.parametrize("kind, obj, expected", [
+    ("losses", "mse", "the string 'mse'"),
+    ("layers", dict, "does not subclass numkeras.engine.base_layer:Layer"),
+    ("callbacks", print, "a Callback subclass"),
+    ("optimizers", 0.1, "float 0.1"),
+    ("activations", numkeras, "the module numkeras"),
+])
+def test_register_refuses_an_object_of_the_wrong_kind(kind, obj, expected):
+    with pytest.raises(TypeError, match="wrong_kind_name") as info:
+        registry_module.registry(kind).register("wrong_kind_name", obj)
+    assert expected in str(info.value)
+    assert "wrong_kind_name" not in registry_module.registry(kind).names()
 
 
 def test_custom_object_scope_wins_and_ends_with_the_block():
@@ -184,8 +261,8 @@ class _FakeEntryPoint:
         return self._loader()
 
 
-def _fake_registry(monkeypatch, entry_points):
-    reg = Registry("losses", "numkeras.test_group")
+def _fake_registry(monkeypatch, entry_points, kind="losses", expects=None):
+    reg = Registry(kind, "numkeras.test_group", expects)
     monkeypatch.setattr(registry_module.importlib_metadata, "entry_points",
                         lambda group: entry_points if group == "numkeras.test_group" else [])
     return reg
@@ -241,3 +318,60 @@ def test_namespace_bind_installs_the_module_surface():
     module = {}
     Namespace("metrics").bind(module)
     assert {"get", "serialize", "deserialize", "register", "choose", "__getattr__"} <= set(module)
+
+
+def test_an_entry_point_of_the_wrong_kind_is_reported_like_a_broken_plugin(monkeypatch):
+    """A loss entry point that loads a string, a layer one that loads a non-Layer class."""
+    monkeypatch.delenv(registry_module.STRICT_ENV, raising=False)
+
+    class NotALayer:
+        pass
+
+    for kind, obj, expected in (("losses", "string_loss", "an alias that resolves to itself"),
+                                ("layers", NotALayer, "does not subclass numkeras.engine.base_layer:Layer")):
+        reg = _fake_registry(monkeypatch, [
+            _FakeEntryPoint("string_loss", "odd_pkg:thing", "odd-dist", lambda obj=obj: obj),
+        ], kind=kind, expects=registry_module.REGISTRIES[kind].expects)
+        with pytest.warns(registry_module.PluginLoadWarning) as caught:
+            with pytest.raises(registry_module.WrongKindError) as info:
+                reg.resolve("string_loss")
+        for message in (str(info.value), str(caught[0].message)):
+            assert "odd-dist" in message and "string_loss = odd_pkg:thing" in message
+            assert "wrong kind" in message and expected in message
+        assert isinstance(info.value, registry_module.PluginLoadError) and isinstance(info.value, TypeError)
+        assert "string_loss" in reg.failures()
+        with pytest.warns(registry_module.PluginLoadWarning), pytest.raises(registry_module.WrongKindError):
+            reg.resolve("string_loss")  # asked again: still an error, never the object
+
+
+def test_an_entry_point_of_the_wrong_kind_is_an_error_in_strict_mode(monkeypatch, recwarn):
+    monkeypatch.setenv(registry_module.STRICT_ENV, "1")
+    reg = _fake_registry(monkeypatch, [
+        _FakeEntryPoint("cb", "odd_pkg:cb", "odd-dist", lambda: print),
+    ], kind="callbacks", expects=registry_module.REGISTRIES["callbacks"].expects)
+    with pytest.raises(registry_module.WrongKindError, match="a Callback subclass"):
+        reg.resolve("cb")
+    assert not [w for w in recwarn if issubclass(w.category, registry_module.PluginLoadWarning)]
+
+
+def test_every_built_in_entry_point_is_of_its_kind(recwarn):
+    for kind, reg in registry_module.REGISTRIES.items():
+        assert reg.expects is not None, kind
+        for name in reg.names():
+            reg.resolve(name)
+    assert not [w for w in recwarn if issubclass(w.category, registry_module.PluginLoadWarning)]
+
+
+def test_a_registration_hook_that_shadows_a_built_in_is_reported_not_fatal(monkeypatch):
+    monkeypatch.delenv(registry_module.STRICT_ENV, raising=False)
+    try:
+        with pytest.warns(registry_module.PluginLoadWarning, match="'mse'.*numkeras.losses: mse ="):
+            registry_module._register_from_hook("losses", "mse", lambda t, p: p)
+        registry_module._register_from_hook("losses", "hook_only_loss", lambda t, p: p)
+        assert numkeras.losses.get("mse") is registry_module.registry("losses").resolve("mean_squared_error")
+        assert numkeras.losses.get("hook_only_loss")
+        monkeypatch.setenv(registry_module.STRICT_ENV, "1")
+        with pytest.raises(registry_module.PluginLoadError, match="'mse'"):
+            registry_module._register_from_hook("losses", "mse", lambda t, p: p)
+    finally:
+        numkeras.losses.unregister("hook_only_loss")

@@ -23,6 +23,20 @@ def code_blocks(path, language):
     return re.findall(rf"^```{language}\n(.*?)^```", path.read_text(), re.MULTILINE | re.DOTALL)
 
 
+def named_blocks(path, language):
+    """``{name: code}`` for the blocks a ``<!-- test: NAME -->`` line right above names."""
+    pattern = rf"^<!-- test: ([\w-]+) -->\n```{language}\n(.*?)^```"
+    found = re.findall(pattern, path.read_text(), re.MULTILINE | re.DOTALL)
+    names = [name for name, _ in found]
+    assert len(names) == len(set(names)), f"{path.name}: a block name is used twice: {names}"
+    return dict(found)
+
+
+GUIDE_BLOCKS_RUN_BY_THE_TESTS = (
+    "plugin_module", "usage", "runtime", "shadowing", "hook", "keras1_names", "checked_arguments",
+    "layer", "loss", "metric", "optimizer", "kit_usage")
+
+
 def _mnist_available():
     try:
         mnist.load_data()
@@ -80,9 +94,19 @@ def test_readme_setup_commands_are_what_ci_runs():
     assert "8,000" in text and "2,000" in text  # the dataset split is stated
 
 
+def test_plugins_guide_python_blocks_are_all_named_and_tested():
+    """Every ```python block of the guide carries a ``<!-- test: NAME -->`` line and a test
+    below uses it: a new example cannot go unrun, and moving one does not mistest another."""
+    named = named_blocks(PLUGINS_GUIDE, "python")
+    assert len(named) == len(code_blocks(PLUGINS_GUIDE, "python"))
+    assert set(named) == set(GUIDE_BLOCKS_RUN_BY_THE_TESTS)
+
+
 def test_plugins_guide_python_blocks_run(registrations, capsys):
-    blocks = code_blocks(PLUGINS_GUIDE, "python")
-    plugin_module, usage, runtime, hook, keras1_names, checked_arguments, *kinds_and_kit = blocks
+    blocks = named_blocks(PLUGINS_GUIDE, "python")
+    plugin_module, usage, runtime, shadowing, hook, keras1_names, checked_arguments = (
+        blocks[name] for name in
+        ("plugin_module", "usage", "runtime", "shadowing", "hook", "keras1_names", "checked_arguments"))
     namespace = {"__name__": "numkeras_focal"}
     exec(compile(plugin_module, "docs/plugins.md block 1", "exec"), namespace)
     # What installing the package would do: its entry points, registered by name.
@@ -96,21 +120,29 @@ def test_plugins_guide_python_blocks_run(registrations, capsys):
     history = model.fit(rng.random((16, 8)), rng.integers(0, 2, (16, 1)), epochs=2, verbose=0)
     assert set(history.history) == {"loss", "mean_gap"}
 
-    runtime_namespace = {"mean_gap": namespace["mean_gap"]}
+    # Block 3 is a script without the package: the package's names are not installed there
+    # (registered over them, they would be refused as shadowing another provider).
+    for kind, name in (("losses", "focal_loss"), ("metrics", "mean_gap")):
+        numkeras.registry.registry(kind).unregister(name)
+    runtime_namespace = {"__name__": "notebook", "mean_gap": namespace["mean_gap"]}
     exec(compile(runtime, "docs/plugins.md block 3", "exec"), runtime_namespace)
     assert numkeras.losses.get("focal_loss") is runtime_namespace["focal_loss"]
+    built_in_dense = numkeras.layers.Dense
+    with pytest.warns(numkeras.registry.ShadowedComponentWarning, match="Dense"):
+        exec(compile(shadowing, "docs/plugins.md block 4", "exec"), {"__name__": "notebook"})
+    assert numkeras.layers.Dense is built_in_dense
     hook_namespace = {}
-    exec(compile(hook, "docs/plugins.md block 4", "exec"), hook_namespace)
+    exec(compile(hook, "docs/plugins.md block 5", "exec"), hook_namespace)
     hook_namespace["on_epoch_end"](model, 0, {"loss": 1.0})
     assert "[tracker]" in capsys.readouterr().out
     keras1_namespace = {}
     with pytest.warns(DeprecationWarning) as record:
-        exec(compile(keras1_names, "docs/plugins.md block 5", "exec"), keras1_namespace)
+        exec(compile(keras1_names, "docs/plugins.md block 6", "exec"), keras1_namespace)
     layer = keras1_namespace["layer"]
     assert (layer.units, layer.scale, layer.kernel_initializer) == (3, True, "zeros")
     assert sum("use 'units'" in str(w.message) for w in record) == 1
     checked_namespace = {}
-    exec(compile(checked_arguments, "docs/plugins.md block 6", "exec"), checked_namespace)
+    exec(compile(checked_arguments, "docs/plugins.md block 7", "exec"), checked_namespace)
     scale = checked_namespace["Scale"]
     assert scale(factor=2, repeats=3).repeats == 3
     with pytest.raises(TypeError, match=r"^Scale: repeats must be a positive integer, got 2\.0 \(a float\)\. Pass an int: 2\.$"):
@@ -123,8 +155,9 @@ def test_plugins_guide_worked_examples_pass_the_conformance_kit(registrations):
     """The guide's example of each kind, registered under a name, passes the kit it teaches."""
     from numkeras.testing import check_component
 
-    blocks = code_blocks(PLUGINS_GUIDE, "python")[6:]
-    layer, loss, metric, optimizer, kit_usage = blocks
+    blocks = named_blocks(PLUGINS_GUIDE, "python")
+    layer, loss, metric, optimizer, kit_usage = (
+        blocks[name] for name in ("layer", "loss", "metric", "optimizer", "kit_usage"))
     namespace = {}
     for i, block in enumerate((layer, loss, metric, optimizer)):
         exec(compile(block, f"docs/plugins.md worked example {i + 1}", "exec"), namespace)

@@ -18,11 +18,13 @@ import traceback
 
 import numpy as np
 
+from .rank_records import record_rank
 from .watchdog import Watchdog
 
 HEARTBEAT_INTERVAL = 1.0
 DEFAULT_HEARTBEAT_TIMEOUT = 30.0
 DEFAULT_COLLECTIVE_TIMEOUT = 600.0
+ABORT_GRACE = 1.0  # seconds between a failing rank's last words and MPI_Abort (see _abort)
 
 
 class RankFailedError(RuntimeError):
@@ -93,6 +95,7 @@ def init(comm=None, heartbeat_timeout=None, collective_timeout=None):
     _state.comm.Set_errhandler(MPI.ERRORS_RETURN)
     _state.local_comm = _state.comm.Split_type(MPI.COMM_TYPE_SHARED, key=_state.comm.Get_rank())
     _state.collective_timeout = float(collective_timeout)
+    record_rank(_state.comm.Get_rank(), _state.comm.Get_size())  # for the launcher's report, if it started us
     if _state.comm.Get_size() > 1:
         control = world.Dup()
         control.Set_errhandler(MPI.ERRORS_RETURN)
@@ -209,14 +212,23 @@ def _abort_on_uncaught(exc_type, exc, tb):
 
 
 def _abort(message):
-    """Reports ``message`` to every rank and on stderr, then aborts the MPI job (exit status 1)."""
+    """Reports ``message`` on stderr and to every rank, then aborts the MPI job (exit status 1).
+
+    The launcher forwards a rank's output asynchronously, and ``MPI_Abort`` from any rank
+    ends every process at once, dropping output the launcher has not forwarded yet (MPICH's
+    hydra lost the lines written just before an abort in about one run in four). So the
+    message is written before the other ranks hear of the failure, and every rank waits
+    :data:`ABORT_GRACE` seconds between its last write and its abort.
+    """
+    where = f"rank {_state.comm.Get_rank()} on {socket.gethostname()}" if _state.comm is not None else "numkeras_mpi"
+    sys.stderr.write(f"numkeras_mpi: {where}: stopping the job: {message}\n")
+    sys.stderr.flush()
+    sys.stdout.flush()
     watchdog = _state.watchdog
     if watchdog is not None:
         watchdog.declare(message)
         watchdog.flush(2.0)
-    where = f"rank {_state.comm.Get_rank()} on {socket.gethostname()}" if _state.comm is not None else "numkeras_mpi"
-    sys.stderr.write(f"numkeras_mpi: {where}: stopping the job: {message}\n")
-    sys.stderr.flush()
+    time.sleep(ABORT_GRACE)
     _state.mpi.COMM_WORLD.Abort(1)
 
 

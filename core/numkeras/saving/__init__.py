@@ -11,8 +11,9 @@ Loading is safe by default (``safe_mode=True``): only names that a registry or
 Lambda's code is rebuilt only with ``safe_mode=False`` (see
 :mod:`numkeras.saving.functions`). Components from plugins are written by their
 registered name and recorded with their distribution, so a file loads wherever the
-same plugins are installed, and says which plugin is missing otherwise. Every save
-writes a temporary file and renames it into place. h5py is imported on the first
+same plugins are installed, and says which plugins are missing otherwise. Every save
+produces the whole content first (configs checked and JSON-encoded, every array
+copied), then writes a temporary file and renames it into place. h5py is imported on the first
 HDF5 save or load, never for JSON / YAML configs.
 """
 
@@ -20,7 +21,7 @@ import os
 
 from .atomic import atomic_write
 from .cloning import clone_model
-from .errors import MissingComponentError, ModelFileError, UnsafeDeserializationError
+from .errors import LayerConfigError, MissingComponentError, ModelFileError, UnsafeDeserializationError
 from .model_config import model_from_config, model_from_json, model_from_yaml, model_to_json, model_to_yaml
 
 
@@ -94,5 +95,5 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False):
 __all__ = [
     "save_model", "load_model", "save_weights", "load_weights", "model_to_json", "model_to_yaml",
     "model_from_json", "model_from_yaml", "model_from_config", "clone_model", "atomic_write",
-    "ModelFileError", "MissingComponentError", "UnsafeDeserializationError",
+    "ModelFileError", "MissingComponentError", "UnsafeDeserializationError", "LayerConfigError",
 ]

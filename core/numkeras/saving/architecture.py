@@ -7,13 +7,14 @@ to write, and the custom-object / safe-mode scope of a load. They live here, not
 """
 
 import contextlib
+import inspect
 import json
 
 import numpy as np
 
 from ..registry import UnknownComponentError
 from . import components as components_module
-from .errors import MissingComponentError
+from .errors import LayerConfigError, MissingComponentError
 
 KERAS_VERSION = "2.2.4"
 BACKEND = "numpy"
@@ -70,6 +71,75 @@ def check_saveable(model, what="save"):
         )
 
 
+def check_layer_configs(model, what="save"):
+    """Checks, before anything is written, that every layer's config can be written and rebuilds it.
+
+    Each layer (inside nested models and wrappers too) must have a ``get_config()``
+    whose values JSON can encode, and that returns every argument its ``__init__`` takes
+    without a default (unless the class rebuilds itself with its own ``from_config``).
+
+    Raises:
+        LayerConfigError: naming the layer, its class, the key or argument, and the fix.
+    """
+    for layer in _layers_within(model):
+        cls = type(layer)
+        where = f"Cannot {what} the model {model.name!r}: layer {layer.name!r} ({cls.__module__}.{cls.__qualname__})"
+        config = layer.get_config()
+        if not isinstance(config, dict):
+            raise LayerConfigError(f"{where} returns {type(config).__name__} from get_config(), not a dict. "
+                                   f"Return a dict of its constructor arguments.", layer.name)
+        for argument in _required_arguments(cls):
+            if argument not in config:
+                raise LayerConfigError(
+                    f"{where} takes the argument {argument!r} without a default, but its get_config() does "
+                    f"not return it, so the layer could not be rebuilt from what is written. Add it to "
+                    f"get_config(): config = super().get_config(); config[{argument!r}] = self.{argument}; "
+                    f"return config.", layer.name, argument)
+        for key, value in config.items():
+            try:
+                json.dumps(value, default=json_default)
+            except (TypeError, ValueError, RecursionError) as error:
+                shown = repr(value)
+                raise LayerConfigError(
+                    f"{where} has the config key {key!r} = {shown[:80] + '...' if len(shown) > 80 else shown} "
+                    f"({type(value).__name__}), which cannot be encoded as JSON ({error}). Make get_config() "
+                    f"return it as numbers, strings, booleans, None, lists and dicts (a component by its "
+                    f"registered name or serialize(...)), and rebuild the object in __init__ / from_config.",
+                    layer.name, key) from None
+
+
+def _layers_within(model):
+    """Every layer of ``model``, depth first, through nested models and wrapped layers."""
+    from ..engine.base_layer import Layer
+
+    stack = list(reversed(model.layers))
+    while stack:
+        layer = stack.pop()
+        inner = list(getattr(layer, "layers", None) or []) if getattr(layer, "_is_graph_network", False) else None
+        if inner is not None and inner:
+            stack.extend(reversed(inner))
+            continue
+        yield layer
+        for attribute in ("layer", "forward_layer", "backward_layer"):
+            wrapped = getattr(layer, attribute, None)
+            if isinstance(wrapped, Layer):
+                stack.append(wrapped)
+
+
+def _required_arguments(cls):
+    """The ``__init__`` parameters of ``cls`` without a default, when the base ``from_config`` rebuilds it."""
+    from ..engine.base_layer import Layer
+
+    if getattr(cls.from_config, "__func__", None) is not Layer.from_config.__func__:
+        return []  # the class rebuilds itself from its config in its own way
+    try:
+        parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in parameters
+            if p.default is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
 def model_config_of(model):
     """``{'class_name', 'config'}`` of a model, as the ``model_config`` attribute stores it."""
     from ..engine.serialization import class_name_of
@@ -93,4 +163,4 @@ def loading_scope(custom_objects, safe_mode, providers, source):
 
 
 __all__ = ["KERAS_VERSION", "BACKEND", "numkeras_version", "json_default", "to_json", "check_saveable",
-           "model_config_of", "loading_scope"]
+           "check_layer_configs", "model_config_of", "loading_scope"]

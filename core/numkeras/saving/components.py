@@ -14,7 +14,7 @@ that says which distribution provided it when the file was saved.
 """
 
 from ..engine.serialization import MODEL_CLASS_NAMES
-from ..registry import ComponentError, registry
+from ..registry import ComponentError, UnknownComponentError, registry
 from .errors import MissingComponentError
 
 _SINGULAR = {"layers": "layer", "losses": "loss", "metrics": "metric", "optimizers": "optimizer",
@@ -111,13 +111,69 @@ def component_providers(model_config, training_config=None):
     return providers
 
 
+def missing_components(model_config, training_config, providers):
+    """``[(kind, name, recorded provider)]`` for every component the file needs that nothing provides now.
+
+    Every layer class counts, and every other name the file records in
+    ``numkeras_components`` (it resolved when saved); other names (``'acc'``, which
+    ``compile`` interprets itself) are left to the loading code. Looked up in the
+    active custom-object scopes too.
+    """
+    missing = []
+    for kind, name in referenced_components(model_config, training_config):
+        recorded = (providers or {}).get(kind, {}).get(name)
+        if kind != "layers" and recorded is None:
+            continue
+        try:
+            registry(kind).resolve(name)
+        except UnknownComponentError:
+            missing.append((kind, name, recorded))
+        except ComponentError:
+            continue  # a broken plugin or a conflict: its own error, on deserialization
+    return missing
+
+
+def missing_components_error(missing, source):
+    """One :class:`MissingComponentError` naming every ``(kind, name, provider)`` in ``missing``."""
+    if len(missing) == 1:
+        kind, name, provider = missing[0]
+        return _one_missing_error(kind, name, provider, source, "")
+    items = "; ".join(f"the {_SINGULAR.get(kind, kind)} {name!r} ({_origin(name, provider)})"
+                      for kind, name, provider in missing)
+    distributions = sorted({(p["distribution"], p.get("version") or "") for _, _, p in missing
+                            if p and p.get("distribution")})
+    message = f"Cannot load {source}: it uses {len(missing)} components that nothing registers in this process: {items}."
+    if distributions:
+        message += (" Install what provided them: pip install "
+                    + " ".join(f"{d}{'==' + v if v else ''}" for d, v in distributions) + "; or")
+    message += (" register each with numkeras.<kind>.register(name, obj), or pass them in custom_objects={"
+                + ", ".join(f"{name!r}: ..." for _, name, _ in missing) + "} to the loading function.")
+    kind, name, provider = missing[0]
+    return MissingComponentError(message, kind=kind, name=name, provider=provider, missing=missing)
+
+
+def _origin(name, provider):
+    if provider and provider.get("distribution"):
+        return (f"provided by the plugin distribution {provider['distribution']} "
+                f"{provider.get('version') or ''} (module {provider.get('module')}) when saved").replace("  ", " ")
+    if provider and provider.get("module"):
+        return f"registered at runtime or given as a custom object, from module {provider['module']}, when saved"
+    return "the file does not record where it came from"
+
+
 def missing_component_error(error, providers, source):
     """A :class:`MissingComponentError` for the registry ``error``, saying what provided the name when saved."""
     kind, name = getattr(error, "kind", None), getattr(error, "name", None)
     if kind is None or name is None:
         return error
-    what = _SINGULAR.get(kind, kind)
     provider = (providers or {}).get(kind, {}).get(name)
+    hint = str(error).split("Did you mean: ", 1)
+    suffix = " (Did you mean: " + hint[1].split("?", 1)[0] + "?)" if len(hint) == 2 else ""
+    return _one_missing_error(kind, name, provider, source, suffix)
+
+
+def _one_missing_error(kind, name, provider, source, suffix):
+    what = _SINGULAR.get(kind, kind)
     message = f"Cannot load {source}: it uses the {what} {name!r}, which nothing registers in this process."
     if provider and provider.get("distribution"):
         distribution = provider["distribution"]
@@ -139,10 +195,8 @@ def missing_component_error(error, providers, source):
         f" register it with numkeras.{kind}.register({name!r}, obj), or pass "
         f"custom_objects={{{name!r}: obj}} to the loading function."
     )
-    hint = str(error).split("Did you mean: ", 1)
-    if len(hint) == 2:
-        message += " (Did you mean: " + hint[1].split("?", 1)[0] + "?)"
-    return MissingComponentError(message, kind=kind, name=name, provider=provider)
+    return MissingComponentError(message + suffix, kind=kind, name=name, provider=provider)
 
 
-__all__ = ["referenced_components", "component_providers", "missing_component_error"]
+__all__ = ["referenced_components", "component_providers", "missing_components", "missing_components_error",
+           "missing_component_error"]

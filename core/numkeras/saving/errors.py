@@ -21,17 +21,30 @@ class ModelFileError(OSError, ValueError):
         return self.args[0]
 
 
+class LayerConfigError(ValueError):
+    """A layer's config cannot be written so that the layer rebuilds from it: a value JSON
+    cannot encode, or a required constructor argument that ``get_config()`` leaves out.
+    Raised before any file is opened; ``layer`` is the layer's name, ``key`` the config key
+    or argument at fault."""
+
+    def __init__(self, message, layer=None, key=None):
+        super().__init__(message)
+        self.layer, self.key = layer, key
+
+
 class MissingComponentError(UnknownComponentError):
     """A saved model uses a component (layer, loss …) that nothing provides now.
 
     Attributes: ``kind`` (e.g. ``'layers'``), ``name``, and ``provider``: what the file
     recorded about where it came from when saved (``{'distribution', 'version',
-    'module'}``, or ``None``).
+    'module'}``, or ``None``), for the first missing name; ``missing``: ``[(kind, name,
+    provider), ...]`` for every missing name (a file may need several).
     """
 
-    def __init__(self, message, kind=None, name=None, provider=None):
+    def __init__(self, message, kind=None, name=None, provider=None, missing=None):
         super().__init__(message)
         self.kind, self.name, self.provider = kind, name, provider
+        self.missing = list(missing) if missing is not None else [(kind, name, provider)]
 
 
-__all__ = ["ModelFileError", "UnsafeDeserializationError", "MissingComponentError"]
+__all__ = ["ModelFileError", "UnsafeDeserializationError", "MissingComponentError", "LayerConfigError"]

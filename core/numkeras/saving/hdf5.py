@@ -31,8 +31,8 @@ import numpy as np
 
 from . import components as components_module
 from .architecture import (
-    BACKEND, KERAS_VERSION, check_saveable, json_default, loading_scope, model_config_of, numkeras_version,
-    to_json,
+    BACKEND, KERAS_VERSION, check_layer_configs, check_saveable, json_default, loading_scope, model_config_of,
+    numkeras_version, to_json,
 )
 from .atomic import atomic_write
 from .errors import ModelFileError
@@ -42,8 +42,13 @@ HDF5_OBJECT_HEADER_LIMIT = 64512
 
 
 # -- attributes ------------------------------------------------------------------------------
-def save_attributes(group, name, values):
-    """Stores a list of strings as an attribute, split into ``name0``, ``name1`` … when too large (Keras)."""
+def encode_attributes(name, values):
+    """``{attribute name: array}`` storing a list of strings as ``name``, or ``name0``, ``name1`` …
+    when too large for one HDF5 object header (Keras's layout). Encodes only; writes nothing.
+
+    Raises:
+        ValueError: one string alone is larger than an object header.
+    """
     encoded = [v.encode("utf8") for v in values]
     too_big = [v for v in encoded if len(v) > HDF5_OBJECT_HEADER_LIMIT]
     if too_big:
@@ -58,10 +63,13 @@ def save_attributes(group, name, values):
         chunks += 1
         chunked = np.array_split(array, chunks)
     if len(chunked) > 1:
-        for index, chunk in enumerate(chunked):
-            group.attrs[f"{name}{index}"] = chunk
-    else:
-        group.attrs[name] = array if len(array) else []
+        return {f"{name}{index}": chunk for index, chunk in enumerate(chunked)}
+    return {name: array if len(array) else []}
+
+
+def save_attributes(group, name, values):
+    """Stores a list of strings as an attribute, split into ``name0``, ``name1`` … when too large (Keras)."""
+    group.attrs.update(encode_attributes(name, values))
 
 
 def load_attributes(group, name):
@@ -154,30 +162,48 @@ def reading(source, what):
 
 
 # -- weights groups ------------------------------------------------------------------------------
+class WeightsContent:
+    """A ``model_weights``-style group, fully gathered and encoded before any file is opened:
+    ``attributes`` of the group, and per layer ``(name, attributes, [(weight name, array)])``."""
+
+    def __init__(self, layers):
+        seen = set()
+        for layer in layers:
+            if layer.name in seen:
+                raise ValueError(
+                    f"Cannot save weights: two layers are named {layer.name!r}. Layer names must be unique "
+                    f"within a model to be saved."
+                )
+            seen.add(layer.name)
+        self.attributes = {**encode_attributes("layer_names", [layer.name for layer in layers]),
+                           "backend": BACKEND, "keras_version": KERAS_VERSION}
+        self.layers = []
+        for layer in layers:
+            weights = layer_weights(layer)
+            names = weight_names(layer, weights)
+            arrays = [np.array(weight.data, copy=True) for weight in weights]  # a snapshot, not a view
+            self.layers.append((layer.name, encode_attributes("weight_names", names), list(zip(names, arrays))))
+
+    def write(self, group):
+        group.attrs.update(self.attributes)
+        for name, attributes, datasets in self.layers:
+            layer_group = group.create_group(name)
+            layer_group.attrs.update(attributes)
+            _write_datasets(layer_group, datasets)
+
+
+def _write_datasets(group, datasets):
+    for name, value in datasets:
+        dataset = group.create_dataset(name, value.shape, dtype=value.dtype)
+        if value.shape:
+            dataset[:] = value
+        else:
+            dataset[()] = value
+
+
 def save_weights_to_group(group, layers):
-    """Writes ``layers``' weights into ``group`` in Keras 2's layout."""
-    save_attributes(group, "layer_names", [layer.name for layer in layers])
-    group.attrs["backend"] = BACKEND
-    group.attrs["keras_version"] = KERAS_VERSION
-    seen = set()
-    for layer in layers:
-        if layer.name in seen:
-            raise ValueError(
-                f"Cannot save weights: two layers are named {layer.name!r}. Layer names must be unique "
-                f"within a model to be saved."
-            )
-        seen.add(layer.name)
-        layer_group = group.create_group(layer.name)
-        weights = layer_weights(layer)
-        names = weight_names(layer, weights)
-        save_attributes(layer_group, "weight_names", names)
-        for name, weight in zip(names, weights):
-            value = np.asarray(weight.data)
-            dataset = layer_group.create_dataset(name, value.shape, dtype=value.dtype)
-            if value.shape:
-                dataset[:] = value
-            else:
-                dataset[()] = value
+    """Writes ``layers``' weights into ``group`` in Keras 2's layout (gathered first, then written)."""
+    WeightsContent(layers).write(group)
 
 
 def read_weights_group(group, source):
@@ -206,14 +232,15 @@ def _weights_group_of(f, source):
 
 def save_weights_hdf5(model, filepath, overwrite=True):
     """Writes ``model``'s weights to an HDF5 file (atomically)."""
+    content = WeightsContent(model.layers)  # every array gathered before the file is opened
     if isinstance(filepath, h5py.Group):
-        save_weights_to_group(filepath, model.layers)
+        content.write(filepath)
         return
     if not _may_write(filepath, overwrite):
         return
     with atomic_write(filepath) as temp_path:
         with h5py.File(temp_path, "w") as f:
-            save_weights_to_group(f, model.layers)
+            content.write(f)
 
 
 def load_weights_hdf5(model, filepath, by_name=False, skip_mismatch=False):
@@ -259,53 +286,71 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
         overwrite: ``False`` asks before replacing an existing file (interactive) or refuses.
         include_optimizer: also save the compile arguments and the optimizer's state.
 
-    The file is written to a temporary file next to ``filepath`` and moved into place
-    only when complete, so an interrupted save never damages an existing file.
+    The whole content (configs JSON-encoded, every weight and optimizer array copied,
+    plugin data) is produced first; only then is a temporary file next to ``filepath``
+    written and moved into place, so a failed or interrupted save never damages an
+    existing file.
 
     Raises:
         NotImplementedError: a subclassed model.
+        LayerConfigError: a layer whose config cannot be encoded or does not rebuild it.
         ValueError: an unbuilt model, or a component that cannot be written.
     """
-    from ..hooks import plugin_manager
-    from .training_config import training_config
-
     check_saveable(model)
-    model_config = model_config_of(model)
-    model_json = to_json(model_config)
-    train_config = training_config(model) if include_optimizer else None
-    train_json = to_json(train_config) if train_config is not None else None
-    providers = components_module.component_providers(json.loads(model_json),
-                                                      json.loads(train_json) if train_json else None)
-
-    def write(f):
-        f.attrs["keras_version"] = KERAS_VERSION
-        f.attrs["backend"] = BACKEND
-        f.attrs["numkeras_version"] = numkeras_version()
-        f.attrs["model_config"] = model_json
-        save_weights_to_group(f.create_group("model_weights"), model.layers)
-        if train_json is not None:
-            f.attrs["training_config"] = train_json
-            _save_optimizer_weights(f, model.optimizer)
-        f.attrs["numkeras_components"] = to_json(providers)
-        attributes = {}
-        plugin_manager().hook.numkeras_save_model(model=model, attributes=attributes)
-        f.attrs["numkeras_plugin_data"] = to_json(attributes)
-        f.flush()
-
+    content = ModelFileContent(model, include_optimizer)
     if isinstance(filepath, h5py.Group):
-        write(filepath)
+        content.write(filepath)
         return
     if not _may_write(filepath, overwrite):
         return
     with atomic_write(filepath) as temp_path:
         with h5py.File(temp_path, "w") as f:
-            write(f)
+            content.write(f)
 
 
-def _save_optimizer_weights(f, optimizer):
+class ModelFileContent:
+    """Everything a model file holds, produced before the file is opened: the root attributes
+    (configs JSON-encoded, plugin data included), the weights, the optimizer state. Any error
+    (a config that cannot be encoded, a failing plugin hook) is raised here, so a failed save
+    never touches the destination."""
+
+    def __init__(self, model, include_optimizer=True):
+        from ..hooks import plugin_manager
+        from .training_config import training_config
+
+        check_layer_configs(model, "save")
+        model_json = to_json(model_config_of(model))
+        train_config = training_config(model) if include_optimizer else None
+        train_json = to_json(train_config) if train_config is not None else None
+        providers = components_module.component_providers(json.loads(model_json),
+                                                          json.loads(train_json) if train_json else None)
+        plugin_data = {}
+        plugin_manager().hook.numkeras_save_model(model=model, attributes=plugin_data)
+        self.attributes = {"keras_version": KERAS_VERSION, "backend": BACKEND,
+                           "numkeras_version": numkeras_version(), "model_config": model_json}
+        if train_json is not None:
+            self.attributes["training_config"] = train_json
+        self.attributes["numkeras_components"] = to_json(providers)
+        self.attributes["numkeras_plugin_data"] = to_json(plugin_data)
+        self.weights = WeightsContent(model.layers)
+        self.optimizer = _optimizer_content(model.optimizer) if train_json is not None else None
+
+    def write(self, f):
+        f.attrs.update(self.attributes)
+        self.weights.write(f.create_group("model_weights"))
+        if self.optimizer:
+            attributes, datasets = self.optimizer
+            group = f.create_group("optimizer_weights")
+            group.attrs.update(attributes)
+            _write_datasets(group, datasets)
+        f.flush()
+
+
+def _optimizer_content(optimizer):
+    """``(attributes, [(name, array)])`` of the optimizer's state, or None when it has none."""
     values = optimizer.get_weights()
     if not values:
-        return
+        return None
     symbolic = list(getattr(optimizer, "weights", []) or [])
     names, seen = [], set()
     for index, value in enumerate(values):
@@ -316,15 +361,8 @@ def _save_optimizer_weights(f, optimizer):
             name, suffix = f"{base}_{suffix}", suffix + 1
         seen.add(name)
         names.append(name)
-    group = f.create_group("optimizer_weights")
-    save_attributes(group, "weight_names", names)
-    for name, value in zip(names, values):
-        value = np.asarray(value)
-        dataset = group.create_dataset(name, value.shape, dtype=value.dtype)
-        if value.shape:
-            dataset[:] = value
-        else:
-            dataset[()] = value
+    arrays = [np.array(value, copy=True) for value in values]
+    return encode_attributes("weight_names", names), list(zip(names, arrays))
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
@@ -375,6 +413,22 @@ def h5py_errors(source):
                                      f"({type(error).__name__}: {error}).") from None
 
 
+@contextlib.contextmanager
+def rebuilding(source, what):
+    """A config from the file that the engine rejects (a misspelt or missing argument, a broken
+    structure) is a :class:`ModelFileError` naming the file, with the engine's message."""
+    from ..registry import ComponentError
+    from .errors import UnsafeDeserializationError
+
+    try:
+        yield
+    except (ModelFileError, ComponentError, UnsafeDeserializationError):
+        raise  # these name the file, or the plugin to install, already
+    except (TypeError, ValueError, KeyError, IndexError) as error:
+        raise ModelFileError(source, f"{what} does not rebuild a model, so the file is damaged or was not "
+                                     f"written for this model code ({type(error).__name__}: {error}).") from error
+
+
 def _load_model_from_group(f, source, custom_objects, compile, safe_mode):
     from ..engine.serialization import deserialize_layer
     from ..hooks import plugin_manager
@@ -392,22 +446,29 @@ def _load_model_from_group(f, source, custom_objects, compile, safe_mode):
         raise ModelFileError(source, "has a 'model_config' attribute that is not a Keras model config.")
     with reading(source, "the numkeras_components attribute"):
         providers = _read_json_attr(f, "numkeras_components", source) or {}
+    train_config = None
+    if compile:
+        with reading(source, "the training_config attribute"):
+            train_config = _read_json_attr(f, "training_config", source)
     with loading_scope(custom_objects, safe_mode, providers, f"the model in {source}"):
-        model = deserialize_layer(model_config)
+        missing = components_module.missing_components(model_config, train_config, providers)
+        if missing:  # all of them in one message, not the first one deserialization meets
+            raise components_module.missing_components_error(missing, f"the model in {source}")
+        with rebuilding(source, "its model_config"):
+            model = deserialize_layer(model_config)
         if "model_weights" not in f:
             raise ModelFileError(source, "has a model config but no 'model_weights' group: the file is "
                                          "incomplete.")
         saved = read_weights_group(f["model_weights"], source)
         assign_topological(model.layers, saved)
         if compile:
-            with reading(source, "the training_config attribute"):
-                train_config = _read_json_attr(f, "training_config", source)
             if train_config is None:
                 warnings.warn(
                     f"No training configuration found in {source}: the model was *not* compiled. "
                     f"Compile it manually.", stacklevel=3)
             else:
-                compile_from_training_config(model, train_config)
+                with rebuilding(source, "its training_config"):
+                    compile_from_training_config(model, train_config)
                 if "optimizer_weights" in f:
                     group = f["optimizer_weights"]
                     with reading(source, "the optimizer state"):

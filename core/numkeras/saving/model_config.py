@@ -8,7 +8,9 @@ The JSON is Keras 2's: ``{"class_name": "Sequential" | "Model", "config": {...},
 
 import json
 
-from .architecture import BACKEND, KERAS_VERSION, check_saveable, json_default, loading_scope, model_config_of
+from .architecture import (
+    BACKEND, KERAS_VERSION, check_layer_configs, check_saveable, json_default, loading_scope, model_config_of,
+)
 
 
 def _import_yaml():
@@ -25,6 +27,7 @@ def _import_yaml():
 
 def _updated_config(model):
     check_saveable(model, "serialize the architecture of")
+    check_layer_configs(model, "serialize")
     config = model_config_of(model)
     config["keras_version"] = KERAS_VERSION
     config["backend"] = BACKEND
@@ -36,6 +39,7 @@ def model_to_json(model, **kwargs):
 
     Raises:
         NotImplementedError: a subclassed model (save its weights instead).
+        LayerConfigError: a layer whose config cannot be encoded or does not rebuild it.
     """
     return json.dumps(_updated_config(model), default=json_default, **kwargs)
 

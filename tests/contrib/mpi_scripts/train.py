@@ -4,8 +4,8 @@ Every rank seeds its own RNG differently (``--seed + rank``), so the replicas st
 different unless the broadcast callback makes them equal. Writes ``rank<r>.npz`` with
 the final weights, and whether the initial weights differed between ranks.
 
-Faults for the fault tests: ``--fault kill|raise|hang --fault-rank R --fault-batch B``
-makes rank R kill itself (SIGKILL), raise, or freeze (SIGSTOP) at training batch B of
+Faults for the fault tests: ``--fault kill|exit|raise|hang --fault-rank R --fault-batch B``
+makes rank R kill itself (SIGKILL), exit with code 3, raise, or freeze (SIGSTOP) at training batch B of
 the last epoch. ``--checkpoint PATH`` saves the model after every epoch (rank 0);
 ``--resume PATH`` loads it on every rank and continues from the epoch it recorded.
 """
@@ -29,7 +29,7 @@ parser.add_argument("--samples", type=int, default=96)
 parser.add_argument("--seed", type=int, default=100)
 parser.add_argument("--compression", default="none")
 parser.add_argument("--out", required=True)
-parser.add_argument("--fault", choices=("kill", "raise", "hang"))
+parser.add_argument("--fault", choices=("kill", "exit", "raise", "hang"))
 parser.add_argument("--fault-rank", type=int, default=1)
 parser.add_argument("--fault-batch", type=int, default=2)
 parser.add_argument("--checkpoint")
@@ -60,9 +60,11 @@ class Fault(numkeras.callbacks.Callback):
 
     def on_batch_begin(self, batch, logs=None):
         if self.epoch == args.epochs - 1 and batch == args.fault_batch and hvd.rank() == args.fault_rank:
-            print(f"rank {hvd.rank()}: fault {args.fault} now", flush=True)
+            print(f"rank {hvd.rank()} (pid {os.getpid()}): fault {args.fault} now", flush=True)
             if args.fault == "kill":
                 os.kill(os.getpid(), signal.SIGKILL)
+            if args.fault == "exit":
+                os._exit(3)
             if args.fault == "hang":
                 os.kill(os.getpid(), signal.SIGSTOP)
             raise RuntimeError("an error in this replica's batch")
