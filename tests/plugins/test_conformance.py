@@ -149,6 +149,8 @@ EXEMPTIONS = {
     **{("layers", name, "check_dtypes_and_shapes"): ("the wrapped layer or cell has its own dtype: as in Keras 2.2, "
                                                     "a wrapper does not pass dtype on to it")
        for name in ("RNN", "TimeDistributed", "Bidirectional")},
+    ("layers", "Masking", "check_masking"): ("it makes the mask from the values (steps equal to mask_value) and "
+                                             "ignores a given one; tests/plugins/layers/test_masking.py"),
     ("callbacks", "RemoteMonitor", "*"): "posts to a server on every epoch; tests/plugins/callbacks/test_remote.py "
                                          "serves one",
 }

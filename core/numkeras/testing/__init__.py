@@ -22,21 +22,21 @@ Keras 2.2's signatures, are in :mod:`numkeras.utils.test_utils`.
 
 from .checks import (
     check_batch_independence, check_config_round_trip, check_determinism, check_dtypes_and_shapes,
-    check_gradients, check_registration,
+    check_gradients, check_masking, check_registration,
 )
 from .component import Component
 from .errors import CheckSkipped, ConformanceError
 from . import gradcheck
 from .gradcheck import check_layer_gradients, float64, random_array
-from .kit import applicable_checks, check_component, parametrize_with_checks, run_checks
+from .kit import ConformanceFailures, applicable_checks, check_component, parametrize_with_checks, run_checks
 from .layer_test import check_weight_gradients, layer_test
 from .model_checks import check_callback_hooks, check_metric_accumulation, check_saving, check_training
 
 __all__ = [
     "check_component", "parametrize_with_checks", "run_checks", "applicable_checks", "Component",
-    "ConformanceError", "CheckSkipped",
+    "ConformanceError", "ConformanceFailures", "CheckSkipped",
     "check_registration", "check_config_round_trip", "check_gradients", "check_dtypes_and_shapes",
-    "check_batch_independence", "check_training", "check_saving", "check_metric_accumulation",
+    "check_batch_independence", "check_masking", "check_training", "check_saving", "check_metric_accumulation",
     "check_callback_hooks", "check_determinism",
     "gradcheck", "check_layer_gradients", "check_weight_gradients", "float64", "random_array", "layer_test",
 ]

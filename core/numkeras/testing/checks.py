@@ -427,6 +427,105 @@ def check_batch_independence(component):
 
 
 
+# -- masking ---------------------------------------------------------------------------
+def _masked_steps(batch, steps):
+    """``(batch, steps)`` booleans, post-padded: sample 0 whole, the others lose 1, 2 … final steps
+    (step 0 always stays)."""
+    keep = np.maximum(steps - np.arange(batch), 1)
+    return np.arange(steps)[None, :] < keep[:, None]
+
+
+def _repadded(component, x, mask, seed):
+    """``x`` with every masked step replaced by other values (large floats, or other token ids)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for array in _flat(x):
+        array = np.array(array)
+        hidden = ~mask.reshape(mask.shape + (1,) * (array.ndim - 2))
+        hidden = np.broadcast_to(hidden, array.shape)
+        if array.dtype.kind in "iu":
+            other = rng.integers(1, 5, size=array.shape).astype(array.dtype)
+        else:
+            other = rng.uniform(-5.0, 5.0, size=array.shape).astype(array.dtype)
+        array[hidden] = other[hidden]
+        out.append(array)
+    return out if component.multiple_inputs else out[0]
+
+
+def _visible(outputs, output_masks):
+    """The outputs at the steps their mask keeps (whole outputs where the mask is None)."""
+    kept = []
+    for out, mask in zip(_flat(outputs), output_masks):
+        out = np.asarray(out)
+        if mask is None:
+            kept.append(out)
+        else:
+            kept.append(out[np.broadcast_to(mask.reshape(mask.shape + (1,) * (out.ndim - 2)), out.shape)])
+    return kept
+
+
+@check("layers")
+def check_masking(component):
+    """A layer that supports masking honours the mask and hands on a mask that fits its output.
+
+    Proves, in float64, for a layer with ``supports_masking`` and an input with a steps
+    axis ``(batch, steps, ...)``: called with a post-padding ``(batch, steps)`` mask, its
+    output at the steps its ``compute_mask`` keeps (all of it, when it returns ``None``:
+    an RNN's last state, a masked average) does not change when the masked steps hold
+    other values; the mask it returns is boolean with the output's ``(batch, steps)``
+    shape; and, for ``(batch, steps, features)`` float inputs, inside a model behind
+    ``Masking`` it gives the same numbers as when called with the mask directly (the
+    model passes the mask on).
+    """
+    layer, x = _float64_layer(component, batch=3, seed=3)
+    if not getattr(layer, "supports_masking", False):
+        raise CheckSkipped("the layer does not support masking (supports_masking is False)")
+    shapes = component.input_shape if component.multiple_inputs else [component.input_shape]
+    if any(len(shape) < 2 for shape in shapes):
+        raise CheckSkipped("masks are per step; the example input has no steps axis "
+                           "(give an input_shape of (steps, features …))")
+    mask = _masked_steps(3, shapes[0][0])
+    masks = [mask] * len(shapes) if component.multiple_inputs else mask
+    with gradcheck.float64():
+        out = layer(x, mask=masks)
+        output_masks = layer.compute_mask(x, masks)
+        output_masks = [None if m is None else values(m).astype(bool) for m in
+                        (output_masks if isinstance(output_masks, list) else [output_masks] * len(_flat(out)))]
+        for o, m in zip(_flat(values(out)), output_masks):
+            if m is not None and m.shape != o.shape[:2]:
+                raise Failure(f"compute_mask to give a (batch, steps) mask for the output of shape {o.shape}",
+                              f"a mask of shape {m.shape}", "Return None when the steps axis is gone (a "
+                              "reduction), or the mask of the output's steps.")
+        repadded = layer(_repadded(component, x, mask, seed=4), mask=masks)
+        for i, (a, b) in enumerate(zip(_visible(values(out), output_masks), _visible(values(repadded), output_masks))):
+            if not np.allclose(a, b, rtol=1e-9, atol=1e-12):
+                raise Failure("the output at unmasked steps to ignore the values at masked steps",
+                              f"output {i} changed by up to {float(np.max(np.abs(a - b))):.3g} when only masked "
+                              f"steps changed", "Does call() take mask= and use it (skip or zero-weight the masked "
+                                                "steps)?")
+    if component.multiple_inputs or component.input_dtype or len(component.input_shape) != 2:
+        return  # Masking makes a (batch, steps) mask only of (batch, steps, features) floats, as in Keras 2.2
+    _masked_in_a_model(component, layer, x, mask, output_masks)
+
+
+def _masked_in_a_model(component, layer, x, mask, output_masks):
+    from ..engine import Input, Model
+
+    padded = np.array(x)
+    padded[~mask] = 0.0
+    with gradcheck.float64():
+        inputs = Input(shape=tuple(component.input_shape), dtype="float64")
+        masked = namespace("layers").get("Masking")(mask_value=0.0, dtype="float64")(inputs)
+        model = Model(inputs, layer(masked))
+        in_model = _flat(values(model.predict(padded, batch_size=3)))
+        direct = _flat(values(layer(padded, mask=mask)))
+    for i, (a, b) in enumerate(zip(_visible(in_model, output_masks), _visible(direct, output_masks))):
+        if not np.allclose(a, b, rtol=1e-7, atol=1e-9):
+            raise Failure("the layer behind Masking in a model to compute what it computes given the mask",
+                          f"output {i} differs by up to {float(np.max(np.abs(a - b))):.3g}",
+                          "Does compute_mask of the layer before it, or this layer's call, drop the mask?")
+
+
 # -- determinism ---------------------------------------------------------------------
 def _run_once(component, seed):
     set_random_seed(seed)

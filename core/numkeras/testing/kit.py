@@ -51,17 +51,35 @@ def check_component(kind, obj_or_name, **options):
         The results, as :func:`run_checks` gives them, when every check passed or skipped.
 
     Raises:
-        AssertionError: (a :class:`ConformanceError`) naming each failing check, the
-            component, what was expected and what was found.
+        AssertionError: (a :class:`ConformanceFailures`) whose first line names the
+            component and every failing check, followed by one numbered line per failure
+            with what was expected and what was found.
 
     Example:
         >>> check_component('layers', 'Scale', kwargs={'factor': 2.0}, input_shape=(3,))
     """
-    results = run_checks(Component(kind, obj_or_name, **options))
-    failures = [detail for _, status, detail in results if status == "fail"]
-    if failures:
-        raise AssertionError("\n".join(failures))
+    component = Component(kind, obj_or_name, **options)
+    results = run_checks(component)
+    failed = [(name, detail) for name, status, detail in results if status == "fail"]
+    if failed:
+        raise ConformanceFailures(component.label, failed, len(results))
     return results
+
+
+class ConformanceFailures(AssertionError):
+    """Several checks (or one) failed for one component: the message lists every one.
+
+    Attributes:
+        component: the component's label (``"layer 'Scale'"``).
+        failures: ``[(check name, its message)]``, in running order.
+    """
+
+    def __init__(self, component, failures, ran):
+        self.component, self.failures = component, failures
+        names = ", ".join(name for name, _ in failures)
+        lines = [f"{len(failures)} of {ran} conformance checks failed for {component}: {names}"]
+        lines += [f"  {i}. {detail}" for i, (_, detail) in enumerate(failures, 1)]
+        super().__init__("\n".join(lines))
 
 
 def parametrize_with_checks(components):

@@ -85,3 +85,71 @@ def test_an_instance_gives_its_arguments_and_input_shape():
     component = Component("layers", numkeras.layers.Dense(5, input_shape=(7,)))
     assert component.input_shape == (7,) and component.build().units == 5
     assert np.asarray(component.example_inputs(batch=2)).shape == (2, 7)
+
+
+def test_check_component_names_every_failing_check_at_once(registered):
+    def batch_mean_float32_loss(y_true, y_pred):  # mixes samples and casts float64 to float32
+        return K.cast(K.mean(K.square(y_true - y_pred)) + 0 * y_pred[:, 0], "float32")
+
+    registered("losses", "kit_two_bugs", batch_mean_float32_loss)
+    with pytest.raises(AssertionError) as caught:
+        check_component("losses", "kit_two_bugs", fresh_process=False)
+    from numkeras.testing import ConformanceFailures
+
+    assert isinstance(caught.value, ConformanceFailures)
+    failed = [name for name, _ in caught.value.failures]
+    assert {"check_batch_independence", "check_dtypes_and_shapes"} <= set(failed)
+    first, *details = str(caught.value).splitlines()
+    assert first.startswith(f"{len(failed)} of ") and "conformance checks failed for loss 'kit_two_bugs': " in first
+    assert all(name in first for name in failed)
+    assert len(details) == len(failed) and details[0].startswith("  1. check_")
+    assert any("found float32" in line for line in details)
+
+
+class _MaskedMean(numkeras.layers.Layer):
+    """The mean over the unmasked steps of (batch, steps, features)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return K.mean(inputs, axis=1)
+        weights = K.expand_dims(K.cast(mask, inputs.dtype), -1)
+        return K.sum(inputs * weights, axis=1) / K.sum(weights, axis=1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+
+class _IgnoresTheMask(_MaskedMean):
+    def call(self, inputs, mask=None):  # the bug: declares masking support, averages the padding too
+        return K.mean(inputs, axis=1)
+
+
+class _PassesTheMaskOn(_MaskedMean):
+    def compute_mask(self, inputs, mask=None):  # the bug: the steps axis is gone, the mask is not
+        return mask
+
+
+def test_check_masking_passes_a_masked_mean_and_catches_two_masking_bugs(registered):
+    from numkeras.testing import check_masking
+
+    for name, cls in (("KitMaskedMean", _MaskedMean), ("KitIgnoresMask", _IgnoresTheMask),
+                      ("KitPassesMaskOn", _PassesTheMaskOn)):
+        registered("layers", name, cls)
+    check_masking("layers", "KitMaskedMean", input_shape=(4, 2))
+    with pytest.raises(ConformanceError, match=r"check_masking failed for layer 'KitIgnoresMask': expected the "
+                                               r"output at unmasked steps to ignore the values at masked steps"):
+        check_masking("layers", "KitIgnoresMask", input_shape=(4, 2))
+    with pytest.raises(ConformanceError, match=r"a \(batch, steps\) mask for the output of shape \(3, 2\); "
+                                               r"found a mask of shape \(3, 4\)"):
+        check_masking("layers", "KitPassesMaskOn", input_shape=(4, 2))
+    with pytest.raises(CheckSkipped, match="no steps axis"):
+        check_masking("layers", "KitMaskedMean", input_shape=(4,))
+    with pytest.raises(CheckSkipped, match="does not support masking"):
+        check_masking("layers", "Conv1D", kwargs={"filters": 2, "kernel_size": 2}, input_shape=(3, 2))
