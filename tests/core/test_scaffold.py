@@ -2,6 +2,7 @@
 ``numkeras check-plugin`` reports on it (and fails on a broken copy), end to end."""
 
 import os
+import pathlib
 import subprocess
 import sys
 
@@ -71,3 +72,38 @@ def test_new_plugin_refuses_an_unknown_kind_and_an_existing_folder(tmp_path):
     new_plugin("nk-x", ["loss"], directory=tmp_path)
     with pytest.raises(ValueError, match="already exists"):
         new_plugin("nk-x", ["loss"], directory=tmp_path)
+
+
+@pytest.mark.slow
+def test_the_written_plugin_installs_editable_in_a_fresh_venv_and_passes_pytest(tmp_path):
+    """What the README of the scaffold says, literally: ``pip install -e .`` then ``pytest``.
+
+    The venv is new; it sees this environment's packages (numkeras, numpy, pytest,
+    setuptools) through a ``.pth`` file after its own, so pip needs no network (``--no-deps
+    --no-build-isolation``), but the plugin itself is installed by pip, editable.
+    """
+    import site
+    import sysconfig
+
+    project = new_plugin("nk-fresh-venv", ALL_KINDS, directory=tmp_path)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    python = venv / "bin" / "python"
+    venv_site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    ours = {sysconfig.get_paths()["purelib"], *site.getsitepackages()}
+    # addsitedir, not a bare path: the editable numkeras is itself a .pth in our site-packages.
+    (pathlib.Path(venv_site) / "numkeras_test_env.pth").write_text(
+        "".join(f"import site; site.addsitedir({path!r})\n" for path in sorted(ours)))
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    install = subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
+                              "--disable-pip-version-check", "-e", str(project)],
+                             capture_output=True, text=True, env=env, timeout=600)
+    assert install.returncode == 0, install.stdout[-2000:] + install.stderr[-2000:]
+    where = subprocess.run([str(python), "-c", "import nk_fresh_venv; print(nk_fresh_venv.__file__)"],
+                           capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert where.stdout.strip() == str(project / "nk_fresh_venv" / "__init__.py"), where.stderr
+    tests = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"], capture_output=True,
+                           text=True, env=env, cwd=project, timeout=900)
+    assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
+    assert " passed" in tests.stdout and "failed" not in tests.stdout
