@@ -1,52 +1,17 @@
-"""numkeras-extras: numkeras components."""
+"""numkeras-extras: focal losses, Precision / Recall / F1 / AUC, GELU / Swish / Mish, LAMB and
+Lookahead, and two learning-rate schedules, as a numkeras plugin distribution.
 
-import numpy as np
+Installed, every component is usable by name (``loss='binary_focal_loss'``,
+``metrics=['F1Score']``, ``activation='gelu'``, ``optimizer='LAMB'``) and a saved model that
+uses them loads without ``custom_objects``. Each is also importable from here.
+"""
 
-from numkeras import backend as K
-from numkeras.callbacks import Callback
-from numkeras.metrics import Metric
-from numkeras.optimizers import Optimizer
+from .activations import gelu, mish, swish
+from .callbacks import CosineDecayRestarts, OneCycleLR
+from .losses import BinaryFocalLoss, CategoricalFocalLoss, binary_focal_loss, categorical_focal_loss
+from .metrics import AUC, F1Score, Precision, Recall
+from .optimizers import LAMB, Lookahead
 
-
-def numkeras_extras_half_squared_error(y_true, y_pred):
-    """One value per sample: half the mean squared error over the last axis."""
-    return 0.5 * K.mean(K.square(y_pred - y_true), axis=-1)
-
-
-class NumkerasExtrasMeanAbsoluteError(Metric):
-    """The mean absolute error over every value seen since the last reset."""
-
-    def __init__(self, name="numkeras_extras_mean_absolute_error", dtype=None):
-        super().__init__(name=name, dtype=dtype)
-        self.total = self.add_weight("total", dtype="float64")  # add_weight: reset_states resets it
-        self.count = self.add_weight("count", dtype="float64")
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        error = np.abs(np.asarray(y_pred, dtype=np.float64) - np.asarray(y_true, dtype=np.float64))
-        self.total.data[...] += error.sum()
-        self.count.data[...] += error.size
-
-    def result(self):
-        count = float(self.count.data)
-        return K.constant(float(self.total.data) / count if count else 0.0, dtype=self.dtype)
-
-
-def numkeras_extras_swish(x):
-    """``x * sigmoid(x)``."""
-    return x * K.sigmoid(x)
-
-
-class NumkerasExtrasSignSGD(Optimizer):
-    """Moves each weight by ``lr`` against the sign of its gradient."""
-
-    default_lr = 0.01
-
-    def update_step(self, param, grad, slots, lr):
-        param.data -= lr * np.sign(grad)
-
-
-class NumkerasExtrasEpochPrinter(Callback):
-    """Prints the loss after each epoch."""
-
-    def on_epoch_end(self, epoch, logs=None):
-        print(f"epoch {epoch}: loss {(logs or {}).get('loss')}")
+__all__ = ["binary_focal_loss", "categorical_focal_loss", "BinaryFocalLoss", "CategoricalFocalLoss",
+           "Precision", "Recall", "F1Score", "AUC", "gelu", "swish", "mish", "LAMB", "Lookahead",
+           "CosineDecayRestarts", "OneCycleLR"]
