@@ -34,7 +34,7 @@ def named_blocks(path, language):
 
 GUIDE_BLOCKS_RUN_BY_THE_TESTS = (
     "plugin_module", "usage", "runtime", "shadowing", "hook", "keras1_names", "checked_arguments",
-    "layer", "loss", "metric", "optimizer", "kit_usage")
+    "layer", "loss", "metric", "optimizer", "kit_usage", "fixtures_usage")
 
 
 def _mnist_available():
@@ -169,3 +169,13 @@ def test_plugins_guide_worked_examples_pass_the_conformance_kit(registrations):
         registrations.append((kind, f"guide_{name}"))
         # fresh_process=False: a runtime registration is unknown to a fresh process, by design.
         check_component(kind, f"guide_{name}", fresh_process=False, **options)
+
+
+def test_plugins_guide_fixture_example_runs_with_the_plugins_fixtures(tmp_path):
+    """The pytest-plugin example, given what its fixtures give and an installed layer for MyLayer."""
+    from numkeras.testing.fixtures import FreshProcess, TinyData
+
+    namespace = {"MyLayer": lambda input_shape: numkeras.layers.Dense(4, input_shape=input_shape)}
+    exec(compile(named_blocks(PLUGINS_GUIDE, "python")["fixtures_usage"], "docs/plugins.md fixtures", "exec"),
+         namespace)
+    namespace["test_my_model_loads_by_name"](FreshProcess(tmp_path), TinyData())
