@@ -203,6 +203,10 @@ test = ["pytest>=7"]
 
 [tool.setuptools]
 packages = ["{package}"]
+
+# Its own pytest configuration, so that pytest run here never picks up an enclosing project's.
+[tool.pytest.ini_options]
+testpaths = ["tests"]
 '''
 
 _README = '''\

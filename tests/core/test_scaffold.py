@@ -66,6 +66,17 @@ def test_check_plugin_on_an_unknown_distribution(capsys):
     assert "no installed distribution named 'nk-no-such-distribution'" in capsys.readouterr().out
 
 
+def test_the_written_pyproject_declares_every_entry_point_and_its_own_pytest_root(tmp_path):
+    tomllib = pytest.importorskip("tomllib")
+    root = new_plugin("nk-toml", ALL_KINDS, directory=tmp_path)
+    data = tomllib.loads((root / "pyproject.toml").read_text())
+    assert data["tool"]["pytest"]["ini_options"]["testpaths"] == ["tests"]
+    groups = data["project"]["entry-points"]
+    assert set(groups) == {"numkeras.layers", "numkeras.losses", "numkeras.metrics", "numkeras.optimizers",
+                           "numkeras.activations", "numkeras.callbacks", "numkeras.plugins"}
+    assert groups["numkeras.plugins"] == {"nk_toml": "nk_toml.hooks"}
+
+
 def test_new_plugin_refuses_an_unknown_kind_and_an_existing_folder(tmp_path):
     with pytest.raises(ValueError, match="unknown kind"):
         new_plugin("nk-x", ["layer", "widget"], directory=tmp_path)
