@@ -10,6 +10,8 @@
     Lists every registered component by kind, with the distribution (and version)
     providing it, every name a runtime registration shadows and every name several
     distributions claim, the hook plugins, and every plugin that failed to load and why.
+    Under ``NUMKERAS_STRICT_PLUGINS=1`` it still lists everything, then exits with status 1
+    when a plugin failed to load.
 
 ``numkeras check-plugin DISTRIBUTION``
     Runs the conformance kit (``numkeras.testing``) over every component the installed
@@ -24,8 +26,11 @@
 
 import argparse
 import json
+import os
 import sys
 import warnings
+
+from .plugin_errors import STRICT_ENV
 
 
 def _print_training_config(config, out):
@@ -151,7 +156,7 @@ def collect_plugins(kind=None, distribution=None):
         warnings.simplefilter("ignore")
         for name_of_kind in ([kind] if kind else KINDS):
             reg = registry(name_of_kind)
-            reg.load_all()
+            reg.load_all(strict=False)  # list every failure, strict or not
             entries = []
             failures = reg.failures()
             shadowed = reg.shadowed()
@@ -280,7 +285,7 @@ def plugins(as_json=False, out=print, kind=None, distribution=None):
             out(f"  {label}: {where + ': ' if where else ''}{failure['reason']}")
     else:
         out("failed to load: none")
-    return 0
+    return 1 if report["failures"] and os.environ.get(STRICT_ENV) else 0  # strict: a failure fails the command
 
 
 def _origin(entry):

@@ -352,13 +352,20 @@ class Registry:
         """``{name: (Provider, reason)}`` for plugins that failed to load so far."""
         return dict(self._failures)
 
-    def load_all(self):
-        """Loads every entry point (for ``numkeras plugins``); failures are recorded, not raised."""
+    def load_all(self, strict=None):
+        """Loads every entry point; failures are recorded (see :meth:`failures`).
+
+        Arguments:
+            strict: raise the first failure instead of going on; default: whether
+                ``$NUMKERAS_STRICT_PLUGINS`` is set. ``numkeras plugins`` passes False so that
+                it can list every failure.
+        """
+        strict = bool(os.environ.get(STRICT_ENV)) if strict is None else strict
         for name in self.names():
             try:
                 self.resolve(name)
             except ComponentError:
-                if os.environ.get(STRICT_ENV):
+                if strict:
                     raise
 
     # -- internals --------------------------------------------------------------

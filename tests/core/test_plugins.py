@@ -330,6 +330,24 @@ def test_broken_plugin_is_an_error_in_strict_mode(plugin_site):
     assert "ERROR:" in result.stdout and "nk-broken-plugin" in result.stdout
 
 
+def test_numkeras_plugins_lists_every_failure_in_strict_mode_and_exits_1(plugin_site):
+    code = """
+        import sys
+        from numkeras import cli
+        status = cli.main(["plugins"])
+        print("STATUS", status)
+    """
+    relaxed = run_fresh(plugin_site, code)
+    strict = run_fresh(plugin_site, code, NUMKERAS_STRICT_PLUGINS="1")
+    assert "STATUS 0" in relaxed.stdout, relaxed.stderr
+    assert "STATUS 1" in strict.stdout, strict.stderr
+    for result in (relaxed, strict):
+        failures = result.stdout.split("failed to load (", 1)[1]
+        # both broken components are listed: strict mode no longer stops at the first
+        assert "BrokenLayer" in failures and "broken_loss" in failures, result.stdout
+        assert "nk_demo_plugin" in result.stdout  # and the working ones are listed too
+
+
 def test_broken_plugin_fails_load_all_in_strict_mode_only(plugin_site):
     code = """
         import warnings

@@ -9,7 +9,9 @@ A Horovod Keras script runs with its import changed::
     model.compile(loss=..., optimizer=opt, metrics=['accuracy'])
     model.fit(x, y, callbacks=[hvd.callbacks.BroadcastGlobalVariablesCallback(0)], ...)
 
-and is started with ``mpiexec -n N python script.py`` (or ``srun``). See the README.
+and is started with ``mpiexec -n N python script.py`` (or ``srun``), or with
+``python -m numkeras_mpi.run -np N python script.py``, which runs the same ``mpiexec`` and
+names the rank that died when one is killed outright. See the README.
 ``import numkeras_mpi`` does not initialise MPI; :func:`init` does.
 """
 

@@ -230,6 +230,25 @@ def read_npz(path, keys):
     return arrays
 
 
+def read_shuffled_xy(spec, path, test_split, seed):
+    """The ``x`` and ``y`` of a Keras ``.npz`` in Keras 2.2's shuffled order (``RandomState(seed)``).
+
+    Checks ``test_split`` first (the loaders that split a single file take it), and never
+    touches NumPy's global random state.
+    """
+    if not 0 <= test_split < 1:
+        raise ValueError(f"test_split must be in [0, 1); got {test_split!r}.")
+    arrays = read_npz(locate(spec, path), ("x", "y"))
+    indices = np.arange(len(arrays["x"]))
+    np.random.RandomState(seed).shuffle(indices)
+    return arrays["x"][indices], arrays["y"][indices]
+
+
+def train_rows(rows, test_split):
+    """How many of ``rows`` go to the training set: Keras 2.2's ``int(rows * (1 - test_split))``."""
+    return int(rows * (1 - test_split))
+
+
 def _npz_keys(archive):
     return sorted(name[:-4] for name in archive.namelist() if name.endswith(".npy"))
 

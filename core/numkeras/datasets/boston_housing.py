@@ -4,9 +4,7 @@
 Keras 2.2's loader checks.
 """
 
-import numpy as np
-
-from ._files import DatasetFile, locate, read_npz
+from ._files import DatasetFile, read_shuffled_xy, train_rows
 
 DATA = DatasetFile("boston_housing.npz", "https://s3.amazonaws.com/keras-datasets/boston_housing.npz",
                    "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5")  # Keras 2.2.4
@@ -31,15 +29,8 @@ def load_data(path="boston_housing.npz", test_split=0.2, seed=113):
         ValueError: ``test_split`` outside [0, 1).
         DatasetError / DatasetNotFoundError: as for every loader.
     """
-    if not 0 <= test_split < 1:
-        raise ValueError(f"test_split must be in [0, 1); got {test_split!r}.")
-    arrays = read_npz(locate(DATA, path), ("x", "y"))
-    x, y = arrays["x"], arrays["y"]
-    indices = np.arange(len(x))
-    np.random.RandomState(seed).shuffle(indices)
-    x, y = x[indices], y[indices]
-    split = int(len(x) * (1 - test_split))
+    x, y = read_shuffled_xy(DATA, path, test_split, seed)
+    split = train_rows(len(x), test_split)
     return (x[:split], y[:split]), (x[split:], y[split:])
-
 
 __all__ = ["load_data"]

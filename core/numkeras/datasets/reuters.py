@@ -4,11 +4,9 @@
 its md5 is the one Keras 2.2's loader checks.
 """
 
-import numpy as np
-
 from ..utils import legacy
 from . import _text
-from ._files import DatasetFile, locate, read_npz
+from ._files import DatasetFile, locate, read_shuffled_xy, train_rows
 from .imdb import read_word_index
 
 DATA = DatasetFile("reuters.npz", "https://s3.amazonaws.com/text-datasets/reuters.npz",
@@ -42,15 +40,10 @@ def load_data(path="reuters.npz", num_words=None, skip_top=0, maxlen=None, test_
         DatasetError: the file is not Keras's ``reuters.npz``.
         DatasetNotFoundError: the file is not found and cannot be downloaded.
     """
-    if not 0 <= test_split < 1:
-        raise ValueError(f"test_split must be in [0, 1); got {test_split!r}.")
-    arrays = read_npz(locate(DATA, path), ("x", "y"))
-    xs, labels = arrays["x"], arrays["y"]
-    indices = np.arange(len(xs))
-    np.random.RandomState(seed).shuffle(indices)
-    [(sequences, labels_list)] = _text.encode([(xs[indices], labels[indices])], num_words, skip_top,
+    xs, labels = read_shuffled_xy(DATA, path, test_split, seed)
+    [(sequences, labels_list)] = _text.encode([(xs, labels)], num_words, skip_top,
                                               maxlen, start_char, oov_char, index_from)
-    split = int(len(sequences) * (1 - test_split))
+    split = train_rows(len(sequences), test_split)
     train = _text.as_arrays(sequences[:split], labels_list[:split], labels.dtype)
     test = _text.as_arrays(sequences[split:], labels_list[split:], labels.dtype)
     return train, test
