@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from numkeras.datasets import mnist
+from tests.helpers.datasets import mnist_available
 
 from .conftest import CONTRIB, REPO_ROOT, install_contrib, run_python
 
@@ -54,15 +54,8 @@ def test_check_plugin_passes_every_component(site, tmp_path):
     assert re.match(r"\d+ passed, 0 failed, \d+ skipped$", result.stdout.splitlines()[-1])
 
 
-def _mnist_available():
-    try:
-        mnist.load_data()
-    except (OSError, ValueError):
-        return False
-    return True
 
-
-@pytest.mark.skipif(not _mnist_available(), reason="the MNIST t10k files are not on this machine")
+@pytest.mark.skipif(not mnist_available(), reason="the MNIST t10k files are not on this machine")
 def test_the_example_finds_a_digit_and_its_model_loads_by_name(site, tmp_path):
     saved = tmp_path / "detector.h5"
     result = _run([str(EXAMPLE), "--epochs", "2", "--samples", "2000", "--verbose", "0", "--save", str(saved)],

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import numkeras
-from numkeras.datasets import mnist
+
+from tests.helpers.datasets import mnist_available
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -37,13 +38,6 @@ GUIDE_BLOCKS_RUN_BY_THE_TESTS = (
     "layer", "loss", "metric", "optimizer", "kit_usage", "fixtures_usage")
 
 
-def _mnist_available():
-    try:
-        mnist.load_data()
-    except (OSError, ValueError):
-        return False
-    return True
-
 
 @pytest.fixture
 def registrations():
@@ -54,7 +48,7 @@ def registrations():
         numkeras.registry.registry(kind).unregister(name)
 
 
-@pytest.mark.skipif(not _mnist_available(), reason="the MNIST t10k files are not on this machine")
+@pytest.mark.skipif(not mnist_available(), reason="the MNIST t10k files are not on this machine")
 def test_readme_python_blocks_run(tmp_path, monkeypatch, registrations, capsys):
     blocks = code_blocks(README, "python")
     assert len(blocks) >= 5
