@@ -186,8 +186,8 @@ def _restore(optimizer, values, params):
         except ValueError:
             pass  # e.g. Keras 2.2.4's one-element vhats placeholders: merged below
     optimizer.build(params)
-    if len(values) == len(optimizer.get_weights()):  # its own layout: a wrapper (Lookahead) adds its inner one's
-        set_weights(values, params=params)
+    if len(values) == len(optimizer.get_weights()) != 1 + groups * n:
+        set_weights(values, params=params)  # its own layout: a wrapper (Lookahead) adds its inner one's state
         return
     if (len(values) - 1) % n:
         raise ValueError(
