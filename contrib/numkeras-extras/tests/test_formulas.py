@@ -7,6 +7,8 @@ import pathlib
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
 
 import numkeras
 from numkeras import backend as K
@@ -240,3 +242,62 @@ def test_schedules_check_their_arguments_and_need_an_optimizer():
     schedule.set_model(numkeras.Sequential([Dense(1, input_shape=(2,))]))  # not compiled
     with pytest.raises(ValueError, match="must be compiled with a numkeras optimizer"):
         schedule.on_batch_begin(0, {})
+
+
+# -- properties over varied inputs -------------------------------------------------------
+@st.composite
+def scored_labels(draw):
+    """Labels with both classes, scores on a coarse grid (many ties), positive weights."""
+    n = draw(st.integers(2, 30))
+    labels = draw(hnp.arrays(np.int64, n, elements=st.integers(0, 1)))
+    labels[0], labels[1] = 0, 1
+    scores = draw(hnp.arrays(np.int64, n, elements=st.integers(0, 8))) / 8.0
+    weights = draw(hnp.arrays(np.float64, n, elements=st.floats(0.1, 3.0)))
+    cuts = sorted(draw(st.lists(st.integers(0, n), max_size=3)))
+    return labels.astype(float), scores, weights, cuts
+
+
+@settings(max_examples=60, deadline=None)
+@given(scored_labels())
+def test_auc_is_the_weighted_probability_that_a_positive_outranks_a_negative(data):
+    # The Mann-Whitney form of the ROC area, pair by pair (ties count one half): an
+    # independent definition of what the trapezoids compute.
+    labels, scores, weights, cuts = data
+    positive, negative = labels == 1, labels == 0
+    pair_weights = np.outer(weights[positive], weights[negative])
+    wins = (scores[positive][:, None] > scores[negative][None, :]) + 0.5 * (
+        scores[positive][:, None] == scores[negative][None, :])
+    expected = float((pair_weights * wins).sum() / pair_weights.sum())
+    metric = AUC(dtype="float64")
+    for start, stop in zip([0, *cuts], [*cuts, len(labels)]):
+        metric.update_state(labels[start:stop, None], scores[start:stop, None], sample_weight=weights[start:stop])
+    assert float(value(metric.result())) == pytest.approx(expected, rel=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(scored_labels())
+def test_precision_recall_f1_from_their_counts_whatever_the_batches(data):
+    labels, scores, weights, cuts = data
+    predicted = scores > 0.5
+    tp = weights[(labels == 1) & predicted].sum()
+    fp = weights[(labels == 0) & predicted].sum()
+    fn = weights[(labels == 1) & ~predicted].sum()
+    expected = {Precision: tp / (tp + fp) if tp + fp else 0.0, Recall: tp / (tp + fn) if tp + fn else 0.0,
+                F1Score: 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0}
+    for cls, number in expected.items():
+        metric = cls(dtype="float64")
+        for start, stop in zip([0, *cuts], [*cuts, len(labels)]):
+            metric.update_state(labels[start:stop, None], scores[start:stop, None], weights[start:stop])
+        assert float(value(metric.result())) == pytest.approx(number, rel=1e-12, abs=1e-15)
+
+
+@settings(max_examples=60, deadline=None)
+@given(hnp.arrays(np.float64, (4, 3), elements=st.floats(0.01, 0.99)), st.floats(0.0, 5.0), st.floats(0.0, 1.0),
+       st.integers(0, 2 ** 12 - 1))
+def test_the_focal_loss_never_exceeds_the_weighted_cross_entropy(y_pred, gamma, alpha, label_bits):
+    y_true = ((label_bits >> np.arange(12)) & 1).reshape(4, 3).astype(float)
+    alpha_t = y_true * alpha + (1 - y_true) * (1 - alpha)
+    cross_entropy = -(y_true * np.log(y_pred) + (1 - y_true) * np.log(1 - y_pred))
+    focal = value(binary_focal_loss(y_true, y_pred, gamma=gamma, alpha=alpha))
+    assert np.all(focal <= (alpha_t * cross_entropy).mean(axis=-1) * (1 + 1e-12) + 1e-300)
+    assert np.all(focal >= 0)
