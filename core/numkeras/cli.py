@@ -12,6 +12,16 @@
     distributions claim, the hook plugins, and every plugin that failed to load and why.
     Under ``NUMKERAS_STRICT_PLUGINS=1`` it still lists everything, then exits with status 1
     when a plugin failed to load.
+
+``numkeras check-plugin DISTRIBUTION``
+    Runs the conformance kit (``numkeras.testing``) over every component the installed
+    distribution declares: one row per component and check (pass / fail / skip, with
+    the reason); exit status 1 when a check fails, 2 when the distribution declares no
+    component.
+
+``numkeras new-plugin NAME [--kinds layer,loss,...]``
+    Writes a plugin distribution under ``./NAME/`` (``numkeras.scaffold``) whose own
+    ``pytest`` runs the kit and passes.
 """
 
 import argparse
@@ -327,6 +337,68 @@ def _remarks(kind, entry):
     return f"  [{'; '.join(remarks)}]" if remarks else ""
 
 
+def _declared_components(distribution):
+    """``[(kind, name)]``: one name per object the distribution declares (the object's own name
+    when it is one of its entry points, else the first), and ``None`` when it is not installed."""
+    import importlib_metadata
+
+    from .registry import KINDS
+
+    try:
+        dist = importlib_metadata.distribution(distribution)
+    except importlib_metadata.PackageNotFoundError:
+        return None
+    found = {}
+    for ep in dist.entry_points:
+        kind = ep.group.split(".", 1)[1] if ep.group.startswith("numkeras.") else None
+        if kind in KINDS:
+            found.setdefault((kind, ep.value), []).append(ep.name)
+    components = []
+    for (kind, value), names in sorted(found.items()):
+        attribute = value.split(":")[-1].split(".")[-1]
+        components.append((kind, attribute if attribute in names else names[0]))
+    return components
+
+
+def check_plugin(distribution, out=print):
+    """Runs the kit over ``distribution``'s components and prints the table; returns the exit status."""
+    from .testing import Component, run_checks
+
+    components = _declared_components(distribution)
+    if components is None:
+        out(f"numkeras check-plugin: no installed distribution named {distribution!r}.")
+        return 2
+    if not components:
+        out(f"numkeras check-plugin: {distribution} declares no numkeras component entry point.")
+        return 2
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for kind, name in components:
+            try:
+                results = run_checks(Component(kind, name))
+            except Exception as error:  # noqa: BLE001 - a component the kit cannot even build is a failure
+                results = [("build", "fail", f"{type(error).__name__}: {error}")]
+            rows += [(name, kind, check, status, detail) for check, status, detail in results]
+    out(f"{'component':<28} {'kind':<13} {'check':<26} result")
+    for name, kind, check, status, detail in rows:
+        out(f"{name:<28} {kind:<13} {check:<26} {status}{': ' + detail if detail else ''}")
+    failed = sorted({name for name, _, _, status, _ in rows if status == "fail"})
+    counts = {s: sum(r[3] == s for r in rows) for s in ("pass", "fail", "skip")}
+    out(f"{counts['pass']} passed, {counts['fail']} failed, {counts['skip']} skipped"
+        + (f"; failing: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
+
+
+def new_plugin(name, kinds, out=print):
+    """Writes the plugin distribution ``./name``; returns the exit status."""
+    from .scaffold import new_plugin as write
+
+    root = write(name, kinds)
+    out(f"Wrote {root}/: pip install -e '{root}[test]' && pytest {root}")
+    return 0
+
+
 def main(argv=None):
     """Entry point of the ``numkeras`` console script."""
     from .registry import KINDS
@@ -342,6 +414,12 @@ def main(argv=None):
     plugins_parser.add_argument("--kind", choices=KINDS, help="list only this kind of component")
     plugins_parser.add_argument("--distribution", metavar="NAME",
                                 help="list only what this distribution provides or claims")
+    check_parser = commands.add_parser("check-plugin", help="run the conformance kit over a distribution's components")
+    check_parser.add_argument("distribution", help="the installed distribution's name (as pip knows it)")
+    new_parser = commands.add_parser("new-plugin", help="write a ready plugin distribution under ./NAME")
+    new_parser.add_argument("name", help="the distribution's name (its package is the name in snake case)")
+    new_parser.add_argument("--kinds", default="layer,loss,metric",
+                            help="comma-separated: layer, loss, metric, optimizer, activation, callback, hook")
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -349,6 +427,10 @@ def main(argv=None):
     try:
         if args.command == "summary":
             return summary(args.file, unsafe=args.unsafe)
+        if args.command == "check-plugin":
+            return check_plugin(args.distribution)
+        if args.command == "new-plugin":
+            return new_plugin(args.name, [k.strip() for k in args.kinds.split(",") if k.strip()])
         return plugins(as_json=args.json, kind=args.kind, distribution=args.distribution)
     except (OSError, ValueError, NotImplementedError, ImportError) as error:
         from .saving.errors import UnsafeDeserializationError

@@ -295,6 +295,16 @@ class Registry:
         """The distribution picked with :meth:`choose` for ``name``, or None."""
         return self._chosen.get(name)
 
+    def _state(self):
+        """A copy of what registering, choosing and loading change (for :func:`isolated_registrations`)."""
+        with self._lock:
+            return tuple(dict(d) for d in (self._objects, self._providers, self._shadowed, self._chosen,
+                                            self._failures))
+
+    def _restore(self, state):
+        with self._lock:
+            self._objects, self._providers, self._shadowed, self._chosen, self._failures = (dict(d) for d in state)
+
     # -- lookup ---------------------------------------------------------------
     def resolve(self, name):
         """The component registered as ``name``.
@@ -492,6 +502,30 @@ def registry(kind):
         return REGISTRIES[kind]
     except KeyError:
         raise ValueError(f"Unknown component kind {kind!r}; expected one of {', '.join(KINDS)}.") from None
+
+
+class isolated_registrations:
+    """Undoes, on exit, every runtime registration, unregistration, ``override`` and ``choose``.
+
+    For tests: what a test (or the code it runs) registers does not leak into the next
+    one. Entry points are untouched; components they loaded inside the block are loaded
+    again (the same objects) when next asked for.
+
+    Example:
+        >>> with numkeras.registry.isolated_registrations():
+        ...     numkeras.losses.register('my_loss', my_loss)
+        >>> 'my_loss' in numkeras.registry.registry('losses')
+        False
+    """
+
+    def __enter__(self):
+        self._saved = {kind: reg._state() for kind, reg in REGISTRIES.items()}
+        return self
+
+    def __exit__(self, *exc):
+        for kind, state in self._saved.items():
+            REGISTRIES[kind]._restore(state)
+        return False
 
 
 _hooks_ran = [False]

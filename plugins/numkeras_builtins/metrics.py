@@ -70,6 +70,11 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
     return _per_sample(_in_top_k(p, _labels(t, p), k))
 
 
+# What y_true holds, declared (numkeras.engine.objective.TARGET_KINDS) as the losses declare it.
+sparse_categorical_accuracy.target_kind = "sparse"
+sparse_top_k_categorical_accuracy.target_kind = "sparse"
+
+
 def accuracy(y_true, y_pred):
     """1 where ``y_pred`` equals ``y_true`` exactly (elementwise, compared in ``y_true``'s dtype)."""
     t, p = _arrays(y_true, y_pred)
@@ -178,4 +183,5 @@ class RootMeanSquaredError(Reduce):
         super().update_state(np.square(p.astype(np.float64) - t.astype(np.float64)), sample_weight)
 
     def result(self):
-        return K.Tensor(np.sqrt(super().result().data))
+        # np.sqrt of a 0-d array is a NumPy scalar, which Tensor would take in K.floatx(): keep the metric's dtype.
+        return K.Tensor(np.asarray(np.sqrt(super().result().data), dtype=self.dtype))

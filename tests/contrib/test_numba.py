@@ -11,7 +11,7 @@ import pytest
 from numkeras.backend import blas, kernels
 from numkeras.backend.ops.conv import im2col
 
-from tests.helpers.gradcheck import check_layer_gradients, float64
+from numkeras.testing.gradcheck import check_layer_gradients, float64
 from .conftest import CONTRIB, install_contrib, run_python
 
 pytest.importorskip("numba", reason="the test extra installs numba where it has wheels")

@@ -13,18 +13,13 @@ import pytest
 
 from numkeras.datasets import mnist
 
+from tests.helpers.datasets import mnist_available
+
 SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "examples" / "mnist_mlp.py"
 
 
-def _data_available():
-    try:
-        mnist.load_data()
-    except (OSError, ValueError):
-        return False
-    return True
 
-
-pytestmark = pytest.mark.skipif(not _data_available(), reason="the MNIST t10k files are not on this machine")
+pytestmark = pytest.mark.skipif(not mnist_available(), reason="the MNIST t10k files are not on this machine")
 
 
 def _run(*args, timeout):

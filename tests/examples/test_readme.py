@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import numkeras
-from numkeras.datasets import mnist
+
+from tests.helpers.datasets import mnist_available
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -23,12 +24,19 @@ def code_blocks(path, language):
     return re.findall(rf"^```{language}\n(.*?)^```", path.read_text(), re.MULTILINE | re.DOTALL)
 
 
-def _mnist_available():
-    try:
-        mnist.load_data()
-    except (OSError, ValueError):
-        return False
-    return True
+def named_blocks(path, language):
+    """``{name: code}`` for the blocks a ``<!-- test: NAME -->`` line right above names."""
+    pattern = rf"^<!-- test: ([\w-]+) -->\n```{language}\n(.*?)^```"
+    found = re.findall(pattern, path.read_text(), re.MULTILINE | re.DOTALL)
+    names = [name for name, _ in found]
+    assert len(names) == len(set(names)), f"{path.name}: a block name is used twice: {names}"
+    return dict(found)
+
+
+GUIDE_BLOCKS_RUN_BY_THE_TESTS = (
+    "plugin_module", "usage", "runtime", "shadowing", "hook", "keras1_names", "checked_arguments",
+    "layer", "loss", "metric", "optimizer", "kit_usage", "fixtures_usage")
+
 
 
 @pytest.fixture
@@ -40,7 +48,7 @@ def registrations():
         numkeras.registry.registry(kind).unregister(name)
 
 
-@pytest.mark.skipif(not _mnist_available(), reason="the MNIST t10k files are not on this machine")
+@pytest.mark.skipif(not mnist_available(), reason="the MNIST t10k files are not on this machine")
 def test_readme_python_blocks_run(tmp_path, monkeypatch, registrations, capsys):
     blocks = code_blocks(README, "python")
     assert len(blocks) >= 5
@@ -80,9 +88,19 @@ def test_readme_setup_commands_are_what_ci_runs():
     assert "8,000" in text and "2,000" in text  # the dataset split is stated
 
 
+def test_plugins_guide_python_blocks_are_all_named_and_tested():
+    """Every ```python block of the guide carries a ``<!-- test: NAME -->`` line and a test
+    below uses it: a new example cannot go unrun, and moving one does not mistest another."""
+    named = named_blocks(PLUGINS_GUIDE, "python")
+    assert len(named) == len(code_blocks(PLUGINS_GUIDE, "python"))
+    assert set(named) == set(GUIDE_BLOCKS_RUN_BY_THE_TESTS)
+
+
 def test_plugins_guide_python_blocks_run(registrations, capsys):
-    blocks = code_blocks(PLUGINS_GUIDE, "python")
-    plugin_module, usage, runtime, shadowing, hook, keras1_names, checked_arguments = blocks
+    blocks = named_blocks(PLUGINS_GUIDE, "python")
+    plugin_module, usage, runtime, shadowing, hook, keras1_names, checked_arguments = (
+        blocks[name] for name in
+        ("plugin_module", "usage", "runtime", "shadowing", "hook", "keras1_names", "checked_arguments"))
     namespace = {"__name__": "numkeras_focal"}
     exec(compile(plugin_module, "docs/plugins.md block 1", "exec"), namespace)
     # What installing the package would do: its entry points, registered by name.
@@ -118,10 +136,40 @@ def test_plugins_guide_python_blocks_run(registrations, capsys):
     assert (layer.units, layer.scale, layer.kernel_initializer) == (3, True, "zeros")
     assert sum("use 'units'" in str(w.message) for w in record) == 1
     checked_namespace = {}
-    exec(compile(checked_arguments, "docs/plugins.md block 6", "exec"), checked_namespace)
+    exec(compile(checked_arguments, "docs/plugins.md block 7", "exec"), checked_namespace)
     scale = checked_namespace["Scale"]
     assert scale(factor=2, repeats=3).repeats == 3
     with pytest.raises(TypeError, match=r"^Scale: repeats must be a positive integer, got 2\.0 \(a float\)\. Pass an int: 2\.$"):
         scale(repeats=2.0)
     with pytest.raises(ValueError, match=r"^Scale: factor must be a number > 0, got -1"):
         scale(factor=-1)
+
+
+def test_plugins_guide_worked_examples_pass_the_conformance_kit(registrations):
+    """The guide's example of each kind, registered under a name, passes the kit it teaches."""
+    from numkeras.testing import check_component
+
+    blocks = named_blocks(PLUGINS_GUIDE, "python")
+    layer, loss, metric, optimizer, kit_usage = (
+        blocks[name] for name in ("layer", "loss", "metric", "optimizer", "kit_usage"))
+    namespace = {}
+    for i, block in enumerate((layer, loss, metric, optimizer)):
+        exec(compile(block, f"docs/plugins.md worked example {i + 1}", "exec"), namespace)
+    compile(kit_usage, "docs/plugins.md kit usage", "exec")
+    for kind, name, options in (
+            ("layers", "Scale", {"kwargs": {"factor": 2.0}, "input_shape": (3,)}),
+            ("losses", "focal_loss", {}), ("metrics", "MeanAbsolute", {}), ("optimizers", "SignSGD", {})):
+        numkeras.registry.registry(kind).register(f"guide_{name}", namespace[name])
+        registrations.append((kind, f"guide_{name}"))
+        # fresh_process=False: a runtime registration is unknown to a fresh process, by design.
+        check_component(kind, f"guide_{name}", fresh_process=False, **options)
+
+
+def test_plugins_guide_fixture_example_runs_with_the_plugins_fixtures(tmp_path):
+    """The pytest-plugin example, given what its fixtures give and an installed layer for MyLayer."""
+    from numkeras.testing.fixtures import FreshProcess, TinyData
+
+    namespace = {"MyLayer": lambda input_shape: numkeras.layers.Dense(4, input_shape=input_shape)}
+    exec(compile(named_blocks(PLUGINS_GUIDE, "python")["fixtures_usage"], "docs/plugins.md fixtures", "exec"),
+         namespace)
+    namespace["test_my_model_loads_by_name"](FreshProcess(tmp_path), TinyData())

@@ -6,7 +6,7 @@ import pytest
 from numkeras import activations
 from numkeras import backend as K
 from tests.helpers.components import assert_config_roundtrip, builtin_names
-from tests.helpers.gradcheck import check_gradients, random_array
+from numkeras.testing.gradcheck import check_gradients, random_array
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946

@@ -12,7 +12,7 @@ from numkeras.layers import Dense
 from numkeras.models import Sequential
 from numkeras.registry import UnknownComponentError
 from tests.helpers.components import assert_config_roundtrip, builtin_entry_points, numerical_gradient
-from tests.helpers.gradcheck import check_gradients
+from numkeras.testing.gradcheck import check_gradients
 
 EPS = 1e-7
 N, C = 4, 5

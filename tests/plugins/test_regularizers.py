@@ -9,7 +9,7 @@ from numkeras import regularizers
 from numkeras.layers import Dense
 from numkeras.models import Sequential
 from tests.helpers.components import assert_config_roundtrip, builtin_names
-from tests.helpers.gradcheck import check_gradients, random_array
+from numkeras.testing.gradcheck import check_gradients, random_array
 
 W = random_array((3, 4), avoid=(0.0,), seed=0)
 

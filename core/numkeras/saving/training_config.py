@@ -238,11 +238,14 @@ def _restore(optimizer, values, params):
             return
         except ValueError:
             pass  # e.g. Keras 2.2.4's one-element vhats placeholders: merged below
+    optimizer.build(params)
+    if len(values) == len(optimizer.get_weights()) != 1 + groups * n:
+        set_weights(values, params=params)  # its own layout: a wrapper (Lookahead) adds its inner one's state
+        return
     if (len(values) - 1) % n:
         raise ValueError(
             f"{len(values)} saved arrays do not match {n} trainable weights and the slots "
             f"{', '.join(slot_names)}")
-    optimizer.build(params)
     current = optimizer.get_weights()
     merged = [values[0]]
     saved_groups = (len(values) - 1) // n

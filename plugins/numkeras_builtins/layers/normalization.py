@@ -19,8 +19,9 @@ class BatchNormalization(Layer):
 
     In training (``training=True``, e.g. inside ``fit``) the batch statistics are used and
     the moving statistics updated: ``moving = momentum * moving + (1 - momentum) * batch``,
-    with the *unbiased* batch variance (``n / (n - 1)`` times the biased one). In
-    inference the moving statistics are used.
+    with the *unbiased* batch variance (``n / (n - 1)`` times the biased one); a layer with
+    ``trainable=False`` uses the batch statistics but keeps its moving ones (Keras 2.2.4
+    drops a frozen layer's updates). In inference the moving statistics are used.
 
     Arguments:
         axis: the feature axis (default -1; 1 for channels-first images).
@@ -113,7 +114,7 @@ class BatchNormalization(Layer):
             mean = ops.mean(inputs, axis=reduction, keepdims=True)
             centered = inputs - mean
             variance = ops.mean(ops.square(centered), axis=reduction, keepdims=True)
-            if training:
+            if training and self.trainable:  # a frozen layer keeps its statistics, as in Keras 2.2.4
                 self._update_moving_statistics(mean.data, variance.data, inputs.shape, reduction)
         else:
             centered = inputs - self._broadcast(self.moving_mean, ndim, axes)

@@ -5,7 +5,7 @@ import pytest
 
 from numkeras import backend as K
 from numkeras.backend import Tensor, Variable
-from tests.helpers.gradcheck import check_gradients, random_array
+from numkeras.testing.gradcheck import check_gradients, random_array
 
 
 def _sigmoid(x):

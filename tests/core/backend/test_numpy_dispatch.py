@@ -6,7 +6,7 @@ import pytest
 from numkeras import backend as K
 from numkeras.backend import Tensor
 from numkeras.backend.numpy_dispatch import FUNCTIONS, UFUNCS
-from tests.helpers.gradcheck import check_gradients, random_array
+from numkeras.testing.gradcheck import check_gradients, random_array
 
 POSITIVE = (0.5, 1.5)
 

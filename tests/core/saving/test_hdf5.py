@@ -102,6 +102,56 @@ def test_every_optimizer_state_resumes_exactly(tmp_path, d, optimizer):
     assert_same_arrays(loaded.get_weights(), model.get_weights(), "weights")
 
 
+class _Averaging(numkeras.optimizers.Optimizer):
+    """A wrapper with its own state layout: a running average of each weight, then its inner
+    optimizer's state (as Lookahead-style wrappers save theirs)."""
+
+    slot_names = ("average",)
+
+    def __init__(self, inner="adam", **kwargs):
+        self.inner = numkeras.optimizers.get(inner)
+        super().__init__(**kwargs)
+
+    def apply_gradients(self, grads_and_vars, consume=False):
+        pairs = [(g, v) for g, v in grads_and_vars if g is not None]
+        self.build([v for _, v in pairs])
+        self.inner.apply_gradients(pairs)
+        for _, v in pairs:
+            self._slots[id(v)]["average"] += 0.5 * (v.data - self._slots[id(v)]["average"])
+        self.iterations.data[...] += 1
+
+    def build(self, params):
+        super().build(params)
+        self.inner.build(params)
+
+    def get_weights(self):
+        return super().get_weights() + self.inner.get_weights()
+
+    def set_weights(self, weights, params=None):
+        if params is not None:
+            self.build(params)
+        own = 1 + len(self._params)
+        super().set_weights(list(weights)[:own])
+        self.inner.set_weights(list(weights)[own:])
+
+    def get_config(self):
+        return {"inner": numkeras.optimizers.serialize(self.inner)}
+
+
+def test_an_optimizer_with_its_own_state_layout_resumes_exactly(tmp_path, d):
+    model = sequential_model(_Averaging("adam"))
+    _train(model, "sequential", d)
+    model.save(tmp_path / "m.h5")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a state that does not fit would warn and start fresh
+        loaded = load_model(tmp_path / "m.h5", custom_objects={"_Averaging": _Averaging})
+    assert_same_arrays(loaded.optimizer.get_weights(), model.optimizer.get_weights(), "optimizer state")
+    assert int(loaded.optimizer.inner.iterations.data) == int(model.optimizer.inner.iterations.data) > 0
+    _train(model, "sequential", d, epochs=2)
+    _train(loaded, "sequential", d, epochs=2)
+    assert_same_arrays(loaded.get_weights(), model.get_weights(), "weights")
+
+
 def test_untrained_optimizer_and_without_optimizer(tmp_path, d):
     model = sequential_model()
     model.save(tmp_path / "fresh.h5")

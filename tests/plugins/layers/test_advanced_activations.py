@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from numkeras import layers
-from tests.helpers.gradcheck import random_array
-from tests.helpers.layer_test import layer_test
+from numkeras.testing.gradcheck import random_array
+from numkeras.testing import layer_test
 
 X = random_array((2, 3, 4), avoid=(0.0, 0.5, 0.2), seed=1)
 

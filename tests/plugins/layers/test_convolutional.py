@@ -7,7 +7,7 @@ import pytest
 
 import numkeras
 from numkeras.layers import Conv1D, Conv2D, Input
-from tests.helpers.layer_test import layer_test
+from numkeras.testing import layer_test
 
 CASES = [
     ("Conv1D", dict(filters=2, kernel_size=3), (2, 6, 3), (2, 4, 2)),

@@ -5,7 +5,7 @@ import pytest
 
 import numkeras
 from numkeras import layers
-from tests.helpers.layer_test import layer_test
+from numkeras.testing import layer_test
 
 
 @pytest.mark.parametrize("kwargs, input_shape, output_shape", [
@@ -21,7 +21,7 @@ def test_layer(kwargs, input_shape, output_shape):
 
 def test_lookup_values_and_repeated_ids_gradient():
     from numkeras.backend.ops.embedding import embedding_lookup
-    from tests.helpers.gradcheck import check_gradients
+    from numkeras.testing.gradcheck import check_gradients
 
     table = np.arange(12, dtype="float32").reshape(4, 3)
     ids = np.array([[1, 1, 3], [0, 1, 2]])

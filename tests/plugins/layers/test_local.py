@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from numkeras import layers
-from tests.helpers.layer_test import layer_test
+from numkeras.testing import layer_test
 
 CASES = [
     ("LocallyConnected1D", dict(filters=2, kernel_size=2), (2, 5, 3), (2, 4, 2)),

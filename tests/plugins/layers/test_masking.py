@@ -3,7 +3,7 @@
 import numpy as np
 
 from numkeras import layers
-from tests.helpers.layer_test import layer_test
+from numkeras.testing import layer_test
 
 
 def test_layer():

@@ -5,7 +5,7 @@ import pytest
 
 import numkeras
 from numkeras import layers
-from tests.helpers.layer_test import layer_test
+from numkeras.testing import layer_test
 
 CASES = [
     ("GaussianNoise", dict(stddev=0.5), (2, 3, 4)),

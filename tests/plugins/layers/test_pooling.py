@@ -5,7 +5,7 @@ import pytest
 
 import numkeras
 from numkeras import layers
-from tests.helpers.layer_test import layer_test
+from numkeras.testing import layer_test
 
 CASES = [
     ("MaxPooling1D", dict(), (2, 6, 3), (2, 3, 3)),

@@ -7,7 +7,7 @@ import pytest
 import numkeras
 from numkeras import backend as K
 from numkeras import layers
-from tests.helpers.layer_test import layer_test
+from numkeras.testing import layer_test
 
 CASES = [
     ("SimpleRNN", dict(units=3), (2, 4, 3), (2, 3)),
@@ -142,7 +142,7 @@ def test_initial_state_and_return_state_in_the_functional_api():
 
 
 def test_initial_state_gradient_and_wrong_count():
-    from tests.helpers.gradcheck import check_gradients
+    from numkeras.testing.gradcheck import check_gradients
 
     layer = layers.GRU(2)
     x = np.random.default_rng(0).standard_normal((2, 3, 2))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from numkeras import layers
-from tests.helpers.layer_test import layer_test
+from numkeras.testing import layer_test
 
 CELLS = [
     ("SimpleRNNCell", dict(units=3)),

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from numkeras import layers
-from tests.helpers.layer_test import layer_test
+from numkeras.testing import layer_test
 
 CASES = [
     ("ZeroPadding1D", dict(padding=2), (2, 3, 2), (2, 7, 2)),

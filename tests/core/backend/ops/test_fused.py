@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from numkeras.backend.ops import fused
-from tests.helpers.gradcheck import check_gradients
+from numkeras.testing.gradcheck import check_gradients
 
 
 @pytest.fixture

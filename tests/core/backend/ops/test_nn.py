@@ -8,7 +8,7 @@ import pytest
 from numkeras.backend import Tensor, no_tape, ops
 from numkeras.backend.ops import nn
 from numkeras.backend.tensor import gradients
-from tests.helpers.gradcheck import check_gradients, random_array
+from numkeras.testing.gradcheck import check_gradients, random_array
 
 EPS = 1e-7
 

@@ -7,7 +7,7 @@ import pytest
 
 from numkeras.backend.ops import pooling
 from numkeras.backend.ops.conv import padding_amounts
-from tests.helpers.gradcheck import check_gradients
+from numkeras.testing.gradcheck import check_gradients
 
 
 @pytest.fixture

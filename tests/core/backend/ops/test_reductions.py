@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from numkeras.backend import Tensor, ops
-from tests.helpers.gradcheck import check_gradients, random_array
+from numkeras.testing.gradcheck import check_gradients, random_array
 
 REDUCTIONS = [
     ("sum", ops.sum, np.sum),

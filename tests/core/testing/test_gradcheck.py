@@ -1,4 +1,4 @@
-"""The shared gradient-check harness (tests/helpers/gradcheck.py) catches what it should."""
+"""The public gradient checker (numkeras.testing.gradcheck) catches what it should."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import pytest
 from numkeras import backend as K
 from numkeras.backend import ops
 from numkeras.backend.tensor import Function, Variable
-from tests.helpers.gradcheck import check_gradients, check_layer_gradients, float64, random_array
+from numkeras.testing.gradcheck import check_gradients, check_layer_gradients, float64, random_array
 
 
 class _WrongSquare(Function):

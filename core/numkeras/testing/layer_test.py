@@ -23,15 +23,16 @@ import json
 
 import numpy as np
 
-import numkeras
-from numkeras import backend as K
-from numkeras.backend.tensor import Tensor, gradients
-from tests.helpers import gradcheck
+from .. import backend as K
+from .. import layers as _layers
+from ..backend.tensor import Tensor, gradients
+from ..engine import Input, Model
+from . import gradcheck
 
 
 def _layer_class(layer_cls):
     if isinstance(layer_cls, str):
-        return getattr(numkeras.layers, layer_cls)
+        return getattr(_layers, layer_cls)
     return layer_cls
 
 
@@ -42,7 +43,7 @@ def _random_input(shape, dtype, seed):
     return rng.uniform(-1.0, 1.0, size=shape).astype(dtype)
 
 
-def _randomize_weights(layer, seed):
+def randomize_weights(layer, seed):
     """Non-trivial trainable weights (zero biases hide gradient bugs); non-trainable ones kept."""
     rng = np.random.default_rng(seed)
     trainable = {id(w) for w in layer.trainable_weights}
@@ -124,7 +125,7 @@ def layer_test(layer_cls, kwargs=None, input_shape=None, input_dtype=None, input
     # 1. eager
     layer = cls(**kwargs)
     output = _as_array(layer(input_data, **call_kwargs))
-    _randomize_weights(layer, seed)
+    randomize_weights(layer, seed)
     output = _as_array(layer(input_data, **call_kwargs))
     computed_shape = layer.compute_output_shape(input_shapes if multiple else input_shapes[0])
     _check_shapes(f"{cls.__name__} eager vs compute_output_shape", output,
@@ -149,10 +150,10 @@ def layer_test(layer_cls, kwargs=None, input_shape=None, input_dtype=None, input
 
     # 3. functional API
     if functional:
-        inputs = [numkeras.Input(shape=a.shape[1:], dtype=str(a.dtype)) for a in arrays]
+        inputs = [Input(shape=a.shape[1:], dtype=str(a.dtype)) for a in arrays]
         functional_layer = cls.from_config(config)
         symbolic = functional_layer(inputs if multiple else inputs[0], **call_kwargs)
-        model = numkeras.Model(inputs if multiple else inputs[0], symbolic)
+        model = Model(inputs if multiple else inputs[0], symbolic)
         functional_layer.set_weights(layer.get_weights())
         symbolic_shapes = [t.shape for t in symbolic] if isinstance(symbolic, list) else symbolic.shape
         _check_shapes(f"{cls.__name__} functional output_shape vs eager output", output, symbolic_shapes)
@@ -196,3 +197,58 @@ def check_weight_gradients(layer, inputs, atol=1e-6, rtol=1e-5, eps=1e-6, seed=0
     analytic = gradients(objective(), weights)
     for w, grad in zip(weights, analytic):
         gradcheck._compare(f"weight {w.name!r}", w, grad, objective, atol, rtol, eps)
+
+
+def clear_session():
+    """``K.clear_session()``, for :func:`numkeras.utils.test_utils.keras_test`."""
+    K.clear_session()
+
+
+def keras22_layer_test(layer_cls, kwargs, input_shape=None, input_dtype=None, input_data=None, expected_output=None,
+                       expected_output_dtype=None, fixed_batch_size=False):
+    """What :func:`numkeras.utils.test_utils.layer_test` (Keras 2.2's signature) checks; returns the output."""
+    from ..engine import Sequential
+
+    if input_data is None:
+        if input_shape is None:
+            raise ValueError("layer_test: give input_shape or input_data.")
+        shape = tuple(3 if d is None else d for d in input_shape)
+        input_data = (10 * np.random.random(shape)).astype(input_dtype or K.floatx())
+    elif input_shape is None:
+        input_shape = input_data.shape
+    input_shape = tuple(input_shape)
+    cls = _layer_class(layer_cls)
+    expected_dtype = np.dtype(expected_output_dtype or input_data.dtype)
+    layer = cls(**kwargs)
+    # a functional model, the batch size fixed or not
+    batch_shape = (input_shape[0],) + tuple(input_shape[1:]) if fixed_batch_size else (None,) + tuple(input_shape[1:])
+    x = Input(batch_shape=batch_shape, dtype=str(input_data.dtype))
+    y = layer(x)
+    assert np.dtype(y.dtype) == expected_dtype, f"{cls.__name__}: output dtype {y.dtype}, expected {expected_dtype}"
+    declared = layer.compute_output_shape(batch_shape)
+    model = Model(x, y)
+    actual = np.asarray(model.predict(input_data))
+    for expected_dim, actual_dim in zip(declared, actual.shape):
+        if expected_dim is not None:
+            assert expected_dim == actual_dim, (
+                f"{cls.__name__}: compute_output_shape gives {declared}, the output has shape {actual.shape}")
+    if expected_output is not None:
+        np.testing.assert_allclose(actual, expected_output, rtol=1e-3)
+    weights = layer.get_weights()
+    # the config round trip, with the same weights
+    clone = cls.from_config(json.loads(json.dumps(layer.get_config())))
+    x2 = Input(batch_shape=batch_shape, dtype=str(input_data.dtype))
+    clone_model = Model(x2, clone(x2))
+    clone.set_weights(weights)
+    np.testing.assert_allclose(np.asarray(clone_model.predict(input_data)), actual, rtol=1e-6, atol=1e-6,
+                               err_msg=f"{cls.__name__}: from_config(get_config()) computes another output")
+    # trains one batch
+    model.compile("rmsprop", "mse")
+    model.train_on_batch(input_data, actual)
+    # in a Sequential model
+    sequential = Sequential()
+    sequential.add(cls(**kwargs, batch_input_shape=batch_shape) if "batch_input_shape" not in kwargs else cls(**kwargs))
+    sequential_output = np.asarray(sequential.predict(input_data))
+    assert sequential_output.shape == actual.shape, (
+        f"{cls.__name__}: {sequential_output.shape} in a Sequential model, {actual.shape} in a functional one")
+    return actual

@@ -8,7 +8,7 @@ output to a scalar with a fixed random projection, ``sum(output * R)``, so that 
 wrong gradient in any output element shows up.
 
 Example:
-    >>> from tests.helpers.gradcheck import check_gradients
+    >>> from numkeras.testing.gradcheck import check_gradients
     >>> check_gradients(lambda a, b: a * b, np.random.rand(3, 4), np.random.rand(4))
 """
 
