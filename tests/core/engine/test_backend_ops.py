@@ -13,7 +13,7 @@ from numkeras.layers import Dense, Dropout, Input, Lambda
 from numkeras.losses import binary_crossentropy
 from numkeras.models import Model, load_model, model_from_json
 from numkeras.optimizers import SGD
-from tests.helpers.gradcheck import check_layer_gradients, float64
+from numkeras.testing import check_layer_gradients, float64
 
 
 def _mnist_rows(count):

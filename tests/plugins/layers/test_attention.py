@@ -9,8 +9,8 @@ import pytest
 import numkeras
 from numkeras import layers
 from tests.helpers import tf_keras_references as references
-from tests.helpers.gradcheck import check_layer_gradients, float64
-from tests.helpers.layer_test import layer_test
+from numkeras.testing import check_layer_gradients, float64
+from numkeras.testing import layer_test
 
 ATTENTION_CASES = references.layer_cases("attention") + references.layer_cases("additive_attention")
 MHA_CASES = references.layer_cases("mha")

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 import numkeras
 from numkeras import layers
 from tests.helpers import tf_keras_references as references
-from tests.helpers.layer_test import layer_test
+from numkeras.testing import layer_test
 
 CASES = references.layer_cases("rescaling") + references.layer_cases("normalization")
 
