@@ -25,7 +25,7 @@ Run::
 
 import numpy as np
 
-from harness import Case, binary_accuracy, keras_fit_seconds, keras_predict_seconds, main, torch_fit_seconds, torch_predict_seconds
+from harness import Case, binary_accuracy, keras_case_functions, main, torch_fit_seconds, torch_predict_seconds
 
 VOCABULARY = 20000
 SHORT = {"cell": "gru", "units": 128, "embedding": 128, "length": 80, "batch": 32}
@@ -58,17 +58,7 @@ def _numkeras_model(config):
     return model
 
 
-def rnn_numkeras(config):
-    x, y = _data(config)
-    model = _numkeras_model(config)
-    elapsed = keras_fit_seconds(model, x, y, config["batch"])
-    return {"samples_per_s": len(x) / elapsed, "train_s": elapsed}
-
-
-def rnn_predict_numkeras(config):
-    x, _ = _data(config)
-    elapsed = keras_predict_seconds(_numkeras_model(config), x, config["batch"])
-    return {"samples_per_s": len(x) / elapsed, "predict_s": elapsed}
+rnn_numkeras, rnn_predict_numkeras = keras_case_functions(_data, _numkeras_model)
 
 
 def _torch_model(config):

@@ -20,7 +20,7 @@ import sys
 
 import numpy as np
 
-from harness import Case, keras_fit_seconds, keras_predict_seconds, main, torch_fit_seconds, torch_predict_seconds
+from harness import Case, keras_case_functions, main, torch_fit_seconds, torch_predict_seconds
 
 BATCHES = (1, 8, 32, 128, 512)
 WIDTHS = (64, 128, 256, 512, 1024, 2048)
@@ -68,17 +68,7 @@ def _data(config):
     return _mlp_data(config) if config["model"] == "mlp" else _seq_data(config)
 
 
-def train_numkeras(config):
-    x, y = _data(config)
-    model = _numkeras_model(config)
-    elapsed = keras_fit_seconds(model, x, y, config["batch"])
-    return {"samples_per_s": len(x) / elapsed, "train_s": elapsed}
-
-
-def predict_numkeras(config):
-    x, _ = _data(config)
-    elapsed = keras_predict_seconds(_numkeras_model(config), x, config["batch"])
-    return {"samples_per_s": len(x) / elapsed, "predict_s": elapsed}
+train_numkeras, predict_numkeras = keras_case_functions(_data, _numkeras_model)
 
 
 def _torch_model(config):

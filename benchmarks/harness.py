@@ -139,6 +139,29 @@ def keras_predict_seconds(model, x, batch_size, passes=2):
     return min(seconds(model.predict, x, batch_size=batch_size) for _ in range(passes))
 
 
+def keras_case_functions(data, make_model):
+    """The training and inference case functions of one numkeras workload.
+
+    Arguments:
+        data: ``config -> (x, y)``.
+        make_model: ``config -> compiled model``.
+
+    Returns:
+        ``(train, predict)``: functions of ``config`` returning ``samples_per_s`` and the seconds.
+    """
+    def train(config):
+        x, y = data(config)
+        elapsed = keras_fit_seconds(make_model(config), x, y, config["batch"])
+        return {"samples_per_s": len(x) / elapsed, "train_s": elapsed}
+
+    def predict(config):
+        x, _ = data(config)
+        elapsed = keras_predict_seconds(make_model(config), x, config["batch"])
+        return {"samples_per_s": len(x) / elapsed, "predict_s": elapsed}
+
+    return train, predict
+
+
 def torch_fit_seconds(model, loss_fn, optimizer, x, y, batch_size, accuracy=None):
     """Seconds one PyTorch epoch over ``x``, ``y`` (tensors) takes in shuffled batches, after a warm-up.
 
