@@ -173,15 +173,20 @@ def test_the_training_phase_of_a_fit_stays_in_its_own_thread():
     from numkeras import backend as K
 
     seen_in_fit, seen_elsewhere = [], []
-    started, done = threading.Event(), threading.Event()
+    started, sampled, done = threading.Event(), threading.Event(), threading.Event()
 
     class Phase(numkeras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
             seen_in_fit.append(K.learning_phase())
             started.set()
+            # The fit must still be running when the other thread looks:
+            # wait (once) until it has taken its first sample.
+            sampled.wait(timeout=60)
 
     def watch():
         started.wait(timeout=60)
+        seen_elsewhere.append(K.learning_phase())
+        sampled.set()
         while not done.is_set():
             seen_elsewhere.append(K.learning_phase())
 
