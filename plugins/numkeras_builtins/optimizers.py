@@ -14,6 +14,7 @@ from numkeras import backend as K
 from numkeras.backend import kernels
 from numkeras.optimizers import Optimizer
 from numkeras.optimizers.base import check_fraction, check_non_negative
+from numkeras.utils.generic_utils import to_list
 
 
 def _epsilon(owner, value):
@@ -383,9 +384,19 @@ class AdamW(Adam):
         self._excluded_names = ()
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
-        """Leaves ``var_list`` (variables) and the variables whose name contains one of ``var_names`` undecayed."""
-        self._excluded_ids |= {id(v) for v in var_list or ()}
-        self._excluded_names = tuple(self._excluded_names) + tuple(var_names or ())
+        """Leaves ``var_list`` (variables) and the variables whose name contains one of ``var_names`` undecayed.
+
+        Either argument may be one item or a list: ``var_names="bias"`` excludes the variables whose
+        name contains ``"bias"`` (not every name containing a ``b``, an ``i``, an ``a`` or an ``s``).
+        """
+        var_list = [] if var_list is None else to_list(var_list, allow_tuple=True)
+        var_names = [] if var_names is None else to_list(var_names, allow_tuple=True)
+        for name in var_names:
+            if not isinstance(name, str) or not name:
+                raise TypeError(f"AdamW.exclude_from_weight_decay: var_names must be non-empty strings (parts of "
+                                f"variable names such as 'bias'), got {name!r}.")
+        self._excluded_ids |= {id(v) for v in var_list}
+        self._excluded_names = tuple(self._excluded_names) + tuple(var_names)
 
     def _decays(self, param):
         if id(param) in self._excluded_ids:

@@ -494,6 +494,20 @@ def test_adamw_excludes_variables_from_weight_decay():
         optimizers.AdamW(weight_decay=-0.1)
 
 
+def test_adamw_exclusion_takes_one_name_or_one_variable_as_tf_keras_does():
+    """A single string is one name part, not its characters: "bias" must not exclude "dense/kernel:0"."""
+    optimizer = optimizers.AdamW(lr=0.1, weight_decay=0.5)
+    kernel, bias, other = (K.Variable(np.ones(2), name=n) for n in ("dense/kernel:0", "dense/bias:0", "b:0"))
+    optimizer.exclude_from_weight_decay(var_list=other, var_names="bias")
+    zero = np.zeros(2)
+    optimizer.apply_gradients([(zero, kernel), (zero, bias), (zero, other)])
+    np.testing.assert_allclose(kernel.data, 1 - 0.5 * 0.1, rtol=1e-6)
+    np.testing.assert_array_equal(bias.data, 1.0)
+    np.testing.assert_array_equal(other.data, 1.0)
+    with pytest.raises(TypeError, match="var_names"):
+        optimizer.exclude_from_weight_decay(var_names=[3])
+
+
 def test_tf_keras_optimizer_configs_with_ema_are_refused():
     config = dict(references.case("adamw")["serialized"]["config"], use_ema=True)
     with pytest.raises(ValueError, match="use_ema"):
