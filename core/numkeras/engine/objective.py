@@ -25,6 +25,7 @@ unit). ``metrics=['acc']`` and the target-shape checks read it; nothing is guess
 from a component's name.
 """
 
+import copy
 import numpy as np
 
 from .. import backend as K
@@ -205,6 +206,13 @@ def resolve_metric(identifier, output_loss, output_shape):
     return metric
 
 
+def _fresh_copy(metric):
+    """A copy of a stateful metric with its state back at the start."""
+    clone = copy.deepcopy(metric)
+    clone.reset_states()
+    return clone
+
+
 def _display_name(identifier, metric):
     if isinstance(identifier, str):
         return identifier
@@ -265,9 +273,17 @@ class Objective:
                              "added to the model with model.add_loss(...)).")
         self.sample_weight_modes = per_output(sample_weight_mode, self.output_names, "sample_weight_mode")
         shapes = [tuple(shape) for shape in output_shapes]
-        self.metrics = self._bind(metrics, shapes, weighted=False) + self._bind(weighted_metrics, shapes, weighted=True)
+        bound_instances = set()
+        self.metrics = (self._bind(metrics, shapes, False, bound_instances)
+                        + self._bind(weighted_metrics, shapes, True, bound_instances))
 
-    def _bind(self, metrics, output_shapes, weighted):
+    def _bind(self, metrics, output_shapes, weighted, bound_instances):
+        """One :class:`OutputMetric` per (output, metric); a stateful instance bound twice is copied.
+
+        ``metrics=[AUC()]`` on a two-output model names one object for both outputs: sharing its
+        state would fold both outputs into one running value, so every binding after the first
+        gets a fresh copy (as tf.keras 2 clones it per output).
+        """
         names = self.output_names
         if not metrics:
             return []
@@ -290,6 +306,10 @@ class Objective:
                 output_metrics = [output_metrics]
             for identifier in output_metrics:
                 metric = resolve_metric(identifier, self.losses[index], output_shapes[index])
+                if isinstance(metric, Metric):
+                    if id(metric) in bound_instances:
+                        metric = _fresh_copy(metric)
+                    bound_instances.add(id(metric))
                 name = ("weighted_" if weighted else "") + _display_name(identifier, metric)
                 if len(names) > 1:
                     name = f"{names[index]}_{name}"

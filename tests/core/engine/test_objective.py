@@ -264,3 +264,19 @@ def test_an_unknown_target_kind_is_a_clear_error():
     odd.target_kind = "onehot"
     with pytest.raises(ValueError, match="target_kind='onehot'.*'sparse', 'one_hot', 'binary'"):
         OutputLoss(odd)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_one_stateful_metric_instance_named_for_two_outputs_keeps_two_states(weighted):
+    """``metrics=[RootMeanSquaredError()]`` on two outputs: each output's value is its own RMSE by hand."""
+    x = Input((3,))
+    model = Model(x, [Dense(1, name="a")(x), Dense(1, name="b")(x)])
+    metric = numkeras.metrics.RootMeanSquaredError()
+    model.compile("sgd", "mse", **{"weighted_metrics" if weighted else "metrics": [metric]})
+    data = np.random.RandomState(0).randn(8, 3).astype("float32")
+    targets = [np.zeros((8, 1), "float32"), 100 * np.ones((8, 1), "float32")]
+    logs = dict(zip(model.metrics_names, model.evaluate(data, targets, batch_size=4, verbose=0)))
+    for name, prediction, target in zip("ab", model.predict(data), targets):
+        key = f"{name}_{'weighted_' if weighted else ''}root_mean_squared_error"
+        expected = np.sqrt(np.mean((prediction.astype(np.float64) - target) ** 2))
+        np.testing.assert_allclose(logs[key], expected, rtol=1e-5)
