@@ -2,8 +2,9 @@
 
 Expected values come from outside numkeras: the files in tests/data/keras1/ and their predictions
 were written by tests/data/make_keras1_fixtures.py with an independent NumPy implementation of
-Keras 1's formulas (see tests/data/README.md); the unit tests check each conversion against the
-layout worked by hand here, element by element.
+Keras 1's formulas, and the files in tests/data/tf_keras_cudnn/ by tf_keras 2.17's CuDNN layers
+and its own conversion (see tests/data/README.md); the unit tests check each conversion against
+the layout worked by hand here, element by element.
 """
 
 import warnings
@@ -135,6 +136,35 @@ def test_cudnn_gru_weights_load_into_reset_after_gru_and_back(tmp_path):
     again = Sequential([layers.CuDNNGRU(4, input_shape=(6, 3))])
     again.load_weights(str(tmp_path / "gru.h5"))
     np.testing.assert_allclose(again.predict(x), cudnn.predict(x), rtol=1e-5, atol=1e-5)
+
+
+# -- tf_keras 2.17's CuDNN layers (same layout as Keras 2.2.4's): its conversion, both ways ----------
+TF_KERAS_CUDNN = {
+    "cudnn_lstm": (lambda: layers.LSTM(4, recurrent_activation="sigmoid"), lambda: layers.CuDNNLSTM(4)),
+    "cudnn_gru": (lambda: layers.GRU(4, recurrent_activation="sigmoid", reset_after=True),
+                  lambda: layers.CuDNNGRU(4)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TF_KERAS_CUDNN))
+def test_tf_keras_cudnn_weights_convert_and_predict_as_tf_keras(name, tmp_path):
+    archive = np.load(DATA / "tf_keras_cudnn" / f"{name}.npz")
+    path = str(DATA / "tf_keras_cudnn" / f"{name}.h5")
+    make_plain, make_cudnn = TF_KERAS_CUDNN[name]
+    plain = Sequential([layers.InputLayer(input_shape=(5, 3)), make_plain()])
+    plain.load_weights(path)
+    for index, weight in enumerate(plain.get_weights()):  # the arrays tf_keras converted to
+        np.testing.assert_allclose(weight, archive[f"plain{index}"], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(plain.predict(archive["x"]), archive["pred"], rtol=1e-5, atol=1e-5)
+    # numkeras's CuDNN layer reads tf_keras's file as it is and computes what tf_keras's converted LSTM did
+    cudnn = Sequential([layers.InputLayer(input_shape=(5, 3)), make_cudnn()])
+    cudnn.load_weights(path)
+    np.testing.assert_allclose(cudnn.predict(archive["x"]), archive["pred"], rtol=1e-5, atol=1e-5)
+    # and back: an LSTM / GRU file into a CuDNN layer gives the arrays tf_keras's CuDNN layer holds
+    plain.save_weights(str(tmp_path / "plain.h5"))
+    cudnn.load_weights(str(tmp_path / "plain.h5"))
+    for index, weight in enumerate(cudnn.get_weights()):
+        np.testing.assert_allclose(weight, archive[f"cudnn{index}"], rtol=1e-6, atol=1e-7)
 
 
 # -- each conversion, against the layout worked by hand -------------------------------------------
