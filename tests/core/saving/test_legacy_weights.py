@@ -108,33 +108,24 @@ def test_keras_1_model_file_weights_version_on_the_root_only():
     np.testing.assert_allclose(model.predict(x), expected, rtol=1e-5, atol=1e-5)
 
 
-def test_cudnn_weights_saved_by_numkeras_load_into_lstm_and_back(tmp_path):
+@pytest.mark.parametrize("make_cudnn, make_plain", [
+    (lambda: layers.CuDNNLSTM(5, input_shape=(6, 3)),
+     lambda: layers.LSTM(5, recurrent_activation="sigmoid", input_shape=(6, 3))),
+    (lambda: layers.CuDNNGRU(5, input_shape=(6, 3)),
+     lambda: layers.GRU(5, recurrent_activation="sigmoid", reset_after=True, input_shape=(6, 3))),
+], ids=["lstm", "gru"])
+def test_cudnn_weights_saved_by_numkeras_load_into_lstm_gru_and_back(make_cudnn, make_plain, tmp_path):
     rng = np.random.default_rng(3)
     x = rand(rng, 2, 6, 3)
-    cudnn = Sequential([layers.CuDNNLSTM(5, input_shape=(6, 3))])
+    cudnn = Sequential([make_cudnn()])
     cudnn.set_weights([rand(rng, *w.shape) for w in cudnn.get_weights()])
     cudnn.save_weights(str(tmp_path / "cudnn.h5"))
-    lstm = Sequential([layers.LSTM(5, recurrent_activation="sigmoid", input_shape=(6, 3))])
-    lstm.load_weights(str(tmp_path / "cudnn.h5"))
-    np.testing.assert_allclose(lstm.predict(x), cudnn.predict(x), rtol=1e-5, atol=1e-5)
-    lstm.save_weights(str(tmp_path / "lstm.h5"))
-    again = Sequential([layers.CuDNNLSTM(5, input_shape=(6, 3))])
-    again.load_weights(str(tmp_path / "lstm.h5"))
-    np.testing.assert_allclose(again.predict(x), cudnn.predict(x), rtol=1e-5, atol=1e-5)
-
-
-def test_cudnn_gru_weights_load_into_reset_after_gru_and_back(tmp_path):
-    rng = np.random.default_rng(4)
-    x = rand(rng, 2, 6, 3)
-    cudnn = Sequential([layers.CuDNNGRU(4, input_shape=(6, 3))])
-    cudnn.set_weights([rand(rng, *w.shape) for w in cudnn.get_weights()])
-    cudnn.save_weights(str(tmp_path / "cudnn.h5"))
-    gru = Sequential([layers.GRU(4, recurrent_activation="sigmoid", reset_after=True, input_shape=(6, 3))])
-    gru.load_weights(str(tmp_path / "cudnn.h5"))
-    np.testing.assert_allclose(gru.predict(x), cudnn.predict(x), rtol=1e-5, atol=1e-5)
-    gru.save_weights(str(tmp_path / "gru.h5"))
-    again = Sequential([layers.CuDNNGRU(4, input_shape=(6, 3))])
-    again.load_weights(str(tmp_path / "gru.h5"))
+    plain = Sequential([make_plain()])
+    plain.load_weights(str(tmp_path / "cudnn.h5"))
+    np.testing.assert_allclose(plain.predict(x), cudnn.predict(x), rtol=1e-5, atol=1e-5)
+    plain.save_weights(str(tmp_path / "plain.h5"))
+    again = Sequential([make_cudnn()])
+    again.load_weights(str(tmp_path / "plain.h5"))
     np.testing.assert_allclose(again.predict(x), cudnn.predict(x), rtol=1e-5, atol=1e-5)
 
 
