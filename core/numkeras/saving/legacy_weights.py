@@ -25,7 +25,7 @@ from ..utils.layer_utils import convert_kernel
 from .errors import WeightConversionError
 
 CONVOLUTIONS = ("Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose", "ConvLSTM2D")
-RECURRENT = ("LSTM", "CuDNNLSTM", "GRU", "CuDNNGRU", "SimpleRNN")
+RECURRENT = ("LSTM", "CuDNNLSTM", "GRU", "CuDNNGRU")
 WRAPPERS = ("Bidirectional", "TimeDistributed")
 MODELS = ("Sequential", "Model", "Network")
 # A layer is known by the first of these names in its class's MRO, so Keras 1's aliases
@@ -116,6 +116,10 @@ def preprocess_weights_for_loading(layer, weights, original_keras_version=None, 
 
 
 def _target_shapes(layer):
+    if not layer.weights:
+        raise WeightConversionError(
+            f"{type(layer).__name__} layer {layer.name!r} has no weights yet, so saved weights cannot be converted "
+            f"to its layout: build it first (call it on data, or model.build(input_shape)).", layer.name)
     return [tuple(w.shape) for w in layer.weights]
 
 
@@ -241,7 +245,7 @@ def convert_rnn_weights(layer, weights):
     a bias (``use_bias=False``) are left as they are.
     """
     kind = layer_kind(layer)
-    if kind not in ("LSTM", "CuDNNLSTM", "GRU", "CuDNNGRU") or len(weights) != 3:
+    if kind not in RECURRENT or len(weights) != 3:
         return weights
     kernel, recurrent_kernel, bias = (np.asarray(w) for w in weights)
     units = recurrent_kernel.shape[0]
