@@ -21,6 +21,7 @@ KERAS_MODULES = {
     "numkeras.engine.saving": [
         "save_model", "load_model", "model_from_config", "model_from_json", "model_from_yaml",
         "load_weights_from_hdf5_group", "load_weights_from_hdf5_group_by_name", "save_weights_to_hdf5_group",
+        "preprocess_weights_for_loading",
     ],
     "numkeras.engine.training_utils": [
         "standardize_single_array", "standardize_input_data", "standardize_sample_or_class_weights",

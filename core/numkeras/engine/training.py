@@ -428,11 +428,11 @@ class Model(Network):
 
         save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath, by_name=False, skip_mismatch=False):
-        """Loads weights saved by ``save_weights`` (or by Keras)."""
+    def load_weights(self, filepath, by_name=False, skip_mismatch=False, reshape=False):
+        """Loads weights saved by ``save_weights`` (or by Keras 1 or 2; see ``numkeras.saving.load_weights``)."""
         from ..saving import load_weights
 
-        load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
+        load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch, reshape=reshape)
 
     def to_json(self, **kwargs):
         """The architecture as a JSON string (Keras 2 format)."""

@@ -23,6 +23,7 @@ from .atomic import atomic_write
 from .cloning import clone_model
 from .errors import (
     LayerConfigError, MissingComponentError, ModelFileError, UnsafeDeserializationError, UnsupportedConfigError,
+    WeightConversionError,
 )
 from .model_config import model_from_config, model_from_json, model_from_yaml, model_to_json, model_to_yaml
 
@@ -68,13 +69,18 @@ def save_weights(model, filepath, overwrite=True):
         save_weights_hdf5(model, filepath, overwrite=overwrite)
 
 
-def load_weights(model, filepath, by_name=False, skip_mismatch=False):
-    """Loads weights saved by ``save_weights`` (HDF5 or ``.npz``) or by Keras 2 into ``model``.
+def load_weights(model, filepath, by_name=False, skip_mismatch=False, reshape=False):
+    """Loads weights saved by ``save_weights`` (HDF5 or ``.npz``) or by Keras into ``model``.
+
+    Weights that Keras 1, the Theano backend or a cuDNN layer wrote are converted to the
+    layout of the layer they load into (:mod:`numkeras.saving.legacy_weights`).
 
     Arguments:
         by_name: match layers by name (others are left alone) instead of by order.
         skip_mismatch: with ``by_name``, warn and skip layers or weights whose count or
             shape differs instead of raising.
+        reshape: reshape a convolution kernel that has the layer's number of values but
+            another shape (Keras 2.2.4's ``reshape``).
 
     Raises:
         ValueError: a layer-count, weight-count or shape mismatch (naming the layers), or
@@ -87,16 +93,16 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False):
         from .hdf5 import _assign
         from .npz import read_weights_npz
 
-        _assign(model, read_weights_npz(filepath), by_name, skip_mismatch)
+        _assign(model, read_weights_npz(filepath), by_name, skip_mismatch, reshape)
     else:
         from .hdf5 import load_weights_hdf5
 
-        load_weights_hdf5(model, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
+        load_weights_hdf5(model, filepath, by_name=by_name, skip_mismatch=skip_mismatch, reshape=reshape)
 
 
 __all__ = [
     "save_model", "load_model", "save_weights", "load_weights", "model_to_json", "model_to_yaml",
     "model_from_json", "model_from_yaml", "model_from_config", "clone_model", "atomic_write",
     "ModelFileError", "MissingComponentError", "UnsafeDeserializationError", "LayerConfigError",
-    "UnsupportedConfigError",
+    "UnsupportedConfigError", "WeightConversionError",
 ]

@@ -48,5 +48,15 @@ class MissingComponentError(UnknownComponentError):
         self.missing = list(missing) if missing is not None else [(kind, name, provider)]
 
 
-__all__ = ["ModelFileError", "UnsafeDeserializationError", "MissingComponentError", "LayerConfigError",
-           "UnsupportedConfigError"]
+class WeightConversionError(ValueError):
+    """Saved weights that cannot be converted to the layout of the layer they load into (a Keras 1,
+    Theano or cuDNN layout numkeras cannot map, or ``reshape=True`` with a different number of
+    values). ``layer`` is the layer's name; the message says what to change."""
+
+    def __init__(self, message, layer=None):
+        super().__init__(message)
+        self.layer = layer
+
+
+__all__ = ["ModelFileError", "WeightConversionError", "UnsafeDeserializationError", "MissingComponentError",
+           "LayerConfigError", "UnsupportedConfigError"]

@@ -220,7 +220,26 @@ def read_weights_group(group, source):
             weight_names_ = load_attributes(layer_group, "weight_names")
             values = [np.asarray(layer_group[weight_name]) for weight_name in weight_names_]
         layers.append((name, weight_names_, values))
-    return SavedWeights(source, layers, _read_text_attr(group, "backend"))
+    keras_version, backend = writer_attributes(group)
+    return SavedWeights(source, layers, backend, keras_version)
+
+
+def writer_attributes(group):
+    """``(keras_version, backend)`` of the Keras that wrote a weights group, as Keras 2.2.4 reads them.
+
+    The group's own attributes; for a model file's ``model_weights`` group without them, the
+    model file's. Keras 1 wrote no ``keras_version`` on weights groups: a group without one,
+    anywhere, is Keras 1's (``'1'``, Keras 2.2.4's rule); ``backend`` is then None.
+    """
+    parent = group.parent if group.name != "/" else None
+    model_root = parent if parent is not None and "model_config" in parent.attrs else None
+    values = []
+    for name in ("keras_version", "backend"):
+        value = _read_text_attr(group, name)
+        if value is None and model_root is not None:
+            value = _read_text_attr(model_root, name)
+        values.append(value)
+    return values[0] or "1", values[1]
 
 
 def _weights_group_of(f, source):
@@ -252,8 +271,9 @@ def save_weights_hdf5(model, filepath, overwrite=True):
             content.write(f)
 
 
-def load_weights_hdf5(model, filepath, by_name=False, skip_mismatch=False):
-    """Loads weights from an HDF5 weights file or a whole-model file."""
+def load_weights_hdf5(model, filepath, by_name=False, skip_mismatch=False, reshape=False):
+    """Loads weights from an HDF5 weights file or a whole-model file (``reshape``: see
+    :func:`~numkeras.saving.weights.assign_topological`)."""
     source = describe_source(filepath)
     with h5py_errors(source):
         if isinstance(filepath, h5py.Group):
@@ -261,14 +281,14 @@ def load_weights_hdf5(model, filepath, by_name=False, skip_mismatch=False):
         else:
             with open_for_reading(filepath) as f:
                 saved = read_weights_group(_weights_group_of(f, source), source)
-    _assign(model, saved, by_name, skip_mismatch)
+    _assign(model, saved, by_name, skip_mismatch, reshape)
 
 
-def _assign(model, saved, by_name, skip_mismatch):
+def _assign(model, saved, by_name, skip_mismatch, reshape=False):
     if by_name:
-        assign_by_name(model.layers, saved, skip_mismatch)
+        assign_by_name(model.layers, saved, skip_mismatch, reshape)
     else:
-        assign_topological(layers_in_saved_order(model, saved), saved)
+        assign_topological(layers_in_saved_order(model, saved), saved, reshape)
 
 
 def _may_write(filepath, overwrite):

@@ -2,23 +2,33 @@
 
 Both HDF5 and ``.npz`` files are read into a :class:`SavedWeights` (layer names in
 order, and each layer's weight names and arrays), so the matching rules — Keras
-2.2's ``load_weights_from_hdf5_group`` and ``..._by_name`` — live here once. Every
-check runs before any value is assigned, so a rejected load leaves the model as
-it was.
+2.2's ``load_weights_from_hdf5_group`` and ``..._by_name`` — live here once. Each
+layer's arrays pass through :func:`~numkeras.saving.legacy_weights.preprocess_weights_for_loading`
+(Keras 1, Theano and cuDNN layouts) before they are checked. Every check runs before
+any value is assigned, so a rejected load leaves the model as it was.
 """
 
 import warnings
 
 import numpy as np
 
+from .errors import WeightConversionError
+from .legacy_weights import preprocess_weights_for_loading
+
 
 class SavedWeights:
-    """Weights read from a file: ``layers`` is ``[(layer name, [weight names], [arrays]), ...]``."""
+    """Weights read from a file: ``layers`` is ``[(layer name, [weight names], [arrays]), ...]``.
 
-    def __init__(self, source, layers, backend=None):
+    ``backend`` and ``keras_version`` are the file's attributes (``'numpy'`` when numkeras
+    wrote it; ``keras_version`` ``'1'`` when an HDF5 weights group has none, as Keras 1's
+    had none), which say which layout conversions the arrays need.
+    """
+
+    def __init__(self, source, layers, backend=None, keras_version=None):
         self.source = source
         self.layers = layers
-        self.backend = backend  # the 'backend' attribute: 'numpy' when numkeras wrote the file
+        self.backend = backend
+        self.keras_version = keras_version
 
     def written_by_numkeras(self):
         return self.backend == "numpy"
@@ -89,12 +99,21 @@ def trainable_weights_of(layers, model):
     return ordered
 
 
-def assign_topological(layers, saved):
+def converted(layer, saved, values, reshape=False):
+    """``values`` saved for ``layer``, in the layout ``layer`` uses (Keras 1, Theano, cuDNN)."""
+    return preprocess_weights_for_loading(layer, values, saved.keras_version, saved.backend, reshape=reshape)
+
+
+def assign_topological(layers, saved, reshape=False):
     """Assigns ``saved`` to ``layers`` in order, skipping layers without weights (Keras's rule).
+
+    Arguments:
+        reshape: reshape a convolution kernel with the layer's size but another shape (Keras).
 
     Raises:
         ValueError: a different number of layers with weights, or a layer whose weight
             count or shapes differ (naming both layers).
+        WeightConversionError: saved weights in a layout that cannot be converted.
     """
     filtered = [layer for layer in layers if layer_weights(layer)]
     entries = saved.non_empty()
@@ -110,6 +129,7 @@ def assign_topological(layers, saved):
     assignments = []
     for position, (layer, (name, names, values)) in enumerate(zip(filtered, entries)):
         variables = layer_weights(layer)
+        values = converted(layer, saved, values, reshape)
         if len(values) != len(variables):
             raise ValueError(
                 f"Layer #{position} (named {layer.name!r} in the current model) was found to correspond "
@@ -128,12 +148,13 @@ def assign_topological(layers, saved):
     _assign(assignments)
 
 
-def assign_by_name(layers, saved, skip_mismatch=False):
+def assign_by_name(layers, saved, skip_mismatch=False, reshape=False):
     """Assigns saved weights to the layers of the same name; others are left alone.
 
     Arguments:
         skip_mismatch: warn and skip (instead of raising) a layer whose weight count
-            differs, or a weight whose shape differs.
+            differs, a weight whose shape differs, or weights that cannot be converted.
+        reshape: as for :func:`assign_topological`.
     """
     by_name = {}
     for layer in layers:
@@ -141,9 +162,16 @@ def assign_by_name(layers, saved, skip_mismatch=False):
     if saved.non_empty() and not any(layer_weights(l) for l in layers):
         raise _unbuilt_error(layers, saved, saved.source)
     assignments = []
-    for name, names, values in saved.layers:
+    for name, names, saved_values in saved.layers:
         for layer in by_name.get(name, []):
             variables = layer_weights(layer)
+            try:
+                values = converted(layer, saved, saved_values, reshape)
+            except WeightConversionError as error:
+                if not skip_mismatch:
+                    raise
+                warnings.warn(f"Skipping loading of weights for layer {layer.name}: {error}", stacklevel=3)
+                continue
             if len(values) != len(variables):
                 message = (
                     f"Layer {layer.name!r} ({type(layer).__name__}) expects {len(variables)} weight(s), but "
@@ -173,4 +201,5 @@ def _assign(assignments):
         variable.assign(np.asarray(value, dtype=variable.dtype))
 
 
-__all__ = ["SavedWeights", "layers_in_saved_order", "trainable_weights_of", "layer_weights", "weight_names", "assign_topological", "assign_by_name"]
+__all__ = ["SavedWeights", "layers_in_saved_order", "trainable_weights_of", "layer_weights", "weight_names",
+           "converted", "assign_topological", "assign_by_name"]

@@ -2,16 +2,45 @@
 
 cuDNN's recurrences use ``tanh`` and ``sigmoid``, separate input and recurrent biases
 (``bias`` of shape ``(8 * units,)`` for LSTM and ``(6 * units,)`` for GRU) and, for GRU,
-the reset gate after the recurrent matmul (``reset_after=True``). Weights have Keras's
-shapes and gate orders, so models saved with these layers load and run on the CPU.
+the reset gate after the recurrent matmul (``reset_after=True``).
+
+The weights are stored as Keras 2.2.4's CuDNN layers store them, so that files move
+between Keras and numkeras unchanged: ``kernel (input_dim, gates * units)`` and
+``recurrent_kernel (units, gates * units)`` in Keras's gate order (LSTM ``i, f, c, o``,
+GRU ``z, r, h``), but each gate's block holds, row-major, cuDNN's matrix (Keras copies
+the blocks as they are into cuDNN's parameter buffer): the input matrix of a gate is
+its block read as ``(units, input_dim)``, the recurrent matrix its block read as it is.
+As ``inputs @ kernel`` the cells use each block re-read as ``(units, input_dim)`` and
+transposed, and each recurrent block transposed — the conversion Keras 2.2.4 applies
+when it loads CuDNNLSTM weights into an LSTM
+(``numkeras.saving.legacy_weights.convert_rnn_weights``).
 """
+
+from numkeras.backend import ops
 
 from ._arguments import weight_config
 from .recurrent import GRU, LSTM, RNN
 from .recurrent_cells import GRUCell, LSTMCell
 
 
-class _CuDNNLSTMCell(LSTMCell):
+class _CuDNNLayout:
+    """The kernels of Keras's CuDNN layers, as ``inputs @ kernel`` and ``h @ recurrent_kernel`` use them."""
+
+    def _input_kernel(self):
+        input_dim, gates, units = self.kernel.shape[0], self.gates, self.units
+        # block g (input_dim, units), C-ordered, is cuDNN's (units, input_dim) matrix W_g;
+        # the Keras-layout block is W_g.T.
+        blocks = ops.reshape(ops.transpose(ops.reshape(self.kernel, (input_dim, gates, units)), (1, 0, 2)),
+                             (gates, units, input_dim))
+        return ops.reshape(ops.transpose(blocks, (2, 0, 1)), (input_dim, gates * units))
+
+    def _recurrent_kernel(self):
+        gates, units = self.gates, self.units
+        blocks = ops.reshape(self.recurrent_kernel, (units, gates, units))
+        return ops.reshape(ops.transpose(blocks, (2, 1, 0)), (units, gates * units))
+
+
+class _CuDNNLSTMCell(_CuDNNLayout, LSTMCell):
     def __init__(self, units=None, kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", unit_forget_bias=True, kernel_regularizer=None, recurrent_regularizer=None,
                  bias_regularizer=None, kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
@@ -43,7 +72,7 @@ class _CuDNNLSTMCell(LSTMCell):
         return self.bias[:4 * self.units] + self.bias[4 * self.units:]
 
 
-class _CuDNNGRUCell(GRUCell):
+class _CuDNNGRUCell(_CuDNNLayout, GRUCell):
     def __init__(self, units=None, kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
                  kernel_constraint=None, recurrent_constraint=None, bias_constraint=None, **kwargs):

@@ -117,7 +117,15 @@ class _Cell(Layer):
         """``inputs @ kernel + bias`` (any leading axes), after input dropout."""
         if input_mask is not None:
             inputs = inputs * (input_mask if inputs.ndim == 2 else input_mask[:, None, :])
-        return K.dense(inputs, self.kernel, self._input_bias())
+        return K.dense(inputs, self._input_kernel(), self._input_bias())
+
+    # The weights as ``inputs @ kernel`` and ``h @ recurrent_kernel`` use them; a cell that
+    # stores them in another layout (Keras's CuDNN layers) converts them here.
+    def _input_kernel(self):
+        return self.kernel
+
+    def _recurrent_kernel(self):
+        return self.recurrent_kernel
 
     def _input_bias(self):
         return self.bias
@@ -217,7 +225,7 @@ class LSTMCell(_Cell):
         input_mask, recurrent_mask = self._masks(inputs.shape[0], inputs.shape[-1], inputs.dtype, training)
         if recurrent_mask is not None:
             h = h * recurrent_mask
-        z = self._projection(inputs, input_mask) + ops.matmul(h, self.recurrent_kernel)
+        z = self._projection(inputs, input_mask) + ops.matmul(h, self._recurrent_kernel())
         u = self.units
         i = self.recurrent_activation(z[:, :u])
         f = self.recurrent_activation(z[:, u:2 * u])
@@ -232,7 +240,7 @@ class LSTMCell(_Cell):
             return None
         input_mask, recurrent_mask = self._masks(inputs.shape[0], inputs.shape[-1], inputs.dtype, training)
         both = recurrent_ops.lstm_sequence(
-            self._projection(inputs, input_mask), states[0], states[1], self.recurrent_kernel,
+            self._projection(inputs, input_mask), states[0], states[1], self._recurrent_kernel(),
             _activation_name(self.activation), _activation_name(self.recurrent_activation), mask, recurrent_mask,
             go_backwards)
         u = self.units
@@ -295,19 +303,19 @@ class GRUCell(_Cell):
         input_mask, recurrent_mask = self._masks(inputs.shape[0], inputs.shape[-1], inputs.dtype, training)
         h_in = h if recurrent_mask is None else h * recurrent_mask
         x = self._projection(inputs, input_mask)
-        u = self.units
+        u, recurrent_kernel = self.units, self._recurrent_kernel()
         if self.reset_after:
-            inner = ops.matmul(h_in, self.recurrent_kernel)
+            inner = ops.matmul(h_in, recurrent_kernel)
             if self.bias is not None:
                 inner = inner + self._recurrent_bias()
             z = self.recurrent_activation(x[:, :u] + inner[:, :u])
             r = self.recurrent_activation(x[:, u:2 * u] + inner[:, u:2 * u])
             hh = self.activation(x[:, 2 * u:] + r * inner[:, 2 * u:])
         else:
-            zr = ops.matmul(h_in, self.recurrent_kernel[:, :2 * u])
+            zr = ops.matmul(h_in, recurrent_kernel[:, :2 * u])
             z = self.recurrent_activation(x[:, :u] + zr[:, :u])
             r = self.recurrent_activation(x[:, u:2 * u] + zr[:, u:])
-            hh = self.activation(x[:, 2 * u:] + ops.matmul(r * h_in, self.recurrent_kernel[:, 2 * u:]))
+            hh = self.activation(x[:, 2 * u:] + ops.matmul(r * h_in, recurrent_kernel[:, 2 * u:]))
         h = z * h + (1 - z) * hh
         return h, [h]
 
@@ -316,7 +324,7 @@ class GRUCell(_Cell):
             return None
         input_mask, recurrent_mask = self._masks(inputs.shape[0], inputs.shape[-1], inputs.dtype, training)
         hs = recurrent_ops.gru_sequence(
-            self._projection(inputs, input_mask), states[0], self.recurrent_kernel, self._recurrent_bias(),
+            self._projection(inputs, input_mask), states[0], self._recurrent_kernel(), self._recurrent_bias(),
             _activation_name(self.activation), _activation_name(self.recurrent_activation), self.reset_after, mask,
             recurrent_mask, go_backwards)
         last = hs[:, -1]
