@@ -5,7 +5,9 @@ A model file (``model.save``)::
     /                      attrs: keras_version, backend, model_config (JSON),
                                   training_config (JSON), numkeras_version,
                                   numkeras_components (JSON), numkeras_plugin_data (JSON)
-    /model_weights         attrs: layer_names, backend, keras_version
+    /model_weights         attrs: layer_names, backend, keras_version, cudnn_layout ('cudnn': the
+                           layout of CuDNN layers' arrays; numkeras 0.1 wrote none, and its
+                           CuDNN arrays are converted when read)
     /model_weights/<layer> attrs: weight_names (['dense_1/kernel:0', ...])
     /model_weights/<layer>/<layer>/kernel:0      one dataset per weight
     /optimizer_weights     attrs: weight_names; one dataset per optimizer array
@@ -36,6 +38,7 @@ from .architecture import (
 )
 from .atomic import atomic_write
 from .errors import ModelFileError
+from .legacy_weights import CUDNN_LAYOUT
 from .weights import (
     SavedWeights, assign_by_name, assign_topological, layer_weights, layers_in_saved_order, trainable_weights_of,
     weight_names,
@@ -179,7 +182,7 @@ class WeightsContent:
                 )
             seen.add(layer.name)
         self.attributes = {**encode_attributes("layer_names", [layer.name for layer in layers]),
-                           "backend": BACKEND, "keras_version": KERAS_VERSION}
+                           "backend": BACKEND, "keras_version": KERAS_VERSION, "cudnn_layout": CUDNN_LAYOUT}
         self.layers = []
         for layer in layers:
             weights = layer_weights(layer)
@@ -221,7 +224,7 @@ def read_weights_group(group, source):
             values = [np.asarray(layer_group[weight_name]) for weight_name in weight_names_]
         layers.append((name, weight_names_, values))
     keras_version, backend = writer_attributes(group)
-    return SavedWeights(source, layers, backend, keras_version)
+    return SavedWeights(source, layers, backend, keras_version, _read_text_attr(group, "cudnn_layout"))
 
 
 def writer_attributes(group):

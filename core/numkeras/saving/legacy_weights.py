@@ -284,6 +284,33 @@ def convert_rnn_weights(layer, weights):
     return [converted_kernel, converted_recurrent, converted_bias]
 
 
+# -- numkeras 0.1's CuDNN layers ----------------------------------------------------------------
+# What numkeras writes into a weights group (HDF5 attribute / .npz metadata ``cudnn_layout``) since its
+# CuDNN layers store cuDNN's layout; a numkeras file without it holds numkeras 0.1's layout.
+CUDNN_LAYOUT = "cudnn"
+
+
+def from_numkeras_0_1_cudnn(layer, weights):
+    """A CuDNNLSTM / CuDNNGRU's arrays as numkeras 0.1 saved them, in the cuDNN layout it uses now.
+
+    numkeras 0.1's CuDNN layers kept ``inputs @ kernel`` / ``h @ recurrent_kernel`` matrices (an
+    LSTM's / GRU's layout) under cuDNN's names; the bias was already cuDNN's. Layers of other kinds,
+    and the layers a ``Bidirectional`` / ``TimeDistributed`` wraps, are handled by kind.
+    """
+    kind = layer_kind(layer)
+    if kind == "Bidirectional" and len(weights) % 2 == 0:
+        half = len(weights) // 2
+        return (from_numkeras_0_1_cudnn(layer.forward_layer, weights[:half])
+                + from_numkeras_0_1_cudnn(layer.backward_layer, weights[half:]))
+    if kind == "TimeDistributed":
+        return from_numkeras_0_1_cudnn(layer.layer, weights)
+    if kind not in ("CuDNNLSTM", "CuDNNGRU") or len(weights) != 3:
+        return weights
+    gates = 4 if kind == "CuDNNLSTM" else 3
+    kernel, recurrent_kernel, bias = weights
+    return [keras_to_cudnn_kernel(kernel, gates), transpose_gates(recurrent_kernel, gates), np.asarray(bias)]
+
+
 __all__ = ["preprocess_weights_for_loading", "convert_rnn_weights", "cudnn_to_keras_kernel",
            "keras_to_cudnn_kernel", "transpose_gates", "is_keras_1", "kernel_flip_needed", "layer_kind",
-           "WeightConversionError"]
+           "WeightConversionError", "CUDNN_LAYOUT", "from_numkeras_0_1_cudnn"]

@@ -2,7 +2,8 @@
 
 Layout: one array per weight, ``w0``, ``w1`` … in layer order, plus ``__numkeras_weights__``,
 a JSON string ``{"format": "numkeras-weights", "version": 1, "layers": [[layer name,
-[weight names]], ...]}``. It is read with ``allow_pickle=False``: nothing in the file
+[weight names]], ...], "cudnn_layout": "cudnn"}`` (numkeras 0.1 wrote no ``cudnn_layout``: its
+CuDNN layers' arrays are converted when read). It is read with ``allow_pickle=False``: nothing in the file
 is ever unpickled.
 """
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from .atomic import atomic_write
 from .errors import ModelFileError
+from .legacy_weights import CUDNN_LAYOUT
 from .weights import SavedWeights, layer_weights, weight_names
 
 METADATA_KEY = "__numkeras_weights__"
@@ -30,7 +32,7 @@ def save_weights_npz(model, filepath, overwrite=True):
         for weight in weights:
             arrays[f"w{index}"] = np.asarray(weight.data)
             index += 1
-    metadata = {"format": "numkeras-weights", "version": 1, "layers": layers}
+    metadata = {"format": "numkeras-weights", "version": 1, "layers": layers, "cudnn_layout": CUDNN_LAYOUT}
     arrays[METADATA_KEY] = np.asarray(json.dumps(metadata))
     if not _may_write(filepath, overwrite):
         return
@@ -63,7 +65,7 @@ def read_weights_npz(filepath):
     except (zipfile.BadZipFile, OSError, ValueError, KeyError, TypeError, EOFError) as error:
         raise ModelFileError(path, f"cannot be read as a numkeras .npz weights file: it is truncated or "
                                    f"corrupt ({type(error).__name__}: {error}).") from None
-    return SavedWeights(source, layers, "numpy")
+    return SavedWeights(source, layers, "numpy", cudnn_layout=metadata.get("cudnn_layout"))
 
 
 __all__ = ["save_weights_npz", "read_weights_npz", "METADATA_KEY"]

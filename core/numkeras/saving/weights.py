@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from .errors import WeightConversionError
-from .legacy_weights import preprocess_weights_for_loading
+from .legacy_weights import CUDNN_LAYOUT, from_numkeras_0_1_cudnn, preprocess_weights_for_loading
 
 
 class SavedWeights:
@@ -24,11 +24,12 @@ class SavedWeights:
     had none), which say which layout conversions the arrays need.
     """
 
-    def __init__(self, source, layers, backend=None, keras_version=None):
+    def __init__(self, source, layers, backend=None, keras_version=None, cudnn_layout=CUDNN_LAYOUT):
         self.source = source
         self.layers = layers
         self.backend = backend
         self.keras_version = keras_version
+        self.cudnn_layout = cudnn_layout
 
     def written_by_numkeras(self):
         return self.backend == "numpy"
@@ -100,7 +101,9 @@ def trainable_weights_of(layers, model):
 
 
 def converted(layer, saved, values, reshape=False):
-    """``values`` saved for ``layer``, in the layout ``layer`` uses (Keras 1, Theano, cuDNN)."""
+    """``values`` saved for ``layer``, in the layout ``layer`` uses (Keras 1, Theano, cuDNN, numkeras 0.1)."""
+    if saved.written_by_numkeras() and saved.cudnn_layout != CUDNN_LAYOUT:
+        values = from_numkeras_0_1_cudnn(layer, values)
     return preprocess_weights_for_loading(layer, values, saved.keras_version, saved.backend, reshape=reshape)
 
 

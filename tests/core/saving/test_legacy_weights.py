@@ -129,6 +129,53 @@ def test_cudnn_weights_saved_by_numkeras_load_into_lstm_gru_and_back(make_cudnn,
     np.testing.assert_allclose(again.predict(x), cudnn.predict(x), rtol=1e-5, atol=1e-5)
 
 
+# -- numkeras 0.1's CuDNN files: LSTM / GRU matrices under cuDNN's names, no cudnn_layout mark ------------
+def _as_numkeras_0_1_file(path, plain_arrays_by_dataset):
+    """Rewrites a numkeras weights file as numkeras 0.1 wrote it: its CuDNN arrays in the plain
+    LSTM / GRU layout, and no ``cudnn_layout`` attribute (0.1 wrote none)."""
+    if path.endswith(".npz"):
+        import json
+
+        with np.load(path) as archive:
+            arrays = dict(archive)
+        metadata = json.loads(str(arrays["__numkeras_weights__"]))
+        del metadata["cudnn_layout"]
+        arrays["__numkeras_weights__"] = np.asarray(json.dumps(metadata))
+        for index, value in plain_arrays_by_dataset.items():
+            arrays[f"w{index}"] = value
+        np.savez(path, **arrays)
+        return
+    with h5py.File(path, "r+") as f:
+        del f.attrs["cudnn_layout"]
+        datasets = [f"{layer.decode()}/{weight.decode()}" for layer in f.attrs["layer_names"]
+                    for weight in f[layer.decode()].attrs["weight_names"]]  # the weights in Keras's order
+        for index, value in plain_arrays_by_dataset.items():
+            f[datasets[index]][...] = value
+
+
+@pytest.mark.parametrize("suffix", [".h5", ".npz"])
+@pytest.mark.parametrize("gates, make_cudnn, make_plain", [
+    (4, lambda: layers.CuDNNLSTM(5), lambda: layers.LSTM(5, recurrent_activation="sigmoid")),
+    (3, lambda: layers.CuDNNGRU(5), lambda: layers.GRU(5, recurrent_activation="sigmoid", reset_after=True)),
+], ids=["lstm", "gru"])
+def test_cudnn_weights_numkeras_0_1_wrote_compute_what_they_computed_then(gates, make_cudnn, make_plain, suffix,
+                                                                          tmp_path):
+    """numkeras 0.1's CuDNNLSTM / CuDNNGRU computed an LSTM / GRU of the arrays it stored; such a file
+    loads into today's CuDNN layer (which stores cuDNN's layout) and predicts what it predicted then."""
+    rng = np.random.default_rng(5)
+    x = rand(rng, 2, 6, 3)
+    kernel, recurrent, bias = rand(rng, 3, gates * 5), rand(rng, 5, gates * 5), rand(rng, 2 * gates * 5)
+    path = str(tmp_path / f"old{suffix}")
+    cudnn = Sequential([layers.Bidirectional(make_cudnn(), input_shape=(6, 3))])
+    cudnn.save_weights(path)
+    _as_numkeras_0_1_file(path, {0: kernel, 1: recurrent, 2: bias, 3: kernel, 4: recurrent, 5: bias})
+    cudnn.load_weights(path)
+    then = Sequential([layers.Bidirectional(make_plain(), input_shape=(6, 3))])
+    plain_bias = bias[:4 * 5] + bias[4 * 5:] if gates == 4 else bias.reshape(2, 3 * 5)
+    then.set_weights([kernel, recurrent, plain_bias] * 2)
+    np.testing.assert_allclose(cudnn.predict(x), then.predict(x), rtol=1e-5, atol=1e-5)
+
+
 # -- tf_keras 2.17's CuDNN layers (same layout as Keras 2.2.4's): its conversion, both ways ----------
 TF_KERAS_CUDNN = {
     "cudnn_lstm": (lambda: layers.LSTM(4, recurrent_activation="sigmoid"), lambda: layers.CuDNNLSTM(4)),
