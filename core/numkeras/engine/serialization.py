@@ -10,7 +10,9 @@ Functional (``Model``)::
      'output_layers': [['dense_2', 0, 0]]}
 
 An inbound entry is ``[inbound layer name, node index, tensor index, call kwargs]``; tf.keras
-writes a call's further tensor arguments into those kwargs as ``[layer, node, tensor]``.
+writes a call's further tensor arguments into those kwargs as ``[layer, node, tensor]``, and a
+constant first argument (of a TF function on graph tensors) as ``["_CONSTANT_VALUE", -1, value,
+call kwargs]``.
 Node indices count only the calls that belong to this model (a layer shared with
 another model keeps its own numbering), and — as in Keras — a nested model's
 calls start at 1, because a Keras ``Model`` owns a node 0 linking its own inputs
@@ -37,6 +39,10 @@ from .functional import Network, _node_of, topological_nodes
 
 #: Class names Keras 2 / tf.keras write for the engine's own model classes.
 MODEL_CLASS_NAMES = ("Model", "Functional", "Sequential", "Network")
+
+#: tf.keras 2's first element of an inbound entry whose value is a constant, not a tensor of the graph
+#: (``x`` of ``tf.math.subtract(1.0, x)``): ``["_CONSTANT_VALUE", -1, value, kwargs]``.
+CONSTANT_VALUE = "_CONSTANT_VALUE"
 
 
 
@@ -325,9 +331,10 @@ def rebuild_graph(config, make_layer, tensor_overrides=None, graph_losses=None):
             layer = created[name]
             while pending[name]:
                 node_data = _parse_node(name, pending[name][0])
-                tensors = [output_tensor(*item[:3]) for item in node_data]
+                tensors = [item[2] if item[0] == CONSTANT_VALUE else output_tensor(*item[:3]) for item in node_data]
                 kwargs = _tensor_kwargs(node_data[0][3] if node_data else {}, created, output_tensor)
-                if any(t is None for t in tensors) or kwargs is None:
+                if any(t is None for t, item in zip(tensors, node_data) if item[0] != CONSTANT_VALUE) \
+                        or kwargs is None:
                     break
                 layer(_unpack(tensors), **kwargs)
                 pending[name].pop(0)
@@ -367,17 +374,23 @@ def _tensor_kwargs(kwargs, layers, output_tensor):
     {'keras_history': [...]}}``. A list counts as a reference only when it names a layer of
     the model, so other list-valued arguments pass through.
     """
-    resolved = {}
-    for key, value in kwargs.items():
+    missing = []
+
+    def resolve(value):
         if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
             value = (value.get("config") or {}).get("keras_history")
         if (isinstance(value, (list, tuple)) and len(value) == 3 and isinstance(value[0], str)
                 and value[0] in layers and all(is_integer(i) and i >= 0 for i in value[1:])):
-            value = output_tensor(value[0], int(value[1]), int(value[2]))
-            if value is None:
-                return None
-        resolved[key] = value
-    return resolved
+            tensor = output_tensor(value[0], int(value[1]), int(value[2]))
+            if tensor is None:
+                missing.append(value)
+            return tensor
+        if isinstance(value, list):  # tf.keras also writes references inside list arguments (tf.where, tf.stack)
+            return [resolve(item) for item in value]
+        return value
+
+    resolved = {key: resolve(value) for key, value in kwargs.items()}
+    return None if missing else resolved
 
 
 def _is_model(layer):
@@ -386,7 +399,8 @@ def _is_model(layer):
 
 def _stuck_message(order, pending, created):
     """Why no pending layer call can be made: a cycle between layers, or a call that does not exist."""
-    waits_on = {name: [item[0] for node in pending[name] for item in _parse_node(name, node)]
+    waits_on = {name: [item[0] for node in pending[name] for item in _parse_node(name, node)
+                       if item[0] != CONSTANT_VALUE]
                 for name in order if pending[name]}
     cycle = _find_cycle(waits_on)
     if cycle:
@@ -395,6 +409,8 @@ def _stuck_message(order, pending, created):
                 f"cycles.")
     for name, needed in waits_on.items():
         for item in _parse_node(name, pending[name][0]):
+            if item[0] == CONSTANT_VALUE:
+                continue
             target = created[item[0]]
             calls = len(target._inbound_nodes) if isinstance(target, Layer) else 1
             if item[1] >= calls and not waits_on.get(item[0]):
@@ -441,6 +457,13 @@ def _parse_node(layer_name, node_data):
         node_data = [node_data]
     parsed = []
     for item in node_data:
+        if isinstance(item, (list, tuple)) and len(item) in (3, 4) and item[0] == CONSTANT_VALUE:
+            kwargs = item[3] if len(item) == 4 and item[3] else {}
+            if not isinstance(kwargs, dict):
+                raise ValueError(f"Improperly formatted model config: inbound entry {item!r} of layer "
+                                 f"{layer_name!r}; expected [{CONSTANT_VALUE!r}, -1, value, kwargs dict].")
+            parsed.append([CONSTANT_VALUE, -1, item[2], dict(kwargs)])
+            continue
         if not isinstance(item, (list, tuple)) or len(item) not in (3, 4):
             raise ValueError(
                 f"Improperly formatted model config: inbound entry {item!r} of layer {layer_name!r}; "

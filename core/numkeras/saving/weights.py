@@ -69,7 +69,7 @@ def layers_in_saved_order(model, saved):
     layers = list(model.layers)
     if saved.written_by_numkeras() or not getattr(model, "_is_graph_network", False) or not model.outputs:
         return layers
-    ordered = keras_layer_order(model.outputs)
+    ordered = keras_layer_order(model.outputs, getattr(model, "_graph_losses", ()))
     if len(ordered) != len(layers) or {id(l) for l in ordered} != {id(l) for l in layers}:
         return layers
     return ordered
