@@ -22,6 +22,7 @@ import inspect
 
 from .. import backend as K
 from ..backend import ops
+from ..registry import active_scopes
 from .backend_ops import BackendOp, _record
 from .config_keys import UnsupportedConfigError
 
@@ -95,6 +96,8 @@ _BINARY = {
     "__operators__.add": ops.add, "math.add": ops.add, "math.subtract": ops.subtract,
     "math.multiply": ops.multiply, "math.truediv": ops.divide, "math.divide": ops.divide,
     "math.maximum": ops.maximum, "math.minimum": ops.minimum, "math.pow": ops.power,
+}
+_COMPARISONS = {
     "math.equal": K.equal, "math.not_equal": K.not_equal, "math.greater": K.greater,
     "math.greater_equal": K.greater_equal, "math.less": K.less, "math.less_equal": K.less_equal,
 }
@@ -108,6 +111,7 @@ _REDUCTIONS = {
 TF_FUNCTIONS = {
     **{symbol: TFFunction(function, "x:x") for symbol, function in _UNARY.items()},
     **{symbol: TFFunction(function, "x:a y:b") for symbol, function in _BINARY.items()},
+    **{symbol: TFFunction(function, "x y") for symbol, function in _COMPARISONS.items()},
     **{symbol: TFFunction(function, "input_tensor:x axis keepdims") for symbol, function in _REDUCTIONS.items()},
     "math.negative": TFFunction(ops.negative, "x:a"),
     "nn.relu": TFFunction(K.relu, "features:x"),
@@ -163,10 +167,10 @@ class CustomTFFunction:
 
 def lookup(symbol, layer_name, class_name, custom_objects=None):
     """How to compute the TF ``symbol`` of layer ``layer_name``; a clear error when numkeras cannot."""
-    custom_objects = custom_objects or {}
-    for key in (symbol, f"tf.{symbol}"):
-        if key in custom_objects:
-            return CustomTFFunction(custom_objects[key])
+    for scope in [custom_objects or {}, *reversed(active_scopes())]:
+        for key in (symbol, f"tf.{symbol}"):
+            if key in scope:
+                return CustomTFFunction(scope[key])
     if symbol in TF_FUNCTIONS:
         return TF_FUNCTIONS[symbol]
     close = difflib.get_close_matches(symbol, TF_FUNCTIONS, n=3)
