@@ -21,7 +21,8 @@ For each model ``NAME`` it writes:
 * ``NAME.h5``: ``model.save(path, save_format="h5")``, the whole model (architecture,
   weights, training config, optimizer state);
 * ``NAME.json`` + ``NAME_weights.h5``: ``model.to_json()`` and ``model.save_weights``;
-* ``NAME.npz``: the inputs ``x`` (``x0``, ``x1`` …), targets ``y`` (``y0`` …), Keras's
+* ``NAME.npz``: the inputs ``x`` (``x0``, ``x1`` …), targets ``y`` (``y0`` …; none for a model
+  whose only losses are ``add_loss`` graph losses), Keras's
   predictions ``pred`` (``pred0`` …) and ``evaluate`` values ``eval`` (names in
   ``eval_names``) at the moment of saving, then — after one more
   ``train_on_batch(x, y)`` on all eight samples, which the saved optimizer state
