@@ -353,10 +353,29 @@ def vae_nested():
     save("vae_nested", model, [data, normal(N, 2)], data)
 
 
+def vae_inner_loss():
+    """keras/examples' variational_autoencoder.py pattern: the KL term uses the encoder's *inner* tensors,
+    so tf.keras's add_loss lists the encoder's layers at the outer level too (shared objects in memory,
+    repeated in the config and the weights file). No sampling: the decoder reads z_mean."""
+    x = keras.Input(shape=(6,), name="vae_input")
+    h = layers.Dense(5, activation="relu", name="inner_hidden")(x)
+    z_mean = layers.Dense(2, name="inner_z_mean")(h)
+    z_log_var = layers.Dense(2, name="inner_z_log_var")(h)
+    encoder = keras.Model(x, [z_mean, z_log_var], name="inner_encoder")
+    z_in = keras.Input(shape=(2,), name="inner_z")
+    decoder = keras.Model(z_in, layers.Dense(6, name="inner_dec")(z_in), name="inner_decoder")
+    model = keras.Model(x, decoder(encoder(x)[0]), name="vae_inner_loss")
+    kl = -0.5 * K.sum(1 + z_log_var - K.square(z_mean) - K.exp(z_log_var), axis=-1)
+    model.add_loss(0.1 * K.mean(kl))
+    model.compile(legacy.Adam(0.01), "mse")
+    data = normal(N, 6)
+    save("vae_inner_loss", model, data, data)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     for make in (sequential_mlp, functional_two_io, two_io_list_losses, two_io_partial_metrics, conv2d, conv1d, global_pool_keepdims, rnn_masking,
-                 embedding_lstm, new_optimizer, custom_objects, tf_ops, vae_add_loss, vae_nested):
+                 embedding_lstm, new_optimizer, custom_objects, tf_ops, vae_add_loss, vae_nested, vae_inner_loss):
         make()
     with open(os.path.join(OUT, "VERSIONS.json"), "w") as handle:
         json.dump({"keras": VERSION, "tensorflow": tf.__version__, "numpy": np.__version__}, handle)

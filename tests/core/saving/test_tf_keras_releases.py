@@ -25,9 +25,7 @@ ROOT = DATA / "tf_keras"
 RELEASES = sorted(p.name for p in ROOT.iterdir() if p.is_dir())
 MODELS = ["sequential_mlp", "functional_two_io", "two_io_list_losses", "two_io_partial_metrics", "conv2d",
           "conv1d", "global_pool_keepdims", "rnn_masking", "embedding_lstm", "new_optimizer", "custom_objects",
-          "tf_ops", "vae_add_loss", "vae_nested"]
-#: Models with TF functions on graph tensors (tf.keras's TFOpLambda / SlicingOpLambda layers) and add_loss.
-TF_OP_MODELS = ["tf_ops", "vae_add_loss", "vae_nested"]
+          "tf_ops", "vae_add_loss", "vae_nested", "vae_inner_loss"]
 
 
 
@@ -282,8 +280,42 @@ def test_nested_encoder_and_decoder_load_shared_with_keras_weight_and_slot_order
     np.testing.assert_array_equal(encoder.get_layer("z_mean").get_weights()[0], kernel)
 
 
+@pytest.mark.parametrize("release", RELEASES)
+def test_layers_that_add_loss_listed_twice_load_as_one(release):
+    """keras/examples' VAE pattern: the KL term reads the encoder's own tensors, so tf.keras lists the
+    encoder's layers at the outer level too, in the config and in the weights file. They load as the
+    encoder's layers: the parameter count is that of the model tf.keras saved (its Adam state has an
+    m and a v per parameter, plus the iteration count), not tf.keras's own reload (which copies)."""
+    import h5py
+
+    path = ROOT / release / "vae_inner_loss.h5"
+    with h5py.File(path, "r") as f:
+        group = f["optimizer_weights"]
+        slot_values = []
+        group.visititems(lambda name, item: slot_values.append(item.size) if hasattr(item, "shape") else None)
+    model = _load(release, "vae_inner_loss")
+    assert model.count_params() == (sum(slot_values) - 1) // 2 < _saved_parameter_count(path)
+    encoder = model.get_layer("inner_encoder")
+    for name in ("inner_hidden", "inner_z_mean", "inner_z_log_var"):
+        assert model.get_layer(name) is encoder.get_layer(name)
+
+
+def test_a_file_whose_repeated_layer_holds_other_values_is_refused(tmp_path):
+    import h5py
+
+    path = tmp_path / "two_values.h5"
+    with h5py.File(ROOT / "2.21.0" / "vae_inner_loss.h5", "r") as source, h5py.File(path, "w") as target:
+        for key in source:
+            source.copy(source[key], target, name=key)
+        target.attrs.update(source.attrs)
+    with h5py.File(path, "r+") as f:
+        f["model_weights/inner_z_mean/inner_z_mean/kernel:0"][0, 0] += 1.0
+    with pytest.raises(ValueError, match=r"two different values.*inner_z_mean"):
+        load_model(path)
+
+
 @pytest.mark.parametrize("release, name", [pytest.param(r, n, id=f"{r}-{n}") for r in RELEASES
-                                           for n in ("vae_add_loss", "vae_nested")])
+                                           for n in ("vae_add_loss", "vae_nested", "vae_inner_loss")])
 def test_training_resumed_from_the_saved_state_keeps_lowering_the_loss(release, name):
     _, pick = _arrays(release, name)
     model = _load(release, name)
