@@ -211,20 +211,32 @@ def test_weights_match_by_keras_layer_order_where_numkeras_orders_differently(re
     model.load_weights(ROOT / release / "functional_two_io_weights.h5")  # would mismatch shapes in numkeras order
 
 
-def test_a_refused_key_in_a_file_names_the_file_layer_key_and_value(tmp_path):
+def _copy_of(source_path, path, edit_config=None):
+    """A copy of an .h5 file at ``path``, its model_config (a dict) changed by ``edit_config``."""
     import h5py
 
-    from numkeras.saving import UnsupportedConfigError
-
-    path = tmp_path / "grouped.h5"
-    with h5py.File(ROOT / "2.21.0" / "conv2d.h5", "r") as source, h5py.File(path, "w") as target:
+    with h5py.File(source_path, "r") as source, h5py.File(path, "w") as target:
         for key in source:
             source.copy(source[key], target, name=key)
         target.attrs.update(source.attrs)
-        config = json.loads(source.attrs["model_config"])
+        if edit_config is not None:
+            config = json.loads(source.attrs["model_config"])
+            edit_config(config)
+            target.attrs["model_config"] = json.dumps(config)
+    return path
+
+
+def test_a_refused_key_in_a_file_names_the_file_layer_key_and_value(tmp_path):
+    from numkeras.saving import UnsupportedConfigError
+
+    def group(config):
         conv = next(l for l in config["config"]["layers"] if l["class_name"] == "Conv2D")
         conv["config"]["groups"] = 2
-        target.attrs["model_config"] = json.dumps(config)
+        found.append(conv)
+
+    found = []
+    path = _copy_of(ROOT / "2.21.0" / "conv2d.h5", tmp_path / "grouped.h5", group)
+    conv = found[0]
     with pytest.raises(UnsupportedConfigError) as info:
         load_model(path)
     message = str(info.value)
@@ -251,12 +263,13 @@ def test_a_model_saved_frozen_loads_frozen():
     assert model.trainable is False and model.trainable_weights == []
 
 
-def _saved_parameter_count(path):
+def _stored_values(path, group="model_weights"):
+    """How many numbers the file stores under ``group``."""
     import h5py
 
     with h5py.File(path, "r") as f:
         sizes = []
-        f["model_weights"].visititems(lambda name, item: sizes.append(item.size) if hasattr(item, "shape") else None)
+        f[group].visititems(lambda name, item: sizes.append(item.size) if hasattr(item, "shape") else None)
     return sum(sizes)
 
 
@@ -271,7 +284,7 @@ def test_nested_encoder_and_decoder_load_shared_with_keras_weight_and_slot_order
     model = _load(release, "vae_nested")
     encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
     assert [type(l).__name__ for l in (encoder, decoder)] == ["Model", "Model"]
-    assert model.count_params() == _saved_parameter_count(path) == encoder.count_params() + decoder.count_params()
+    assert model.count_params() == _stored_values(path) == encoder.count_params() + decoder.count_params()
     own = encoder.trainable_weights + decoder.trainable_weights
     assert len(model.trainable_weights) == len(own) == 10
     assert {id(w) for w in model.trainable_weights} == {id(w) for w in own}
@@ -286,15 +299,9 @@ def test_layers_that_add_loss_listed_twice_load_as_one(release):
     encoder's layers at the outer level too, in the config and in the weights file. They load as the
     encoder's layers: the parameter count is that of the model tf.keras saved (its Adam state has an
     m and a v per parameter, plus the iteration count), not tf.keras's own reload (which copies)."""
-    import h5py
-
     path = ROOT / release / "vae_inner_loss.h5"
-    with h5py.File(path, "r") as f:
-        group = f["optimizer_weights"]
-        slot_values = []
-        group.visititems(lambda name, item: slot_values.append(item.size) if hasattr(item, "shape") else None)
     model = _load(release, "vae_inner_loss")
-    assert model.count_params() == (sum(slot_values) - 1) // 2 < _saved_parameter_count(path)
+    assert model.count_params() == (_stored_values(path, "optimizer_weights") - 1) // 2 < _stored_values(path)
     encoder = model.get_layer("inner_encoder")
     for name in ("inner_hidden", "inner_z_mean", "inner_z_log_var"):
         assert model.get_layer(name) is encoder.get_layer(name)
@@ -303,11 +310,7 @@ def test_layers_that_add_loss_listed_twice_load_as_one(release):
 def test_a_file_whose_repeated_layer_holds_other_values_is_refused(tmp_path):
     import h5py
 
-    path = tmp_path / "two_values.h5"
-    with h5py.File(ROOT / "2.21.0" / "vae_inner_loss.h5", "r") as source, h5py.File(path, "w") as target:
-        for key in source:
-            source.copy(source[key], target, name=key)
-        target.attrs.update(source.attrs)
+    path = _copy_of(ROOT / "2.21.0" / "vae_inner_loss.h5", tmp_path / "two_values.h5")
     with h5py.File(path, "r+") as f:
         f["model_weights/inner_z_mean/inner_z_mean/kernel:0"][0, 0] += 1.0
     with pytest.raises(ValueError, match=r"two different values.*inner_z_mean"):
@@ -342,14 +345,12 @@ def test_tf_ops_are_backend_op_nodes_that_numkeras_saves_and_loads_again(release
 
 
 def test_a_file_with_a_tf_function_numkeras_lacks_names_it(tmp_path):
-    import h5py
+    def erf_for_exp(config):
+        for layer in config["config"]["layers"]:
+            if layer["config"].get("function") == "math.exp":
+                layer["config"]["function"] = "math.erf"
 
-    path = tmp_path / "erf.h5"
-    with h5py.File(ROOT / "2.21.0" / "tf_ops.h5", "r") as source, h5py.File(path, "w") as target:
-        for key in source:
-            source.copy(source[key], target, name=key)
-        target.attrs.update(source.attrs)
-        target.attrs["model_config"] = source.attrs["model_config"].replace('"math.exp"', '"math.erf"')
+    path = _copy_of(ROOT / "2.21.0" / "tf_ops.h5", tmp_path / "erf.h5", erf_for_exp)
     with pytest.raises(ValueError) as info:
         load_model(path)
     message = str(info.value)
