@@ -21,7 +21,8 @@ For each model ``NAME`` it writes:
 * ``NAME.h5``: ``model.save(path, save_format="h5")``, the whole model (architecture,
   weights, training config, optimizer state);
 * ``NAME.json`` + ``NAME_weights.h5``: ``model.to_json()`` and ``model.save_weights``;
-* ``NAME.npz``: the inputs ``x`` (``x0``, ``x1`` …), targets ``y`` (``y0`` …), Keras's
+* ``NAME.npz``: the inputs ``x`` (``x0``, ``x1`` …), targets ``y`` (``y0`` …; none for a model
+  whose only losses are ``add_loss`` graph losses), Keras's
   predictions ``pred`` (``pred0`` …) and ``evaluate`` values ``eval`` (names in
   ``eval_names``) at the moment of saving, then — after one more
   ``train_on_batch(x, y)`` on all eight samples, which the saved optimizer state
@@ -68,6 +69,7 @@ def _arrays(prefix, values, arrays):
 
 
 def save(name, model, xs, ys, epochs=2):
+    """``ys=None``: the model's only losses are graph losses (``add_loss``); no ``y`` is written."""
     model.fit(xs, ys, epochs=epochs, batch_size=4, verbose=0, shuffle=False)
     model.save(os.path.join(OUT, f"{name}.h5"), save_format="h5")
     with open(os.path.join(OUT, f"{name}.json"), "w") as handle:
@@ -75,7 +77,8 @@ def save(name, model, xs, ys, epochs=2):
     model.save_weights(os.path.join(OUT, f"{name}_weights.h5"))  # ".weights.h5" is a Keras 3 layout
     arrays = {}
     _arrays("x", xs, arrays)
-    _arrays("y", ys, arrays)
+    if ys is not None:
+        _arrays("y", ys, arrays)
     _arrays("pred", model.predict(xs, verbose=0), arrays)
     evaluated = model.evaluate(xs, ys, batch_size=N, verbose=0)
     arrays["eval"] = np.asarray(_as_list(evaluated), dtype="float64")
@@ -278,10 +281,101 @@ def custom_objects():
     save("custom_objects", model, normal(N, 4), normal(N, 2))
 
 
+# -- TF ops on graph tensors (TFOpLambda / SlicingOpLambda layers) and nested models -------------------
+K = keras.backend
+
+
+def tf_ops():
+    """A spread of TF ops and operators on graph tensors: constants on either side, reductions, reshape,
+    slicing, concat, tf.nn.relu, keyword arguments, and Keras backend functions."""
+    x = keras.Input(shape=(6,), name="x")
+    h = layers.Dense(6, name="hidden")(x)
+    scaled = h * 2.0 + 1.0                                   # __operators__.add / math.multiply
+    flipped = 1.0 - h / 3.0                                  # a constant as the first argument
+    square = tf.math.square(h)
+    total = tf.math.reduce_sum(square, axis=-1, keepdims=True)
+    mean = tf.reduce_mean(h, axis=1, keepdims=True)
+    peak = tf.math.reduce_max(tf.math.abs(h), axis=-1, keepdims=True)
+    soft = tf.math.log(1.0 + tf.math.exp(-tf.math.abs(h)))
+    root = tf.math.sqrt(square + 1.0)
+    grid = tf.reshape(h, (-1, 2, 3))
+    row = tf.reshape(grid[:, 1, :], [-1, 3])                # SlicingOpLambda with an int index
+    window = h[:, 1:3]
+    relu = tf.nn.relu(h - 0.1)
+    backend = K.square(K.tanh(h)) - K.mean(h, axis=-1, keepdims=True)
+    powered = tf.math.pow(tf.math.sigmoid(h), 2.0) * tf.math.maximum(h, -0.5)
+    joined = tf.concat([scaled, flipped, total, mean, peak, soft, root, row, window, relu, backend, powered],
+                       axis=-1)
+    out = layers.Dense(2, name="out")(joined)
+    model = keras.Model(x, out, name="tf_ops")
+    model.compile(legacy.Adam(0.01), "mse")
+    save("tf_ops", model, normal(N, 6), normal(N, 2))
+
+
+def vae_add_loss():
+    """A VAE in one graph: the noise is an input (so every value is deterministic), the reconstruction
+    and KL losses are written with Keras backend functions and tf ops, and added with add_loss."""
+    x = keras.Input(shape=(6,), name="x")
+    eps = keras.Input(shape=(2,), name="eps")
+    h = layers.Dense(5, activation="relu", name="enc")(x)
+    z_mean = layers.Dense(2, name="z_mean")(h)
+    z_log_var = layers.Dense(2, name="z_log_var")(h)
+    z = z_mean + K.exp(0.5 * z_log_var) * eps
+    recon = layers.Dense(6, activation="sigmoid", name="dec")(layers.Dense(5, activation="relu")(z))
+    model = keras.Model([x, eps], recon, name="vae_add_loss")
+    reconstruction = 6 * K.mean(K.binary_crossentropy(x, recon), axis=-1)
+    kl = -0.5 * K.sum(1 + z_log_var - K.square(z_mean) - tf.exp(z_log_var), axis=-1)
+    model.add_loss(K.mean(reconstruction + kl))
+    model.compile(legacy.RMSprop(0.01))
+    data = rng.uniform(size=(N, 6)).astype("float32")
+    save("vae_add_loss", model, [data, normal(N, 2)], None)
+
+
+def vae_nested():
+    """Encoder and decoder functional models called as layers of the VAE; the KL term on the encoder's
+    outputs (add_loss), the reconstruction as a compiled loss; the non-legacy Adam."""
+    x = keras.Input(shape=(6,), name="x")
+    h = layers.Dense(5, activation="relu", name="enc_hidden")(x)
+    encoder = keras.Model(x, [layers.Dense(2, name="z_mean")(h), layers.Dense(2, name="z_log_var")(h)],
+                          name="encoder")
+    z_in = keras.Input(shape=(2,), name="z")
+    d = layers.Dense(5, activation="relu", name="dec_hidden")(z_in)
+    decoder = keras.Model(z_in, layers.Dense(6, name="dec_out")(d), name="decoder")
+    inputs = keras.Input(shape=(6,), name="vae_x")
+    eps = keras.Input(shape=(2,), name="eps")
+    z_mean, z_log_var = encoder(inputs)
+    z = z_mean + tf.exp(0.5 * z_log_var) * eps
+    model = keras.Model([inputs, eps], decoder(z), name="vae_nested")
+    kl = -0.5 * tf.reduce_mean(tf.reduce_sum(1.0 + z_log_var - tf.square(z_mean) - tf.exp(z_log_var), axis=-1))
+    model.add_loss(0.1 * kl)
+    model.compile(keras.optimizers.Adam(0.01), "mse")
+    data = normal(N, 6)
+    save("vae_nested", model, [data, normal(N, 2)], data)
+
+
+def vae_inner_loss():
+    """keras/examples' variational_autoencoder.py pattern: the KL term uses the encoder's *inner* tensors,
+    so tf.keras's add_loss lists the encoder's layers at the outer level too (shared objects in memory,
+    repeated in the config and the weights file). No sampling: the decoder reads z_mean."""
+    x = keras.Input(shape=(6,), name="vae_input")
+    h = layers.Dense(5, activation="relu", name="inner_hidden")(x)
+    z_mean = layers.Dense(2, name="inner_z_mean")(h)
+    z_log_var = layers.Dense(2, name="inner_z_log_var")(h)
+    encoder = keras.Model(x, [z_mean, z_log_var], name="inner_encoder")
+    z_in = keras.Input(shape=(2,), name="inner_z")
+    decoder = keras.Model(z_in, layers.Dense(6, name="inner_dec")(z_in), name="inner_decoder")
+    model = keras.Model(x, decoder(encoder(x)[0]), name="vae_inner_loss")
+    kl = -0.5 * K.sum(1 + z_log_var - K.square(z_mean) - K.exp(z_log_var), axis=-1)
+    model.add_loss(0.1 * K.mean(kl))
+    model.compile(legacy.Adam(0.01), "mse")
+    data = normal(N, 6)
+    save("vae_inner_loss", model, data, data)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     for make in (sequential_mlp, functional_two_io, two_io_list_losses, two_io_partial_metrics, conv2d, conv1d, global_pool_keepdims, rnn_masking,
-                 embedding_lstm, new_optimizer, custom_objects):
+                 embedding_lstm, new_optimizer, custom_objects, tf_ops, vae_add_loss, vae_nested, vae_inner_loss):
         make()
     with open(os.path.join(OUT, "VERSIONS.json"), "w") as handle:
         json.dump({"keras": VERSION, "tensorflow": tf.__version__, "numpy": np.__version__}, handle)

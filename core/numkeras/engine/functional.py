@@ -48,7 +48,7 @@ def _node_of(tensor):
     return layer._inbound_nodes[node_index]
 
 
-def keras_layer_order(outputs):
+def keras_layer_order(outputs, graph_losses=()):
     """The layers behind ``outputs`` in the order Keras 2 lists them in ``model.layers``.
 
     Keras 2.2 (and tf.keras 2.x) order a functional model's layers by depth, from the
@@ -56,7 +56,22 @@ def keras_layer_order(outputs):
     from the outputs first meets them (``Network._init_graph_network``). That is the
     order of the ``layer_names`` in the weights files Keras writes, which
     ``load_weights`` matches one by one.
+
+    ``graph_losses`` are the outputs of a model's ``AddLoss`` nodes, in the order the losses
+    were added: tf.keras's ``add_loss`` appends, for each, the layers of the loss's own
+    graph (ordered the same way, the ``AddLoss`` layer last) that the model did not list yet.
     """
+    ordered = _depth_order(outputs)
+    listed = {id(layer) for layer in ordered}
+    for tensor in graph_losses:
+        for layer in _depth_order([tensor]):
+            if id(layer) not in listed:
+                listed.add(id(layer))
+                ordered.append(layer)
+    return ordered
+
+
+def _depth_order(outputs):
     layer_indices, post_order, finished, expanding = {}, [], set(), set()
     stack = [(_node_of(t), False) for t in reversed(outputs)]
     while stack:

@@ -156,7 +156,7 @@ def predict_loop(model, batches, callbacks):
         size = len(xs[0])
         callbacks.dispatch("on_predict_batch_begin", batch=step, logs={"batch": step, "size": size})
         outputs = predict_step(model, xs)
-        results.add(outputs)
+        results.add(outputs, size)
         callbacks.dispatch("on_predict_batch_end", batch=step, logs={"batch": step, "size": size, "outputs": outputs})
     callbacks.dispatch("on_predict_end", logs={})
     if results.empty:
@@ -174,7 +174,10 @@ class _PredictionArrays:
     def empty(self):
         return self.full is None and self.chunks is None
 
-    def add(self, outputs):
+    def add(self, outputs, size):
+        # An output with one value per batch (K.mean over everything) gives each of the batch's
+        # samples that value, as Keras 2.2's predict loop does (tf.keras 2 returns one per batch).
+        outputs = [np.broadcast_to(o, (size,)) if np.ndim(o) == 0 else o for o in outputs]
         rows = len(outputs[0]) if outputs else 0
         if self.chunks is None and self.total and self.filled + rows <= self.total and all(
                 len(o) == rows for o in outputs):

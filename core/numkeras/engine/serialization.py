@@ -10,7 +10,9 @@ Functional (``Model``)::
      'output_layers': [['dense_2', 0, 0]]}
 
 An inbound entry is ``[inbound layer name, node index, tensor index, call kwargs]``; tf.keras
-writes a call's further tensor arguments into those kwargs as ``[layer, node, tensor]``.
+writes a call's further tensor arguments into those kwargs as ``[layer, node, tensor]``, and a
+constant first argument (of a TF function on graph tensors) as ``["_CONSTANT_VALUE", -1, value,
+call kwargs]``.
 Node indices count only the calls that belong to this model (a layer shared with
 another model keeps its own numbering), and — as in Keras — a nested model's
 calls start at 1, because a Keras ``Model`` owns a node 0 linking its own inputs
@@ -37,6 +39,10 @@ from .functional import Network, _node_of, topological_nodes
 
 #: Class names Keras 2 / tf.keras write for the engine's own model classes.
 MODEL_CLASS_NAMES = ("Model", "Functional", "Sequential", "Network")
+
+#: tf.keras 2's first element of an inbound entry whose value is a constant, not a tensor of the graph
+#: (``x`` of ``tf.math.subtract(1.0, x)``): ``["_CONSTANT_VALUE", -1, value, kwargs]``.
+CONSTANT_VALUE = "_CONSTANT_VALUE"
 
 
 
@@ -235,15 +241,105 @@ def network_from_config(cls, config, custom_objects=None):
 
     _check_functional_config(config)
     graph_losses = []
+    repeated = nested_layers_repeated_for_losses(config)
+    made = {}
+
+    def make_layer(entry):
+        owner = made.get(repeated.get(entry.get("name")))
+        if isinstance(owner, Network):
+            return owner.get_layer(entry["name"])
+        layer = made[entry.get("name")] = deserialize_layer(entry, custom_objects)
+        return layer
+
     with custom_object_scope(custom_objects or {}):
-        inputs, outputs = rebuild_graph(config, lambda entry: deserialize_layer(entry, custom_objects),
-                                        graph_losses=graph_losses)
+        inputs, outputs = rebuild_graph(config, make_layer, graph_losses=graph_losses)
     model = cls(inputs=_unpack(inputs), outputs=_unpack(outputs), name=config.get("name"))
     if graph_losses:
         model._add_graph_losses(graph_losses)
     if config.get("trainable") is False:  # tf.keras 2.x writes the model's own flag
         model.trainable = False
     return model
+
+
+def nested_layers_repeated_for_losses(config):
+    """``{layer name: nested model name}`` for the entries of ``config`` that repeat a nested model's layer.
+
+    When a graph loss uses tensors inside a nested model (keras/examples' VAE: the KL term on the
+    encoder's own ``z_mean``), Keras's ``add_loss`` lists those layers — the same objects — at the
+    outer level too, so the config holds them twice. An outer entry is taken to be the nested
+    model's layer only when all of this holds: only graph losses (``AddLoss``) use it, no model
+    output; its name, class, config and inbound nodes are the nested entry's; and each layer it
+    reads from is such a repeated layer of the same nested model, or an input that the nested model
+    lists under the same name and config. Otherwise it stays a layer of its own.
+    """
+    entries = {entry.get("name"): entry for entry in config["layers"] if isinstance(entry, dict)}
+    inner = {}  # inner layer name -> (nested model name, its entry, the nested model's input names)
+    for name, entry in entries.items():
+        nested = entry.get("config") or {}
+        if entry.get("class_name") in MODEL_CLASS_NAMES and isinstance(nested.get("layers"), list) \
+                and isinstance(nested.get("input_layers"), list):
+            inputs = {item[0] for item in nested["input_layers"] if isinstance(item, (list, tuple)) and item}
+            for layer in nested["layers"]:
+                if isinstance(layer, dict):
+                    inner.setdefault(layer.get("name"), (name, layer, inputs))
+    loss_only = _used_only_by_graph_losses(config, entries)
+    repeated, changed = {}, True
+    while changed:
+        changed = False
+        for name in loss_only:
+            if name in repeated or name not in inner:
+                continue
+            owner, twin, owner_inputs = inner[name]
+            entry = entries[name]
+            if (entry.get("class_name"), entry.get("config"), entry.get("inbound_nodes")) != \
+                    (twin.get("class_name"), twin.get("config"), twin.get("inbound_nodes")):
+                continue
+            sources = _referenced_layers(entry)
+            if sources and all(repeated.get(source) == owner or (
+                    source in owner_inputs and source in entries and source in inner
+                    and entries[source].get("config") == inner[source][1].get("config")) for source in sources):
+                repeated[name] = owner
+                changed = True
+    return repeated
+
+
+def _referenced_layers(entry):
+    """The names of the layers an entry's inbound nodes read from, kwargs references included."""
+    names = set()
+
+    def walk(value):
+        if isinstance(value, (list, tuple)):
+            if len(value) >= 3 and isinstance(value[0], str) and is_integer(value[1]) and value[0] != CONSTANT_VALUE:
+                names.add(value[0])
+                if len(value) == 4:
+                    walk(value[3])
+                return
+            for item in value:
+                walk(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+
+    walk(entry.get("inbound_nodes") or [])
+    return names
+
+
+def _used_only_by_graph_losses(config, entries):
+    """Names of the layers that some graph loss (``AddLoss``) reads, directly or not, and no model output."""
+
+    def upstream(names):
+        seen, stack = set(), list(names)
+        while stack:
+            name = stack.pop()
+            if name in seen or name not in entries:
+                continue
+            seen.add(name)
+            stack.extend(_referenced_layers(entries[name]))
+        return seen
+
+    outputs = [item[0] for item in config.get("output_layers") or [] if isinstance(item, (list, tuple)) and item]
+    losses = [name for name, entry in entries.items() if entry.get("class_name") == "AddLoss"]
+    return upstream(losses) - upstream(outputs)
 
 
 def _check_functional_config(config):
@@ -279,6 +375,7 @@ def rebuild_graph(config, make_layer, tensor_overrides=None, graph_losses=None):
     """
     tensor_overrides = tensor_overrides or {}
     created = {}
+    earlier_calls = {}
     pending = {}  # layer name -> [node data, ...] in call order
     order = []
     for entry in config["layers"]:
@@ -292,6 +389,11 @@ def rebuild_graph(config, make_layer, tensor_overrides=None, graph_losses=None):
             created[name] = tensor_overrides[name]
         else:
             created[name] = make_layer(entry)
+            # A layer make_layer shares with another graph (a nested model's, or the original's in a
+            # clone) already has calls; the config's node indices count this graph's calls only. (An
+            # input layer's node 0 is its own, and the config counts it.)
+            if not getattr(created[name], "is_placeholder", False):
+                earlier_calls[name] = len(getattr(created[name], "_inbound_nodes", ()))
         order.append(name)
         inbound = entry.get("inbound_nodes") or []
         if not isinstance(inbound, list):
@@ -309,7 +411,7 @@ def rebuild_graph(config, make_layer, tensor_overrides=None, graph_losses=None):
         target = created[layer_name]
         if not isinstance(target, Layer):  # an override tensor
             return target
-        index = node_index - _first_node_index(target) if _is_model(target) else node_index
+        index = node_index - (_first_node_index(target) if _is_model(target) else 0) + earlier_calls.get(layer_name, 0)
         if index < 0 or len(target._inbound_nodes) <= index:
             return None
         outputs = target._inbound_nodes[index].outputs
@@ -325,9 +427,10 @@ def rebuild_graph(config, make_layer, tensor_overrides=None, graph_losses=None):
             layer = created[name]
             while pending[name]:
                 node_data = _parse_node(name, pending[name][0])
-                tensors = [output_tensor(*item[:3]) for item in node_data]
+                tensors = [item[2] if item[0] == CONSTANT_VALUE else output_tensor(*item[:3]) for item in node_data]
                 kwargs = _tensor_kwargs(node_data[0][3] if node_data else {}, created, output_tensor)
-                if any(t is None for t in tensors) or kwargs is None:
+                if any(t is None for t, item in zip(tensors, node_data) if item[0] != CONSTANT_VALUE) \
+                        or kwargs is None:
                     break
                 layer(_unpack(tensors), **kwargs)
                 pending[name].pop(0)
@@ -367,17 +470,23 @@ def _tensor_kwargs(kwargs, layers, output_tensor):
     {'keras_history': [...]}}``. A list counts as a reference only when it names a layer of
     the model, so other list-valued arguments pass through.
     """
-    resolved = {}
-    for key, value in kwargs.items():
+    missing = []
+
+    def resolve(value):
         if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
             value = (value.get("config") or {}).get("keras_history")
         if (isinstance(value, (list, tuple)) and len(value) == 3 and isinstance(value[0], str)
                 and value[0] in layers and all(is_integer(i) and i >= 0 for i in value[1:])):
-            value = output_tensor(value[0], int(value[1]), int(value[2]))
-            if value is None:
-                return None
-        resolved[key] = value
-    return resolved
+            tensor = output_tensor(value[0], int(value[1]), int(value[2]))
+            if tensor is None:
+                missing.append(value)
+            return tensor
+        if isinstance(value, list):  # tf.keras also writes references inside list arguments (tf.where, tf.stack)
+            return [resolve(item) for item in value]
+        return value
+
+    resolved = {key: resolve(value) for key, value in kwargs.items()}
+    return None if missing else resolved
 
 
 def _is_model(layer):
@@ -386,7 +495,8 @@ def _is_model(layer):
 
 def _stuck_message(order, pending, created):
     """Why no pending layer call can be made: a cycle between layers, or a call that does not exist."""
-    waits_on = {name: [item[0] for node in pending[name] for item in _parse_node(name, node)]
+    waits_on = {name: [item[0] for node in pending[name] for item in _parse_node(name, node)
+                       if item[0] != CONSTANT_VALUE]
                 for name in order if pending[name]}
     cycle = _find_cycle(waits_on)
     if cycle:
@@ -395,6 +505,8 @@ def _stuck_message(order, pending, created):
                 f"cycles.")
     for name, needed in waits_on.items():
         for item in _parse_node(name, pending[name][0]):
+            if item[0] == CONSTANT_VALUE:
+                continue
             target = created[item[0]]
             calls = len(target._inbound_nodes) if isinstance(target, Layer) else 1
             if item[1] >= calls and not waits_on.get(item[0]):
@@ -441,6 +553,13 @@ def _parse_node(layer_name, node_data):
         node_data = [node_data]
     parsed = []
     for item in node_data:
+        if isinstance(item, (list, tuple)) and len(item) in (3, 4) and item[0] == CONSTANT_VALUE:
+            kwargs = item[3] if len(item) == 4 and item[3] else {}
+            if not isinstance(kwargs, dict):
+                raise ValueError(f"Improperly formatted model config: inbound entry {item!r} of layer "
+                                 f"{layer_name!r}; expected [{CONSTANT_VALUE!r}, -1, value, kwargs dict].")
+            parsed.append([CONSTANT_VALUE, -1, item[2], dict(kwargs)])
+            continue
         if not isinstance(item, (list, tuple)) or len(item) not in (3, 4):
             raise ValueError(
                 f"Improperly formatted model config: inbound entry {item!r} of layer {layer_name!r}; "

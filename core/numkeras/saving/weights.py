@@ -80,7 +80,7 @@ def layers_in_saved_order(model, saved):
     layers = list(model.layers)
     if saved.written_by_numkeras() or not getattr(model, "_is_graph_network", False) or not model.outputs:
         return layers
-    ordered = keras_layer_order(model.outputs)
+    ordered = keras_layer_order(model.outputs, getattr(model, "_graph_losses", ()))
     if len(ordered) != len(layers) or {id(l) for l in ordered} != {id(l) for l in layers}:
         return layers
     return ordered
@@ -129,7 +129,7 @@ def assign_topological(layers, saved, reshape=False):
             f"(file: {', '.join(e[0] for e in entries) or 'none'}; model: "
             f"{', '.join(l.name for l in filtered) or 'none'})."
         )
-    assignments = []
+    assignments, given = [], {}
     for position, (layer, (name, names, values)) in enumerate(zip(filtered, entries)):
         variables = layer_weights(layer)
         values = converted(layer, saved, values, reshape)
@@ -147,8 +147,20 @@ def assign_topological(layers, saved, reshape=False):
                     f"shape {tuple(variable.shape)} and the saved weight {weight_name} has shape "
                     f"{tuple(np.shape(value))}."
                 )
+            _check_one_value(given, variable, value, name, saved.source)
             assignments.append((variable, value))
     _assign(assignments)
+
+
+def _check_one_value(given, variable, value, entry_name, source):
+    """A layer listed twice (a nested model's layer that Keras's add_loss also lists at the outer level)
+    gets its values twice; they must be the same, or the file's two layers were not one."""
+    earlier = given.setdefault(id(variable), (value, entry_name))
+    if earlier[0] is not value and not np.array_equal(earlier[0], value):
+        raise ValueError(
+            f"{source} gives the weight {variable.name} two different values (under {earlier[1]!r} and "
+            f"{entry_name!r}), but the model rebuilt from its config holds one weight there. The file's two "
+            f"layers were distinct; load the weights into the model built in code with load_weights.")
 
 
 def assign_by_name(layers, saved, skip_mismatch=False, reshape=False):

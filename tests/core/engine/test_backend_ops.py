@@ -344,3 +344,24 @@ def test_keras_example_vae_trains_with_validation_and_reloads_its_weights(tmp_pa
     rebuilt, rebuilt_encoder = _keras_example_vae(x.shape[1])
     rebuilt.load_weights(str(tmp_path / "vae_mlp_mnist.h5"))
     np.testing.assert_allclose(rebuilt_encoder.predict(x[:16])[0], encoder.predict(x[:16])[0], rtol=1e-6)
+
+
+def test_keras_example_vae_saved_whole_loads_with_the_encoders_layers_shared(tmp_path):
+    """The KL term uses the encoder's own tensors, so the outer config lists the encoder's layers
+    again (as Keras's add_loss does); loading takes those entries to be the encoder's layers, so the
+    loaded model has the parameters of the model that was saved, and the KL gradient reaches the
+    encoder (tests/core/saving/test_tf_keras_releases.py: the same with files tf.keras wrote)."""
+    x = _mnist_rows(64)
+    vae, encoder = _keras_example_vae(x.shape[1])
+    vae.fit(x, epochs=1, batch_size=32, verbose=0)
+    config = json.loads(vae.to_json())["config"]
+    assert {"z_mean", "z_log_var"} <= {entry["name"] for entry in config["layers"]}  # listed twice
+    vae.save(str(tmp_path / "vae.h5"))
+    from numkeras.utils import custom_object_scope
+
+    with custom_object_scope({"example_sampling": lambda args: args[0]}):
+        loaded = load_model(str(tmp_path / "vae.h5"), safe_mode=False)
+    assert loaded.count_params() == vae.count_params()
+    loaded_encoder = loaded.get_layer("encoder")
+    assert loaded.get_layer("z_mean") is loaded_encoder.get_layer("z_mean")
+    np.testing.assert_allclose(loaded_encoder.predict(x[:8])[0], encoder.predict(x[:8])[0], rtol=1e-6)

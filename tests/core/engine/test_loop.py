@@ -213,3 +213,26 @@ def test_fit_leaves_the_global_learning_phase_as_the_user_set_it():
     with K.learning_phase_scope(1):
         assert K.learning_phase() == 1
     assert K.learning_phase() == 0
+
+
+def test_predict_of_a_per_batch_scalar_output_gives_each_sample_its_batchs_value():
+    """Keras 2.2's predict loop writes a batch's scalar into that batch's rows (shape (samples,)); it
+    used to fail with a bare "len() of unsized object"."""
+    from numkeras import backend as K
+
+    numkeras.utils.set_random_seed(0)
+    inputs = numkeras.Input((4,))
+    dense = Dense(2)
+    model = numkeras.Model(inputs, K.mean(dense(inputs)))
+    kernel, bias = dense.get_weights()
+    data = X[:10]
+    batch_means = [float(np.mean(data[i:i + 4] @ kernel + bias)) for i in range(0, 10, 4)]  # NumPy's own
+    expected = np.repeat(batch_means, [4, 4, 2])
+    np.testing.assert_allclose(model.predict(data, batch_size=4), expected, rtol=1e-5)
+
+    def batches():
+        for start in range(0, 10, 4):
+            yield data[start:start + 4]
+
+    np.testing.assert_allclose(model.predict_generator(batches(), steps=3), expected, rtol=1e-5)
+    assert model.predict(data[:0]).shape == (0,)

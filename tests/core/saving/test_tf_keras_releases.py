@@ -24,7 +24,8 @@ from .helpers import DATA
 ROOT = DATA / "tf_keras"
 RELEASES = sorted(p.name for p in ROOT.iterdir() if p.is_dir())
 MODELS = ["sequential_mlp", "functional_two_io", "two_io_list_losses", "two_io_partial_metrics", "conv2d",
-          "conv1d", "global_pool_keepdims", "rnn_masking", "embedding_lstm", "new_optimizer", "custom_objects"]
+          "conv1d", "global_pool_keepdims", "rnn_masking", "embedding_lstm", "new_optimizer", "custom_objects",
+          "tf_ops", "vae_add_loss", "vae_nested", "vae_inner_loss"]
 
 
 
@@ -83,6 +84,9 @@ def _arrays(release, name):
 
 
 def _one(arrays):
+    """One array, a list of them, or None (no targets: the model's losses are all add_loss)."""
+    if not arrays:
+        return None
     return arrays[0] if len(arrays) == 1 else arrays
 
 
@@ -207,20 +211,32 @@ def test_weights_match_by_keras_layer_order_where_numkeras_orders_differently(re
     model.load_weights(ROOT / release / "functional_two_io_weights.h5")  # would mismatch shapes in numkeras order
 
 
-def test_a_refused_key_in_a_file_names_the_file_layer_key_and_value(tmp_path):
+def _copy_of(source_path, path, edit_config=None):
+    """A copy of an .h5 file at ``path``, its model_config (a dict) changed by ``edit_config``."""
     import h5py
 
-    from numkeras.saving import UnsupportedConfigError
-
-    path = tmp_path / "grouped.h5"
-    with h5py.File(ROOT / "2.21.0" / "conv2d.h5", "r") as source, h5py.File(path, "w") as target:
+    with h5py.File(source_path, "r") as source, h5py.File(path, "w") as target:
         for key in source:
             source.copy(source[key], target, name=key)
         target.attrs.update(source.attrs)
-        config = json.loads(source.attrs["model_config"])
+        if edit_config is not None:
+            config = json.loads(source.attrs["model_config"])
+            edit_config(config)
+            target.attrs["model_config"] = json.dumps(config)
+    return path
+
+
+def test_a_refused_key_in_a_file_names_the_file_layer_key_and_value(tmp_path):
+    from numkeras.saving import UnsupportedConfigError
+
+    def group(config):
         conv = next(l for l in config["config"]["layers"] if l["class_name"] == "Conv2D")
         conv["config"]["groups"] = 2
-        target.attrs["model_config"] = json.dumps(config)
+        found.append(conv)
+
+    found = []
+    path = _copy_of(ROOT / "2.21.0" / "conv2d.h5", tmp_path / "grouped.h5", group)
+    conv = found[0]
     with pytest.raises(UnsupportedConfigError) as info:
         load_model(path)
     message = str(info.value)
@@ -245,3 +261,97 @@ def test_a_model_saved_frozen_loads_frozen():
     config["config"]["trainable"] = False
     model = model_from_config(config)
     assert model.trainable is False and model.trainable_weights == []
+
+
+def _stored_values(path, group="model_weights"):
+    """How many numbers the file stores under ``group``."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        sizes = []
+        f[group].visititems(lambda name, item: sizes.append(item.size) if hasattr(item, "shape") else None)
+    return sum(sizes)
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_nested_encoder_and_decoder_load_shared_with_keras_weight_and_slot_order(release):
+    """The VAE calls two functional models as layers: they load as nested models whose layers are the
+    outer model's (no copies), holding exactly the values tf.keras saved; Adam's per-variable slots
+    (tf.keras 2.11+'s order) go to the right weights, so the first step is Keras's (tested above)."""
+    import h5py
+
+    path = ROOT / release / "vae_nested.h5"
+    model = _load(release, "vae_nested")
+    encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
+    assert [type(l).__name__ for l in (encoder, decoder)] == ["Model", "Model"]
+    assert model.count_params() == _stored_values(path) == encoder.count_params() + decoder.count_params()
+    own = encoder.trainable_weights + decoder.trainable_weights
+    assert len(model.trainable_weights) == len(own) == 10
+    assert {id(w) for w in model.trainable_weights} == {id(w) for w in own}
+    with h5py.File(path, "r") as f:
+        kernel = f["model_weights/encoder/z_mean/kernel:0"][()]
+    np.testing.assert_array_equal(encoder.get_layer("z_mean").get_weights()[0], kernel)
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_layers_that_add_loss_listed_twice_load_as_one(release):
+    """keras/examples' VAE pattern: the KL term reads the encoder's own tensors, so tf.keras lists the
+    encoder's layers at the outer level too, in the config and in the weights file. They load as the
+    encoder's layers: the parameter count is that of the model tf.keras saved (its Adam state has an
+    m and a v per parameter, plus the iteration count), not tf.keras's own reload (which copies)."""
+    path = ROOT / release / "vae_inner_loss.h5"
+    model = _load(release, "vae_inner_loss")
+    assert model.count_params() == (_stored_values(path, "optimizer_weights") - 1) // 2 < _stored_values(path)
+    encoder = model.get_layer("inner_encoder")
+    for name in ("inner_hidden", "inner_z_mean", "inner_z_log_var"):
+        assert model.get_layer(name) is encoder.get_layer(name)
+
+
+def test_a_file_whose_repeated_layer_holds_other_values_is_refused(tmp_path):
+    import h5py
+
+    path = _copy_of(ROOT / "2.21.0" / "vae_inner_loss.h5", tmp_path / "two_values.h5")
+    with h5py.File(path, "r+") as f:
+        f["model_weights/inner_z_mean/inner_z_mean/kernel:0"][0, 0] += 1.0
+    with pytest.raises(ValueError, match=r"two different values.*inner_z_mean"):
+        load_model(path)
+
+
+@pytest.mark.parametrize("release, name", [pytest.param(r, n, id=f"{r}-{n}") for r in RELEASES
+                                           for n in ("vae_add_loss", "vae_nested", "vae_inner_loss")])
+def test_training_resumed_from_the_saved_state_keeps_lowering_the_loss(release, name):
+    _, pick = _arrays(release, name)
+    model = _load(release, name)
+    x, y = _one(pick("x")), _one(pick("y"))
+    first = model.evaluate(x, y, batch_size=8, verbose=0)
+    history = model.fit(x, y, epochs=10, batch_size=4, shuffle=False, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    assert model.evaluate(x, y, batch_size=8, verbose=0) < first
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_tf_ops_are_backend_op_nodes_that_numkeras_saves_and_loads_again(release, tmp_path):
+    from numkeras.engine.backend_ops import BackendOp
+
+    _, pick = _arrays(release, "tf_ops")
+    model = _load(release, "tf_ops")
+    ops = [layer for layer in model.layers if isinstance(layer, BackendOp)]
+    assert {type(layer).__name__ for layer in ops} == {"TFOpLambda", "SlicingOpLambda"} and len(ops) > 20
+    model.save(tmp_path / "again.h5")
+    again = load_model(tmp_path / "again.h5")  # safe mode: every function is numkeras's own math
+    np.testing.assert_allclose(again.predict(pick("x")[0]), pick("pred")[0], rtol=1e-5, atol=1e-5)
+    step = again.train_on_batch(pick("x")[0], pick("y")[0])
+    np.testing.assert_allclose(step, float(_arrays(release, "tf_ops")[0]["step_loss"]), rtol=1e-4)
+
+
+def test_a_file_with_a_tf_function_numkeras_lacks_names_it(tmp_path):
+    def erf_for_exp(config):
+        for layer in config["config"]["layers"]:
+            if layer["config"].get("function") == "math.exp":
+                layer["config"]["function"] = "math.erf"
+
+    path = _copy_of(ROOT / "2.21.0" / "tf_ops.h5", tmp_path / "erf.h5", erf_for_exp)
+    with pytest.raises(ValueError) as info:
+        load_model(path)
+    message = str(info.value)
+    assert "tf.math.erf" in message and "'tf.math.exp'" in message and "custom_objects" in message

@@ -119,6 +119,10 @@ EXEMPT = {
     "BackendOp": "made by backend functions on graph tensors; its shapes are tested in tests/core/engine/test_backend_ops.py",
     "AddLoss": "passes its input through (identity shape); made by Model.add_loss, tested in test_backend_ops.py",
     "SymbolicGradients": "made by K.gradients on graph tensors; tested in tests/core/engine/test_backend_ops.py",
+    **{name: "made only by loading a tf.keras config; a BackendOp after its first call, shapes tested in "
+             "tests/core/engine/test_tf_op_layers.py" for name in ("TFOpLambda", "SlicingOpLambda")},
+    **{name: "tf.keras's ragged / sparse tensor method layer, refused when loaded"
+       for name in ("ClassMethod", "InstanceMethod", "InstanceProperty")},
     "MultiHeadAttention": ("called as layer(query, value, key=None), not on a list; tests/plugins/layers/"
                            "test_attention.py checks its output and score shapes against tf_keras"),
     "Wrapper": "abstract base of TimeDistributed and Bidirectional, which have rows",
