@@ -35,6 +35,7 @@ import numpy as np
 from .. import backend as K
 from ..backend.symbolic import SymbolicTensor
 from ..backend.tensor import Tensor, Variable
+from ..utils import legacy
 from ..utils.naming import to_snake_case
 from ..utils.validation import check, integer, is_integer, sequence_of
 
@@ -171,6 +172,12 @@ class Layer:
     _call_signature_cache = {}
 
     def __init__(self, **kwargs):
+        if "input_dtype" in kwargs:  # Keras 1's name, in every Keras 1 model config (Keras 2.2 took it too)
+            if kwargs.get("dtype") is not None:
+                raise TypeError(f"{type(self).__name__}: got both the Keras 1 'input_dtype' and 'dtype'; "
+                                f"pass only dtype.")
+            legacy.deprecated(type(self).__name__, "input_dtype", "dtype")
+            kwargs["dtype"] = kwargs.pop("input_dtype")
         unknown = set(kwargs) - _BASE_KWARGS
         if unknown:
             name = sorted(unknown)[0]

@@ -101,13 +101,21 @@ def deserialize_layer(config, custom_objects=None):
     from ..registry import custom_object_scope
 
     if not isinstance(config, dict) or not isinstance(config.get("class_name"), str) \
-            or not isinstance(config.get("config") or {}, dict):
+            or not isinstance(config.get("config") or {}, (dict, list)):
         raise ValueError(
             f"Cannot deserialize a layer from {str(config)[:200]!r}: expected a dict with 'class_name' "
             f"(a string) and 'config' (a dict)."
         )
     with custom_object_scope(custom_objects or {}):
         cls = layer_class(config["class_name"], config.get("registered_name"))
+        if isinstance(config.get("config"), list):  # Keras 1 / 2.0-2.1: a Sequential's config is its layer list
+            from .sequential import Sequential
+
+            if not (isinstance(cls, type) and issubclass(cls, Sequential)):
+                raise ValueError(
+                    f"Cannot deserialize a {config['class_name']!r} layer: its 'config' is a list, which only "
+                    f"a Sequential model's config may be (Keras 1 / 2.0's list of its layers).")
+            return call_from_config(cls, config["config"], custom_objects)
         layer_config = compatible_config(dict(config.get("config") or {}), cls, config["class_name"])
         return call_from_config(cls, layer_config, custom_objects)
 

@@ -7,6 +7,7 @@ and its own conversion (see tests/data/README.md); the unit tests check each con
 the layout worked by hand here, element by element.
 """
 
+import json
 import warnings
 
 import h5py
@@ -19,7 +20,7 @@ from numkeras import layers
 from numkeras.engine.saving import (
     load_weights_from_hdf5_group, load_weights_from_hdf5_group_by_name, preprocess_weights_for_loading,
 )
-from numkeras.models import Sequential
+from numkeras.models import Sequential, load_model, model_from_json
 from numkeras.saving import WeightConversionError
 from numkeras.saving.hdf5 import writer_attributes
 from numkeras.saving.legacy_weights import convert_rnn_weights, is_keras_1, kernel_flip_needed
@@ -91,6 +92,37 @@ def test_fixture_loads_by_name_and_through_the_group_functions(name):
         with h5py.File(KERAS1 / f"{name}.h5", "r") as f:
             load(f, fresh.layers)
         np.testing.assert_allclose(fresh.predict(x), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_keras_1_model_file_loads_whole_and_predicts_what_keras_1_computed():
+    """Keras 1's Sequential config is the list of its layers, with Keras 1 argument names."""
+    x, expected = _expected("keras1_mlp")
+    with pytest.warns(DeprecationWarning, match="output_dim"):
+        model = load_model(str(KERAS1 / "keras1_mlp_model.h5"))
+    assert [type(layer).__name__ for layer in model.layers] == ["Dense", "Dense"]
+    np.testing.assert_allclose(model.predict(x), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_a_config_keras_1_1_wrote_rebuilds_the_model_it_describes():
+    """A published Keras 1.1.0 JSON (tests/data/README.md): every Keras 1 key translates, and the
+    parameter counts are Keras's formulas: LSTM 4 * (99 * 256 + 256 * 256 + 256), Dense 256 * 99 + 99."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        model = model_from_json((KERAS1 / "keras1_1_0_lstm_model.json").read_text())
+    lstm, dense, softmax = model.layers
+    assert [lstm.count_params(), dense.count_params(), softmax.count_params()] == [
+        4 * (99 * 256 + 256 * 256 + 256), 256 * 99 + 99, 0]
+    assert model.input_shape == (None, 20, 99) and model.output_shape == (None, 99)
+    assert lstm.recurrent_activation.__name__ == "hard_sigmoid" and lstm.unit_forget_bias  # forget_bias_init='one'
+    assert (lstm.name, dense.name, softmax.name) == ("lstm_1", "dense_1", "activation_1")
+
+
+def test_only_a_sequential_config_may_be_a_list():
+    config = {"class_name": "Dense", "config": [{"class_name": "Dense", "config": {"units": 2}}]}
+    with pytest.raises(ValueError, match="only a Sequential"):
+        model_from_json(json.dumps(config))
+    with pytest.raises(TypeError, match="input_dtype"):
+        layers.Dense(2, input_dtype="float32", dtype="float64")
 
 
 def test_keras_1_model_file_weights_version_on_the_root_only():
