@@ -8,7 +8,8 @@ Cases:
 * ``mlp_predict``: inference throughput of the same network (batch 128, 2,000 images).
 * ``tiny``: ``Dense(1, sigmoid)`` on 8 features, batch 32, SGD + binary cross-entropy;
   so little arithmetic that the time per step is the framework's own overhead
-  (reported as microseconds per training step).
+  (reported as microseconds per training step), and per ``predict_on_batch`` call (PyTorch: one
+  forward under ``torch.no_grad()``): the inference overhead.
 
 Plus ``import`` time and the peak RSS of each child process (see ``harness.py``). The
 Keras-API functions (``*_keras``) build one model for numkeras, tf.keras and Keras 3 alike.
@@ -132,11 +133,14 @@ def tiny_keras(config, keras):
     x, y = _tiny_data(config["steps"])
     model = _keras_tiny(keras)
     elapsed = keras_fit_seconds(model, x, y, 32, warmup_batches=10)
+    calls = config["steps"] // 4
     start_tob = x[:32], y[:32]
     model.train_on_batch(*start_tob)
-    elapsed_tob = seconds(lambda: [model.train_on_batch(*start_tob) for _ in range(config["steps"] // 4)])
-    return {"step_us": 1e6 * elapsed / config["steps"],
-            "train_on_batch_step_us": 1e6 * elapsed_tob / (config["steps"] // 4)}
+    elapsed_tob = seconds(lambda: [model.train_on_batch(*start_tob) for _ in range(calls)])
+    model.predict_on_batch(x[:32])
+    elapsed_pob = seconds(lambda: [model.predict_on_batch(x[:32]) for _ in range(calls)])
+    return {"step_us": 1e6 * elapsed / config["steps"], "train_on_batch_step_us": 1e6 * elapsed_tob / calls,
+            "predict_on_batch_us": 1e6 * elapsed_pob / calls}
 
 
 def tiny_torch(config):
@@ -150,7 +154,16 @@ def tiny_torch(config):
     loss_fn = nn.BCELoss()
     _torch_fit(model, x[:320], y[:320], 1, 32, 0.1, loss_fn)
     elapsed = seconds(_torch_fit, model, x, y, 1, 32, 0.1, loss_fn)
-    return {"step_us": 1e6 * elapsed / config["steps"]}
+    calls, batch = config["steps"] // 4, x[:32]
+
+    def predict_on_batch():
+        with torch.no_grad():
+            return model(batch).numpy()
+
+    model.eval()
+    predict_on_batch()
+    elapsed_pob = seconds(lambda: [predict_on_batch() for _ in range(calls)])
+    return {"step_us": 1e6 * elapsed / config["steps"], "predict_on_batch_us": 1e6 * elapsed_pob / calls}
 
 
 CASES = [
