@@ -254,9 +254,13 @@ def peak_rss_mb():
 
 
 def framework_available(framework):
-    """Whether this interpreter has ``framework`` (a numkeras variant's plugins, torch): no import, no child."""
-    modules = VARIANTS.get(framework, (IMPORT_MODULES.get(framework, framework),))
-    return all(importlib.util.find_spec(module) is not None for module in modules)
+    """Whether this interpreter has ``framework``: torch or numkeras found (not imported), or a numkeras
+    variant's plugins with their libraries (the plugins ship inside numkeras; without the ``fast``
+    extra's libraries they are off, and the variant would measure plain numkeras under another name)."""
+    if framework in VARIANTS:
+        return all(importlib.util.find_spec(module) is not None and importlib.import_module(module).available()
+                   for module in VARIANTS[framework])
+    return importlib.util.find_spec(IMPORT_MODULES.get(framework, framework)) is not None
 
 
 def parse_framework_pythons(specs):
@@ -333,7 +337,11 @@ def import_framework(framework, threads=0):
     import numkeras
 
     if framework in VARIANTS:
-        _use_plugins([importlib.import_module(module) for module in VARIANTS[framework]])
+        plugins = [importlib.import_module(module) for module in VARIANTS[framework]]
+        off = [plugin.__name__ for plugin in plugins if not plugin.available()]
+        if off:
+            raise ImportError(f"{framework}: {', '.join(off)} is off here (pip install -e '.[fast]')")
+        _use_plugins(plugins)
     return numkeras
 
 
@@ -379,8 +387,9 @@ def discover(frameworks, pythons, threads=0, log=print, timeout=300):
             if framework_available(framework):
                 found[framework] = (python, _version(framework))
             else:
-                log(f"note: {framework} is not installed; measuring without it"
-                    + (" (pip install torch==2.13.0)" if framework == "torch" else ""))
+                hint = {"torch": " (pip install torch==2.13.0)"}.get(
+                    framework, " (pip install -e '.[fast]')" if framework in VARIANTS else "")
+                log(f"note: {framework} is not installed; measuring without it{hint}")
             continue
         command = [python, "-c", PROBE_SNIPPET.format(here=str(pathlib.Path(__file__).resolve().parent),
                                                       framework=framework)]
@@ -532,10 +541,12 @@ def verdict_of(ratio, paired, lower_is_better):
     """``"better"`` / ``"worse"`` when every round's ratio is on that side of 1, else ``"noise"``.
 
     A median ratio under 1 whose rounds straddle 1 says nothing on a shared machine: only the
-    paired runs agreeing round after round make one side better. (Without paired runs, the
-    ratio of the medians decides.)
+    paired runs agreeing round after round make one side better. One round cannot agree with
+    another: with fewer than two paired runs the verdict is ``"noise"``.
     """
-    low, high = (paired["min"], paired["max"]) if paired else (ratio, ratio)
+    if not paired or len(paired["runs"]) < 2:
+        return "noise"
+    low, high = paired["min"], paired["max"]
     if lower_is_better:
         low, high = 1 / high, 1 / low
     if low > 1:
@@ -566,6 +577,10 @@ def _is_cost(metric):
     return "_per_" not in metric and metric.endswith(("_s", "_us", "_ms", "_mb"))
 
 
+_NOISE = "the rounds straddle 1: within the noise"
+_ONE_ROUND = "one round: no spread to tell it from noise"
+
+
 def _format(entry, frameworks):
     metric = entry["metric"]
     runs = len(next(iter(entry["results"].values()))[metric]["runs"])
@@ -585,13 +600,14 @@ def _format(entry, frameworks):
             verdict = verdict_of(ratio, paired, entry["lower_is_better"])
             spread = f", per round {paired['min']:.3f}-{paired['max']:.3f}" if paired else ""
             said = {"better": f"{fw} is better in every round", "worse": "torch is better in every round",
-                    "noise": "the rounds straddle 1: within the noise"}[verdict]
+                    "noise": _NOISE}[verdict]
+            said = said if verdict != "noise" or len(paired["runs"]) > 1 else _ONE_ROUND
             lines.append(f"  {fw} / torch = {ratio:.3f}{spread}  ({said})")
     for fw, row in entry.get("over_plain", {}).items():
         paired = row["paired"]
         spread = f", per round {paired['min']:.3f}-{paired['max']:.3f}" if paired else ""
         said = {"worse": "SLOWER than plain numkeras in every round", "better": "faster in every round",
-                "noise": "not slower: the rounds straddle 1"}[row["verdict"]]
+                "noise": "not slower: " + (_NOISE if paired and len(paired["runs"]) > 1 else _ONE_ROUND)}[row["verdict"]]
         lines.append(f"  {fw} / numkeras = {row['ratio']:.3f}{spread}  ({said})")
     return "\n".join(lines)
 
