@@ -51,11 +51,12 @@ PyTorch, tf.keras and Keras 3 are optional and never dependencies of numkeras: i
 them only for benchmarking (``pip install torch==2.13.0``; TensorFlow best in an
 environment of its own). Without them the harness measures numkeras alone.
 
-Case functions are called as ``fn(config)`` in the child and return a dict of
-numbers; the one named by the case's ``metric`` is the headline (higher is better,
-except for durations and sizes: names ending in ``_s``, ``_us``, ``_ms``, ``_mb`` without
-``_per_``, e.g. ``step_us``; ``samples_per_s`` is a rate). Helpers for
-writing them: :func:`load_mnist`, :func:`seconds`.
+Case functions are called in the child, as ``fn(config, keras)`` (``"keras"``) or
+``fn(config)`` (``"numkeras"``, ``"torch"``), and return a dict of numbers; the one named
+by the case's ``metric`` is the headline (higher is better, except for durations and sizes:
+names ending in ``_s``, ``_us``, ``_ms``, ``_mb`` without ``_per_``, e.g. ``step_us``;
+``samples_per_s`` is a rate). Helpers for writing them: :func:`load_mnist`, :func:`seconds`,
+:func:`keras_case_functions`.
 """
 
 import argparse
@@ -288,14 +289,14 @@ def python_of(framework, pythons):
     return pythons.get(name, sys.executable)
 
 
-def _functions_of(framework, case=None):
+def _functions_of(framework, case):
     """The key of the case functions a framework runs: ``"keras"`` (the Keras-API functions, which
     numkeras and its variants prefer to numkeras-only ones), ``"numkeras"`` or ``"torch"``."""
     if framework in KERAS_FRAMEWORKS:
         return "keras"
     if framework == "torch":
         return "torch"
-    return "keras" if case is None or "keras" in case.functions else "numkeras"
+    return "keras" if "keras" in case.functions else "numkeras"
 
 
 def _ratio_key(framework):
@@ -464,17 +465,16 @@ def _alternating(frameworks, repeat):
 
 
 def run(name, cases, frameworks, repeats, threads, quick, only=None, log=print, timeout=900, pythons=None,
-        versions=None, script=None):
+        versions=None):
     """Runs every case (or those in ``only``) for every framework; returns the results as a dict.
 
     Arguments:
         frameworks: names (see ``FRAMEWORKS``), all of them available (see :func:`discover`).
         pythons: ``{framework: interpreter}`` for those that run from another one than this.
         versions: ``{framework: version}`` to record (default: looked up in this interpreter).
-        script: the benchmark script the children run (default: the running one).
     """
     pythons = pythons or {}
-    script = str(pathlib.Path(script or sys.argv[0]).resolve())
+    script = str(pathlib.Path(sys.argv[0]).resolve())
     results = {"benchmark": name, "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "machine": _machine(threads),
                "frameworks": {fw: (versions or {}).get(fw, _version(fw)) for fw in frameworks},
                "pythons": {fw: python_of(fw, pythons) for fw in frameworks},
