@@ -10,12 +10,12 @@ cross-entropy, random token ids and labels; training after a warm-up):
 * ``gru_predict`` / ``lstm_predict`` / ``simple_rnn_predict``: ``predict`` on the
   benchmark shape, batch 32 (PyTorch under ``torch.no_grad()``).
 
-(``bench_lstm.py`` has LSTM(128) training on the short shape.) So that both frameworks do
+(``bench_lstm.py`` has LSTM(128) training on the short shape.) So that all frameworks do
 the same arithmetic the gates are ``sigmoid`` (PyTorch's only choice) and there is no
-dropout. PyTorch's GRU is the CuDNN-compatible one (reset gate after the product), so
-numkeras's GRU runs with ``reset_after=True``; ``gru_keras22`` measures numkeras's Keras 2.2
-default (``reset_after=False``, the one that was 3.5x slower with the compute plugins) against
-the same PyTorch GRU. Every case runs plain and with each compute plugin (see ``harness.py``):
+dropout. PyTorch's GRU is the CuDNN-compatible one (reset gate after the product), so the
+Keras GRU (numkeras's, tf.keras's, Keras 3's: one Keras-API builder) runs with
+``reset_after=True``; ``gru_keras22`` measures Keras 2.2's default (``reset_after=False``, the
+one that was 3.5x slower in numkeras with the compute plugins) against the same PyTorch GRU. Every case runs plain and with each compute plugin (see ``harness.py``):
 the "numkeras-… / numkeras" lines are the "no model gets slower with a plugin" row.
 
 Run::
