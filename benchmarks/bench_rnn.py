@@ -15,8 +15,9 @@ the same arithmetic the gates are ``sigmoid`` (PyTorch's only choice) and there 
 dropout. PyTorch's GRU is the CuDNN-compatible one (reset gate after the product), so the
 Keras GRU (numkeras's, tf.keras's, Keras 3's: one Keras-API builder) runs with
 ``reset_after=True``; ``gru_keras22`` measures Keras 2.2's default (``reset_after=False``, the
-one that was 3.5x slower in numkeras with the compute plugins) against the same PyTorch GRU. Every case runs plain and with each compute plugin (see ``harness.py``):
-the "numkeras-… / numkeras" lines are the "no model gets slower with a plugin" row.
+one that was 3.5x slower in numkeras with the compute plugins) against the same PyTorch GRU.
+Every case runs plain and with each compute plugin (see ``harness.py``): the
+"numkeras-… / numkeras" lines are the "no model gets slower with a plugin" row.
 
 Run::
 

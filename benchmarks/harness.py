@@ -606,8 +606,9 @@ def _format(entry, frameworks):
     for fw, row in entry.get("over_plain", {}).items():
         paired = row["paired"]
         spread = f", per round {paired['min']:.3f}-{paired['max']:.3f}" if paired else ""
+        several = paired and len(paired["runs"]) > 1
         said = {"worse": "SLOWER than plain numkeras in every round", "better": "faster in every round",
-                "noise": "not slower: " + (_NOISE if paired and len(paired["runs"]) > 1 else _ONE_ROUND)}[row["verdict"]]
+                "noise": "not slower: " + (_NOISE if several else _ONE_ROUND)}[row["verdict"]]
         lines.append(f"  {fw} / numkeras = {row['ratio']:.3f}{spread}  ({said})")
     return "\n".join(lines)
 

@@ -201,8 +201,10 @@ def test_a_slower_median_whose_rounds_straddle_1_is_noise_not_slower():
     assert noisy["ratio"] < 1 and (noisy["verdict"], noisy["slower"]) == ("noise", False)
     assert (slower["verdict"], slower["slower"]) == ("worse", True)
     text = harness._format(entry, ["numkeras", "numkeras-mkl", "numkeras-numba"])
-    assert "numkeras-mkl / numkeras = 0.980, per round 0.950-1.050  (not slower: the rounds straddle 1: within the noise)" in text
-    assert "numkeras-numba / numkeras = 0.950, per round 0.900-0.990  (SLOWER than plain numkeras in every round)" in text
+    assert ("numkeras-mkl / numkeras = 0.980, per round 0.950-1.050  "
+            "(not slower: the rounds straddle 1: within the noise)") in text
+    assert ("numkeras-numba / numkeras = 0.950, per round 0.900-0.990  "
+            "(SLOWER than plain numkeras in every round)") in text
 
 
 @settings(max_examples=60, deadline=None)
