@@ -1,4 +1,4 @@
-"""numkeras vs PyTorch (CPU) on Keras's imdb_lstm network.
+"""numkeras vs PyTorch, tf.keras 2 and Keras 3 (CPU) on Keras's imdb_lstm network.
 
 Case ``lstm``: Embedding(20000, 128) → LSTM(128) → Dense(1, sigmoid) on integer
 sequences of length 80, Adam (lr 0.001), batch 32, binary cross-entropy; training
@@ -9,7 +9,8 @@ So that both frameworks do the same arithmetic, the LSTM uses ``sigmoid`` gates 
 only choice; Keras 2.2 defaults to ``hard_sigmoid``) and no dropout (``nn.LSTM`` has no
 recurrent dropout). PyTorch runs ``nn.Embedding`` → ``nn.LSTM(batch_first=True)`` → last
 hidden state → ``nn.Linear`` with ``BCEWithLogitsLoss`` (numkeras fuses sigmoid + binary
-cross-entropy the same way).
+cross-entropy the same way). numkeras, tf.keras and Keras 3 run one Keras-API function.
+(LSTM inference: ``bench_rnn.py``'s ``lstm_predict``.)
 
 Run (torch is optional; install it only for benchmarking: ``pip install torch==2.13.0``)::
 
@@ -33,20 +34,21 @@ def _data(batches):
     return x, y
 
 
-def lstm_numkeras(config):
-    import numkeras
-    from numkeras.layers import LSTM, Dense, Embedding
-    from numkeras.models import Sequential
-
-    numkeras.utils.set_random_seed(0)
-    x, y = _data(config["batches"])
-    model = Sequential([
-        Embedding(VOCABULARY, 128),
-        LSTM(128, recurrent_activation="sigmoid"),
-        Dense(1, activation="sigmoid"),
+def _keras_lstm(keras):
+    keras.utils.set_random_seed(0)
+    model = keras.models.Sequential([
+        keras.layers.Embedding(VOCABULARY, 128),
+        keras.layers.LSTM(128, recurrent_activation="sigmoid"),
+        keras.layers.Dense(1, activation="sigmoid"),
     ])
-    model.compile(loss="binary_crossentropy", optimizer=numkeras.optimizers.Adam(lr=0.001), metrics=["accuracy"])
-    elapsed = keras_fit_seconds(model, x, y, BATCH)
+    model.compile(loss="binary_crossentropy", optimizer=keras.optimizers.Adam(learning_rate=0.001),
+                  metrics=["accuracy"])
+    return model
+
+
+def lstm_keras(config, keras):
+    x, y = _data(config["batches"])
+    elapsed = keras_fit_seconds(_keras_lstm(keras), x, y, BATCH)
     return {"samples_per_s": len(x) / elapsed, "train_s": elapsed}
 
 
@@ -76,7 +78,7 @@ def lstm_torch(config):
 
 CASES = [
     Case("lstm", "Keras imdb_lstm training: Embedding(20000,128)+LSTM(128)+Dense(1), Adam, batch 32, length 80",
-         "samples_per_s", {"numkeras": lstm_numkeras, "torch": lstm_torch}, config={"batches": 30},
+         "samples_per_s", {"keras": lstm_keras, "torch": lstm_torch}, config={"batches": 30},
          quick_config={"batches": 8}),
 ]
 

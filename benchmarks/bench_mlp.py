@@ -1,4 +1,4 @@
-"""numkeras vs PyTorch (CPU) on multi-layer perceptrons.
+"""numkeras vs PyTorch, tf.keras 2 and Keras 3 (CPU) on multi-layer perceptrons.
 
 Cases:
 
@@ -8,9 +8,11 @@ Cases:
 * ``mlp_predict``: inference throughput of the same network (batch 128, 2,000 images).
 * ``tiny``: ``Dense(1, sigmoid)`` on 8 features, batch 32, SGD + binary cross-entropy;
   so little arithmetic that the time per step is the framework's own overhead
-  (reported as microseconds per training step).
+  (reported as microseconds per training step), and per ``predict_on_batch`` call (PyTorch: one
+  forward under ``torch.no_grad()``): the inference overhead.
 
-Plus ``import`` time and the peak RSS of each child process (see ``harness.py``).
+Plus ``import`` time and the peak RSS of each child process (see ``harness.py``). The
+Keras-API functions (``*_keras``) build one model for numkeras, tf.keras and Keras 3 alike.
 
 Run (torch is optional; install it only for benchmarking: ``pip install torch==2.13.0``)::
 
@@ -20,42 +22,36 @@ Run (torch is optional; install it only for benchmarking: ``pip install torch==2
 
 import numpy as np
 
-from harness import Case, keras_fit_seconds, load_mnist, main, seconds
+from harness import Case, keras_fit_seconds, keras_predict_seconds, load_mnist, main, seconds
 
 LEARNING_RATE = 0.01
 BATCH = 128
 
 
-# -- mlp: numkeras --------------------------------------------------------------------------------
+# -- mlp: numkeras, tf.keras, Keras 3 ---------------------------------------------------------------
 
-def _numkeras_mlp():
-    import numkeras
-    from numkeras.layers import Dense
-    from numkeras.models import Sequential
-
-    numkeras.utils.set_random_seed(0)
-    model = Sequential([
-        Dense(512, activation="relu", input_shape=(784,)),
-        Dense(512, activation="relu"),
-        Dense(10, activation="softmax"),
+def _keras_mlp(keras):
+    keras.utils.set_random_seed(0)
+    model = keras.models.Sequential([
+        keras.layers.Dense(512, activation="relu", input_shape=(784,)),
+        keras.layers.Dense(512, activation="relu"),
+        keras.layers.Dense(10, activation="softmax"),
     ])
-    model.compile(optimizer=numkeras.optimizers.SGD(lr=LEARNING_RATE), loss="sparse_categorical_crossentropy")
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=LEARNING_RATE), loss="sparse_categorical_crossentropy")
     return model
 
 
-def mlp_numkeras(config):
+def mlp_keras(config, keras):
     x, y, _, _ = load_mnist(config.get("limit"))
-    model = _numkeras_mlp()
+    model = _keras_mlp(keras)
     elapsed = keras_fit_seconds(model, x, y, BATCH, epochs=config["epochs"], warmup_batches=8)
     loss = float(model.evaluate(x, y, batch_size=1024, verbose=0))
     return {"samples_per_s": config["epochs"] * len(x) / elapsed, "train_s": elapsed, "final_loss": loss}
 
 
-def mlp_predict_numkeras(config):
+def mlp_predict_keras(config, keras):
     _, _, x_test, _ = load_mnist()
-    model = _numkeras_mlp()
-    model.predict(x_test[:BATCH], batch_size=BATCH)  # warm-up
-    elapsed = min(seconds(model.predict, x_test, batch_size=BATCH) for _ in range(config["passes"]))
+    elapsed = keras_predict_seconds(_keras_mlp(keras), x_test, BATCH, passes=config["passes"])
     return {"samples_per_s": len(x_test) / elapsed}
 
 
@@ -127,19 +123,24 @@ def _tiny_data(steps, batch=32):
     return x, y
 
 
-def tiny_numkeras(config):
-    import numkeras
-    from numkeras.layers import Dense
-    from numkeras.models import Sequential
+def _keras_tiny(keras):
+    model = keras.models.Sequential([keras.layers.Dense(1, activation="sigmoid", input_shape=(8,))])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="binary_crossentropy")
+    return model
 
+
+def tiny_keras(config, keras):
     x, y = _tiny_data(config["steps"])
-    model = Sequential([Dense(1, activation="sigmoid", input_shape=(8,))])
-    model.compile(optimizer=numkeras.optimizers.SGD(lr=0.1), loss="binary_crossentropy")
+    model = _keras_tiny(keras)
     elapsed = keras_fit_seconds(model, x, y, 32, warmup_batches=10)
+    calls = config["steps"] // 4
     start_tob = x[:32], y[:32]
-    elapsed_tob = seconds(lambda: [model.train_on_batch(*start_tob) for _ in range(config["steps"] // 4)])
-    return {"step_us": 1e6 * elapsed / config["steps"],
-            "train_on_batch_step_us": 1e6 * elapsed_tob / (config["steps"] // 4)}
+    model.train_on_batch(*start_tob)
+    elapsed_tob = seconds(lambda: [model.train_on_batch(*start_tob) for _ in range(calls)])
+    model.predict_on_batch(x[:32])
+    elapsed_pob = seconds(lambda: [model.predict_on_batch(x[:32]) for _ in range(calls)])
+    return {"step_us": 1e6 * elapsed / config["steps"], "train_on_batch_step_us": 1e6 * elapsed_tob / calls,
+            "predict_on_batch_us": 1e6 * elapsed_pob / calls}
 
 
 def tiny_torch(config):
@@ -153,16 +154,25 @@ def tiny_torch(config):
     loss_fn = nn.BCELoss()
     _torch_fit(model, x[:320], y[:320], 1, 32, 0.1, loss_fn)
     elapsed = seconds(_torch_fit, model, x, y, 1, 32, 0.1, loss_fn)
-    return {"step_us": 1e6 * elapsed / config["steps"]}
+    calls, batch = config["steps"] // 4, x[:32]
+
+    def predict_on_batch():
+        with torch.no_grad():
+            return model(batch).numpy()
+
+    model.eval()
+    predict_on_batch()
+    elapsed_pob = seconds(lambda: [predict_on_batch() for _ in range(calls)])
+    return {"step_us": 1e6 * elapsed / config["steps"], "predict_on_batch_us": 1e6 * elapsed_pob / calls}
 
 
 CASES = [
     Case("mlp", "MLP 784-512-512-10 training, SGD, batch 128, MNIST 8,000 images", "samples_per_s",
-         {"numkeras": mlp_numkeras, "torch": mlp_torch}, config={"epochs": 2}, quick_config={"epochs": 1}),
+         {"keras": mlp_keras, "torch": mlp_torch}, config={"epochs": 2}, quick_config={"epochs": 1}),
     Case("mlp_predict", "MLP 784-512-512-10 inference, batch 128, 2,000 images", "samples_per_s",
-         {"numkeras": mlp_predict_numkeras, "torch": mlp_predict_torch}, config={"passes": 3}),
+         {"keras": mlp_predict_keras, "torch": mlp_predict_torch}, config={"passes": 3}),
     Case("tiny", "Dense(1, sigmoid) on 8 features, batch 32: per-step overhead", "step_us",
-         {"numkeras": tiny_numkeras, "torch": tiny_torch}, config={"steps": 1000}, quick_config={"steps": 300}),
+         {"keras": tiny_keras, "torch": tiny_torch}, config={"steps": 1000}, quick_config={"steps": 300}),
 ]
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""numkeras vs PyTorch (CPU) on every recurrent layer: GRU, SimpleRNN and LSTM, training and inference.
+"""numkeras vs PyTorch, tf.keras 2 and Keras 3 (CPU) on every recurrent layer: GRU, SimpleRNN and LSTM,
+training and inference.
 
 Cases (Embedding(20000, E) → recurrent layer → Dense(1, sigmoid), Adam, binary
 cross-entropy, random token ids and labels; training after a warm-up):
@@ -9,13 +10,14 @@ cross-entropy, random token ids and labels; training after a warm-up):
 * ``gru_predict`` / ``lstm_predict`` / ``simple_rnn_predict``: ``predict`` on the
   benchmark shape, batch 32 (PyTorch under ``torch.no_grad()``).
 
-(``bench_lstm.py`` has LSTM(128) training on the short shape.) So that both frameworks do
+(``bench_lstm.py`` has LSTM(128) training on the short shape.) So that all frameworks do
 the same arithmetic the gates are ``sigmoid`` (PyTorch's only choice) and there is no
-dropout. PyTorch's GRU is the CuDNN-compatible one (reset gate after the product), so
-numkeras's GRU runs with ``reset_after=True``; ``gru_keras22`` measures numkeras's Keras 2.2
-default (``reset_after=False``, the one that was 3.5x slower with the compute plugins) against
-the same PyTorch GRU. Every case runs plain and with each compute plugin (see ``harness.py``):
-the "numkeras-… / numkeras" lines are the "no model gets slower with a plugin" row.
+dropout. PyTorch's GRU is the CuDNN-compatible one (reset gate after the product), so the
+Keras GRU (numkeras's, tf.keras's, Keras 3's: one Keras-API builder) runs with
+``reset_after=True``; ``gru_keras22`` measures Keras 2.2's default (``reset_after=False``, the
+one that was 3.5x slower in numkeras with the compute plugins) against the same PyTorch GRU.
+Every case runs plain and with each compute plugin (see ``harness.py``): the
+"numkeras-… / numkeras" lines are the "no model gets slower with a plugin" row.
 
 Run::
 
@@ -40,25 +42,23 @@ def _data(config):
     return x, y
 
 
-def _numkeras_model(config):
-    import numkeras
-    from numkeras.layers import GRU, LSTM, Dense, Embedding, SimpleRNN
-    from numkeras.models import Sequential
-
-    numkeras.utils.set_random_seed(0)
-    cell, units = config["cell"], config["units"]
+def _keras_model(keras, config):
+    keras.utils.set_random_seed(0)
+    cell, units, layers = config["cell"], config["units"], keras.layers
     if cell == "gru":
-        recurrent = GRU(units, recurrent_activation="sigmoid", reset_after=config.get("reset_after", True))
+        recurrent = layers.GRU(units, recurrent_activation="sigmoid", reset_after=config.get("reset_after", True))
     elif cell == "lstm":
-        recurrent = LSTM(units, recurrent_activation="sigmoid")
+        recurrent = layers.LSTM(units, recurrent_activation="sigmoid")
     else:
-        recurrent = SimpleRNN(units)
-    model = Sequential([Embedding(VOCABULARY, config["embedding"]), recurrent, Dense(1, activation="sigmoid")])
-    model.compile(loss="binary_crossentropy", optimizer=numkeras.optimizers.Adam(lr=0.001), metrics=["accuracy"])
+        recurrent = layers.SimpleRNN(units)
+    model = keras.models.Sequential([layers.Embedding(VOCABULARY, config["embedding"]), recurrent,
+                                     layers.Dense(1, activation="sigmoid")])
+    model.compile(loss="binary_crossentropy", optimizer=keras.optimizers.Adam(learning_rate=0.001),
+                  metrics=["accuracy"])
     return model
 
 
-rnn_numkeras, rnn_predict_numkeras = keras_case_functions(_data, _numkeras_model)
+rnn_keras, rnn_predict_keras = keras_case_functions(_data, _keras_model)
 
 
 def _torch_model(config):
@@ -103,8 +103,8 @@ def rnn_predict_torch(config):
     return {"samples_per_s": len(x) / elapsed, "predict_s": elapsed}
 
 
-FUNCTIONS = {"numkeras": rnn_numkeras, "torch": rnn_torch}
-PREDICT = {"numkeras": rnn_predict_numkeras, "torch": rnn_predict_torch}
+FUNCTIONS = {"keras": rnn_keras, "torch": rnn_torch}
+PREDICT = {"keras": rnn_predict_keras, "torch": rnn_predict_torch}
 QUICK = {"batches": 4}
 
 CASES = [

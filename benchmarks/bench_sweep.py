@@ -46,21 +46,20 @@ def _seq_data(config):
     return rng.integers(1, VOCABULARY, (n, config["length"])), rng.integers(0, 2, (n, 1)).astype(np.float32)
 
 
-def _numkeras_model(config):
-    import numkeras
-    from numkeras.layers import LSTM, Dense, Embedding
-    from numkeras.models import Sequential
-
-    numkeras.utils.set_random_seed(0)
+def _keras_model(keras, config):
+    keras.utils.set_random_seed(0)
+    layers = keras.layers
     if config["model"] == "mlp":
         width = config["width"]
-        model = Sequential([Dense(width, activation="relu", input_shape=(784,)), Dense(width, activation="relu"),
-                            Dense(10, activation="softmax")])
-        model.compile(loss="sparse_categorical_crossentropy", optimizer=numkeras.optimizers.SGD(lr=0.01))
+        model = keras.models.Sequential([
+            layers.Dense(width, activation="relu", input_shape=(784,)), layers.Dense(width, activation="relu"),
+            layers.Dense(10, activation="softmax")])
+        model.compile(loss="sparse_categorical_crossentropy", optimizer=keras.optimizers.SGD(learning_rate=0.01))
     else:
-        model = Sequential([Embedding(VOCABULARY, 128), LSTM(128, recurrent_activation="sigmoid"),
-                            Dense(1, activation="sigmoid")])
-        model.compile(loss="binary_crossentropy", optimizer=numkeras.optimizers.Adam(lr=0.001))
+        model = keras.models.Sequential([
+            layers.Embedding(VOCABULARY, 128), layers.LSTM(128, recurrent_activation="sigmoid"),
+            layers.Dense(1, activation="sigmoid")])
+        model.compile(loss="binary_crossentropy", optimizer=keras.optimizers.Adam(learning_rate=0.001))
     return model
 
 
@@ -68,7 +67,7 @@ def _data(config):
     return _mlp_data(config) if config["model"] == "mlp" else _seq_data(config)
 
 
-train_numkeras, predict_numkeras = keras_case_functions(_data, _numkeras_model)
+train_keras, predict_keras = keras_case_functions(_data, _keras_model)
 
 
 def _torch_model(config):
@@ -106,8 +105,8 @@ def predict_torch(config):
     return {"samples_per_s": len(x) / elapsed, "predict_s": elapsed}
 
 
-TRAIN = {"numkeras": train_numkeras, "torch": train_torch}
-PREDICT = {"numkeras": predict_numkeras, "torch": predict_torch}
+TRAIN = {"keras": train_keras, "torch": train_torch}
+PREDICT = {"keras": predict_keras, "torch": predict_torch}
 MLP = {"model": "mlp", "width": 512, "batch": 128, "min_samples": 4096, "min_batches": 20}
 LSTM = {"model": "lstm", "batch": 32, "length": 80, "min_samples": 640, "min_batches": 10}
 QUICK_MLP = {"min_samples": 512, "min_batches": 4}

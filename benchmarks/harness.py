@@ -1,15 +1,20 @@
-"""The shared side-by-side benchmark harness (numkeras vs. PyTorch on the CPU).
+"""The shared side-by-side benchmark harness (numkeras vs. PyTorch, tf.keras 2 and Keras 3 on the CPU).
 
 A benchmark script (``bench_mlp.py``, ``bench_cnn.py`` …) declares its cases and
 hands them to :func:`main`::
 
     from harness import Case, main
 
-    def mlp_numkeras(config): ...   # runs in a child process; returns {"samples_per_s": ...}
+    def mlp_keras(config, keras): ...   # runs in a child process; returns {"samples_per_s": ...}
     def mlp_torch(config): ...
 
     CASES = [Case("mlp", "784-512-512-10 MLP, SGD, batch 128", "samples_per_s",
-                  {"numkeras": mlp_numkeras, "torch": mlp_torch}, config={"epochs": 2})]
+                  {"keras": mlp_keras, "torch": mlp_torch}, config={"epochs": 2})]
+
+A ``"keras"`` function is written once against the Keras API and gets the framework's
+module as ``keras``: ``numkeras`` (and its plugin variants), ``tf_keras`` (tf.keras 2)
+or Keras 3 on the TensorFlow backend, so every Keras implementation builds and trains
+the very same model. (A ``"numkeras"`` function, called as ``fn(config)``, is numkeras only.)
 
     if __name__ == "__main__":
         main("mlp", CASES)
@@ -19,6 +24,13 @@ What the harness does:
 * every measurement runs in its **own fresh subprocess** (one framework per
   process: BLAS / OpenMP thread pools of two frameworks in one process interfere),
   with the same thread count for every framework (``--threads``, default: all cores);
+* **tf.keras 2** (``tf_keras``, the ``tf_keras`` package with ``TF_USE_LEGACY_KERAS=1``)
+  and **Keras 3** (``keras3``, on the TensorFlow backend) run the ``"keras"`` case functions
+  from an interpreter that has them, named with ``--framework-python tf_keras,keras3=/path/python``
+  or ``NUMKERAS_BENCH_PYTHON`` (the same ``FRAMEWORKS=PYTHON`` specs, separated by ``;``); any
+  framework, PyTorch included, may be given its own interpreter that way. TensorFlow's
+  intra-op and inter-op thread pools get ``--threads`` threads each. A framework whose
+  interpreter is missing or cannot import it is skipped with a one-line note;
 * it **alternates** frameworks run by run (numkeras, torch, torch, numkeras, …) so that
   a noisy neighbour on the CPU hurts both alike, and reports the **median** of
   ``--repeats`` runs, plus min and max;
@@ -29,20 +41,22 @@ What the harness does:
   ``numkeras-numba`` (its elementwise kernels compiled by Numba) and
   ``numkeras-mkl-numba`` (both);
 * it reports each plugin variant over plain numkeras ("no model gets slower with a compute
-  plugin"), flagging SLOWER, and every ratio with the spread of the per-round ratios
-  (runs made side by side in the same round);
+  plugin") and every ratio with the spread of the per-round ratios (runs made side by side
+  in the same round); a variant is flagged SLOWER only when it was slower in every round
+  (a slower median whose rounds straddle 1 is reported as noise);
 * it prints a table with each numkeras / torch ratio and writes everything as JSON
   (``--json``, default ``benchmarks/results/<name>.json``).
 
-PyTorch is optional and never a dependency of numkeras: install it into the
-environment only for benchmarking (``pip install torch==2.13.0``). Without it the
-harness measures numkeras alone.
+PyTorch, tf.keras and Keras 3 are optional and never dependencies of numkeras: install
+them only for benchmarking (``pip install torch==2.13.0``; TensorFlow best in an
+environment of its own). Without them the harness measures numkeras alone.
 
-Case functions are called as ``fn(config)`` in the child and return a dict of
-numbers; the one named by the case's ``metric`` is the headline (higher is better,
-except for durations and sizes: names ending in ``_s``, ``_us``, ``_ms``, ``_mb`` without
-``_per_``, e.g. ``step_us``; ``samples_per_s`` is a rate). Helpers for
-writing them: :func:`load_mnist`, :func:`seconds`.
+Case functions are called in the child, as ``fn(config, keras)`` (``"keras"``) or
+``fn(config)`` (``"numkeras"``, ``"torch"``), and return a dict of numbers; the one named
+by the case's ``metric`` is the headline (higher is better, except for durations and sizes:
+names ending in ``_s``, ``_us``, ``_ms``, ``_mb`` without ``_per_``, e.g. ``step_us``;
+``samples_per_s`` is a rate). Helpers for writing them: :func:`load_mnist`, :func:`seconds`,
+:func:`keras_case_functions`.
 """
 
 import argparse
@@ -57,11 +71,19 @@ import sys
 import tempfile
 import time
 
-FRAMEWORKS = ("numkeras", "numkeras-mkl", "numkeras-numba", "numkeras-mkl-numba", "torch")
+FRAMEWORKS = ("numkeras", "numkeras-mkl", "numkeras-numba", "numkeras-mkl-numba", "torch", "tf_keras", "keras3")
 # Variants of numkeras: {name: the contrib kernel plugins it uses}. A variant runs the
-# "numkeras" case functions with those plugins' kernels set, only where they are installed.
+# numkeras case functions with those plugins' kernels set, only where they are installed.
 VARIANTS = {"numkeras-mkl": ("numkeras_mkl",), "numkeras-numba": ("numkeras_numba",),
             "numkeras-mkl-numba": ("numkeras_mkl", "numkeras_numba")}
+# The other Keras implementations a Keras user would pick: {name: (module, its Keras major
+# version, the environment that selects it)}. They run the "keras" case functions.
+KERAS_FRAMEWORKS = {"tf_keras": ("tf_keras", 2, {"TF_USE_LEGACY_KERAS": "1"}),
+                    "keras3": ("keras", 3, {"KERAS_BACKEND": "tensorflow"})}
+# The module whose import time a framework's "import" row measures.
+IMPORT_MODULES = dict({"numkeras": "numkeras", "torch": "torch"},
+                      **{name: module for name, (module, _, _) in KERAS_FRAMEWORKS.items()})
+PYTHON_VARIABLE = "NUMKERAS_BENCH_PYTHON"  # "tf_keras,keras3=/path/python;torch=/other/python"
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
                     "NUMEXPR_NUM_THREADS", "NUMBA_NUM_THREADS")
@@ -104,7 +126,8 @@ def load_mnist(limit=None):
         partial = cache.with_suffix(f".{os.getpid()}.npz")
         code = ("import sys, numpy as np; sys.path.insert(0, sys.argv[1]); from numkeras.datasets import mnist; "
                 "(a, b), (c, d) = mnist.load_data(); np.savez(sys.argv[2], a=a, b=b, c=c, d=d)")
-        subprocess.run([sys.executable, "-c", code, str(REPO_ROOT / "core"), str(partial)], check=True)
+        python = os.environ.get("NUMKERAS_BENCH_DATA_PYTHON", sys.executable)  # a tf_keras child's has no numkeras
+        subprocess.run([python, "-c", code, str(REPO_ROOT / "core"), str(partial)], check=True)
         os.replace(partial, cache)  # atomic: children started together never read half a file
     with np.load(cache) as data:
         x_train, y_train, x_test, y_test = data["a"], data["b"], data["c"], data["d"]
@@ -122,41 +145,51 @@ def seconds(fn, *args, **kwargs):
     return time.perf_counter() - start
 
 
-def keras_fit_seconds(model, x, y, batch_size, epochs=1, warmup_batches=2):
-    """Seconds a numkeras ``model.fit`` takes, after a warm-up fit on a few batches.
+def _warmup_size(n, batch_size, batches):
+    """``batches`` full batches plus the last, partial batch of ``n`` samples (if any).
 
-    The warm-up builds the model, creates the optimizer state and fills NumPy's
-    caches, so that the timed run measures steady-state training.
+    A framework that traces a graph per batch shape (tf.keras, Keras 3) then has traced
+    every shape of the timed run before it starts.
     """
-    warm = warmup_batches * batch_size
+    return min(n, batches * batch_size + n % batch_size)
+
+
+def keras_fit_seconds(model, x, y, batch_size, epochs=1, warmup_batches=2):
+    """Seconds a Keras ``model.fit`` takes, after a warm-up fit on a few batches.
+
+    The warm-up builds the model, creates the optimizer state, fills NumPy's caches
+    (and traces TensorFlow's graphs), so that the timed run measures steady-state training.
+    """
+    warm = _warmup_size(len(x), batch_size, warmup_batches)
     model.fit(x[:warm], y[:warm], batch_size=batch_size, epochs=1, verbose=0)
     return seconds(model.fit, x, y, batch_size=batch_size, epochs=epochs, verbose=0)
 
 
 def keras_predict_seconds(model, x, batch_size, passes=2):
     """The best of ``passes`` timed ``model.predict`` calls over ``x``, after a warm-up on two batches."""
-    model.predict(x[:2 * batch_size], batch_size=batch_size)
-    return min(seconds(model.predict, x, batch_size=batch_size) for _ in range(passes))
+    model.predict(x[:_warmup_size(len(x), batch_size, 2)], batch_size=batch_size, verbose=0)
+    return min(seconds(model.predict, x, batch_size=batch_size, verbose=0) for _ in range(passes))
 
 
 def keras_case_functions(data, make_model):
-    """The training and inference case functions of one numkeras workload.
+    """The training and inference ``"keras"`` case functions of one workload.
 
     Arguments:
         data: ``config -> (x, y)``.
-        make_model: ``config -> compiled model``.
+        make_model: ``(keras, config) -> compiled model``, written against the Keras API of
+            the module ``keras`` (numkeras, tf_keras or Keras 3).
 
     Returns:
-        ``(train, predict)``: functions of ``config`` returning ``samples_per_s`` and the seconds.
+        ``(train, predict)``: functions of ``(config, keras)`` returning ``samples_per_s`` and the seconds.
     """
-    def train(config):
+    def train(config, keras):
         x, y = data(config)
-        elapsed = keras_fit_seconds(make_model(config), x, y, config["batch"])
+        elapsed = keras_fit_seconds(make_model(keras, config), x, y, config["batch"])
         return {"samples_per_s": len(x) / elapsed, "train_s": elapsed}
 
-    def predict(config):
+    def predict(config, keras):
         x, _ = data(config)
-        elapsed = keras_predict_seconds(make_model(config), x, config["batch"])
+        elapsed = keras_predict_seconds(make_model(keras, config), x, config["batch"])
         return {"samples_per_s": len(x) / elapsed, "predict_s": elapsed}
 
     return train, predict
@@ -222,12 +255,48 @@ def peak_rss_mb():
 
 
 def framework_available(framework):
-    return all(importlib.util.find_spec(module) is not None for module in VARIANTS.get(framework, (framework,)))
+    """Whether this interpreter has ``framework``: torch or numkeras found (not imported), or a numkeras
+    variant's plugins with their libraries (the plugins ship inside numkeras; without the ``fast``
+    extra's libraries they are off, and the variant would measure plain numkeras under another name)."""
+    if framework in VARIANTS:
+        return all(importlib.util.find_spec(module) is not None and importlib.import_module(module).available()
+                   for module in VARIANTS[framework])
+    return importlib.util.find_spec(IMPORT_MODULES.get(framework, framework)) is not None
 
 
-def _functions_of(framework):
-    """The key of the case functions a framework runs ("numkeras" for its variants)."""
-    return "numkeras" if framework in VARIANTS else framework
+def parse_framework_pythons(specs):
+    """``["tf_keras,keras3=/env/bin/python", ...]`` -> ``{"tf_keras": "/env/bin/python", "keras3": ...}``.
+
+    Each spec may also hold several ``FRAMEWORKS=PYTHON`` pairs separated by ``;`` (the form of
+    ``NUMKERAS_BENCH_PYTHON``). A later spec wins.
+    """
+    pythons = {}
+    for spec in specs:
+        for pair in filter(None, (part.strip() for part in spec.split(";"))):
+            names, sep, python = pair.partition("=")
+            if not sep or not names.strip() or not python.strip():
+                raise ValueError(f"framework python {pair!r}: expected FRAMEWORKS=PYTHON, "
+                                 f"e.g. tf_keras,keras3=/path/to/bin/python")
+            for name in filter(None, (n.strip() for n in names.split(","))):
+                pythons[name] = python.strip()
+    return pythons
+
+
+def python_of(framework, pythons):
+    """The interpreter a framework's children run in: the one named for it (or, for a numkeras
+    variant, for numkeras), else this one."""
+    name = "numkeras" if framework in VARIANTS and framework not in pythons else framework
+    return pythons.get(name, sys.executable)
+
+
+def _functions_of(framework, case):
+    """The key of the case functions a framework runs: ``"keras"`` (the Keras-API functions, which
+    numkeras and its variants prefer to numkeras-only ones), ``"numkeras"`` or ``"torch"``."""
+    if framework in KERAS_FRAMEWORKS:
+        return "keras"
+    if framework == "torch":
+        return "torch"
+    return "keras" if "keras" in case.functions else "numkeras"
 
 
 def _ratio_key(framework):
@@ -236,19 +305,103 @@ def _ratio_key(framework):
 
 # -- the child side ---------------------------------------------------------------------------
 
-def _run_child(cases, case_name, framework, config):
-    case = next(c for c in cases if c.name == case_name)
-    threads = int(os.environ.get("OMP_NUM_THREADS", "0") or 0)
+def import_framework(framework, threads=0):
+    """Imports ``framework`` in this (child) process, on ``threads`` threads where it has its own pools.
+
+    Returns the module its case functions get: ``torch``, ``numkeras`` (with a variant's
+    plugin kernels set), ``tf_keras`` or ``keras`` (Keras 3 on TensorFlow).
+
+    Raises:
+        ImportError: the framework is not importable here, or is another Keras than expected.
+    """
     if framework == "torch":
         import torch
 
         if threads:
             torch.set_num_threads(threads)
+        return torch
+    if framework in KERAS_FRAMEWORKS:
+        module_name, major, environment = KERAS_FRAMEWORKS[framework]
+        os.environ.update(environment)  # before TensorFlow is imported: it reads them then
+        import tensorflow as tf
+
+        if threads:  # before any op runs: the pools are made with the first
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+        module = importlib.import_module(module_name)
+        version = getattr(module, "__version__", "0")
+        if int(version.split(".")[0]) != major:
+            raise ImportError(f"{framework}: `import {module_name}` gave version {version}, not Keras {major}")
+        if framework == "keras3" and module.backend.backend() != "tensorflow":
+            raise ImportError(f"keras3: Keras 3 runs on {module.backend.backend()}, not TensorFlow")
+        return module
+    import numkeras
+
     if framework in VARIANTS:
-        _use_plugins([importlib.import_module(module) for module in VARIANTS[framework]])
-    result = case.functions[_functions_of(framework)](config)
+        plugins = [importlib.import_module(module) for module in VARIANTS[framework]]
+        off = [plugin.__name__ for plugin in plugins if not plugin.available()]
+        if off:
+            raise ImportError(f"{framework}: {', '.join(off)} is off here (pip install -e '.[fast]')")
+        _use_plugins(plugins)
+    return numkeras
+
+
+def _framework_version(framework, module):
+    if framework in KERAS_FRAMEWORKS:
+        import tensorflow as tf
+
+        return f"{module.__version__} (TensorFlow {tf.__version__})"
+    return getattr(module, "__version__", None)
+
+
+def _run_child(cases, case_name, framework, config):
+    case = next(c for c in cases if c.name == case_name)
+    threads = int(os.environ.get("OMP_NUM_THREADS", "0") or 0)
+    module = import_framework(framework, threads)
+    key = _functions_of(framework, case)
+    function = case.functions[key]
+    result = function(config, module) if key == "keras" else function(config)
     result["peak_rss_mb"] = peak_rss_mb()
     print("RESULT " + json.dumps(result))
+
+
+def _probe_child(framework):
+    """In a child: import ``framework`` as a case would and print its version (the parent's availability probe)."""
+    module = import_framework(framework)
+    print("RESULT " + json.dumps({"version": _framework_version(framework, module)}))
+
+
+PROBE_SNIPPET = "import sys; sys.path.insert(0, {here!r}); import harness; harness._probe_child({framework!r})"
+
+
+def discover(frameworks, pythons, threads=0, log=print, timeout=300):
+    """The frameworks that can run, with their interpreter and version: ``{name: (python, version)}``.
+
+    Those of this interpreter (numkeras, its variants, torch) are looked up without importing
+    them; those with an interpreter of their own, and tf_keras / keras3 always, are imported
+    once in a child of that interpreter. Each one that cannot run is left out with a one-line note.
+    """
+    found = {}
+    for framework in frameworks:
+        python = python_of(framework, pythons)
+        if framework not in KERAS_FRAMEWORKS and python == sys.executable:
+            if framework_available(framework):
+                found[framework] = (python, _version(framework))
+            else:
+                hint = {"torch": " (pip install torch==2.13.0)"}.get(
+                    framework, " (pip install -e '.[fast]')" if framework in VARIANTS else "")
+                log(f"note: {framework} is not installed; measuring without it{hint}")
+            continue
+        command = [python, "-c", PROBE_SNIPPET.format(here=str(pathlib.Path(__file__).resolve().parent),
+                                                      framework=framework)]
+        try:
+            found[framework] = (python, _spawn(command, threads, timeout, framework)["version"])
+        except (OSError, RuntimeError, subprocess.TimeoutExpired) as error:
+            last = (str(error).strip().splitlines() or ["?"])[-1]
+            hint = ("" if framework in pythons else
+                    f"; name an interpreter that has it: --framework-python {framework}=/path/to/python")
+            log(f"note: {framework} cannot be imported by {python} ({last}); measuring without it{hint}")
+    return found
 
 
 def _use_plugins(modules):
@@ -278,17 +431,22 @@ print("RESULT " + json.dumps({{"import_s": elapsed,
 """
 
 
-def _child_env(threads):
+def _child_env(threads, framework=None):
     env = dict(os.environ)
     env["NUMKERAS_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # measure numkeras itself, not the machine's plugins
+    env["NUMKERAS_BENCH_DATA_PYTHON"] = sys.executable  # the interpreter with numkeras, for load_mnist
+    if framework in KERAS_FRAMEWORKS:
+        env.update(KERAS_FRAMEWORKS[framework][2])
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if threads:
         for variable in THREAD_VARIABLES:
             env[variable] = str(threads)
     return env
 
 
-def _spawn(command, threads, timeout):
-    result = subprocess.run(command, capture_output=True, text=True, env=_child_env(threads), timeout=timeout)
+def _spawn(command, threads, timeout, framework=None):
+    result = subprocess.run(command, capture_output=True, text=True, env=_child_env(threads, framework),
+                            timeout=timeout)
     lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
     if result.returncode != 0 or not lines:
         raise RuntimeError(f"benchmark child {' '.join(command[-3:])} failed:\n{result.stdout}\n{result.stderr}")
@@ -306,34 +464,52 @@ def _alternating(frameworks, repeat):
     return list(frameworks) if repeat % 2 == 0 else list(reversed(frameworks))
 
 
-def run(name, cases, frameworks, repeats, threads, quick, only=None, log=print, timeout=900):
+def run(name, cases, frameworks, repeats, threads, quick, only=None, log=print, timeout=900, pythons=None,
+        versions=None):
+    """Runs every case (or those in ``only``) for every framework; returns the results as a dict.
+
+    Arguments:
+        frameworks: names (see ``FRAMEWORKS``), all of them available (see :func:`discover`).
+        pythons: ``{framework: interpreter}`` for those that run from another one than this.
+        versions: ``{framework: version}`` to record (default: looked up in this interpreter).
+    """
+    pythons = pythons or {}
     script = str(pathlib.Path(sys.argv[0]).resolve())
     results = {"benchmark": name, "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "machine": _machine(threads),
-               "frameworks": {fw: _version(fw) for fw in frameworks}, "repeats": repeats, "quick": quick,
-               "cases": {}}
+               "frameworks": {fw: (versions or {}).get(fw, _version(fw)) for fw in frameworks},
+               "pythons": {fw: python_of(fw, pythons) for fw in frameworks},
+               "repeats": repeats, "quick": quick, "cases": {}}
     selected = [c for c in cases if not only or c.name in only]
     # import time and RSS after import
     runs = {fw: [] for fw in frameworks}
     for repeat in range(repeats):
         for fw in _alternating([fw for fw in frameworks if fw not in VARIANTS], repeat):
-            runs[fw].append(_spawn([sys.executable, "-c", IMPORT_SNIPPET.format(module=fw)], threads, timeout))
+            command = [python_of(fw, pythons), "-c", IMPORT_SNIPPET.format(module=IMPORT_MODULES.get(fw, fw))]
+            runs[fw].append(_spawn(command, threads, timeout, fw))
     runs = {fw: measured for fw, measured in runs.items() if measured}
     results["cases"]["import"] = _collect("import", "`import <framework>` in a fresh interpreter", "import_s",
                                           runs, {})
     log(_format(results["cases"]["import"], frameworks))
     for case in selected:
         config = dict(case.config, **(case.quick_config if quick else {}))
-        runs = {fw: [] for fw in frameworks if _functions_of(fw) in case.functions}
+        runs = {fw: [] for fw in frameworks if _functions_of(fw, case) in case.functions}
         for repeat in range(repeats):
             for fw in _alternating(list(runs), repeat):
-                command = [sys.executable, script, "--child", case.name, fw, "--config", json.dumps(config)]
-                runs[fw].append(_spawn(command, threads, timeout))
+                command = [python_of(fw, pythons), script, "--child", case.name, fw, "--config", json.dumps(config)]
+                runs[fw].append(_spawn(command, threads, timeout, fw))
         results["cases"][case.name] = _collect(case.name, case.description, case.metric, runs, config)
         log(_format(results["cases"][case.name], frameworks))
     return results
 
 
 def _collect(name, description, metric, runs, config):
+    """One case's JSON entry from its runs ``{framework: [result dict per round]}``.
+
+    Per framework, every number's median, min, max and runs; each framework over torch
+    (``<framework>_over_torch``: the ratio of the medians, and ``…_paired``: the spread of
+    the ratios of the runs made in the same round); each numkeras variant over plain
+    numkeras (``over_plain``), with ``slower`` true only when it was slower in every round.
+    """
     entry = {"description": description, "metric": metric, "config": config, "results": {},
              "lower_is_better": _is_cost(metric)}
     for fw, measurements in runs.items():
@@ -355,9 +531,29 @@ def _collect(name, description, metric, runs, config):
             if fw in VARIANTS and plain:
                 ratio = entry["results"][fw][metric]["median"] / plain
                 paired = _paired(runs[fw], runs["numkeras"], metric)
-                slower = ratio > 1 if entry["lower_is_better"] else ratio < 1
-                entry["over_plain"][fw] = {"ratio": ratio, "paired": paired, "slower": slower}
+                verdict = verdict_of(ratio, paired, entry["lower_is_better"])
+                entry["over_plain"][fw] = {"ratio": ratio, "paired": paired, "verdict": verdict,
+                                           "slower": verdict == "worse"}
     return entry
+
+
+def verdict_of(ratio, paired, lower_is_better):
+    """``"better"`` / ``"worse"`` when every round's ratio is on that side of 1, else ``"noise"``.
+
+    A median ratio under 1 whose rounds straddle 1 says nothing on a shared machine: only the
+    paired runs agreeing round after round make one side better. One round cannot agree with
+    another: with fewer than two paired runs the verdict is ``"noise"``.
+    """
+    if not paired or len(paired["runs"]) < 2:
+        return "noise"
+    low, high = paired["min"], paired["max"]
+    if lower_is_better:
+        low, high = 1 / high, 1 / low
+    if low > 1:
+        return "better"
+    if high < 1:
+        return "worse"
+    return "noise"
 
 
 def _paired(runs, reference, metric):
@@ -367,7 +563,8 @@ def _paired(runs, reference, metric):
 
 
 def plugin_rows(results):
-    """``[(case, variant, ratio to plain numkeras, slower?)]``: the benchmark's "no plugin makes a model slower" row."""
+    """``[(case, variant, ratio to plain numkeras, slower in every round?)]``: the "no plugin makes a model
+    slower" row."""
     rows = []
     for name, entry in results["cases"].items():
         for fw, row in entry.get("over_plain", {}).items():
@@ -378,6 +575,10 @@ def plugin_rows(results):
 def _is_cost(metric):
     """Durations and sizes (``import_s``, ``step_us``, ``peak_rss_mb``) are better lower; rates higher."""
     return "_per_" not in metric and metric.endswith(("_s", "_us", "_ms", "_mb"))
+
+
+_NOISE = "the rounds straddle 1: within the noise"
+_ONE_ROUND = "one round: no spread to tell it from noise"
 
 
 def _format(entry, frameworks):
@@ -395,15 +596,20 @@ def _format(entry, frameworks):
     for fw in frameworks:
         ratio = entry.get(_ratio_key(fw))
         if ratio is not None:
-            faster = ratio > 1 if not entry["lower_is_better"] else ratio < 1
             paired = entry.get(_ratio_key(fw) + "_paired")
+            verdict = verdict_of(ratio, paired, entry["lower_is_better"])
             spread = f", per round {paired['min']:.3f}-{paired['max']:.3f}" if paired else ""
-            lines.append(f"  {fw} / torch = {ratio:.3f}{spread}  ({fw if faster else 'torch'} is better)")
+            said = {"better": f"{fw} is better in every round", "worse": "torch is better in every round",
+                    "noise": _NOISE}[verdict]
+            said = said if verdict != "noise" or len(paired["runs"]) > 1 else _ONE_ROUND
+            lines.append(f"  {fw} / torch = {ratio:.3f}{spread}  ({said})")
     for fw, row in entry.get("over_plain", {}).items():
         paired = row["paired"]
         spread = f", per round {paired['min']:.3f}-{paired['max']:.3f}" if paired else ""
-        verdict = "SLOWER than plain numkeras" if row["slower"] else "not slower"
-        lines.append(f"  {fw} / numkeras = {row['ratio']:.3f}{spread}  ({verdict})")
+        several = paired and len(paired["runs"]) > 1
+        said = {"worse": "SLOWER than plain numkeras in every round", "better": "faster in every round",
+                "noise": "not slower: " + (_NOISE if several else _ONE_ROUND)}[row["verdict"]]
+        lines.append(f"  {fw} / numkeras = {row['ratio']:.3f}{spread}  ({said})")
     return "\n".join(lines)
 
 
@@ -428,6 +634,9 @@ def main(name, cases, argv=None):
     parser.add_argument("--threads", type=int, default=os.cpu_count(),
                         help="BLAS / OpenMP / torch threads for every framework (default: all cores)")
     parser.add_argument("--frameworks", default=",".join(FRAMEWORKS), help="comma-separated subset")
+    parser.add_argument("--framework-python", action="append", default=[], metavar="FRAMEWORKS=PYTHON",
+                        help="run these frameworks from that interpreter, e.g. tf_keras,keras3=/env/bin/python "
+                             f"(repeatable; also ${PYTHON_VARIABLE}, specs separated by ';')")
     parser.add_argument("--case", action="append", help="only these cases (repeatable)")
     parser.add_argument("--quick", action="store_true", help="smaller workloads, for a smoke run")
     parser.add_argument("--json", default=str(REPO_ROOT / "benchmarks" / "results" / f"{name}.json"),
@@ -438,13 +647,13 @@ def main(name, cases, argv=None):
     if args.child:
         _run_child(cases, args.child[0], args.child[1], json.loads(args.config))
         return None
-    frameworks = [fw for fw in args.frameworks.split(",") if fw]
-    missing = [fw for fw in frameworks if not framework_available(fw)]
-    for fw in missing:
-        print(f"note: {fw} is not installed; measuring without it"
-              + (" (pip install torch==2.13.0)" if fw == "torch" else ""))
-    frameworks = [fw for fw in frameworks if fw not in missing]
-    results = run(name, cases, frameworks, args.repeats, args.threads, args.quick, only=args.case)
+    try:
+        pythons = parse_framework_pythons([os.environ.get(PYTHON_VARIABLE, "")] + args.framework_python)
+    except ValueError as error:
+        parser.error(str(error))
+    found = discover([fw for fw in args.frameworks.split(",") if fw], pythons, args.threads)
+    results = run(name, cases, list(found), args.repeats, args.threads, args.quick, only=args.case,
+                  pythons=pythons, versions={fw: version for fw, (_, version) in found.items()})
     path = pathlib.Path(args.json)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2) + "\n")

@@ -5,11 +5,14 @@ fresh child processes, frameworks alternated run by run) and then ``bench_sweep.
 ``plot_sweeps.py`` (matplotlib needed only for the plots), with the same ``--repeats`` and
 ``--threads``. Then it prints and writes (``benchmarks/results/summary.json``) two tables from
 the JSON files: every ratio to PyTorch with its per-round spread, and the "no model gets
-slower with a compute plugin" row: each plugin variant over plain numkeras, SLOWER flagged.
-The exit status is 1 when a variant's median is slower than plain numkeras on some case.
+slower with a compute plugin" row: each plugin variant over plain numkeras, SLOWER flagged
+where it was slower in every round. The exit status is 1 when a variant is so flagged on some case.
+tf.keras 2 and Keras 3 join every workload from the interpreter named for them
+(``--framework-python``, or ``NUMKERAS_BENCH_PYTHON``; see ``harness.py``).
 
     python benchmarks/run_all.py --repeats 7            # everything (hours on 2 cores)
     python benchmarks/run_all.py --repeats 1 --quick --no-sweep    # a smoke run
+    python benchmarks/run_all.py --framework-python tf_keras,keras3=/envs/tf/bin/python
 """
 
 import argparse
@@ -52,9 +55,11 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--no-sweep", action="store_true", help="skip the sweeps and their plots")
+    parser.add_argument("--framework-python", action="append", default=[], metavar="FRAMEWORKS=PYTHON",
+                        help="handed to every benchmark (e.g. tf_keras,keras3=/envs/tf/bin/python)")
     args = parser.parse_args(argv)
     common = ["--repeats", str(args.repeats)] + (["--threads", str(args.threads)] if args.threads else []) + (
-        ["--quick"] if args.quick else [])
+        ["--quick"] if args.quick else []) + [f"--framework-python={spec}" for spec in args.framework_python]
     names = list(WORKLOADS) + ([] if args.no_sweep else ["sweep"])
     for name in names:
         print(f"\n######## bench_{name}.py", flush=True)
