@@ -275,3 +275,17 @@ def test_installed_plugin_is_used_by_a_fresh_process(tmp_path):
     off = run_python(CHECK_KERNEL, paths, {"NUMKERAS_DISABLE_PLUGIN_AUTOLOAD": "1"}, cwd=tmp_path)
     assert off.returncode == 0, off.stderr
     assert "KERNEL False" in off.stdout and "AXPY False" in off.stdout
+
+
+def test_one_thread_sets_onemkls_threads_for_the_block_only(mkl):
+    import cffi
+
+    ffi = cffi.FFI()
+    ffi.cdef("int MKL_Get_Max_Threads(void);")
+    max_threads = ffi.dlopen(mkl.library_path()).MKL_Get_Max_Threads
+    before = max_threads()
+    with mkl.kernel().one_thread():
+        assert max_threads() == 1
+        a = np.arange(64 * 64, dtype=np.float64).reshape(64, 64) / 1000
+        np.testing.assert_allclose(mkl.kernel()(a, a, None), a @ a, rtol=1e-12)
+    assert max_threads() == before

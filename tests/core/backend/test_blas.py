@@ -1,5 +1,7 @@
 """numkeras.backend.blas: every hot-path product goes through one replaceable GEMM kernel."""
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -198,3 +200,56 @@ def test_no_product_of_a_training_step_leaves_the_kernel_for_numpy(build):
         assert strict.calls and strict.declined == 0
     finally:
         blas.set_gemm(previous)
+
+
+def test_one_thread_runs_the_products_on_one_blas_thread_and_restores_the_count():
+    controls = blas._openblas_threads()
+    if controls is None:
+        pytest.skip("this NumPy is not built on the OpenBLAS of the PyPI wheels")
+    get, set_ = controls
+    before = get()
+    set_(2)
+    try:
+        a, b = np.arange(12.0).reshape(3, 4), np.arange(8.0).reshape(4, 2)
+        with blas.one_thread():
+            assert get() == 1
+            np.testing.assert_array_equal(blas.matmul(a, b), a @ b)
+        assert get() == 2
+        with pytest.raises(ZeroDivisionError), blas.one_thread():
+            1 / 0
+        assert get() == 2  # restored after an error too
+    finally:
+        set_(before)
+
+
+def test_one_thread_enters_the_gemm_kernels_own_block(kernel):
+    entered = []
+
+    @contextlib.contextmanager
+    def kernel_block():
+        entered.append("in")
+        yield
+        entered.append("out")
+
+    kernel.one_thread = kernel_block
+    with blas.one_thread():
+        assert entered == ["in"]
+    assert entered == ["in", "out"]
+
+
+def test_the_recurrent_time_loops_run_on_one_thread(monkeypatch):
+    from numkeras.backend.ops import recurrent
+
+    depth = []
+
+    @contextlib.contextmanager
+    def counting():
+        depth.append(1)
+        yield
+
+    monkeypatch.setattr(recurrent, "one_thread", counting)
+    for layer in (LSTM(3), GRU(3), SimpleRNN(3)):
+        depth.clear()
+        x = K.variable(np.random.default_rng(0).random((2, 4, 3)))
+        K.sum(layer(x)).backward()
+        assert len(depth) == 2, type(layer).__name__  # the forward loop and the backward loop
