@@ -175,15 +175,6 @@ class LSTMSequence(_Recurrence):
         n, steps, two_units = grad.shape
         u = two_units // 2
         gates, cs, c_act = self.gates, self.cs, self.c_act
-        i, f, g, o = (gates[..., j * u:(j + 1) * u] for j in range(4))
-        # Everything that does not depend on the incoming gradient, for all steps at once:
-        # d(pre-activation) = [dc * g * i', dc * c_prev * f', dc * i * g', dh * tanh(c) * o'].
-        factors = np.empty((steps, n, 3, u), dtype=grad.dtype)
-        np.multiply(g, self.d_gate(i), out=factors[:, :, 0])
-        np.multiply(np.concatenate([self.c0[None], cs[:-1]]), self.d_gate(f), out=factors[:, :, 1])
-        np.multiply(i, self.d_act(g), out=factors[:, :, 2])
-        output_factor = c_act * self.d_gate(o)
-        cell_factor = o * self.d_act(c_act)  # dh -> dc through h = o * act(c)
         grad_h, grad_c = grad[:, :, :u], grad[:, :, u:]
         steps_with_grad_h = np.any(grad_h, axis=(0, 2))
         steps_with_grad_c = np.any(grad_c, axis=(0, 2))
@@ -192,6 +183,7 @@ class LSTMSequence(_Recurrence):
         dh = np.zeros((n, u), dtype=grad.dtype)
         dc = np.zeros((n, u), dtype=grad.dtype)
         product = np.empty((n, u), dtype=grad.dtype)
+        factors = np.empty((n, 3, u), dtype=grad.dtype)
         with one_thread():  # small products, one per step: see blas.one_thread
             for k, t in reversed(self._steps(steps)):
                 if steps_with_grad_h[k]:
@@ -202,12 +194,21 @@ class LSTMSequence(_Recurrence):
                 if keep is not None:
                     carry_h, dh = self._split_carry(keep, dh)
                     carry_c, dc = self._split_carry(keep, dc)
-                np.multiply(dh, cell_factor[k], out=product)
+                # d(pre-activation) = [dc * g * i', dc * c_prev * f', dc * i * g', dh * act(c) * o'],
+                # the factors of this step's gates computed here, where its gates are in cache
+                # (for all steps at once, before the loop, they took longer than the loop).
+                i, f, g, o = (gates[k][:, j * u:(j + 1) * u] for j in range(4))
+                np.multiply(g, self.d_gate(i), out=factors[:, 0])
+                np.multiply(self._previous(cs, k, self.c0), self.d_gate(f), out=factors[:, 1])
+                np.multiply(i, self.d_act(g), out=factors[:, 2])
+                np.multiply(o, self.d_act(c_act[k]), out=product)  # dh -> dc through h = o * act(c)
+                product *= dh
                 dc += product
                 p = d_pre[k]
-                np.multiply(dc[:, None, :], factors[k], out=p[:, :3])
-                np.multiply(dh, output_factor[k], out=p[:, 3])
-                dc *= f[k]
+                np.multiply(dc[:, None, :], factors, out=p[:, :3])
+                np.multiply(c_act[k], self.d_gate(o), out=p[:, 3])
+                p[:, 3] *= dh
+                dc *= f
                 dh = self._dropped(matmul(p.reshape(n, 4 * u), kernel_t))
                 if keep is not None:
                     dh += carry_h
@@ -285,9 +286,6 @@ class GRUSequence(_Recurrence):
         n, steps, u = grad.shape
         kernel = self.kernel
         gates, hs = self.gates, self.hs
-        slope = np.empty_like(gates)
-        slope[..., :2 * u] = self.d_gate(gates[..., :2 * u])
-        slope[..., 2 * u:] = self.d_act(gates[..., 2 * u:])
         d_pre = np.empty_like(gates)  # gradients of the pre-activations (= of x_proj)
         d_inner = np.empty((steps, n, 3 * u), dtype=grad.dtype) if self.reset_after else None
         kernel_t = np.ascontiguousarray(kernel.T)
@@ -307,11 +305,11 @@ class GRUSequence(_Recurrence):
                 p[:, :u] *= dh
                 np.subtract(1, z, out=p[:, 2 * u:])
                 p[:, 2 * u:] *= dh
-                p[:, 2 * u:] *= slope[k][:, 2 * u:]
+                p[:, 2 * u:] *= self.d_act(hh)  # the slopes step by step, while the gates are in cache
                 dh_next = dh * z
                 if self.reset_after:
                     np.multiply(p[:, 2 * u:], self.inner[k], out=p[:, u:2 * u])
-                    p[:, :2 * u] *= slope[k][:, :2 * u]
+                    p[:, :2 * u] *= self.d_gate(g[:, :2 * u])
                     di = d_inner[k]
                     di[:, :2 * u] = p[:, :2 * u]
                     np.multiply(p[:, 2 * u:], r, out=di[:, 2 * u:])
@@ -319,7 +317,7 @@ class GRUSequence(_Recurrence):
                 else:
                     d_rh = matmul(p[:, 2 * u:], kernel_h_t)
                     np.multiply(d_rh, self._dropped(h_prev), out=p[:, u:2 * u])
-                    p[:, :2 * u] *= slope[k][:, :2 * u]
+                    p[:, :2 * u] *= self.d_gate(g[:, :2 * u])
                     dh_in = d_rh * r
                     dh_in += matmul(p[:, :2 * u], kernel_zr_t)
                 dh = dh_next
