@@ -5,7 +5,8 @@ Installing this distribution is all it takes: its hook plugin answers
 for one-row or one-column shapes), float32 and float64, from the ``mkl`` wheel, for
 every Dense, convolution and recurrent product and every bias gradient. It also
 answers ``numkeras_kernels`` with the ``axpy`` kernel (``cblas_?axpy``: an SGD
-update in one pass, on oneMKL's threads). Operands oneMKL cannot take without a
+update in one pass, on oneMKL's threads). The GEMM kernel's ``one_thread()`` block runs
+oneMKL on one thread (the recurrent layers' time loops). Operands oneMKL cannot take without a
 copy (no unit stride, huge arrays), dot products and work too small to gain from
 it return ``None``, and NumPy computes them; so results never depend on this
 plugin beyond floating-point rounding.

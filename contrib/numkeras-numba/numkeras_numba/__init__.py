@@ -2,7 +2,7 @@
 
 A hook plugin: it answers ``numkeras_kernels`` with compiled versions of the kernels
 in ``numkeras.backend.kernels``: bias + ReLU and its gradient (with the bias's or
-without), max pooling both ways, im2col and col2im. Each makes one pass over memory
+without), max pooling both ways, im2col and col2im, and Adam's update. Each makes one pass over memory
 where NumPy makes several, split over the cores (Numba's threads; ``NUMBA_NUM_THREADS``
 sets how many). A kernel takes C-contiguous float32 or float64 arrays of at least
 ``SMALL_ARRAY`` elements (``SMALL_ARRAY_BESIDE_GEMM_PLUGIN`` while a plugin computes the
