@@ -142,10 +142,11 @@ _ADAM_CHUNK = 1 << 15  # elements: a chunk's five arrays (640 KiB of float32) st
 
 @kernel
 def adam_update(param, grad, m, v, vhat, beta_1, beta_2, lr_t, epsilon):
-    """In place, Adam's step for one weight: ``m``, ``v`` (and ``vhat``, AMSGrad's running max, or ``None``) and ``param``.
+    """In place, Adam's step for one weight: its moments ``m`` and ``v``, then ``param``.
 
     ``m = beta_1 m + (1 - beta_1) grad``; ``v = beta_2 v + (1 - beta_2) grad**2``;
-    ``param -= lr_t m / (sqrt(v) + epsilon)`` (``vhat = max(vhat, v)`` in place of ``v`` with AMSGrad).
+    ``param -= lr_t m / (sqrt(v) + epsilon)``; with AMSGrad (``vhat`` its running maximum of ``v``,
+    else ``None``), ``vhat = max(vhat, v)`` takes the place of ``v``.
     Every array has ``param``'s shape and dtype; ``grad`` is the caller's scratch (its values
     afterwards are unspecified). Returns ``param``.
     """
@@ -295,5 +296,5 @@ def window_slices(offset, strides, dilation, out):
     return tuple(slice(o * d, o * d + s * (n - 1) + 1, s) for o, s, d, n in zip(offset, strides, dilation, out))
 
 
-__all__ = ["set_kernels", "get_kernels", "names", "compiled", "bias_relu", "relu_grad", "relu_grad_sums", "axpy", "adam_update",
-           "max_pool", "max_pool_grad", "im2col", "col2im", "relu", "window_slices"]
+__all__ = ["set_kernels", "get_kernels", "names", "compiled", "bias_relu", "relu_grad", "relu_grad_sums", "axpy",
+           "adam_update", "max_pool", "max_pool_grad", "im2col", "col2im", "relu", "window_slices"]
