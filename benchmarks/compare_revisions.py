@@ -122,8 +122,9 @@ def main(argv=None):
     parser.add_argument("base", help="the git revision to compare against")
     parser.add_argument("--head", help="the revision to measure (default: this checkout's files as they are)")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (medians reported)")
-    parser.add_argument("--case", action="append", help="only these cases (repeatable): mlp, mlp_predict, tiny, cnn, lstm, "
-                        "and bench_rnn.py's (gru, lstm_long, ...)")
+    parser.add_argument("--case", action="append",
+                        help="only these cases (repeatable): mlp, mlp_predict, tiny, cnn, lstm, and bench_rnn.py's "
+                             "(gru, lstm_long, ...)")
     parser.add_argument("--frameworks", default="numkeras,numkeras-mkl-numba",
                         help="comma-separated numkeras variants (see harness.VARIANTS)")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
