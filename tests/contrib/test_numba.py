@@ -146,6 +146,14 @@ def test_im2col(every_array, rng, dtype, shape, kernel, strides, dilation):
     np.testing.assert_array_equal(out, expected)
 
 
+@pytest.fixture
+def beside_a_gemm_plugin():
+    """A GEMM kernel that declines every product (NumPy computes them): the Adam kernel runs only beside one."""
+    previous = blas.set_gemm(lambda a, b, out: None)
+    yield
+    blas.set_gemm(previous)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("amsgrad", [False, True])
 @given(size=st.integers(1, 300), beta_1=st.floats(0, 0.99), beta_2=st.floats(0, 0.9999),
@@ -161,12 +169,13 @@ def test_adam_update(numba_plugin, dtype, amsgrad, size, beta_1, beta_2, lr_t, e
     with pytest.MonkeyPatch.context() as patch:  # (the fixture's monkeypatch is per test, not per example)
         patch.setattr(numba_plugin, "SMALL_ARRAY", 0)
         patch.setattr(numba_plugin, "SMALL_ARRAY_BESIDE_GEMM_PLUGIN", 0)
+        patch.setattr(blas, "_kernel", [lambda a, b, out: None])  # beside a GEMM plugin (that declines)
         assert numba_plugin.adam_update(*got[:4], got[4] if amsgrad else None, beta_1, beta_2, lr_t, epsilon) is got[0]
     for index in (0, 2, 3, 4):  # param, m, v, vhat: the reference's numbers (grad is scratch)
         np.testing.assert_allclose(got[index], expected[index], rtol=2e-7 if dtype == np.float32 else 1e-15)
 
 
-def test_adam_update_declines_what_it_cannot_take(every_array):
+def test_adam_update_declines_what_it_cannot_take(every_array, beside_a_gemm_plugin):
     ones = np.ones((4, 6), np.float32)
     assert every_array.adam_update(ones.T, ones.T, ones.T, ones.T, None, 0.9, 0.999, 0.1, 1e-7) is None
     assert every_array.adam_update(ones, ones.astype(np.float64), ones, ones, None, 0.9, 0.999, 0.1, 1e-7) is None
@@ -174,7 +183,17 @@ def test_adam_update_declines_what_it_cannot_take(every_array):
     np.testing.assert_array_equal(ones, 1)  # declined before changing anything
 
 
-def test_adam_training_gives_numpys_numbers(compiled, rng):
+def test_adam_update_is_left_to_numpy_without_a_gemm_plugin(every_array):
+    ones = np.ones(8, np.float32)
+    previous = blas.set_gemm(None)
+    try:
+        assert every_array.adam_update(ones, ones.copy(), ones.copy(), ones.copy(), None, 0.9, 0.999, 0.1, 1e-7) is None
+    finally:
+        blas.set_gemm(previous)
+    np.testing.assert_array_equal(ones, 1)
+
+
+def test_adam_training_gives_numpys_numbers(compiled, beside_a_gemm_plugin, rng):
     import numkeras
     from numkeras.layers import LSTM, Dense, Embedding
     from numkeras.models import Sequential
