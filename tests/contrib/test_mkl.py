@@ -12,7 +12,7 @@ import pytest
 from numkeras.backend import blas
 
 from numkeras.testing.gradcheck import check_layer_gradients, float64
-from .conftest import CONTRIB, install_contrib, run_python
+from .conftest import CONTRIB, elementwise_kernels, install_contrib, run_python
 
 pytestmark = pytest.mark.skipif(
     platform.machine().lower() not in ("x86_64", "amd64"),
@@ -181,7 +181,6 @@ def test_axpy_adds_alpha_times_x_and_declines_what_it_cannot_take(mkl, dtype, to
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
 def test_sgd_updates_through_the_axpy_kernel_match_numpys(mkl, momentum):
     import numkeras
-    from numkeras.backend import kernels
     from numkeras.layers import Dense
     from numkeras.models import Sequential
 
@@ -202,17 +201,11 @@ def test_sgd_updates_through_the_axpy_kernel_match_numpys(mkl, momentum):
         calls.append(result is not None)
         return result
 
-    previous = kernels.set_kernels({"axpy": counting})
-    try:
+    with elementwise_kernels({"axpy": counting}):
         mkl_weights = train()
-    finally:
-        kernels.set_kernels(previous)
     assert any(calls), "oneMKL did not update the kernel"
-    previous = kernels.set_kernels(None)
-    try:
+    with elementwise_kernels(None):
         numpy_weights = train()
-    finally:
-        kernels.set_kernels(previous)
     for mine, reference in zip(mkl_weights, numpy_weights):
         np.testing.assert_allclose(mine, reference, rtol=1e-5, atol=1e-6)
 

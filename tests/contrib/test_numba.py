@@ -14,7 +14,7 @@ from numkeras.backend import blas, kernels
 from numkeras.backend.ops.conv import im2col
 
 from numkeras.testing.gradcheck import check_layer_gradients, float64
-from .conftest import CONTRIB, install_contrib, run_python
+from .conftest import CONTRIB, elementwise_kernels, install_contrib, run_python
 
 pytest.importorskip("numba", reason="the test extra installs numba where it has wheels")
 PLUGIN_DIR = os.path.join(CONTRIB, "numkeras-numba")
@@ -208,11 +208,8 @@ def test_adam_training_gives_numpys_numbers(compiled, beside_a_gemm_plugin, rng)
         return model.get_weights()
 
     with_numba = train()
-    previous = kernels.set_kernels(None)
-    try:
+    with elementwise_kernels(None):
         with_numpy = train()
-    finally:
-        kernels.set_kernels(previous)
     for mine, reference in zip(with_numba, with_numpy):
         np.testing.assert_allclose(mine, reference, rtol=1e-5, atol=1e-7)
 
