@@ -237,7 +237,7 @@ def test_one_thread_enters_the_gemm_kernels_own_block(kernel):
     assert entered == ["in", "out"]
 
 
-def test_the_recurrent_time_loops_run_on_one_thread(monkeypatch):
+def test_the_recurrent_time_loops_are_step_products(monkeypatch):
     from numkeras.backend.ops import recurrent
 
     depth = []
@@ -247,9 +247,32 @@ def test_the_recurrent_time_loops_run_on_one_thread(monkeypatch):
         depth.append(1)
         yield
 
-    monkeypatch.setattr(recurrent, "one_thread", counting)
+    monkeypatch.setattr(recurrent, "step_products", counting)
     for layer in (LSTM(3), GRU(3), SimpleRNN(3)):
         depth.clear()
         x = K.variable(np.random.default_rng(0).random((2, 4, 3)))
         K.sum(layer(x)).backward()
         assert len(depth) == 2, type(layer).__name__  # the forward loop and the backward loop
+
+
+@pytest.mark.parametrize("load, busy", [(0.5, False), (2.0, False), (3.5, True)])
+def test_step_products_use_one_thread_only_while_other_processes_hold_the_cores(monkeypatch, load, busy):
+    monkeypatch.setattr(blas.os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(blas.os, "cpu_count", lambda: 2)
+    entered = []
+
+    @contextlib.contextmanager
+    def recording():
+        entered.append(True)
+        yield
+
+    monkeypatch.setattr(blas, "one_thread", recording)
+    assert blas.cores_busy() is busy
+    with blas.step_products():
+        pass
+    assert bool(entered) is busy
+
+
+def test_without_a_load_average_the_cores_count_as_free(monkeypatch):
+    monkeypatch.delattr(blas.os, "getloadavg", raising=False)
+    assert blas.cores_busy() is False

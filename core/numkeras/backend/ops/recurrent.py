@@ -18,7 +18,7 @@ multiplied into the state before each recurrent matmul.
 import numpy as np
 
 from .. import kernels
-from ..blas import column_sums, matmul, one_thread
+from ..blas import column_sums, matmul, step_products
 from ..tensor import Function
 from ._util import operand
 
@@ -149,7 +149,7 @@ class LSTMSequence(_Recurrence):
         self.hs = hs = np.empty((steps, n, u), dtype=dtype)
         z = np.empty((n, 4 * u), dtype=dtype)
         product = np.empty((n, u), dtype=dtype)
-        with one_thread():  # small products, one per step: see blas.one_thread
+        with step_products():  # small products, one per step: see blas.step_products
             for k, t in self._steps(steps):
                 h_prev, c_prev = self._previous(hs, k, h0), self._previous(cs, k, c0)
                 matmul(self._dropped(h_prev), kernel, out=z)
@@ -184,7 +184,7 @@ class LSTMSequence(_Recurrence):
         dc = np.zeros((n, u), dtype=grad.dtype)
         product = np.empty((n, u), dtype=grad.dtype)
         factors = np.empty((n, 3, u), dtype=grad.dtype)
-        with one_thread():  # small products, one per step: see blas.one_thread
+        with step_products():  # small products, one per step: see blas.step_products
             for k, t in reversed(self._steps(steps)):
                 if steps_with_grad_h[k]:
                     dh += grad_h[:, k]
@@ -250,7 +250,7 @@ class GRUSequence(_Recurrence):
             # blocks made contiguous once: a GEMM kernel then takes them without a copy.
             kernel_zr, kernel_h = np.ascontiguousarray(kernel[:, :2 * u]), np.ascontiguousarray(kernel[:, 2 * u:])
             pre_zr, pre_h = np.empty((n, 2 * u), dtype=dtype), np.empty((n, u), dtype=dtype)
-        with one_thread():  # small products, one per step: see blas.one_thread
+        with step_products():  # small products, one per step: see blas.step_products
             for k, t in self._steps(steps):
                 h_prev = self._previous(hs, k, h0)
                 h_in = self._dropped(h_prev)
@@ -291,7 +291,7 @@ class GRUSequence(_Recurrence):
         kernel_t = np.ascontiguousarray(kernel.T)
         kernel_zr_t, kernel_h_t = kernel_t[:2 * u], kernel_t[2 * u:]
         dh = np.zeros((n, u), dtype=grad.dtype)
-        with one_thread():  # small products, one per step: see blas.one_thread
+        with step_products():  # small products, one per step: see blas.step_products
             for k, t in reversed(self._steps(steps)):
                 dh += grad[:, k]
                 keep = self._keep(t)
@@ -356,7 +356,7 @@ class SimpleRNNSequence(_Recurrence):
         self.hs = hs = np.empty((steps, n, u), dtype=x_proj.dtype)
         self.h_new = h_new = np.empty((steps, n, u), dtype=x_proj.dtype)  # before masking
         pre = np.empty((n, u), dtype=x_proj.dtype)
-        with one_thread():  # small products, one per step: see blas.one_thread
+        with step_products():  # small products, one per step: see blas.step_products
             for k, t in self._steps(steps):
                 h_prev = self._previous(hs, k, h0)
                 matmul(self._dropped(h_prev), kernel, out=pre)
@@ -374,7 +374,7 @@ class SimpleRNNSequence(_Recurrence):
         d_pre = np.empty_like(self.h_new)
         dh = np.zeros((n, u), dtype=grad.dtype)
         kernel_t = np.ascontiguousarray(self.kernel.T)
-        with one_thread():  # small products, one per step: see blas.one_thread
+        with step_products():  # small products, one per step: see blas.step_products
             for k, t in reversed(self._steps(steps)):
                 dh += grad[:, k]
                 keep = self._keep(t)
