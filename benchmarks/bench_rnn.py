@@ -7,6 +7,8 @@ cross-entropy, random token ids and labels; training after a warm-up):
 * ``gru``: GRU(128), length 80, batch 32 (the imdb_lstm shape with a GRU).
 * ``simple_rnn``: SimpleRNN(128), the same shape.
 * ``lstm_long``: LSTM(256) on length 400, batch 64.
+* ``lstm_bidirectional`` / ``lstm_stacked``: Bidirectional(LSTM(128)) and two stacked LSTM(128)
+  on the short shape (PyTorch: ``nn.LSTM(bidirectional=True)`` / ``nn.LSTM(num_layers=2)``).
 * ``gru_predict`` / ``lstm_predict`` / ``simple_rnn_predict``: ``predict`` on the
   benchmark shape, batch 32 (PyTorch under ``torch.no_grad()``).
 
@@ -45,14 +47,21 @@ def _data(config):
 def _keras_model(keras, config):
     keras.utils.set_random_seed(0)
     cell, units, layers = config["cell"], config["units"], keras.layers
-    if cell == "gru":
-        recurrent = layers.GRU(units, recurrent_activation="sigmoid", reset_after=config.get("reset_after", True))
-    elif cell == "lstm":
-        recurrent = layers.LSTM(units, recurrent_activation="sigmoid")
-    else:
-        recurrent = layers.SimpleRNN(units)
-    model = keras.models.Sequential([layers.Embedding(VOCABULARY, config["embedding"]), recurrent,
-                                     layers.Dense(1, activation="sigmoid")])
+
+    def recurrent(return_sequences=False):
+        if cell == "gru":
+            layer = layers.GRU(units, recurrent_activation="sigmoid", reset_after=config.get("reset_after", True),
+                               return_sequences=return_sequences)
+        elif cell == "lstm":
+            layer = layers.LSTM(units, recurrent_activation="sigmoid", return_sequences=return_sequences)
+        else:
+            layer = layers.SimpleRNN(units, return_sequences=return_sequences)
+        return layers.Bidirectional(layer) if config.get("bidirectional") else layer
+
+    depth = config.get("layers", 1)
+    stack = [recurrent(return_sequences=index < depth - 1) for index in range(depth)]
+    model = keras.models.Sequential([layers.Embedding(VOCABULARY, config["embedding"])] + stack
+                                    + [layers.Dense(1, activation="sigmoid")])
     model.compile(loss="binary_crossentropy", optimizer=keras.optimizers.Adam(learning_rate=0.001),
                   metrics=["accuracy"])
     return model
@@ -68,17 +77,21 @@ def _torch_model(config):
     torch.manual_seed(0)
     recurrent = {"gru": nn.GRU, "lstm": nn.LSTM, "simple_rnn": nn.RNN}[config["cell"]]
 
+    directions = 2 if config.get("bidirectional") else 1
+
     class Model(nn.Module):
         def __init__(self):
             super().__init__()
             self.embedding = nn.Embedding(VOCABULARY, config["embedding"])
-            self.recurrent = recurrent(config["embedding"], config["units"], batch_first=True)
-            self.dense = nn.Linear(config["units"], 1)
+            self.recurrent = recurrent(config["embedding"], config["units"], num_layers=config.get("layers", 1),
+                                       bidirectional=directions == 2, batch_first=True)
+            self.dense = nn.Linear(directions * config["units"], 1)
 
         def forward(self, ids):
             _, state = self.recurrent(self.embedding(ids))
             h = state[0] if isinstance(state, tuple) else state
-            return self.dense(h[-1])
+            # The last layer's final states, forward then backward: Bidirectional's concat.
+            return self.dense(torch.cat(list(h[-directions:]), dim=1))
 
     return Model()
 
@@ -116,6 +129,11 @@ CASES = [
          "samples_per_s", FUNCTIONS, config=dict(SHORT, cell="simple_rnn", batches=30), quick_config=QUICK),
     Case("lstm_long", "Embedding(20000,128)+LSTM(256)+Dense(1) training, batch 64, length 400", "samples_per_s",
          FUNCTIONS, config=dict(LONG, batches=6), quick_config={"batches": 2}),
+    Case("lstm_bidirectional", "Embedding+Bidirectional(LSTM(128))+Dense(1) training, batch 32, length 80",
+         "samples_per_s", FUNCTIONS, config=dict(SHORT, cell="lstm", bidirectional=True, batches=20),
+         quick_config=QUICK),
+    Case("lstm_stacked", "Embedding+LSTM(128, return_sequences)+LSTM(128)+Dense(1) training, batch 32, length 80",
+         "samples_per_s", FUNCTIONS, config=dict(SHORT, cell="lstm", layers=2, batches=20), quick_config=QUICK),
     Case("gru_predict", "GRU(128) inference, batch 32, length 80", "samples_per_s", PREDICT,
          config=dict(SHORT, batches=30), quick_config=QUICK),
     Case("lstm_predict", "LSTM(128) inference, batch 32, length 80", "samples_per_s", PREDICT,

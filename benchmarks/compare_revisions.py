@@ -33,7 +33,7 @@ sys.path.insert(0, str(HERE))
 
 import harness  # noqa: E402  (the benchmarks directory is not a package)
 
-SCRIPTS = ("bench_mlp.py", "bench_cnn.py", "bench_lstm.py")
+SCRIPTS = ("bench_mlp.py", "bench_cnn.py", "bench_lstm.py", "bench_rnn.py")
 
 
 def _cases():
@@ -122,7 +122,9 @@ def main(argv=None):
     parser.add_argument("base", help="the git revision to compare against")
     parser.add_argument("--head", help="the revision to measure (default: this checkout's files as they are)")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (medians reported)")
-    parser.add_argument("--case", action="append", help="only these cases (repeatable): mlp, mlp_predict, tiny, cnn, lstm")
+    parser.add_argument("--case", action="append",
+                        help="only these cases (repeatable): mlp, mlp_predict, tiny, cnn, lstm, and bench_rnn.py's "
+                             "(gru, lstm_long, ...)")
     parser.add_argument("--frameworks", default="numkeras,numkeras-mkl-numba",
                         help="comma-separated numkeras variants (see harness.VARIANTS)")
     parser.add_argument("--threads", type=int, default=os.cpu_count())

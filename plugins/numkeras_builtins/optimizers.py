@@ -223,24 +223,10 @@ class Adam(Optimizer):
     def update_step(self, param, grad, slots, lr):
         t = int(self.iterations.data) + 1
         lr_t = lr * math.sqrt(1.0 - self.beta_2 ** t) / (1.0 - self.beta_1 ** t)
-        # The formula above, evaluated in the same order with one scratch array (grad is ours).
-        m, v = slots["ms"], slots["vs"]
-        scratch = grad * (1.0 - self.beta_1)
-        m *= self.beta_1
-        m += scratch
-        np.square(grad, out=scratch)
-        scratch *= 1.0 - self.beta_2
-        v *= self.beta_2
-        v += scratch
-        if self.amsgrad:
-            vhat = slots["vhats"]
-            np.maximum(vhat, v, out=vhat)
-            v = vhat
-        denominator = np.sqrt(v, out=grad)
-        denominator += self.epsilon
-        np.multiply(m, lr_t, out=scratch)
-        scratch /= denominator
-        param.data -= scratch
+        # The formula above, in this order, in one kernel (grad is ours: the kernel's scratch).
+        vhat = slots["vhats"] if self.amsgrad else None
+        kernels.adam_update(param.data, grad, slots["ms"], slots["vs"], vhat, self.beta_1, self.beta_2, lr_t,
+                            self.epsilon)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

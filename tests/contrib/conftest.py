@@ -1,5 +1,6 @@
 """Helpers for the contrib distributions' tests: install one into a throwaway site directory."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -42,3 +43,15 @@ def run_python(code, pythonpath, env_updates=None, timeout=120, cwd=None):
             del env[name]
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=timeout,
                           cwd=str(cwd or pythonpath[0]))
+
+
+@contextlib.contextmanager
+def elementwise_kernels(table):
+    """Within the block numkeras uses ``table`` (``None``: the NumPy references only)."""
+    from numkeras.backend import kernels
+
+    previous = kernels.set_kernels(table)
+    try:
+        yield
+    finally:
+        kernels.set_kernels(previous)

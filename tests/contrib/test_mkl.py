@@ -12,7 +12,7 @@ import pytest
 from numkeras.backend import blas
 
 from numkeras.testing.gradcheck import check_layer_gradients, float64
-from .conftest import CONTRIB, install_contrib, run_python
+from .conftest import CONTRIB, elementwise_kernels, install_contrib, run_python
 
 pytestmark = pytest.mark.skipif(
     platform.machine().lower() not in ("x86_64", "amd64"),
@@ -181,7 +181,6 @@ def test_axpy_adds_alpha_times_x_and_declines_what_it_cannot_take(mkl, dtype, to
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
 def test_sgd_updates_through_the_axpy_kernel_match_numpys(mkl, momentum):
     import numkeras
-    from numkeras.backend import kernels
     from numkeras.layers import Dense
     from numkeras.models import Sequential
 
@@ -202,17 +201,11 @@ def test_sgd_updates_through_the_axpy_kernel_match_numpys(mkl, momentum):
         calls.append(result is not None)
         return result
 
-    previous = kernels.set_kernels({"axpy": counting})
-    try:
+    with elementwise_kernels({"axpy": counting}):
         mkl_weights = train()
-    finally:
-        kernels.set_kernels(previous)
     assert any(calls), "oneMKL did not update the kernel"
-    previous = kernels.set_kernels(None)
-    try:
+    with elementwise_kernels(None):
         numpy_weights = train()
-    finally:
-        kernels.set_kernels(previous)
     for mine, reference in zip(mkl_weights, numpy_weights):
         np.testing.assert_allclose(mine, reference, rtol=1e-5, atol=1e-6)
 
@@ -275,3 +268,17 @@ def test_installed_plugin_is_used_by_a_fresh_process(tmp_path):
     off = run_python(CHECK_KERNEL, paths, {"NUMKERAS_DISABLE_PLUGIN_AUTOLOAD": "1"}, cwd=tmp_path)
     assert off.returncode == 0, off.stderr
     assert "KERNEL False" in off.stdout and "AXPY False" in off.stdout
+
+
+def test_one_thread_sets_onemkls_threads_for_the_block_only(mkl):
+    import cffi
+
+    ffi = cffi.FFI()
+    ffi.cdef("int MKL_Get_Max_Threads(void);")
+    max_threads = ffi.dlopen(mkl.library_path()).MKL_Get_Max_Threads
+    before = max_threads()
+    with mkl.kernel().one_thread():
+        assert max_threads() == 1
+        a = np.arange(64 * 64, dtype=np.float64).reshape(64, 64) / 1000
+        np.testing.assert_allclose(mkl.kernel()(a, a, None), a @ a, rtol=1e-12)
+    assert max_threads() == before

@@ -7,12 +7,14 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from numkeras.backend import blas, kernels
 from numkeras.backend.ops.conv import im2col
 
 from numkeras.testing.gradcheck import check_layer_gradients, float64
-from .conftest import CONTRIB, install_contrib, run_python
+from .conftest import CONTRIB, elementwise_kernels, install_contrib, run_python
 
 pytest.importorskip("numba", reason="the test extra installs numba where it has wheels")
 PLUGIN_DIR = os.path.join(CONTRIB, "numkeras-numba")
@@ -142,6 +144,74 @@ def test_im2col(every_array, rng, dtype, shape, kernel, strides, dilation):
     out = np.full(expected.shape, np.nan, dtype)
     assert every_array.im2col(x, strides, dilation, out) is out
     np.testing.assert_array_equal(out, expected)
+
+
+@pytest.fixture
+def beside_a_gemm_plugin():
+    """A GEMM kernel that declines every product (NumPy computes them): the Adam kernel runs only beside one."""
+    previous = blas.set_gemm(lambda a, b, out: None)
+    yield
+    blas.set_gemm(previous)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("amsgrad", [False, True])
+@given(size=st.integers(1, 300), beta_1=st.floats(0, 0.99), beta_2=st.floats(0, 0.9999),
+       lr_t=st.floats(1e-5, 1.0), epsilon=st.floats(1e-8, 1e-3), seed=st.integers(0, 2**16))
+@settings(max_examples=15, deadline=None)
+def test_adam_update(numba_plugin, dtype, amsgrad, size, beta_1, beta_2, lr_t, epsilon, seed):
+    rng = np.random.default_rng(seed)
+    arrays = [rng.standard_normal(size).astype(dtype) for _ in range(3)]
+    arrays += [np.abs(rng.standard_normal(size)).astype(dtype) for _ in range(2)]
+    arrays[3][::7] = np.nan  # a NaN in v comes out of AMSGrad's maximum too
+    expected, got = [a.copy() for a in arrays], [a.copy() for a in arrays]
+    kernels.adam_update.reference(*expected[:4], expected[4] if amsgrad else None, beta_1, beta_2, lr_t, epsilon)
+    with pytest.MonkeyPatch.context() as patch:  # (the fixture's monkeypatch is per test, not per example)
+        patch.setattr(numba_plugin, "SMALL_ARRAY", 0)
+        patch.setattr(numba_plugin, "SMALL_ARRAY_BESIDE_GEMM_PLUGIN", 0)
+        patch.setattr(blas, "_kernel", [lambda a, b, out: None])  # beside a GEMM plugin (that declines)
+        assert numba_plugin.adam_update(*got[:4], got[4] if amsgrad else None, beta_1, beta_2, lr_t, epsilon) is got[0]
+    for index in (0, 2, 3, 4):  # param, m, v, vhat: the reference's numbers (grad is scratch)
+        np.testing.assert_allclose(got[index], expected[index], rtol=2e-7 if dtype == np.float32 else 1e-15)
+
+
+def test_adam_update_declines_what_it_cannot_take(every_array, beside_a_gemm_plugin):
+    ones = np.ones((4, 6), np.float32)
+    assert every_array.adam_update(ones.T, ones.T, ones.T, ones.T, None, 0.9, 0.999, 0.1, 1e-7) is None
+    assert every_array.adam_update(ones, ones.astype(np.float64), ones, ones, None, 0.9, 0.999, 0.1, 1e-7) is None
+    assert every_array.adam_update(ones, ones, ones, ones, np.ones(3, np.float32), 0.9, 0.999, 0.1, 1e-7) is None
+    np.testing.assert_array_equal(ones, 1)  # declined before changing anything
+
+
+def test_adam_update_is_left_to_numpy_without_a_gemm_plugin(every_array):
+    ones = np.ones(8, np.float32)
+    previous = blas.set_gemm(None)
+    try:
+        assert every_array.adam_update(ones, ones.copy(), ones.copy(), ones.copy(), None, 0.9, 0.999, 0.1, 1e-7) is None
+    finally:
+        blas.set_gemm(previous)
+    np.testing.assert_array_equal(ones, 1)
+
+
+def test_adam_training_gives_numpys_numbers(compiled, beside_a_gemm_plugin, rng):
+    import numkeras
+    from numkeras.layers import LSTM, Dense, Embedding
+    from numkeras.models import Sequential
+
+    x, y = rng.integers(0, 50, (16, 7)), rng.random((16, 1)).astype(np.float32)
+
+    def train():
+        numkeras.utils.set_random_seed(0)
+        model = Sequential([Embedding(50, 8), LSTM(6), Dense(1)])
+        model.compile(optimizer=numkeras.optimizers.Adam(amsgrad=True), loss="mse")
+        model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+        return model.get_weights()
+
+    with_numba = train()
+    with elementwise_kernels(None):
+        with_numpy = train()
+    for mine, reference in zip(with_numba, with_numpy):
+        np.testing.assert_allclose(mine, reference, rtol=1e-5, atol=1e-7)
 
 
 def test_what_the_kernels_decline(numba_plugin, every_array):

@@ -157,8 +157,8 @@ def test_plugins_says_what_computes_the_elementwise_kernels(capsys):
         kernels.set_kernels({"col2im": col2im})
         assert cli.main(["plugins", "--json"]) == 0
         described = json.loads(capsys.readouterr().out)["elementwise_kernels"]
-        assert described == (f"col2im from {__name__}; NumPy: bias_relu, relu_grad, relu_grad_sums, axpy, max_pool, "
-                             "max_pool_grad, im2col")
+        assert described == (f"col2im from {__name__}; NumPy: bias_relu, relu_grad, relu_grad_sums, axpy, adam_update, "
+                             "max_pool, max_pool_grad, im2col")
     finally:
         kernels.set_kernels(previous)
 

@@ -5,7 +5,8 @@ Installing this distribution is all it takes: its hook plugin answers
 for one-row or one-column shapes), float32 and float64, from the ``mkl`` wheel, for
 every Dense, convolution and recurrent product and every bias gradient. It also
 answers ``numkeras_kernels`` with the ``axpy`` kernel (``cblas_?axpy``: an SGD
-update in one pass, on oneMKL's threads). Operands oneMKL cannot take without a
+update in one pass, on oneMKL's threads). The GEMM kernel's ``one_thread()`` block runs
+oneMKL on one thread (the recurrent layers' time loops). Operands oneMKL cannot take without a
 copy (no unit stride, huge arrays), dot products and work too small to gain from
 it return ``None``, and NumPy computes them; so results never depend on this
 plugin beyond floating-point rounding.
@@ -20,6 +21,7 @@ array's address for a third of what ctypes costs: a oneMKL call from Python took
 14 µs instead of 26 on a 128x512 bias gradient.
 """
 
+import contextlib
 import ctypes.util
 import importlib.util
 import os
@@ -75,12 +77,13 @@ def _load():
     ffi = cffi.FFI()
     for prefix, scalar in (("s", "float"), ("d", "double")):
         ffi.cdef(_DECLARATIONS.format(p=prefix, t=scalar))
+    ffi.cdef("int MKL_Set_Num_Threads_Local(int);")
     library = ffi.dlopen(path)
     functions = {}
     for dtype, prefix in ((np.float32, "s"), (np.float64, "d")):
         functions[np.dtype(dtype)] = tuple(getattr(library, f"cblas_{prefix}{routine}")
                                            for routine in ("gemm", "gemv", "axpy"))
-    return functions, _addresser(ffi)
+    return functions, _addresser(ffi), library.MKL_Set_Num_Threads_Local
 
 
 def _addresser(ffi):
@@ -122,7 +125,7 @@ def _increment(x, axis):
 
 
 def _make_gemm(library):
-    functions, address = library
+    functions, address, set_threads_local = library
 
     def gemm(a, b, out):
         entry = functions.get(a.dtype)
@@ -156,11 +159,21 @@ def _make_gemm(library):
                        address(b), layout_b[1], 0.0, address(out), n)
         return out
 
+    @contextlib.contextmanager
+    def one_thread():
+        """oneMKL on one thread within the block, in this thread only (see numkeras.backend.blas.one_thread)."""
+        previous = set_threads_local(1)
+        try:
+            yield
+        finally:
+            set_threads_local(previous)  # 0, the usual answer, goes back to the global setting
+
+    gemm.one_thread = one_thread
     return gemm
 
 
 def _make_axpy(library):
-    functions, address = library
+    functions, address, _ = library
 
     def axpy(alpha, x, y):
         entry = functions.get(y.dtype)

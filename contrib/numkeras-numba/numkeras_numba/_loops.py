@@ -113,3 +113,26 @@ def windows_2d(image, cols, stride_h, stride_w, dilation_h, dilation_w, gather):
                         else:
                             for c in range(channels):
                                 image[s, h, w, c] += cols[s, r, q, i, j, c]
+
+
+@_compile
+def adam_update(param, grad, m, v, vhat, amsgrad, beta_1, beta_2, one_minus_beta_1, one_minus_beta_2, lr_t,
+                epsilon):
+    """Adam's step over flat arrays, each element's arithmetic in the reference's order.
+
+    The scalars come in the arrays' dtype, so that float32 arithmetic stays float32.
+    ``vhat`` (AMSGrad's running maximum of ``v``) is read only when ``amsgrad``.
+    """
+    for i in prange(param.size):
+        g = grad[i]
+        m_i = m[i] * beta_1 + g * one_minus_beta_1
+        v_i = v[i] * beta_2 + (g * g) * one_minus_beta_2
+        m[i] = m_i
+        v[i] = v_i
+        if amsgrad:
+            highest = vhat[i]
+            if v_i > highest or v_i != v_i:  # np.maximum: the larger, or a NaN from either
+                highest = v_i
+            vhat[i] = highest
+            v_i = highest
+        param[i] = param[i] - (m_i * lr_t) / (np.sqrt(v_i) + epsilon)

@@ -12,6 +12,10 @@ the same float dtype, with ``out`` a C-contiguous ``(m, n)`` array of that dtype
 handle, and NumPy computes those.
 """
 
+import contextlib
+import ctypes
+import glob
+import os
 import threading
 
 import numpy as np
@@ -92,4 +96,95 @@ def _ones(n, dtype):
     return row[:, :n]
 
 
-__all__ = ["matmul", "column_sums", "set_gemm", "get_gemm"]
+@contextlib.contextmanager
+def one_thread():
+    """Within the block, products run on one BLAS thread (NumPy's OpenBLAS's, and the GEMM kernel's).
+
+    For the many small products of a time loop (a recurrent layer's ``h @ U`` per timestep,
+    32x128 by 128x512 on the benchmark). Splitting one such product over the cores saves
+    at most half of its 50-150 µs and synchronises the threads at every step; on a machine
+    whose other cores are busy, OpenBLAS's threads then wait for a core at every product
+    and a step took 10x as long (150 µs on one thread, 2 ms on two, measured on this 2-core
+    machine while other processes ran). A GEMM kernel joins in by having a
+    ``one_thread()`` context manager of its own.
+    """
+    kernel = _kernel[0] if _kernel else get_gemm()
+    kernel_block = getattr(kernel, "one_thread", None)
+    controls = _openblas_threads()
+    previous = None
+    if controls is not None:
+        previous = controls[0]()
+        if previous > 1:
+            controls[1](1)
+    try:
+        if kernel_block is None:
+            yield
+        else:
+            with kernel_block():
+                yield
+    finally:
+        if controls is not None and previous is not None and previous > 1:
+            controls[1](previous)
+
+
+def cores_busy():
+    """Whether other processes compete for the cores: the 1-minute load average exceeds the cores by more than one.
+
+    (A training process on every core makes the load about the number of cores by itself.)
+    ``False`` where the system has no load average.
+    """
+    try:
+        return os.getloadavg()[0] > (os.cpu_count() or 1) + 1
+    except (AttributeError, OSError):
+        return False
+
+
+@contextlib.contextmanager
+def step_products():
+    """The block's products are a time loop's small per-step ones: on one thread while :func:`cores_busy`.
+
+    Measured on the 2-core machine (LSTM(128) on the benchmark shape, plain numkeras): with
+    its cores busy the time loops ran several times faster on one thread (see :func:`one_thread`);
+    with them free, two threads made LSTM inference 1.2x and training 1.05x faster.
+    """
+    if cores_busy():
+        with one_thread():
+            yield
+    else:
+        yield
+
+
+_openblas = []
+
+
+def _openblas_threads():
+    """``(get_num_threads, set_num_threads)`` of the OpenBLAS that NumPy's wheels ship, or ``None``.
+
+    ``None`` for a NumPy built against another BLAS (conda's MKL, Apple's Accelerate): those
+    keep their own threading.
+    """
+    if not _openblas:
+        found = None
+        folder = os.path.dirname(os.path.dirname(np.__file__))
+        for path in sorted(glob.glob(os.path.join(folder, "numpy.libs", "*openblas*"))
+                           + glob.glob(os.path.join(os.path.dirname(np.__file__), ".dylibs", "*openblas*"))):
+            try:
+                library = ctypes.CDLL(path)
+            except OSError:
+                continue
+            for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "64_"),
+                                   ("openblas", "")):
+                get = getattr(library, f"{prefix}_get_num_threads{suffix}", None)
+                set_ = getattr(library, f"{prefix}_set_num_threads{suffix}", None)
+                if get is not None and set_ is not None:
+                    get.restype, get.argtypes = ctypes.c_int, []
+                    set_.restype, set_.argtypes = None, [ctypes.c_int]
+                    found = (get, set_)
+                    break
+            if found:
+                break
+        _openblas.append(found)
+    return _openblas[0]
+
+
+__all__ = ["matmul", "column_sums", "set_gemm", "get_gemm", "one_thread", "step_products", "cores_busy"]

@@ -388,14 +388,44 @@ class StackedRNNCells(Layer):
             if hasattr(cell, "reset_dropout_mask"):
                 cell.reset_dropout_mask()
 
-    def call(self, inputs, states, training=None, constants=None):
-        # Split the reversed flat list back into one list per cell, in stack order.
+    def _per_cell(self, states):
+        """The reversed flat list of states as one list per cell, in stack order."""
         per_cell, position = [], 0
         for cell in self.cells[::-1]:
             n = len(self._sizes(cell))
             per_cell.append(list(states[position:position + n]))
             position += n
-        per_cell.reverse()
+        return per_cell[::-1]
+
+    def sequence(self, inputs, states, mask=None, training=None, go_backwards=False, return_sequences=True):
+        """Each cell's fused whole-sequence op in turn, the outputs of one the inputs of the next.
+
+        What the per-step loop computes: the first cell reads the input in processing order
+        (backwards with ``go_backwards``), and the next cells read their predecessor's outputs,
+        which are already in that order (so the mask is too). At a masked step every cell keeps
+        its states, so the stack's output is its previous one, as in the per-step loop.
+        ``None`` (the per-step loop runs) when a cell has no fused op for its settings.
+        """
+        if not all(hasattr(cell, "sequence") for cell in self.cells):
+            return None
+        outputs, new_states = inputs, []
+        for index, (cell, cell_states) in enumerate(zip(self.cells, self._per_cell(states))):
+            first, last = index == 0, index == len(self.cells) - 1
+            result = cell.sequence(outputs, cell_states, mask=mask, training=training,
+                                   go_backwards=go_backwards and first, return_sequences=return_sequences or not last)
+            if result is None:
+                return None
+            outputs, last_output, cell_states = result
+            new_states.append(list(cell_states))
+            if first and go_backwards and mask is not None:
+                mask = mask[:, ::-1]
+        flat = []
+        for cell_states in new_states[::-1]:
+            flat += cell_states
+        return outputs, last_output, flat
+
+    def call(self, inputs, states, training=None, constants=None):
+        per_cell = self._per_cell(states)
         new_states = []
         for cell, cell_states in zip(self.cells, per_cell):
             kwargs = {}

@@ -1,5 +1,7 @@
 """numkeras.backend.blas: every hot-path product goes through one replaceable GEMM kernel."""
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -198,3 +200,79 @@ def test_no_product_of_a_training_step_leaves_the_kernel_for_numpy(build):
         assert strict.calls and strict.declined == 0
     finally:
         blas.set_gemm(previous)
+
+
+def test_one_thread_runs_the_products_on_one_blas_thread_and_restores_the_count():
+    controls = blas._openblas_threads()
+    if controls is None:
+        pytest.skip("this NumPy is not built on the OpenBLAS of the PyPI wheels")
+    get, set_ = controls
+    before = get()
+    set_(2)
+    try:
+        a, b = np.arange(12.0).reshape(3, 4), np.arange(8.0).reshape(4, 2)
+        with blas.one_thread():
+            assert get() == 1
+            np.testing.assert_array_equal(blas.matmul(a, b), a @ b)
+        assert get() == 2
+        with pytest.raises(ZeroDivisionError), blas.one_thread():
+            1 / 0
+        assert get() == 2  # restored after an error too
+    finally:
+        set_(before)
+
+
+def test_one_thread_enters_the_gemm_kernels_own_block(kernel):
+    entered = []
+
+    @contextlib.contextmanager
+    def kernel_block():
+        entered.append("in")
+        yield
+        entered.append("out")
+
+    kernel.one_thread = kernel_block
+    with blas.one_thread():
+        assert entered == ["in"]
+    assert entered == ["in", "out"]
+
+
+def test_the_recurrent_time_loops_are_step_products(monkeypatch):
+    from numkeras.backend.ops import recurrent
+
+    depth = []
+
+    @contextlib.contextmanager
+    def counting():
+        depth.append(1)
+        yield
+
+    monkeypatch.setattr(recurrent, "step_products", counting)
+    for layer in (LSTM(3), GRU(3), SimpleRNN(3)):
+        depth.clear()
+        x = K.variable(np.random.default_rng(0).random((2, 4, 3)))
+        K.sum(layer(x)).backward()
+        assert len(depth) == 2, type(layer).__name__  # the forward loop and the backward loop
+
+
+@pytest.mark.parametrize("load, busy", [(0.5, False), (2.0, False), (3.5, True)])
+def test_step_products_use_one_thread_only_while_other_processes_hold_the_cores(monkeypatch, load, busy):
+    monkeypatch.setattr(blas.os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(blas.os, "cpu_count", lambda: 2)
+    entered = []
+
+    @contextlib.contextmanager
+    def recording():
+        entered.append(True)
+        yield
+
+    monkeypatch.setattr(blas, "one_thread", recording)
+    assert blas.cores_busy() is busy
+    with blas.step_products():
+        pass
+    assert bool(entered) is busy
+
+
+def test_without_a_load_average_the_cores_count_as_free(monkeypatch):
+    monkeypatch.delattr(blas.os, "getloadavg", raising=False)
+    assert blas.cores_busy() is False

@@ -25,6 +25,39 @@ def numpy_only():
 
 # -- the references -----------------------------------------------------------------------------
 
+def _adam_by_formula(param, grad, m, v, vhat, beta_1, beta_2, lr_t, epsilon):
+    """Adam's step written out in float64, independently of the kernel: the expected values."""
+    m = beta_1 * m.astype(np.float64) + (1 - beta_1) * grad.astype(np.float64)
+    v = beta_2 * v.astype(np.float64) + (1 - beta_2) * np.square(grad.astype(np.float64))
+    if vhat is not None:
+        vhat = np.maximum(vhat.astype(np.float64), v)
+    used = v if vhat is None else vhat
+    return param - lr_t * m / (np.sqrt(used) + epsilon), m, v, vhat
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(np.float64, 1e-12), (np.float32, 2e-6)])
+@pytest.mark.parametrize("amsgrad", [False, True])
+@pytest.mark.parametrize("shape, layout", [((3, 4), "C"), ((), "C"), ((kernels._ADAM_CHUNK + 7,), "C"),
+                                           ((kernels._ADAM_CHUNK + 7,), "view"), ((9, 6), "transposed")])
+def test_adam_update_is_adams_formula(rng, numpy_only, dtype, tolerance, amsgrad, shape, layout):
+    def array(positive=False):
+        values = rng.standard_normal(shape)
+        values = np.array(np.abs(values) if positive else values, dtype=dtype)  # for (): a 0-d array, not a scalar
+        if layout == "view":  # every other element of a wider array
+            wide = np.zeros(2 * values.size, dtype=dtype)
+            wide[::2] = values
+            return wide[::2]
+        return values.T if layout == "transposed" else values
+
+    param, grad, m, v, vhat = array(), array(), array(), array(positive=True), array(positive=True)
+    expected = _adam_by_formula(param, grad, m, v, vhat if amsgrad else None, 0.8, 0.99, 0.01, 1e-4)
+    out = kernels.adam_update(param, grad, m, v, vhat if amsgrad else None, 0.8, 0.99, 0.01, 1e-4)
+    assert out is param
+    for got, want in zip((param, m, v) + ((vhat,) if amsgrad else ()), expected):
+        np.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance)
+
+
+
 def test_bias_relu_is_max_of_y_plus_bias_and_zero_in_place(rng, numpy_only):
     y = rng.standard_normal((6, 4))
     y[0, 0] = np.nan
@@ -143,12 +176,17 @@ def _everything(decline=False):
 
 
 def _train(x, y):
-    numkeras.utils.set_random_seed(3)
-    model = Sequential([Conv2D(4, 3, activation="relu", input_shape=x.shape[1:]), Conv2D(3, 2, activation="relu"),
-                        MaxPooling2D(2), Flatten(), Dense(5, activation="relu", use_bias=False), Dense(2)])
-    model.compile(optimizer="sgd", loss="mse")
-    model.fit(x, y, batch_size=4, epochs=2, verbose=0, shuffle=False)
-    return model.get_weights()
+    """The weights after training with SGD, then with Adam: between them every kernel runs."""
+    weights = []
+    for optimizer in ("sgd", "adam"):
+        numkeras.utils.set_random_seed(3)
+        model = Sequential([Conv2D(4, 3, activation="relu", input_shape=x.shape[1:]),
+                            Conv2D(3, 2, activation="relu"), MaxPooling2D(2), Flatten(),
+                            Dense(5, activation="relu", use_bias=False), Dense(2)])
+        model.compile(optimizer=optimizer, loss="mse")
+        model.fit(x, y, batch_size=4, epochs=2, verbose=0, shuffle=False)
+        weights += model.get_weights()
+    return weights
 
 
 @pytest.mark.parametrize("decline", [False, True], ids=["computing", "declining"])
@@ -189,7 +227,8 @@ def test_one_dimensional_pooling_and_convolution_use_the_kernels_too(rng):
         model.fit(rng.random((4, 8, 2)), rng.random((4, 1)), epochs=1, verbose=0)
     finally:
         kernels.set_kernels(previous)
-    assert all(kernel.calls for kernel in supplied.values()), {n: k.calls for n, k in supplied.items()}
+    calls = {name: kernel.calls for name, kernel in supplied.items() if name != "adam_update"}  # SGD here
+    assert all(calls.values()), calls
 
 
 def test_a_hook_plugin_supplies_kernels_and_the_first_answer_wins(monkeypatch):

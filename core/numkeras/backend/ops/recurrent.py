@@ -18,7 +18,7 @@ multiplied into the state before each recurrent matmul.
 import numpy as np
 
 from .. import kernels
-from ..blas import column_sums, matmul
+from ..blas import column_sums, matmul, step_products
 from ..tensor import Function
 from ._util import operand
 
@@ -149,22 +149,23 @@ class LSTMSequence(_Recurrence):
         self.hs = hs = np.empty((steps, n, u), dtype=dtype)
         z = np.empty((n, 4 * u), dtype=dtype)
         product = np.empty((n, u), dtype=dtype)
-        for k, t in self._steps(steps):
-            h_prev, c_prev = self._previous(hs, k, h0), self._previous(cs, k, c0)
-            matmul(self._dropped(h_prev), kernel, out=z)
-            z += x_proj[:, t]
-            g = gates[k]
-            self._gates(z, g, u)
-            c = cs[k]
-            np.multiply(g[:, u:2 * u], c_prev, out=c)
-            np.multiply(g[:, :u], g[:, 2 * u:3 * u], out=product)
-            c += product
-            self.act(c, c_act[k])
-            np.multiply(g[:, 3 * u:], c_act[k], out=hs[k])
-            keep = self._keep(t)
-            if keep is not None:
-                np.copyto(hs[k], h_prev, where=~keep)
-                np.copyto(c, c_prev, where=~keep)
+        with step_products():  # small products, one per step: see blas.step_products
+            for k, t in self._steps(steps):
+                h_prev, c_prev = self._previous(hs, k, h0), self._previous(cs, k, c0)
+                matmul(self._dropped(h_prev), kernel, out=z)
+                z += x_proj[:, t]
+                g = gates[k]
+                self._gates(z, g, u)
+                c = cs[k]
+                np.multiply(g[:, u:2 * u], c_prev, out=c)
+                np.multiply(g[:, :u], g[:, 2 * u:3 * u], out=product)
+                c += product
+                self.act(c, c_act[k])
+                np.multiply(g[:, 3 * u:], c_act[k], out=hs[k])
+                keep = self._keep(t)
+                if keep is not None:
+                    np.copyto(hs[k], h_prev, where=~keep)
+                    np.copyto(c, c_prev, where=~keep)
         out = np.empty((n, steps, 2 * u), dtype=dtype)
         out[:, :, :u] = hs.transpose(1, 0, 2)
         out[:, :, u:] = cs.transpose(1, 0, 2)
@@ -174,15 +175,6 @@ class LSTMSequence(_Recurrence):
         n, steps, two_units = grad.shape
         u = two_units // 2
         gates, cs, c_act = self.gates, self.cs, self.c_act
-        i, f, g, o = (gates[..., j * u:(j + 1) * u] for j in range(4))
-        # Everything that does not depend on the incoming gradient, for all steps at once:
-        # d(pre-activation) = [dc * g * i', dc * c_prev * f', dc * i * g', dh * tanh(c) * o'].
-        factors = np.empty((steps, n, 3, u), dtype=grad.dtype)
-        np.multiply(g, self.d_gate(i), out=factors[:, :, 0])
-        np.multiply(np.concatenate([self.c0[None], cs[:-1]]), self.d_gate(f), out=factors[:, :, 1])
-        np.multiply(i, self.d_act(g), out=factors[:, :, 2])
-        output_factor = c_act * self.d_gate(o)
-        cell_factor = o * self.d_act(c_act)  # dh -> dc through h = o * act(c)
         grad_h, grad_c = grad[:, :, :u], grad[:, :, u:]
         steps_with_grad_h = np.any(grad_h, axis=(0, 2))
         steps_with_grad_c = np.any(grad_c, axis=(0, 2))
@@ -191,25 +183,36 @@ class LSTMSequence(_Recurrence):
         dh = np.zeros((n, u), dtype=grad.dtype)
         dc = np.zeros((n, u), dtype=grad.dtype)
         product = np.empty((n, u), dtype=grad.dtype)
-        for k, t in reversed(self._steps(steps)):
-            if steps_with_grad_h[k]:
-                dh += grad_h[:, k]
-            if steps_with_grad_c[k]:
-                dc += grad_c[:, k]
-            keep = self._keep(t)
-            if keep is not None:
-                carry_h, dh = self._split_carry(keep, dh)
-                carry_c, dc = self._split_carry(keep, dc)
-            np.multiply(dh, cell_factor[k], out=product)
-            dc += product
-            p = d_pre[k]
-            np.multiply(dc[:, None, :], factors[k], out=p[:, :3])
-            np.multiply(dh, output_factor[k], out=p[:, 3])
-            dc *= f[k]
-            dh = self._dropped(matmul(p.reshape(n, 4 * u), kernel_t))
-            if keep is not None:
-                dh += carry_h
-                dc += carry_c
+        factors = np.empty((n, 3, u), dtype=grad.dtype)
+        with step_products():  # small products, one per step: see blas.step_products
+            for k, t in reversed(self._steps(steps)):
+                if steps_with_grad_h[k]:
+                    dh += grad_h[:, k]
+                if steps_with_grad_c[k]:
+                    dc += grad_c[:, k]
+                keep = self._keep(t)
+                if keep is not None:
+                    carry_h, dh = self._split_carry(keep, dh)
+                    carry_c, dc = self._split_carry(keep, dc)
+                # d(pre-activation) = [dc * g * i', dc * c_prev * f', dc * i * g', dh * act(c) * o'],
+                # the factors of this step's gates computed here, where its gates are in cache
+                # (for all steps at once, before the loop, they took longer than the loop).
+                i, f, g, o = (gates[k][:, j * u:(j + 1) * u] for j in range(4))
+                np.multiply(g, self.d_gate(i), out=factors[:, 0])
+                np.multiply(self._previous(cs, k, self.c0), self.d_gate(f), out=factors[:, 1])
+                np.multiply(i, self.d_act(g), out=factors[:, 2])
+                np.multiply(o, self.d_act(c_act[k]), out=product)  # dh -> dc through h = o * act(c)
+                product *= dh
+                dc += product
+                p = d_pre[k]
+                np.multiply(dc[:, None, :], factors, out=p[:, :3])
+                np.multiply(c_act[k], self.d_gate(o), out=p[:, 3])
+                p[:, 3] *= dh
+                dc *= f
+                dh = self._dropped(matmul(p.reshape(n, 4 * u), kernel_t))
+                if keep is not None:
+                    dh += carry_h
+                    dc += carry_c
         d_pre = d_pre.reshape(steps, n, 4 * u)
         d_kernel = None
         if self.needs_grad[3]:
@@ -247,81 +250,80 @@ class GRUSequence(_Recurrence):
             # blocks made contiguous once: a GEMM kernel then takes them without a copy.
             kernel_zr, kernel_h = np.ascontiguousarray(kernel[:, :2 * u]), np.ascontiguousarray(kernel[:, 2 * u:])
             pre_zr, pre_h = np.empty((n, 2 * u), dtype=dtype), np.empty((n, u), dtype=dtype)
-        for k, t in self._steps(steps):
-            h_prev = self._previous(hs, k, h0)
-            h_in = self._dropped(h_prev)
-            x = x_proj[:, t]
-            g = gates[k]
-            if self.reset_after:
-                inner = matmul(h_in, kernel)
-                if recurrent_bias is not None:
-                    inner += recurrent_bias
-                np.add(x[:, :2 * u], inner[:, :2 * u], out=pre[:, :2 * u])
-                self.gate(pre[:, :2 * u], g[:, :2 * u])
-                inner_all[k] = inner[:, 2 * u:]
-                candidate = np.multiply(g[:, u:2 * u], inner_all[k], out=pre[:, 2 * u:])
-            else:
-                matmul(h_in, kernel_zr, out=pre_zr)
-                pre_zr += x[:, :2 * u]
-                self.gate(pre_zr, g[:, :2 * u])
-                np.multiply(g[:, u:2 * u], h_in, out=inner_all[k])
-                candidate = matmul(inner_all[k], kernel_h, out=pre_h)
-            candidate += x[:, 2 * u:]
-            self.act(candidate, g[:, 2 * u:])
-            z, hh = g[:, :u], g[:, 2 * u:]
-            h = hs[k]
-            np.subtract(h_prev, hh, out=h)  # h = z * h_prev + (1 - z) * hh = hh + z * (h_prev - hh)
-            h *= z
-            h += hh
-            keep = self._keep(t)
-            if keep is not None:
-                np.copyto(h, h_prev, where=~keep)
+        with step_products():  # small products, one per step: see blas.step_products
+            for k, t in self._steps(steps):
+                h_prev = self._previous(hs, k, h0)
+                h_in = self._dropped(h_prev)
+                x = x_proj[:, t]
+                g = gates[k]
+                if self.reset_after:
+                    inner = matmul(h_in, kernel)
+                    if recurrent_bias is not None:
+                        inner += recurrent_bias
+                    np.add(x[:, :2 * u], inner[:, :2 * u], out=pre[:, :2 * u])
+                    self.gate(pre[:, :2 * u], g[:, :2 * u])
+                    inner_all[k] = inner[:, 2 * u:]
+                    candidate = np.multiply(g[:, u:2 * u], inner_all[k], out=pre[:, 2 * u:])
+                else:
+                    matmul(h_in, kernel_zr, out=pre_zr)
+                    pre_zr += x[:, :2 * u]
+                    self.gate(pre_zr, g[:, :2 * u])
+                    np.multiply(g[:, u:2 * u], h_in, out=inner_all[k])
+                    candidate = matmul(inner_all[k], kernel_h, out=pre_h)
+                candidate += x[:, 2 * u:]
+                self.act(candidate, g[:, 2 * u:])
+                z, hh = g[:, :u], g[:, 2 * u:]
+                h = hs[k]
+                np.subtract(h_prev, hh, out=h)  # h = z * h_prev + (1 - z) * hh = hh + z * (h_prev - hh)
+                h *= z
+                h += hh
+                keep = self._keep(t)
+                if keep is not None:
+                    np.copyto(h, h_prev, where=~keep)
         return np.ascontiguousarray(hs.transpose(1, 0, 2))
 
     def backward(self, grad):
         n, steps, u = grad.shape
         kernel = self.kernel
         gates, hs = self.gates, self.hs
-        slope = np.empty_like(gates)
-        slope[..., :2 * u] = self.d_gate(gates[..., :2 * u])
-        slope[..., 2 * u:] = self.d_act(gates[..., 2 * u:])
         d_pre = np.empty_like(gates)  # gradients of the pre-activations (= of x_proj)
         d_inner = np.empty((steps, n, 3 * u), dtype=grad.dtype) if self.reset_after else None
         kernel_t = np.ascontiguousarray(kernel.T)
         kernel_zr_t, kernel_h_t = kernel_t[:2 * u], kernel_t[2 * u:]
         dh = np.zeros((n, u), dtype=grad.dtype)
-        for k, t in reversed(self._steps(steps)):
-            dh += grad[:, k]
-            keep = self._keep(t)
-            if keep is not None:
-                carry, dh = self._split_carry(keep, dh)
-            g = gates[k]
-            z, r, hh = g[:, :u], g[:, u:2 * u], g[:, 2 * u:]
-            h_prev = self._previous(hs, k, self.h0)
-            p = d_pre[k]
-            np.subtract(h_prev, hh, out=p[:, :u])
-            p[:, :u] *= dh
-            np.subtract(1, z, out=p[:, 2 * u:])
-            p[:, 2 * u:] *= dh
-            p[:, 2 * u:] *= slope[k][:, 2 * u:]
-            dh_next = dh * z
-            if self.reset_after:
-                np.multiply(p[:, 2 * u:], self.inner[k], out=p[:, u:2 * u])
-                p[:, :2 * u] *= slope[k][:, :2 * u]
-                di = d_inner[k]
-                di[:, :2 * u] = p[:, :2 * u]
-                np.multiply(p[:, 2 * u:], r, out=di[:, 2 * u:])
-                dh_in = matmul(di, kernel_t)
-            else:
-                d_rh = matmul(p[:, 2 * u:], kernel_h_t)
-                np.multiply(d_rh, self._dropped(h_prev), out=p[:, u:2 * u])
-                p[:, :2 * u] *= slope[k][:, :2 * u]
-                dh_in = d_rh * r
-                dh_in += matmul(p[:, :2 * u], kernel_zr_t)
-            dh = dh_next
-            dh += self._dropped(dh_in)
-            if keep is not None:
-                dh += carry
+        with step_products():  # small products, one per step: see blas.step_products
+            for k, t in reversed(self._steps(steps)):
+                dh += grad[:, k]
+                keep = self._keep(t)
+                if keep is not None:
+                    carry, dh = self._split_carry(keep, dh)
+                g = gates[k]
+                z, r, hh = g[:, :u], g[:, u:2 * u], g[:, 2 * u:]
+                h_prev = self._previous(hs, k, self.h0)
+                p = d_pre[k]
+                np.subtract(h_prev, hh, out=p[:, :u])
+                p[:, :u] *= dh
+                np.subtract(1, z, out=p[:, 2 * u:])
+                p[:, 2 * u:] *= dh
+                p[:, 2 * u:] *= self.d_act(hh)  # the slopes step by step, while the gates are in cache
+                dh_next = dh * z
+                if self.reset_after:
+                    np.multiply(p[:, 2 * u:], self.inner[k], out=p[:, u:2 * u])
+                    p[:, :2 * u] *= self.d_gate(g[:, :2 * u])
+                    di = d_inner[k]
+                    di[:, :2 * u] = p[:, :2 * u]
+                    np.multiply(p[:, 2 * u:], r, out=di[:, 2 * u:])
+                    dh_in = matmul(di, kernel_t)
+                else:
+                    d_rh = matmul(p[:, 2 * u:], kernel_h_t)
+                    np.multiply(d_rh, self._dropped(h_prev), out=p[:, u:2 * u])
+                    p[:, :2 * u] *= self.d_gate(g[:, :2 * u])
+                    dh_in = d_rh * r
+                    dh_in += matmul(p[:, :2 * u], kernel_zr_t)
+                dh = dh_next
+                dh += self._dropped(dh_in)
+                if keep is not None:
+                    dh += carry
         d_kernel = d_bias = None
         needs_kernel = self.needs_grad[2]
         needs_bias = len(self.needs_grad) > 3 and self.needs_grad[3]
@@ -354,15 +356,16 @@ class SimpleRNNSequence(_Recurrence):
         self.hs = hs = np.empty((steps, n, u), dtype=x_proj.dtype)
         self.h_new = h_new = np.empty((steps, n, u), dtype=x_proj.dtype)  # before masking
         pre = np.empty((n, u), dtype=x_proj.dtype)
-        for k, t in self._steps(steps):
-            h_prev = self._previous(hs, k, h0)
-            matmul(self._dropped(h_prev), kernel, out=pre)
-            pre += x_proj[:, t]
-            self.act(pre, h_new[k])
-            hs[k] = h_new[k]
-            keep = self._keep(t)
-            if keep is not None:
-                np.copyto(hs[k], h_prev, where=~keep)
+        with step_products():  # small products, one per step: see blas.step_products
+            for k, t in self._steps(steps):
+                h_prev = self._previous(hs, k, h0)
+                matmul(self._dropped(h_prev), kernel, out=pre)
+                pre += x_proj[:, t]
+                self.act(pre, h_new[k])
+                hs[k] = h_new[k]
+                keep = self._keep(t)
+                if keep is not None:
+                    np.copyto(hs[k], h_prev, where=~keep)
         return np.ascontiguousarray(hs.transpose(1, 0, 2))
 
     def backward(self, grad):
@@ -371,15 +374,16 @@ class SimpleRNNSequence(_Recurrence):
         d_pre = np.empty_like(self.h_new)
         dh = np.zeros((n, u), dtype=grad.dtype)
         kernel_t = np.ascontiguousarray(self.kernel.T)
-        for k, t in reversed(self._steps(steps)):
-            dh += grad[:, k]
-            keep = self._keep(t)
-            if keep is not None:
-                carry, dh = self._split_carry(keep, dh)
-            np.multiply(dh, slope[k], out=d_pre[k])
-            dh = self._dropped(matmul(d_pre[k], kernel_t))
-            if keep is not None:
-                dh += carry
+        with step_products():  # small products, one per step: see blas.step_products
+            for k, t in reversed(self._steps(steps)):
+                dh += grad[:, k]
+                keep = self._keep(t)
+                if keep is not None:
+                    carry, dh = self._split_carry(keep, dh)
+                np.multiply(dh, slope[k], out=d_pre[k])
+                dh = self._dropped(matmul(d_pre[k], kernel_t))
+                if keep is not None:
+                    dh += carry
         d_kernel = None
         if self.needs_grad[2]:
             d_kernel = matmul(self._inputs_of_matmuls(self.h0, self.hs).T, d_pre.reshape(-1, u))
