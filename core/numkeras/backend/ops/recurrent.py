@@ -107,10 +107,14 @@ class _Recurrence(Function):
             d_steps = d_steps[::-1]
         return np.ascontiguousarray(d_steps.transpose(1, 0, 2))
 
-    @staticmethod
-    def _split_carry(keep, grad):
-        """At a masked step the whole gradient passes to the previous state."""
-        return np.where(keep, 0, grad), np.where(keep, grad, 0)
+    def _into_step(self, dh, t):
+        """``(carry, dh)`` at timestep ``t`` of the backward loop: at a masked step the whole state
+        gradient passes to the previous state (``carry``, added back after the step) and none enters
+        the step; ``carry`` is None where there is no mask."""
+        keep = self._keep(t)
+        if keep is None:
+            return None, dh
+        return np.where(keep, 0, dh), np.where(keep, dh, 0)
 
 
 class LSTMSequence(_Recurrence):
@@ -190,10 +194,8 @@ class LSTMSequence(_Recurrence):
                     dh += grad_h[:, k]
                 if steps_with_grad_c[k]:
                     dc += grad_c[:, k]
-                keep = self._keep(t)
-                if keep is not None:
-                    carry_h, dh = self._split_carry(keep, dh)
-                    carry_c, dc = self._split_carry(keep, dc)
+                carry_h, dh = self._into_step(dh, t)
+                carry_c, dc = self._into_step(dc, t)
                 # d(pre-activation) = [dc * g * i', dc * c_prev * f', dc * i * g', dh * act(c) * o'],
                 # the factors of this step's gates computed here, where its gates are in cache
                 # (for all steps at once, before the loop, they took longer than the loop).
@@ -210,7 +212,7 @@ class LSTMSequence(_Recurrence):
                 p[:, 3] *= dh
                 dc *= f
                 dh = self._dropped(matmul(p.reshape(n, 4 * u), kernel_t))
-                if keep is not None:
+                if carry_h is not None:
                     dh += carry_h
                     dc += carry_c
         d_pre = d_pre.reshape(steps, n, 4 * u)
@@ -294,9 +296,7 @@ class GRUSequence(_Recurrence):
         with step_products():  # small products, one per step: see blas.step_products
             for k, t in reversed(self._steps(steps)):
                 dh += grad[:, k]
-                keep = self._keep(t)
-                if keep is not None:
-                    carry, dh = self._split_carry(keep, dh)
+                carry, dh = self._into_step(dh, t)
                 g = gates[k]
                 z, r, hh = g[:, :u], g[:, u:2 * u], g[:, 2 * u:]
                 h_prev = self._previous(hs, k, self.h0)
@@ -322,7 +322,7 @@ class GRUSequence(_Recurrence):
                     dh_in += matmul(p[:, :2 * u], kernel_zr_t)
                 dh = dh_next
                 dh += self._dropped(dh_in)
-                if keep is not None:
+                if carry is not None:
                     dh += carry
         d_kernel = d_bias = None
         needs_kernel = self.needs_grad[2]
@@ -377,12 +377,10 @@ class SimpleRNNSequence(_Recurrence):
         with step_products():  # small products, one per step: see blas.step_products
             for k, t in reversed(self._steps(steps)):
                 dh += grad[:, k]
-                keep = self._keep(t)
-                if keep is not None:
-                    carry, dh = self._split_carry(keep, dh)
+                carry, dh = self._into_step(dh, t)
                 np.multiply(dh, slope[k], out=d_pre[k])
                 dh = self._dropped(matmul(d_pre[k], kernel_t))
-                if keep is not None:
+                if carry is not None:
                     dh += carry
         d_kernel = None
         if self.needs_grad[2]:
