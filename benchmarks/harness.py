@@ -264,6 +264,19 @@ def framework_available(framework):
     return importlib.util.find_spec(IMPORT_MODULES.get(framework, framework)) is not None
 
 
+def variant_off_reason(framework):
+    """Why a numkeras variant's plugins are off here, in the plugins' own words (``status()``)."""
+    reasons = []
+    for module in VARIANTS[framework]:
+        if importlib.util.find_spec(module) is None:
+            reasons.append(f"{module} is not installed (pip install -e '.[fast]')")
+            continue
+        plugin = importlib.import_module(module)
+        if not plugin.available():
+            reasons.append(f"{module} is {plugin.status()['detail']}")
+    return "; ".join(reasons)
+
+
 def parse_framework_pythons(specs):
     """``["tf_keras,keras3=/env/bin/python", ...]`` -> ``{"tf_keras": "/env/bin/python", "keras3": ...}``.
 
@@ -339,9 +352,8 @@ def import_framework(framework, threads=0):
 
     if framework in VARIANTS:
         plugins = [importlib.import_module(module) for module in VARIANTS[framework]]
-        off = [plugin.__name__ for plugin in plugins if not plugin.available()]
-        if off:
-            raise ImportError(f"{framework}: {', '.join(off)} is off here (pip install -e '.[fast]')")
+        if not all(plugin.available() for plugin in plugins):
+            raise ImportError(f"{framework}: {variant_off_reason(framework)}")
         _use_plugins(plugins)
     return numkeras
 
@@ -387,9 +399,10 @@ def discover(frameworks, pythons, threads=0, log=print, timeout=300):
         if framework not in KERAS_FRAMEWORKS and python == sys.executable:
             if framework_available(framework):
                 found[framework] = (python, _version(framework))
+            elif framework in VARIANTS:
+                log(f"note: {framework} is off here ({variant_off_reason(framework)}); measuring without it")
             else:
-                hint = {"torch": " (pip install torch==2.13.0)"}.get(
-                    framework, " (pip install -e '.[fast]')" if framework in VARIANTS else "")
+                hint = {"torch": " (pip install torch==2.13.0)"}.get(framework, "")
                 log(f"note: {framework} is not installed; measuring without it{hint}")
             continue
         command = [python, "-c", PROBE_SNIPPET.format(here=str(pathlib.Path(__file__).resolve().parent),

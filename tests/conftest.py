@@ -6,6 +6,9 @@
   ``tests/core/test_plugins.py``). Subprocesses started by tests inherit the setting.
 * ``NUMKERAS_NO_DOWNLOAD=1``: the dataset loaders never download (a test of the download
   path removes it and serves the bytes from a local file).
+* ``NUMKERAS_MKL=1``: the oneMKL plugin (``contrib/numkeras-mkl``) is on whatever the CPU, so
+  that its products are tested on every machine (by default it is off on non-Intel CPUs;
+  the tests of that choice unset it).
 * Every test starts with ``K.floatx() == 'float32'``, the default epsilon, image data
   format and learning phase, and fresh layer-name counters (``K.clear_session()``).
 * ``floatx64``: a fixture that makes ``K.floatx()`` ``'float64'`` for one test.
@@ -17,6 +20,7 @@ import sys
 
 os.environ["NUMKERAS_DISABLE_PLUGIN_AUTOLOAD"] = "1"
 os.environ["NUMKERAS_NO_DOWNLOAD"] = "1"  # no test downloads a dataset; download tests unset it
+os.environ["NUMKERAS_MKL"] = "1"  # oneMKL's products tested on any CPU; tests of the CPU choice unset it
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # so `from tests.helpers import ...` works under plain `pytest` too

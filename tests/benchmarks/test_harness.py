@@ -54,11 +54,15 @@ def test_a_numkeras_variant_whose_plugin_is_off_is_not_available(monkeypatch):
 
     monkeypatch.setattr(numkeras_numba, "available", lambda: True)
     monkeypatch.setattr(numkeras_mkl, "available", lambda: False)
+    monkeypatch.setattr(numkeras_mkl, "status", lambda: {"active": False, "detail": "off: for this test"})
     assert harness.framework_available("numkeras-numba")
     assert not harness.framework_available("numkeras-mkl")
     assert not harness.framework_available("numkeras-mkl-numba")
-    with pytest.raises(ImportError, match="numkeras_mkl is off"):
+    with pytest.raises(ImportError, match="numkeras_mkl is off: for this test"):
         harness.import_framework("numkeras-mkl")
+    notes = []
+    assert harness.discover(["numkeras-mkl"], {}, log=notes.append) == {}
+    assert notes == ["note: numkeras-mkl is off here (numkeras_mkl is off: for this test); measuring without it"]
 
 
 FAKE_PACKAGES = {

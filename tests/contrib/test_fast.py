@@ -55,6 +55,22 @@ def test_with_the_libraries_installed_a_fresh_process_uses_both_plugins(tmp_path
     assert "GEMM True" in result.stdout and "NUMBA True AXPY True" in result.stdout
 
 
+SWITCHED_OFF = """
+from numkeras.backend import blas
+print("GEMM", blas.get_gemm())
+from numkeras.cli import main
+main(["plugins"])
+"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("cffi") is None, reason="the test extra installs mkl and cffi")
+def test_numkeras_mkl_0_switches_the_onemkl_plugin_off_in_a_fresh_process(tmp_path):
+    result = _fresh(SWITCHED_OFF, tmp_path, NUMKERAS_MKL="0")
+    assert result.returncode == 0, result.stderr
+    assert "GEMM None" in result.stdout and "off: NUMKERAS_MKL=0" in result.stdout
+    assert "matrix products: numpy.matmul" in result.stdout
+
+
 OFF = """
 import sys, warnings
 for name in ("numba", "cffi", "mkl"):

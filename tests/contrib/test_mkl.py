@@ -8,6 +8,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from numkeras.backend import blas
 
@@ -244,6 +246,72 @@ def test_an_installed_onemkl_that_cannot_be_loaded_warns_once(monkeypatch, tmp_p
         warnings.simplefilter("error")  # once is enough
         assert plugin.numkeras_kernels() is None
     assert plugin.status()["active"] is False and "could not be loaded" in plugin.status()["detail"]
+
+
+# -- on which CPUs the plugin is on (NUMKERAS_MKL, the CPU's vendor) ------------------------
+
+def _plugin_on(monkeypatch, vendor, setting=None, name="numkeras_mkl_vendor"):
+    """A fresh copy of the plugin on a CPU of ``vendor`` with ``NUMKERAS_MKL`` set to ``setting`` (None: unset)."""
+    plugin = _load_plugin(name)
+    monkeypatch.setattr(plugin, "cpu_vendor", lambda: vendor)
+    if setting is None:
+        monkeypatch.delenv("NUMKERAS_MKL", raising=False)
+    else:
+        monkeypatch.setenv("NUMKERAS_MKL", setting)
+    return plugin
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/cpuinfo")
+def test_cpu_vendor_is_the_vendor_id_of_proc_cpuinfo():
+    with open("/proc/cpuinfo") as info:
+        expected = next(line.split(":", 1)[1].strip() for line in info if line.startswith("vendor_id"))
+    assert _load_plugin("numkeras_mkl_cpu").cpu_vendor() == expected
+
+
+@pytest.mark.parametrize("vendor", ["GenuineIntel", None])
+def test_on_by_default_on_intel_cpus_and_where_the_vendor_is_unknown(monkeypatch, vendor):
+    plugin = _plugin_on(monkeypatch, vendor)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert plugin.available() and plugin.numkeras_gemm() is not None
+    assert plugin.status()["active"] is True
+
+
+@pytest.mark.parametrize("vendor", ["AuthenticAMD", "HygonGenuine", "CentaurHauls"])
+def test_off_by_default_on_other_vendors_cpus_silently_and_says_why(monkeypatch, vendor):
+    plugin = _plugin_on(monkeypatch, vendor)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not plugin.available()
+        assert plugin.numkeras_gemm() is None and plugin.numkeras_kernels() is None
+        assert plugin.axpy(1.0, np.ones(1 << 15), np.ones(1 << 15)) is None
+    status = plugin.status()
+    assert status["active"] is False and status["kernels"] == {}
+    assert vendor in status["detail"] and "NUMKERAS_MKL=1" in status["detail"]
+
+
+@pytest.mark.parametrize("setting", ["1", "true", "ON", " yes "])
+def test_numkeras_mkl_on_overrides_the_cpu(monkeypatch, setting):
+    plugin = _plugin_on(monkeypatch, "AuthenticAMD", setting)
+    assert plugin.available() and plugin.numkeras_gemm() is not None
+
+
+@pytest.mark.parametrize("setting", ["0", "false", "Off", "no"])
+def test_numkeras_mkl_off_turns_it_off_on_any_cpu(monkeypatch, setting):
+    plugin = _plugin_on(monkeypatch, "GenuineIntel", setting)
+    assert not plugin.available() and plugin.numkeras_gemm() is None
+    assert plugin.status()["detail"] == f"off: NUMKERAS_MKL={setting}"
+
+
+@given(setting=st.text(min_size=1, max_size=8).filter(
+    lambda text: text.strip() and text.strip().lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off")
+    and "\x00" not in text))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_other_setting_warns_and_decides_by_the_cpu(monkeypatch, setting):
+    for vendor, on in (("GenuineIntel", True), ("AuthenticAMD", False)):
+        plugin = _plugin_on(monkeypatch, vendor, setting)
+        with pytest.warns(RuntimeWarning, match="is neither on .* nor off"):
+            assert (plugin.numkeras_gemm() is not None) is on
 
 
 CHECK_KERNEL = """
