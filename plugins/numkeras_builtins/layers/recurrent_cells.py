@@ -115,9 +115,13 @@ class _Cell(Layer):
 
     def _projection(self, inputs, input_mask):
         """``inputs @ kernel + bias`` (any leading axes), after input dropout."""
-        if input_mask is not None:
-            inputs = inputs * (input_mask if inputs.ndim == 2 else input_mask[:, None, :])
-        return K.dense(inputs, self._input_kernel(), self._input_bias())
+        return K.dense(self._dropped_inputs(inputs, input_mask), self._input_kernel(), self._input_bias())
+
+    @staticmethod
+    def _dropped_inputs(inputs, input_mask):
+        if input_mask is None:
+            return inputs
+        return inputs * (input_mask if inputs.ndim == 2 else input_mask[:, None, :])
 
     # The weights as ``inputs @ kernel`` and ``h @ recurrent_kernel`` use them; a cell that
     # stores them in another layout (Keras's CuDNN layers) converts them here.
@@ -239,14 +243,15 @@ class LSTMCell(_Cell):
         if not self._fusable(self.activation, self.recurrent_activation):
             return None
         input_mask, recurrent_mask = self._masks(inputs.shape[0], inputs.shape[-1], inputs.dtype, training)
-        both = recurrent_ops.lstm_sequence(
-            self._projection(inputs, input_mask), states[0], states[1], self._recurrent_kernel(),
+        # The op projects the inputs itself (less memory than a projection before it).
+        states_out = recurrent_ops.lstm_sequence(
+            self._dropped_inputs(inputs, input_mask), states[0], states[1], self._recurrent_kernel(),
             _activation_name(self.activation), _activation_name(self.recurrent_activation), mask, recurrent_mask,
-            go_backwards)
+            go_backwards, kernel=self._input_kernel(), bias=self._input_bias(), return_sequences=return_sequences)
         u = self.units
-        last = both[:, -1]
+        last = states_out[:, -1] if return_sequences else states_out
         h, c = last[:, :u], last[:, u:]
-        return (both[:, :, :u] if return_sequences else None), h, [h, c]
+        return (states_out[:, :, :u] if return_sequences else None), h, [h, c]
 
     def get_config(self):
         config = super().get_config()

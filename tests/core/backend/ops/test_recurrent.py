@@ -65,6 +65,56 @@ def test_lstm_sequence(backwards, masked, rng):
                                                        go_backwards=backwards), xp, h0, c0, kernel)
 
 
+@pytest.mark.parametrize("backwards", [False, True])
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("return_sequences", [True, False])
+def test_lstm_sequence_projecting_its_inputs(backwards, masked, return_sequences, rng):
+    """With ``kernel`` (and ``bias``) the op projects the inputs itself: the same numbers as the formula."""
+    n, t, d, u = 3, 4, 3, 2
+    x, h0, c0 = rng.standard_normal((n, t, d)), rng.standard_normal((n, u)), rng.standard_normal((n, u))
+    recurrent_kernel, kernel, bias = rng.standard_normal((u, 4 * u)), rng.standard_normal((d, 4 * u)), rng.standard_normal(4 * u)
+    mask = rng.random((n, t)) > 0.3 if masked else None
+    y = recurrent.lstm_sequence(x, h0, c0, recurrent_kernel, "tanh", "sigmoid", mask=mask, go_backwards=backwards,
+                                kernel=kernel, bias=bias, return_sequences=return_sequences).data
+    expected = reference_lstm(x @ kernel + bias, h0, c0, recurrent_kernel, mask, backwards)
+    np.testing.assert_allclose(y, expected if return_sequences else expected[:, -1], atol=1e-6)
+    check_gradients(lambda *a: recurrent.lstm_sequence(*a[:4], "tanh", "hard_sigmoid", mask=mask,
+                                                       go_backwards=backwards, kernel=a[4], bias=a[5],
+                                                       return_sequences=return_sequences),
+                    x, h0, c0, recurrent_kernel, kernel, bias)
+
+
+def test_lstm_sequence_projecting_without_bias_and_with_recurrent_dropout(rng):
+    n, t, d, u = 2, 3, 3, 2
+    dropout = (rng.random((n, u)) > 0.5) * 2.0
+    check_gradients(lambda *a: recurrent.lstm_sequence(*a[:4], "relu", "sigmoid", recurrent_mask=dropout,
+                                                       kernel=a[4], return_sequences=False),
+                    rng.standard_normal((n, t, d)), rng.standard_normal((n, u)), rng.standard_normal((n, u)),
+                    rng.standard_normal((u, 4 * u)), rng.standard_normal((d, 4 * u)))
+
+
+def test_lstm_sequence_gives_the_same_gradients_on_a_second_backward_pass(rng):
+    """The backward pass overwrites the saved gates with their gradients: a second one must not read those."""
+    from numkeras.backend.tensor import Variable, gradients
+
+    n, t, d, u = 2, 5, 3, 4
+    x = Variable(rng.standard_normal((n, t, d)), dtype="float64")
+    weights = [Variable(rng.standard_normal(shape) * 0.5, dtype="float64") for shape in ((u, 4 * u), (d, 4 * u), (4 * u,))]
+    h0, c0 = np.zeros((n, u)), np.zeros((n, u))
+    y = recurrent.lstm_sequence(x, h0, c0, weights[0], kernel=weights[1], bias=weights[2])
+    loss = (y * y).sum()
+    first = [g.copy() for g in gradients(loss, [x] + weights)]
+    second = gradients(loss, [x] + weights)
+    for a, b in zip(first, second):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_lstm_sequence_refuses_a_bias_without_a_kernel(rng):
+    with pytest.raises(ValueError, match="a bias without a kernel"):
+        recurrent.lstm_sequence(np.zeros((1, 2, 8)), np.zeros((1, 2)), np.zeros((1, 2)), np.zeros((2, 8)),
+                                bias=np.zeros(8))
+
+
 @pytest.mark.parametrize("reset_after", [False, True])
 def test_gru_sequence(reset_after, rng):
     n, t, u = 3, 4, 2
