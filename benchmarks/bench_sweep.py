@@ -8,8 +8,8 @@ medians and per-round ratios, peak RSS), training and inference:
 * ``lstm_length_<T>`` / ``lstm_length_<T>_predict``: Embedding(20000,128) + LSTM(128) + Dense(1),
   batch 32, length T = 20 … 400.
 
-Default frameworks: plain numkeras, ``numkeras-mkl-numba`` (what ``numkeras[fast]`` gives)
-and PyTorch. The JSON goes to ``benchmarks/results/sweep.json``; ``plot_sweeps.py`` draws
+Default frameworks: plain numkeras, ``numkeras-mkl-numba`` (what ``numkeras[fast]`` gives;
+``numkeras-numba`` where numkeras-mkl is off, on a non-Intel CPU) and PyTorch. The JSON goes to ``benchmarks/results/sweep.json``; ``plot_sweeps.py`` draws
 it (``--plot`` does so at the end)::
 
     python benchmarks/bench_sweep.py --repeats 5 --plot
@@ -20,12 +20,19 @@ import sys
 
 import numpy as np
 
-from harness import Case, keras_case_functions, main, torch_fit_seconds, torch_predict_seconds
+from harness import Case, framework_available, keras_case_functions, main, torch_fit_seconds, torch_predict_seconds
 
 BATCHES = (1, 8, 32, 128, 512)
 WIDTHS = (64, 128, 256, 512, 1024, 2048)
 LENGTHS = (20, 50, 100, 200, 400)
 FRAMEWORKS = "numkeras,numkeras-mkl-numba,torch"
+# Where numkeras-mkl is off (a non-Intel CPU), what `numkeras[fast]` gives is numkeras-numba.
+FRAMEWORKS_WITHOUT_MKL = "numkeras,numkeras-numba,torch"
+
+
+def default_frameworks():
+    """Plain numkeras, what ``numkeras[fast]`` turns on here, and PyTorch."""
+    return FRAMEWORKS if framework_available("numkeras-mkl-numba") else FRAMEWORKS_WITHOUT_MKL
 VOCABULARY = 20000
 
 
@@ -140,7 +147,7 @@ if __name__ == "__main__":
     plot = "--plot" in argv
     argv = [a for a in argv if a != "--plot"]
     if not any(a.startswith("--frameworks") for a in argv) and "--child" not in argv:
-        argv += ["--frameworks", FRAMEWORKS]
+        argv += ["--frameworks", default_frameworks()]
     results = main("sweep", CASES, argv)
     if plot and results is not None:
         import plot_sweeps

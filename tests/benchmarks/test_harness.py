@@ -323,3 +323,12 @@ def test_each_workload_builds_the_same_model_through_any_keras_module(workload):
     assert sorted(stacked) == sorted(name for kind, name, _, _ in fake.calls if kind == "layers")
     assert [type(layer).__name__ for layer in model.layers] == stacked
     assert isinstance(model, numkeras.models.Sequential) and model.optimizer is not None
+
+
+@pytest.mark.parametrize("mkl_on, expected", [(True, "numkeras,numkeras-mkl-numba,torch"),
+                                              (False, "numkeras,numkeras-numba,torch")])
+def test_the_sweep_measures_what_numkeras_fast_turns_on_here(monkeypatch, mkl_on, expected):
+    import bench_sweep
+
+    monkeypatch.setattr(bench_sweep, "framework_available", lambda framework: mkl_on)
+    assert bench_sweep.default_frameworks() == expected
