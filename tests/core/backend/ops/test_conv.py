@@ -59,6 +59,39 @@ def test_convolution_gradients(rank, padding, strides, dilation, rng):
                     x, kernel, bias)
 
 
+@pytest.mark.parametrize("rank, padding, strides, dilation", CASES[::2])
+@pytest.mark.parametrize("relu", [False, True])
+def test_forward_in_chunks_of_samples_matches_the_direct_loop_and_finite_differences(
+        rank, padding, strides, dilation, relu, rng, monkeypatch):
+    """Patches a sample or two at a time (re-extracted for the kernel gradient): the same convolution."""
+    per_sample = []
+    original = conv.im2col
+    monkeypatch.setattr(conv, "im2col", lambda x, *a, **k: per_sample.append(len(x)) or original(x, *a, **k))
+    monkeypatch.setattr(conv, "_PATCH_BYTES", 1)  # one sample per chunk
+    x = rng.standard_normal((3,) + (5, 4, 4)[:rank] + (2,))
+    kernel = rng.standard_normal((3, 2, 2)[:rank] + (2, 3))
+    bias = rng.standard_normal(3)
+    strides_t = conv.normalize_tuple(strides, rank, "strides")
+    dilation_t = conv.normalize_tuple(dilation, rank, "dilation_rate")
+    y = conv.convolution(x, kernel, bias, strides, padding, "channels_last", dilation, relu=relu).data
+    expected = reference_conv(x, kernel, strides_t, padding, dilation_t) + bias
+    np.testing.assert_allclose(y, np.maximum(expected, 0) if relu else expected, atol=1e-10)
+    assert per_sample == [1, 1, 1]
+    check_gradients(lambda a, w, b: conv.convolution(a, w, b, strides, padding, "channels_last", dilation, relu=relu),
+                    x, kernel, bias)
+    monkeypatch.setattr(conv, "_PATCH_BYTES", 2 * per_sample_bytes(x, kernel, strides_t, padding, dilation_t))
+    per_sample.clear()
+    conv.convolution(x, kernel, bias, strides, padding, "channels_last", dilation)
+    assert per_sample == [2, 1]
+
+
+def per_sample_bytes(x, kernel, strides, padding, dilation):
+    rank = x.ndim - 2
+    out = [conv.conv_output_length(n, k, s, padding, d) for n, k, s, d in zip(x.shape[1:-1], kernel.shape, strides,
+                                                                               dilation)]
+    return int(np.prod(out)) * int(np.prod(kernel.shape[:rank])) * x.shape[-1] * x.dtype.itemsize
+
+
 def test_input_gradient_in_several_chunks_matches_col2im(rng, monkeypatch):
     from numkeras.backend.ops import sum as reduce_sum, tensordot
     from numkeras.backend.tensor import Tensor, gradients
