@@ -175,10 +175,17 @@ class SimpleRNNCell(_Cell):
         if not self._fusable(self.activation):
             return None
         input_mask, recurrent_mask = self._masks(inputs.shape[0], inputs.shape[-1], inputs.dtype, training)
-        hs = recurrent_ops.simple_rnn_sequence(self._projection(inputs, input_mask), states[0], self.recurrent_kernel,
-                                               _activation_name(self.activation), mask, recurrent_mask, go_backwards)
-        last = hs[:, -1]
-        return hs, last, [last]
+        hs = recurrent_ops.simple_rnn_sequence(
+            self._dropped_inputs(inputs, input_mask), states[0], self.recurrent_kernel, _activation_name(self.activation),
+            mask, recurrent_mask, go_backwards, kernel=self._input_kernel(), bias=self._input_bias(),
+            return_sequences=return_sequences)
+        return _sequence_result(hs, return_sequences)
+
+
+def _sequence_result(hs, return_sequences):
+    """A one-state cell's ``sequence`` result from its op's output: every step's states, or the last's."""
+    last = hs[:, -1] if return_sequences else hs
+    return (hs if return_sequences else None), last, [last]
 
 
 class LSTMCell(_Cell):
@@ -243,7 +250,7 @@ class LSTMCell(_Cell):
         if not self._fusable(self.activation, self.recurrent_activation):
             return None
         input_mask, recurrent_mask = self._masks(inputs.shape[0], inputs.shape[-1], inputs.dtype, training)
-        # The op projects the inputs itself (less memory than a projection before it).
+        # The ops project the inputs themselves (less memory than a projection before them).
         states_out = recurrent_ops.lstm_sequence(
             self._dropped_inputs(inputs, input_mask), states[0], states[1], self._recurrent_kernel(),
             _activation_name(self.activation), _activation_name(self.recurrent_activation), mask, recurrent_mask,
@@ -329,11 +336,11 @@ class GRUCell(_Cell):
             return None
         input_mask, recurrent_mask = self._masks(inputs.shape[0], inputs.shape[-1], inputs.dtype, training)
         hs = recurrent_ops.gru_sequence(
-            self._projection(inputs, input_mask), states[0], self._recurrent_kernel(), self._recurrent_bias(),
+            self._dropped_inputs(inputs, input_mask), states[0], self._recurrent_kernel(), self._recurrent_bias(),
             _activation_name(self.activation), _activation_name(self.recurrent_activation), self.reset_after, mask,
-            recurrent_mask, go_backwards)
-        last = hs[:, -1]
-        return hs, last, [last]
+            recurrent_mask, go_backwards, kernel=self._input_kernel(), bias=self._input_bias(),
+            return_sequences=return_sequences)
+        return _sequence_result(hs, return_sequences)
 
     def get_config(self):
         config = super().get_config()

@@ -75,10 +75,11 @@ class _Recurrence(Function):
     that every step reads and writes contiguous blocks.
     """
 
-    def __init__(self, mask=None, recurrent_mask=None, go_backwards=False):
+    def __init__(self, mask=None, recurrent_mask=None, go_backwards=False, return_sequences=True):
         self.mask = None if mask is None else np.asarray(mask, dtype=bool)
         self.recurrent_mask = recurrent_mask
         self.go_backwards = go_backwards
+        self.return_sequences = return_sequences
 
     def _steps(self, steps):
         """``(position in the output, timestep of the input)`` pairs, in processing order."""
@@ -94,12 +95,67 @@ class _Recurrence(Function):
     def _previous(self, states, k, initial):
         return initial if k == 0 else states[k - 1]
 
+    def _recurrent_kernel_gradient(self, d_pre):
+        """``sum_k h_in[k].T @ d_pre[k]`` over the steps (``d_pre`` flat, ``(steps * batch, width)``), where
+        ``h_in[k]`` is the state step ``k`` multiplied by the recurrent kernel."""
+        if self.recurrent_mask is not None:
+            return matmul(self._inputs_of_matmuls(self.h0, self.hs).T, d_pre)
+        n, u = self.h0.shape
+        gradient = matmul(self.h0.T, d_pre[:n])
+        if len(self.hs) > 1:
+            gradient += matmul(self.hs[:-1].reshape(-1, u).T, d_pre[n:])
+        return gradient
+
     def _inputs_of_matmuls(self, h0, hs):
         """The state each step multiplied by the recurrent kernel, ``(steps * batch, units)``."""
         h_in = np.concatenate([h0[None], hs[:-1]])
         if self.recurrent_mask is not None:
             h_in *= self.recurrent_mask
         return h_in.reshape(-1, h_in.shape[-1])
+
+    def _project(self, x, kernel, bias):
+        """The steps' inputs, ``(steps, batch, width)`` time-major in processing order.
+
+        ``x @ kernel + bias`` for the layer's inputs ``x`` when the op projects (``kernel`` given),
+        else ``x``, which is projected already. Either way a new array, which the op may overwrite.
+        """
+        self.input_kernel = kernel
+        if kernel is None:
+            self.x_steps = None
+            return self._time_major(x)
+        self.x_steps = x_steps = self._time_major(x)
+        projected = matmul(x_steps.reshape(-1, x_steps.shape[-1]), kernel)
+        if bias is not None:
+            projected += bias
+        return projected.reshape(x_steps.shape[:2] + (kernel.shape[1],))
+
+    def _input_gradients(self, d_steps, wants):
+        """``(d_x, d_kernel, d_bias)`` from ``d_steps``, the gradient of :meth:`_project`'s result;
+        ``wants`` says which of the three are asked for (the last two only when the op projects)."""
+        if self.x_steps is None:
+            return (self._to_batch_major(d_steps) if wants[0] else None), None, None
+        flat = d_steps.reshape(-1, d_steps.shape[-1])
+        d_x = d_kernel = d_bias = None
+        if wants[0]:
+            d_x = self._to_batch_major(matmul(flat, self.input_kernel.T).reshape(self.x_steps.shape))
+        if wants[1]:
+            d_kernel = matmul(self.x_steps.reshape(-1, self.x_steps.shape[-1]).T, flat)
+        if wants[2]:
+            d_bias = column_sums(flat)
+        return d_x, d_kernel, d_bias
+
+    def _outputs(self, hs):
+        """The states ``(steps, batch, units)`` as the op's output: every step's, batch-major, or the last's."""
+        if not self.return_sequences:
+            return hs[-1].copy()
+        return np.ascontiguousarray(hs.transpose(1, 0, 2))
+
+    def _output_gradient(self, grad, k, dh):
+        """Adds the output gradient of processing step ``k`` into ``dh``."""
+        if self.return_sequences:
+            dh += grad[:, k]
+        elif k == len(self.hs) - 1:
+            dh += grad
 
     def _time_major(self, x):
         """``x (batch, steps, ...)`` as a new C-contiguous ``(steps, batch, ...)`` array in processing order."""
@@ -138,13 +194,12 @@ class LSTMSequence(_Recurrence):
     of the benchmark (length 400, batch 64, 256 units) those were 105 MB each.
     """
 
-    def __init__(self, activation="tanh", recurrent_activation="hard_sigmoid", return_sequences=True, **kwargs):
+    def __init__(self, activation="tanh", recurrent_activation="hard_sigmoid", **kwargs):
         super().__init__(**kwargs)
         self.act, self.d_act = _activation(activation)
         self.gate, self.d_gate = _activation(recurrent_activation)
         # sigmoid(x) = (1 + tanh(x / 2)) / 2: with tanh cells, all four gates are one tanh call.
         self.one_tanh = activation == "tanh" and recurrent_activation == "sigmoid"
-        self.return_sequences = return_sequences
 
     def _gates(self, g, u, cell_input):
         """The gates' activations, in place on the pre-activations ``g (N, 4U)``."""
@@ -169,14 +224,7 @@ class LSTMSequence(_Recurrence):
             self.scale[2 * u:3 * u] = 1
             self.shift = np.full(4 * u, 0.5, dtype=dtype)
             self.shift[2 * u:3 * u] = 0
-        if kernel is None:  # x is projected already
-            self.x_steps, gates = None, self._time_major(x)
-        else:
-            self.x_steps = x_steps = self._time_major(x)
-            gates = matmul(x_steps.reshape(-1, x_steps.shape[-1]), kernel).reshape(steps, n, 4 * u)
-            if bias is not None:
-                gates += bias
-        self.gates = gates
+        self.gates = gates = self._project(x, kernel, bias)
         self.cs = cs = np.empty((steps, n, u), dtype=dtype)
         self.c_act = c_act = np.empty((steps, n, u), dtype=dtype)
         self.hs = hs = np.empty((steps, n, u), dtype=dtype)
@@ -201,7 +249,7 @@ class LSTMSequence(_Recurrence):
                     np.copyto(c, c_prev, where=~keep)
         self.consumed = False
         if not self.return_sequences:
-            return np.concatenate([hs[-1], cs[-1]], axis=1)
+            return np.concatenate([hs[-1], cs[-1]], axis=1)  # (N, 2U): the last h then c
         out = np.empty((n, steps, 2 * u), dtype=dtype)
         out[:, :, :u] = hs.transpose(1, 0, 2)
         out[:, :, u:] = cs.transpose(1, 0, 2)
@@ -254,37 +302,16 @@ class LSTMSequence(_Recurrence):
                 if carry_h is not None:
                     dh += carry_h
                     dc += carry_c
-        d_pre = gates.reshape(-1, 4 * u)
-        d_recurrent = d_x = d_kernel = d_bias = None
-        if self.needs_grad[3]:
-            d_recurrent = self._recurrent_kernel_gradient(d_pre)
-        if self.x_steps is None:
-            d_x = self._to_batch_major(gates) if self.needs_grad[0] else None
-            return d_x, dh, dc, d_recurrent
-        x_steps = self.x_steps
-        if self.needs_grad[0]:
-            d_x = self._to_batch_major(matmul(d_pre, self.arguments[4].T).reshape(x_steps.shape))
-        if self.needs_grad[4]:
-            d_kernel = matmul(x_steps.reshape(-1, x_steps.shape[-1]).T, d_pre)
-        if len(self.needs_grad) > 5 and self.needs_grad[5]:
-            d_bias = column_sums(d_pre)
-        return (d_x, dh, dc, d_recurrent, d_kernel, d_bias)[:len(self.needs_grad)]
-
-    def _recurrent_kernel_gradient(self, d_pre):
-        """``sum_k h_in[k].T @ d_pre[k]`` over the steps, where ``h_in`` is the state each step multiplied."""
-        if self.recurrent_mask is not None:
-            return matmul(self._inputs_of_matmuls(self.h0, self.hs).T, d_pre)
-        n, u = self.h0.shape
-        first = matmul(self.h0.T, d_pre[:n])
-        if len(self.hs) == 1:
-            return first
-        first += matmul(self.hs[:-1].reshape(-1, u).T, d_pre[n:])
-        return first
+        d_recurrent = self._recurrent_kernel_gradient(gates.reshape(-1, 4 * u)) if self.needs_grad[3] else None
+        d_x, d_kernel, d_bias = self._input_gradients(gates, (self.needs_grad[0],) + self.needs_grad[4:6])
+        return d_x, dh, dc, d_recurrent, d_kernel, d_bias
 
 
 class GRUSequence(_Recurrence):
-    """Inputs ``x_proj (N, T, 3U)``, ``h0 (N, U)``, ``kernel (U, 3U)`` and, with ``reset_after``,
-    ``recurrent_bias (3U,)``; output the states ``(N, T, U)``.
+    """Inputs ``x``, ``h0 (N, U)``, ``kernel (U, 3U)``, with ``reset_after`` ``recurrent_bias (3U,)``
+    (else ``None``), and, when the op projects, ``input_kernel (D, 3U)`` and ``input_bias (3U,)`` (or
+    ``None``); ``x`` is then the layer's input ``(N, T, D)``, else the projected ``(N, T, 3U)``. Output
+    the states ``(N, T, U)``, or with ``return_sequences=False`` the last one ``(N, U)``.
 
     ``reset_after=False`` (Keras 2.2's default): ``hh = act(x_h + (r * h) @ U_h)``;
     ``reset_after=True`` (CuDNN-compatible): ``hh = act(x_h + r * (h @ U_h + b_h))``.
@@ -296,10 +323,11 @@ class GRUSequence(_Recurrence):
         self.gate, self.d_gate = _activation(recurrent_activation)
         self.reset_after = reset_after
 
-    def forward(self, x_proj, h0, kernel, recurrent_bias=None):
-        n, steps, three_units = x_proj.shape
+    def forward(self, x, h0, kernel, recurrent_bias=None, input_kernel=None, input_bias=None):
+        x_steps = self._project(x, input_kernel, input_bias)
+        steps, n, three_units = x_steps.shape
         u = three_units // 3
-        dtype = x_proj.dtype
+        dtype = x_steps.dtype
         self.kernel, self.h0 = kernel, h0
         self.hs = hs = np.empty((steps, n, u), dtype=dtype)
         self.gates = gates = np.empty((steps, n, 3 * u), dtype=dtype)  # z, r, hh after activation
@@ -315,23 +343,23 @@ class GRUSequence(_Recurrence):
             for k, t in self._steps(steps):
                 h_prev = self._previous(hs, k, h0)
                 h_in = self._dropped(h_prev)
-                x = x_proj[:, t]
+                x_t = x_steps[k]
                 g = gates[k]
                 if self.reset_after:
                     inner = matmul(h_in, kernel)
                     if recurrent_bias is not None:
                         inner += recurrent_bias
-                    np.add(x[:, :2 * u], inner[:, :2 * u], out=pre[:, :2 * u])
+                    np.add(x_t[:, :2 * u], inner[:, :2 * u], out=pre[:, :2 * u])
                     self.gate(pre[:, :2 * u], g[:, :2 * u])
                     inner_all[k] = inner[:, 2 * u:]
                     candidate = np.multiply(g[:, u:2 * u], inner_all[k], out=pre[:, 2 * u:])
                 else:
                     matmul(h_in, kernel_zr, out=pre_zr)
-                    pre_zr += x[:, :2 * u]
+                    pre_zr += x_t[:, :2 * u]
                     self.gate(pre_zr, g[:, :2 * u])
                     np.multiply(g[:, u:2 * u], h_in, out=inner_all[k])
                     candidate = matmul(inner_all[k], kernel_h, out=pre_h)
-                candidate += x[:, 2 * u:]
+                candidate += x_t[:, 2 * u:]
                 self.act(candidate, g[:, 2 * u:])
                 z, hh = g[:, :u], g[:, 2 * u:]
                 h = hs[k]
@@ -341,10 +369,10 @@ class GRUSequence(_Recurrence):
                 keep = self._keep(t)
                 if keep is not None:
                     np.copyto(h, h_prev, where=~keep)
-        return np.ascontiguousarray(hs.transpose(1, 0, 2))
+        return self._outputs(hs)
 
     def backward(self, grad):
-        n, steps, u = grad.shape
+        steps, n, u = self.hs.shape
         kernel = self.kernel
         gates, hs = self.gates, self.hs
         d_pre = np.empty_like(gates)  # gradients of the pre-activations (= of x_proj)
@@ -354,7 +382,7 @@ class GRUSequence(_Recurrence):
         dh = np.zeros((n, u), dtype=grad.dtype)
         with step_products():  # small products, one per step: see blas.step_products
             for k, t in reversed(self._steps(steps)):
-                dh += grad[:, k]
+                self._output_gradient(grad, k, dh)
                 carry, dh = self._into_step(dh, t)
                 g = gates[k]
                 z, r, hh = g[:, :u], g[:, u:2 * u], g[:, 2 * u:]
@@ -384,68 +412,67 @@ class GRUSequence(_Recurrence):
                 if carry is not None:
                     dh += carry
         d_kernel = d_bias = None
-        needs_kernel = self.needs_grad[2]
-        needs_bias = len(self.needs_grad) > 3 and self.needs_grad[3]
+        needs_kernel, needs_bias = self.needs_grad[2], self.needs_grad[3]
         if self.reset_after and (needs_kernel or needs_bias):
             flat = d_inner.reshape(-1, 3 * u)
             if needs_kernel:
-                d_kernel = matmul(self._inputs_of_matmuls(self.h0, hs).T, flat)
+                d_kernel = self._recurrent_kernel_gradient(flat)
             if needs_bias:
                 d_bias = column_sums(flat)
         elif needs_kernel:
             flat = d_pre.reshape(-1, 3 * u)
             d_kernel = np.empty_like(kernel)
-            d_kernel[:, :2 * u] = matmul(self._inputs_of_matmuls(self.h0, hs).T, flat[:, :2 * u])
+            d_kernel[:, :2 * u] = self._recurrent_kernel_gradient(flat[:, :2 * u])
             d_kernel[:, 2 * u:] = matmul(self.inner.reshape(-1, u).T, flat[:, 2 * u:])
-        d_x = self._to_batch_major(d_pre) if self.needs_grad[0] else None
-        grads = (d_x, dh, d_kernel)
-        return grads + (d_bias,) if len(self.needs_grad) > 3 else grads
+        d_x, d_input_kernel, d_input_bias = self._input_gradients(d_pre, (self.needs_grad[0],) + self.needs_grad[4:])
+        return d_x, dh, d_kernel, d_bias, d_input_kernel, d_input_bias
 
 
 class SimpleRNNSequence(_Recurrence):
-    """Inputs ``x_proj (N, T, U)``, ``h0 (N, U)``, ``kernel (U, U)``; output the states ``(N, T, U)``."""
+    """Inputs ``x``, ``h0 (N, U)``, ``kernel (U, U)`` and, when the op projects, ``input_kernel (D, U)``
+    and ``input_bias (U,)`` (or ``None``), as for :class:`GRUSequence`; output the states ``(N, T, U)``,
+    or the last one ``(N, U)``."""
 
     def __init__(self, activation="tanh", **kwargs):
         super().__init__(**kwargs)
         self.act, self.d_act = _activation(activation)
 
-    def forward(self, x_proj, h0, kernel):
-        n, steps, u = x_proj.shape
+    def forward(self, x, h0, kernel, input_kernel=None, input_bias=None):
+        x_steps = self._project(x, input_kernel, input_bias)
+        steps, n, u = x_steps.shape
         self.kernel, self.h0 = kernel, h0
-        self.hs = hs = np.empty((steps, n, u), dtype=x_proj.dtype)
-        self.h_new = h_new = np.empty((steps, n, u), dtype=x_proj.dtype)  # before masking
-        pre = np.empty((n, u), dtype=x_proj.dtype)
+        self.hs = hs = np.empty((steps, n, u), dtype=x_steps.dtype)
+        self.h_new = h_new = np.empty((steps, n, u), dtype=x_steps.dtype)  # before masking
+        pre = np.empty((n, u), dtype=x_steps.dtype)
         with step_products():  # small products, one per step: see blas.step_products
             for k, t in self._steps(steps):
                 h_prev = self._previous(hs, k, h0)
                 matmul(self._dropped(h_prev), kernel, out=pre)
-                pre += x_proj[:, t]
+                pre += x_steps[k]
                 self.act(pre, h_new[k])
                 hs[k] = h_new[k]
                 keep = self._keep(t)
                 if keep is not None:
                     np.copyto(hs[k], h_prev, where=~keep)
-        return np.ascontiguousarray(hs.transpose(1, 0, 2))
+        return self._outputs(hs)
 
     def backward(self, grad):
-        n, steps, u = grad.shape
+        steps, n, u = self.hs.shape
         slope = self.d_act(self.h_new)
         d_pre = np.empty_like(self.h_new)
         dh = np.zeros((n, u), dtype=grad.dtype)
         kernel_t = np.ascontiguousarray(self.kernel.T)
         with step_products():  # small products, one per step: see blas.step_products
             for k, t in reversed(self._steps(steps)):
-                dh += grad[:, k]
+                self._output_gradient(grad, k, dh)
                 carry, dh = self._into_step(dh, t)
                 np.multiply(dh, slope[k], out=d_pre[k])
                 dh = self._dropped(matmul(d_pre[k], kernel_t))
                 if carry is not None:
                     dh += carry
-        d_kernel = None
-        if self.needs_grad[2]:
-            d_kernel = matmul(self._inputs_of_matmuls(self.h0, self.hs).T, d_pre.reshape(-1, u))
-        d_x = self._to_batch_major(d_pre) if self.needs_grad[0] else None
-        return d_x, dh, d_kernel
+        d_kernel = self._recurrent_kernel_gradient(d_pre.reshape(-1, u)) if self.needs_grad[2] else None
+        d_x, d_input_kernel, d_input_bias = self._input_gradients(d_pre, (self.needs_grad[0],) + self.needs_grad[3:])
+        return d_x, dh, d_kernel, d_input_kernel, d_input_bias
 
 
 def _constant(value, dtype):
@@ -453,6 +480,13 @@ def _constant(value, dtype):
         return None
     value = value.data if hasattr(value, "data") else value
     return np.asarray(value, dtype=dtype)
+
+
+def _projection(kernel, bias, name):
+    """The ``(kernel, bias)`` inputs of an op that projects its inputs (both ``None`` for one that does not)."""
+    if kernel is None and bias is not None:
+        raise ValueError(f"{name}: a bias without a kernel; add the bias to the projected inputs instead.")
+    return (None if kernel is None else operand(kernel)), (None if bias is None else operand(bias))
 
 
 def lstm_sequence(x_proj, h0, c0, recurrent_kernel, activation="tanh", recurrent_activation="hard_sigmoid",
@@ -477,42 +511,36 @@ def lstm_sequence(x_proj, h0, c0, recurrent_kernel, activation="tanh", recurrent
         ``return_sequences=False``, ``(batch, 2 * units)`` after the last step.
     """
     x_proj = operand(x_proj)
-    op = LSTMSequence(activation, recurrent_activation, return_sequences, mask=mask,
-                      recurrent_mask=_constant(recurrent_mask, x_proj.dtype), go_backwards=go_backwards)
-    inputs = [x_proj, operand(h0), operand(c0), operand(recurrent_kernel)]
-    if kernel is not None:
-        inputs.append(operand(kernel))
-        if bias is not None:
-            inputs.append(operand(bias))
-    elif bias is not None:
-        raise ValueError("lstm_sequence: a bias without a kernel; add the bias to the projected inputs instead.")
-    return op.apply(*inputs)
+    op = LSTMSequence(activation, recurrent_activation, mask=mask, recurrent_mask=_constant(recurrent_mask, x_proj.dtype),
+                      go_backwards=go_backwards, return_sequences=return_sequences)
+    return op.apply(x_proj, operand(h0), operand(c0), operand(recurrent_kernel), *_projection(kernel, bias, "lstm_sequence"))
 
 
 def gru_sequence(x_proj, h0, recurrent_kernel, recurrent_bias=None, activation="tanh",
                  recurrent_activation="hard_sigmoid", reset_after=False, mask=None, recurrent_mask=None,
-                 go_backwards=False):
-    """Runs a GRU over a projected sequence (gate order ``z, r, h``); returns the states ``(batch, time, units)``.
+                 go_backwards=False, kernel=None, bias=None, return_sequences=True):
+    """Runs a GRU over a sequence (gate order ``z, r, h``); returns the states ``(batch, time, units)``
+    (``(batch, units)``, the last, with ``return_sequences=False``).
 
     ``recurrent_bias`` (``(3 * units,)``) is only used with ``reset_after=True``. The other
     arguments are as for :func:`lstm_sequence`.
     """
     x_proj = operand(x_proj)
     op = GRUSequence(activation, recurrent_activation, reset_after, mask=mask,
-                     recurrent_mask=_constant(recurrent_mask, x_proj.dtype), go_backwards=go_backwards)
-    inputs = [x_proj, operand(h0), operand(recurrent_kernel)]
-    if recurrent_bias is not None:
-        inputs.append(operand(recurrent_bias))
-    return op.apply(*inputs)
+                     recurrent_mask=_constant(recurrent_mask, x_proj.dtype), go_backwards=go_backwards,
+                     return_sequences=return_sequences)
+    return op.apply(x_proj, operand(h0), operand(recurrent_kernel),
+                    None if recurrent_bias is None else operand(recurrent_bias), *_projection(kernel, bias, "gru_sequence"))
 
 
 def simple_rnn_sequence(x_proj, h0, recurrent_kernel, activation="tanh", mask=None, recurrent_mask=None,
-                        go_backwards=False):
-    """Runs a fully-connected RNN over a projected sequence; returns the states ``(batch, time, units)``."""
+                        go_backwards=False, kernel=None, bias=None, return_sequences=True):
+    """Runs a fully-connected RNN over a sequence; returns the states ``(batch, time, units)`` (``(batch,
+    units)``, the last, with ``return_sequences=False``). Arguments as for :func:`lstm_sequence`."""
     x_proj = operand(x_proj)
     op = SimpleRNNSequence(activation, mask=mask, recurrent_mask=_constant(recurrent_mask, x_proj.dtype),
-                           go_backwards=go_backwards)
-    return op.apply(x_proj, operand(h0), operand(recurrent_kernel))
+                           go_backwards=go_backwards, return_sequences=return_sequences)
+    return op.apply(x_proj, operand(h0), operand(recurrent_kernel), *_projection(kernel, bias, "simple_rnn_sequence"))
 
 
 def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None, unroll=False,

@@ -84,6 +84,45 @@ def test_lstm_sequence_projecting_its_inputs(backwards, masked, return_sequences
                     x, h0, c0, recurrent_kernel, kernel, bias)
 
 
+@pytest.mark.parametrize("reset_after", [False, True])
+@pytest.mark.parametrize("return_sequences", [True, False])
+def test_gru_sequence_projecting_its_inputs(reset_after, return_sequences, rng):
+    n, t, d, u = 3, 4, 3, 2
+    x, h0 = rng.standard_normal((n, t, d)), rng.standard_normal((n, u))
+    recurrent_kernel, kernel, bias = rng.standard_normal((u, 3 * u)), rng.standard_normal((d, 3 * u)), rng.standard_normal(3 * u)
+    recurrent_bias = rng.standard_normal(3 * u) if reset_after else None
+    y = recurrent.gru_sequence(x, h0, recurrent_kernel, recurrent_bias, "tanh", "sigmoid", reset_after, kernel=kernel,
+                               bias=bias, return_sequences=return_sequences).data
+    expected = reference_gru(x @ kernel + bias, h0, recurrent_kernel, recurrent_bias, reset_after)
+    np.testing.assert_allclose(y, expected if return_sequences else expected[:, -1], atol=1e-6)
+    mask = rng.random((n, t)) > 0.3
+    dropout = rng.random((n, u)) * 2
+    inputs = (x, h0, recurrent_kernel, kernel, bias) + ((recurrent_bias,) if reset_after else ())
+    check_gradients(lambda *a: recurrent.gru_sequence(a[0], a[1], a[2], a[5] if reset_after else None, "tanh",
+                                                      "hard_sigmoid", reset_after, mask=mask, recurrent_mask=dropout,
+                                                      go_backwards=True, kernel=a[3], bias=a[4],
+                                                      return_sequences=return_sequences), *inputs)
+
+
+@pytest.mark.parametrize("return_sequences", [True, False])
+def test_simple_rnn_sequence_projecting_its_inputs(return_sequences, rng):
+    x, h0 = rng.standard_normal((3, 5, 4)), rng.standard_normal((3, 2))
+    recurrent_kernel, kernel, bias = rng.standard_normal((2, 2)), rng.standard_normal((4, 2)), rng.standard_normal(2)
+    h, expected = h0, []
+    for t in range(5):
+        h = np.tanh(x[:, t] @ kernel + bias + h @ recurrent_kernel)
+        expected.append(h)
+    expected = np.stack(expected, 1)
+    y = recurrent.simple_rnn_sequence(x, h0, recurrent_kernel, kernel=kernel, bias=bias,
+                                      return_sequences=return_sequences).data
+    np.testing.assert_allclose(y, expected if return_sequences else expected[:, -1], atol=1e-6)
+    mask = rng.random((3, 5)) > 0.3
+    dropout = rng.random((3, 2)) * 2
+    check_gradients(lambda *a: recurrent.simple_rnn_sequence(a[0], a[1], a[2], "relu", mask=mask, recurrent_mask=dropout,
+                                                             kernel=a[3], bias=a[4], return_sequences=return_sequences),
+                    x, h0, recurrent_kernel, kernel, bias)
+
+
 def test_lstm_sequence_projecting_without_bias_and_with_recurrent_dropout(rng):
     n, t, d, u = 2, 3, 3, 2
     dropout = (rng.random((n, u)) > 0.5) * 2.0
