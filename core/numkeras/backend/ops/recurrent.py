@@ -122,7 +122,9 @@ class _Recurrence(Function):
         self.input_kernel = kernel
         if kernel is None:
             self.x_steps = None
-            return self._time_major(x)
+            steps = self._time_major(x)
+            # One sample or one step: the transposed view is contiguous already, and is x itself.
+            return steps.copy() if np.may_share_memory(steps, x) else steps
         self.x_steps = x_steps = self._time_major(x)
         projected = matmul(x_steps.reshape(-1, x_steps.shape[-1]), kernel)
         if bias is not None:
@@ -158,7 +160,8 @@ class _Recurrence(Function):
             dh += grad
 
     def _time_major(self, x):
-        """``x (batch, steps, ...)`` as a new C-contiguous ``(steps, batch, ...)`` array in processing order."""
+        """``x (batch, steps, ...)`` as a C-contiguous ``(steps, batch, ...)`` array in processing order
+        (a view of ``x`` where that is one already: one sample, or one step)."""
         if self.go_backwards:
             x = x[:, ::-1]
         return np.ascontiguousarray(x.swapaxes(0, 1))

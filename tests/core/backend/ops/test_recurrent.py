@@ -148,6 +148,33 @@ def test_lstm_sequence_gives_the_same_gradients_on_a_second_backward_pass(rng):
         np.testing.assert_allclose(a, b, rtol=1e-12)
 
 
+@pytest.mark.parametrize("n, t", [(1, 3), (2, 1), (1, 1)])
+@pytest.mark.parametrize("op", ["lstm", "gru", "simple_rnn"])
+def test_the_ops_leave_a_projected_input_unchanged(n, t, op, rng):
+    """With one sample or one step the time-major view of the input is the input: the op must not write into it."""
+    u = 2
+    width = {"lstm": 4, "gru": 3, "simple_rnn": 1}[op] * u
+    x_proj, h0 = rng.standard_normal((n, t, width)), rng.standard_normal((n, u))
+    kernel = rng.standard_normal((u, width))
+    before = x_proj.copy()
+    from numkeras.backend.tensor import Variable, gradients
+
+    x = Variable(x_proj, dtype="float64")
+    if op == "lstm":
+        y = recurrent.lstm_sequence(x, h0, np.zeros((n, u)), kernel, "tanh", "sigmoid")
+        expected = reference_lstm(before, h0, np.zeros((n, u)), kernel)
+    elif op == "gru":
+        y = recurrent.gru_sequence(x, h0, kernel, None, "tanh", "sigmoid")
+        expected = reference_gru(before, h0, kernel)
+    else:
+        y = recurrent.simple_rnn_sequence(x, h0, kernel)
+        expected = None
+    gradients((y * y).sum(), [x])
+    np.testing.assert_array_equal(x.data, before)
+    if expected is not None:
+        np.testing.assert_allclose(y.data, expected, atol=1e-6)
+
+
 def test_lstm_sequence_refuses_a_bias_without_a_kernel(rng):
     with pytest.raises(ValueError, match="a bias without a kernel"):
         recurrent.lstm_sequence(np.zeros((1, 2, 8)), np.zeros((1, 2)), np.zeros((1, 2)), np.zeros((2, 8)),
