@@ -1,7 +1,8 @@
 """Recurrences: whole-sequence LSTM, GRU and simple-RNN ops, and Keras's generic ``K.rnn``.
 
 A recurrent layer's input projection (``x @ kernel + bias`` for every timestep) is one
-``dense`` call before these ops; what is left is inherently sequential. Recording
+product, made inside these ops when they are given ``kernel`` (what the layers do) or before
+them by the caller; what is left is inherently sequential. Recording
 each timestep's dozen elementwise ops on the tape would cost more in bookkeeping than
 in arithmetic, so each recurrence here is one op: ``forward`` loops over time with one
 matmul per step, ``backward`` runs backpropagation through time with one matmul per
