@@ -17,6 +17,7 @@ import ctypes
 import glob
 import os
 import threading
+import warnings
 
 import numpy as np
 
@@ -139,6 +140,29 @@ def cores_busy():
         return False
 
 
+STEP_THREADS_VARIABLE = "NUMKERAS_STEP_THREADS"
+_STEP_THREADS = {"": "auto", "auto": "auto", "1": "one", "all": "all"}
+_warned = set()
+
+
+def step_threads():
+    """How the time loops' products are threaded: ``'one'``, ``'all'`` or ``'auto'`` (by :func:`cores_busy`).
+
+    ``NUMKERAS_STEP_THREADS=1`` or ``all`` fixes it (reproducible timings, a machine whose
+    load average says nothing about this process's cores); unset or ``auto``, the load decides.
+    Any other value warns once and counts as ``auto``.
+    """
+    value = os.environ.get(STEP_THREADS_VARIABLE, "")
+    setting = _STEP_THREADS.get(value.strip().lower())
+    if setting is None:
+        setting = "auto"
+        if value not in _warned:
+            _warned.add(value)
+            warnings.warn(f"{STEP_THREADS_VARIABLE}={value!r} is not 1, all or auto; the load average decides "
+                          f"(auto).", RuntimeWarning, stacklevel=3)
+    return setting
+
+
 @contextlib.contextmanager
 def step_products():
     """The block's products are a time loop's small per-step ones: on one thread while :func:`cores_busy`.
@@ -146,8 +170,10 @@ def step_products():
     Measured on the 2-core machine (LSTM(128) on the benchmark shape, plain numkeras): with
     its cores busy the time loops ran several times faster on one thread (see :func:`one_thread`);
     with them free, two threads made LSTM inference 1.2x and training 1.05x faster.
+    :func:`step_threads` (``NUMKERAS_STEP_THREADS``) can fix the choice either way.
     """
-    if cores_busy():
+    setting = step_threads()
+    if setting == "one" or (setting == "auto" and cores_busy()):
         with one_thread():
             yield
     else:
@@ -187,4 +213,5 @@ def _openblas_threads():
     return _openblas[0]
 
 
-__all__ = ["matmul", "column_sums", "set_gemm", "get_gemm", "one_thread", "step_products", "cores_busy"]
+__all__ = ["matmul", "column_sums", "set_gemm", "get_gemm", "one_thread", "step_products", "step_threads",
+           "cores_busy"]

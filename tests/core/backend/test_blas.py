@@ -1,9 +1,12 @@
 """numkeras.backend.blas: every hot-path product goes through one replaceable GEMM kernel."""
 
 import contextlib
+import warnings
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import numkeras
 from numkeras import backend as K
@@ -271,6 +274,39 @@ def test_step_products_use_one_thread_only_while_other_processes_hold_the_cores(
     with blas.step_products():
         pass
     assert bool(entered) is busy
+
+
+@pytest.mark.parametrize("setting, load, one", [("1", 0.5, True), ("all", 9.0, False), ("auto", 9.0, True),
+                                                ("AUTO", 0.5, False), (" 1 ", 0.5, True), ("", 9.0, True)])
+def test_numkeras_step_threads_fixes_the_choice_either_way(monkeypatch, setting, load, one):
+    monkeypatch.setenv("NUMKERAS_STEP_THREADS", setting)
+    monkeypatch.setattr(blas.os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(blas.os, "cpu_count", lambda: 2)
+    entered = []
+
+    @contextlib.contextmanager
+    def recording():
+        entered.append(True)
+        yield
+
+    monkeypatch.setattr(blas, "one_thread", recording)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with blas.step_products():
+            pass
+    assert bool(entered) is one
+
+
+@given(st.text(max_size=6).filter(lambda v: v.strip().lower() not in ("", "auto", "1", "all") and "\x00" not in v))
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_other_step_threads_setting_warns_once_and_lets_the_load_decide(monkeypatch, setting):
+    monkeypatch.setenv("NUMKERAS_STEP_THREADS", setting)
+    monkeypatch.setattr(blas, "_warned", set())
+    with pytest.warns(RuntimeWarning, match="NUMKERAS_STEP_THREADS=.* is not 1, all or auto"):
+        assert blas.step_threads() == "auto"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert blas.step_threads() == "auto"
 
 
 def test_without_a_load_average_the_cores_count_as_free(monkeypatch):
