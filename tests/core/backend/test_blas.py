@@ -258,28 +258,8 @@ def test_the_recurrent_time_loops_are_step_products(monkeypatch):
         assert len(depth) == 2, type(layer).__name__  # the forward loop and the backward loop
 
 
-@pytest.mark.parametrize("load, busy", [(0.5, False), (2.0, False), (3.5, True)])
-def test_step_products_use_one_thread_only_while_other_processes_hold_the_cores(monkeypatch, load, busy):
-    monkeypatch.setattr(blas.os, "getloadavg", lambda: (load, load, load))
-    monkeypatch.setattr(blas.os, "cpu_count", lambda: 2)
-    entered = []
-
-    @contextlib.contextmanager
-    def recording():
-        entered.append(True)
-        yield
-
-    monkeypatch.setattr(blas, "one_thread", recording)
-    assert blas.cores_busy() is busy
-    with blas.step_products():
-        pass
-    assert bool(entered) is busy
-
-
-@pytest.mark.parametrize("setting, load, one", [("1", 0.5, True), ("all", 9.0, False), ("auto", 9.0, True),
-                                                ("AUTO", 0.5, False), (" 1 ", 0.5, True), ("", 9.0, True)])
-def test_numkeras_step_threads_fixes_the_choice_either_way(monkeypatch, setting, load, one):
-    monkeypatch.setenv("NUMKERAS_STEP_THREADS", setting)
+def _step_products_on_one_thread(monkeypatch, load):
+    """Whether ``step_products`` enters ``one_thread`` on a 2-core machine with this load average."""
     monkeypatch.setattr(blas.os, "getloadavg", lambda: (load, load, load))
     monkeypatch.setattr(blas.os, "cpu_count", lambda: 2)
     entered = []
@@ -294,7 +274,21 @@ def test_numkeras_step_threads_fixes_the_choice_either_way(monkeypatch, setting,
         warnings.simplefilter("error")
         with blas.step_products():
             pass
-    assert bool(entered) is one
+    return bool(entered)
+
+
+@pytest.mark.parametrize("load, busy", [(0.5, False), (2.0, False), (3.5, True)])
+def test_step_products_use_one_thread_only_while_other_processes_hold_the_cores(monkeypatch, load, busy):
+    monkeypatch.delenv("NUMKERAS_STEP_THREADS", raising=False)
+    assert _step_products_on_one_thread(monkeypatch, load) is busy
+    assert blas.cores_busy() is busy
+
+
+@pytest.mark.parametrize("setting, load, one", [("1", 0.5, True), ("all", 9.0, False), ("auto", 9.0, True),
+                                                ("AUTO", 0.5, False), (" 1 ", 0.5, True), ("", 9.0, True)])
+def test_numkeras_step_threads_fixes_the_choice_either_way(monkeypatch, setting, load, one):
+    monkeypatch.setenv("NUMKERAS_STEP_THREADS", setting)
+    assert _step_products_on_one_thread(monkeypatch, load) is one
 
 
 @given(st.text(max_size=6).filter(lambda v: v.strip().lower() not in ("", "auto", "1", "all") and "\x00" not in v))
