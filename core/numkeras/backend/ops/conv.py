@@ -114,7 +114,7 @@ class Convolution(Function):
         weights = kernel.reshape(-1, kernel.shape[-1])
         chunks = self._chunks(x.shape[0])
         self.x, self.cols = None, None
-        if len(chunks) == 1:
+        if len(chunks) <= 1:  # one chunk, or an empty batch
             self.cols = cols = self._patches(x)
             y = blas.matmul(cols, weights)
         else:

@@ -99,10 +99,11 @@ class _Recurrence(Function):
     def _recurrent_kernel_gradient(self, d_pre):
         """``sum_k h_in[k].T @ d_pre[k]`` over the steps (``d_pre`` flat, ``(steps * batch, width)``), where
         ``h_in[k]`` is the state step ``k`` multiplied by the recurrent kernel."""
+        h0 = np.broadcast_to(self.h0, self.hs.shape[1:])
         if self.recurrent_mask is not None:
-            return matmul(self._inputs_of_matmuls(self.h0, self.hs).T, d_pre)
-        n, u = self.h0.shape
-        gradient = matmul(self.h0.T, d_pre[:n])
+            return matmul(self._inputs_of_matmuls(h0, self.hs).T, d_pre)
+        n, u = h0.shape
+        gradient = matmul(h0.T, d_pre[:n])
         if len(self.hs) > 1:
             gradient += matmul(self.hs[:-1].reshape(-1, u).T, d_pre[n:])
         return gradient
@@ -114,20 +115,28 @@ class _Recurrence(Function):
             h_in *= self.recurrent_mask
         return h_in.reshape(-1, h_in.shape[-1])
 
-    def _project(self, x, kernel, bias):
+    def _project(self, x, kernel, bias, recurrent_kernel):
         """The steps' inputs, ``(steps, batch, width)`` time-major in processing order.
 
         ``x @ kernel + bias`` for the layer's inputs ``x`` when the op projects (``kernel`` given),
-        else ``x``, which is projected already. Either way a new array, which the op may overwrite.
+        else ``x``, which is projected already. Either way a new float array, which the op may
+        overwrite, in the dtype of the whole computation (the recurrent dropout mask is cast to it).
         """
+        dtype = np.result_type(x, recurrent_kernel, *(() if kernel is None else (kernel,)))
+        if dtype.kind != "f":  # integer inputs and weights
+            dtype = np.result_type(dtype, np.float64)
+        if self.recurrent_mask is not None:
+            self.recurrent_mask = np.asarray(self.recurrent_mask, dtype=dtype)
         self.input_kernel = kernel
         if kernel is None:
             self.x_steps = None
             steps = self._time_major(x)
             # One sample or one step: the transposed view is contiguous already, and is x itself.
-            return steps.copy() if np.may_share_memory(steps, x) else steps
+            if steps.dtype != dtype or np.may_share_memory(steps, x):
+                steps = steps.astype(dtype)
+            return steps
         self.x_steps = x_steps = self._time_major(x)
-        projected = matmul(x_steps.reshape(-1, x_steps.shape[-1]), kernel)
+        projected = matmul(x_steps.reshape(-1, x_steps.shape[-1]), kernel).astype(dtype, copy=False)
         if bias is not None:
             projected += bias
         return projected.reshape(x_steps.shape[:2] + (kernel.shape[1],))
@@ -217,18 +226,19 @@ class LSTMSequence(_Recurrence):
             self.gate(g, g)
             g[:, 2 * u:3 * u] = cell_input
 
-    def forward(self, x, h0, c0, recurrent_kernel, kernel=None, bias=None):
-        self.arguments = (x, h0, c0, recurrent_kernel, kernel, bias)  # for a second backward pass
-        n, steps = x.shape[:2]
-        u = recurrent_kernel.shape[0]
-        dtype = x.dtype
-        self.kernel, self.h0, self.c0 = recurrent_kernel, h0, c0
+    def forward(self, x, h0, c0, kernel, input_kernel=None, input_bias=None):
+        # For a second backward pass, which must run the forward again (see backward).
+        self.arguments = (x, h0, c0, kernel, input_kernel, input_bias) if self.recorded else None
+        self.gates = gates = self._project(x, input_kernel, input_bias, kernel)
+        steps, n = gates.shape[:2]
+        u = kernel.shape[0]
+        dtype = gates.dtype
+        self.kernel, self.h0, self.c0 = kernel, h0, c0
         if self.one_tanh:
             self.scale = np.full(4 * u, 0.5, dtype=dtype)
             self.scale[2 * u:3 * u] = 1
             self.shift = np.full(4 * u, 0.5, dtype=dtype)
             self.shift[2 * u:3 * u] = 0
-        self.gates = gates = self._project(x, kernel, bias)
         self.cs = cs = np.empty((steps, n, u), dtype=dtype)
         self.c_act = c_act = np.empty((steps, n, u), dtype=dtype)
         self.hs = hs = np.empty((steps, n, u), dtype=dtype)
@@ -237,7 +247,7 @@ class LSTMSequence(_Recurrence):
         with step_products():  # small products, one per step: see blas.step_products
             for k, t in self._steps(steps):
                 h_prev, c_prev = self._previous(hs, k, h0), self._previous(cs, k, c0)
-                matmul(self._dropped(h_prev), recurrent_kernel, out=z)
+                matmul(self._dropped(h_prev), kernel, out=z)
                 g = gates[k]
                 g += z
                 self._gates(g, u, product)
@@ -263,20 +273,23 @@ class LSTMSequence(_Recurrence):
         if self.consumed:  # a second backward pass: the first overwrote the gates with their gradient
             self.forward(*self.arguments)
         self.consumed = True
+        dtype = np.result_type(self.gates, grad)
+        if self.gates.dtype != dtype:  # the gate gradients go where the gates are: in the wider dtype
+            self.gates = self.gates.astype(dtype)
         gates, cs, c_act = self.gates, self.cs, self.c_act
         steps, n, u = cs.shape
         if self.return_sequences:
             grad_h, grad_c = grad[:, :, :u], grad[:, :, u:]
             steps_with_grad_h = np.any(grad_h, axis=(0, 2))
             steps_with_grad_c = np.any(grad_c, axis=(0, 2))
-            dh = np.zeros((n, u), dtype=grad.dtype)
-            dc = np.zeros((n, u), dtype=grad.dtype)
+            dh = np.zeros((n, u), dtype=dtype)
+            dc = np.zeros((n, u), dtype=dtype)
         else:
             steps_with_grad_h = steps_with_grad_c = np.zeros(steps, dtype=bool)
-            dh, dc = grad[:, :u].copy(), grad[:, u:].copy()
+            dh, dc = grad[:, :u].astype(dtype), grad[:, u:].astype(dtype)
         kernel_t = np.ascontiguousarray(self.kernel.T)
-        product = np.empty((n, u), dtype=grad.dtype)
-        factors = np.empty((n, 3, u), dtype=grad.dtype)
+        product = np.empty((n, u), dtype=dtype)
+        factors = np.empty((n, 3, u), dtype=dtype)
         with step_products():  # small products, one per step: see blas.step_products
             for k, t in reversed(self._steps(steps)):
                 if steps_with_grad_h[k]:
@@ -328,7 +341,7 @@ class GRUSequence(_Recurrence):
         self.reset_after = reset_after
 
     def forward(self, x, h0, kernel, recurrent_bias=None, input_kernel=None, input_bias=None):
-        x_steps = self._project(x, input_kernel, input_bias)
+        x_steps = self._project(x, input_kernel, input_bias, kernel)
         steps, n, three_units = x_steps.shape
         u = three_units // 3
         dtype = x_steps.dtype
@@ -442,7 +455,7 @@ class SimpleRNNSequence(_Recurrence):
         self.act, self.d_act = _activation(activation)
 
     def forward(self, x, h0, kernel, input_kernel=None, input_bias=None):
-        x_steps = self._project(x, input_kernel, input_bias)
+        x_steps = self._project(x, input_kernel, input_bias, kernel)
         steps, n, u = x_steps.shape
         self.kernel, self.h0 = kernel, h0
         self.hs = hs = np.empty((steps, n, u), dtype=x_steps.dtype)
@@ -479,11 +492,11 @@ class SimpleRNNSequence(_Recurrence):
         return d_x, dh, d_kernel, d_input_kernel, d_input_bias
 
 
-def _constant(value, dtype):
+def _constant(value):
+    """A tensor or array-like as an array (the ops cast it to their dtype: see ``_Recurrence._project``)."""
     if value is None:
         return None
-    value = value.data if hasattr(value, "data") else value
-    return np.asarray(value, dtype=dtype)
+    return np.asarray(value.data if hasattr(value, "data") else value)
 
 
 def _projection(kernel, bias, name):
@@ -515,7 +528,7 @@ def lstm_sequence(x_proj, h0, c0, recurrent_kernel, activation="tanh", recurrent
         ``return_sequences=False``, ``(batch, 2 * units)`` after the last step.
     """
     x_proj = operand(x_proj)
-    op = LSTMSequence(activation, recurrent_activation, mask=mask, recurrent_mask=_constant(recurrent_mask, x_proj.dtype),
+    op = LSTMSequence(activation, recurrent_activation, mask=mask, recurrent_mask=_constant(recurrent_mask),
                       go_backwards=go_backwards, return_sequences=return_sequences)
     return op.apply(x_proj, operand(h0), operand(c0), operand(recurrent_kernel), *_projection(kernel, bias, "lstm_sequence"))
 
@@ -531,7 +544,7 @@ def gru_sequence(x_proj, h0, recurrent_kernel, recurrent_bias=None, activation="
     """
     x_proj = operand(x_proj)
     op = GRUSequence(activation, recurrent_activation, reset_after, mask=mask,
-                     recurrent_mask=_constant(recurrent_mask, x_proj.dtype), go_backwards=go_backwards,
+                     recurrent_mask=_constant(recurrent_mask), go_backwards=go_backwards,
                      return_sequences=return_sequences)
     return op.apply(x_proj, operand(h0), operand(recurrent_kernel),
                     None if recurrent_bias is None else operand(recurrent_bias), *_projection(kernel, bias, "gru_sequence"))
@@ -542,7 +555,7 @@ def simple_rnn_sequence(x_proj, h0, recurrent_kernel, activation="tanh", mask=No
     """Runs a fully-connected RNN over a sequence; returns the states ``(batch, time, units)`` (``(batch,
     units)``, the last, with ``return_sequences=False``). Arguments as for :func:`lstm_sequence`."""
     x_proj = operand(x_proj)
-    op = SimpleRNNSequence(activation, mask=mask, recurrent_mask=_constant(recurrent_mask, x_proj.dtype),
+    op = SimpleRNNSequence(activation, mask=mask, recurrent_mask=_constant(recurrent_mask),
                            go_backwards=go_backwards, return_sequences=return_sequences)
     return op.apply(x_proj, operand(h0), operand(recurrent_kernel), *_projection(kernel, bias, "simple_rnn_sequence"))
 

@@ -85,6 +85,12 @@ def test_forward_in_chunks_of_samples_matches_the_direct_loop_and_finite_differe
     assert per_sample == [2, 1]
 
 
+def test_an_empty_batch_gives_an_empty_output(monkeypatch):
+    monkeypatch.setattr(conv, "_PATCH_BYTES", 1)
+    y = conv.convolution(np.zeros((0, 8, 8, 3)), np.ones((3, 3, 3, 4)), np.ones(4), 1, "valid")
+    assert y.shape == (0, 6, 6, 4)
+
+
 def per_sample_bytes(x, kernel, strides, padding, dilation):
     rank = x.ndim - 2
     out = [conv.conv_output_length(n, k, s, padding, d) for n, k, s, d in zip(x.shape[1:-1], kernel.shape, strides,

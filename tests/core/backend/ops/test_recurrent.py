@@ -175,6 +175,63 @@ def test_the_ops_leave_a_projected_input_unchanged(n, t, op, rng):
         np.testing.assert_allclose(y.data, expected, atol=1e-6)
 
 
+@pytest.mark.parametrize("op", ["lstm", "gru", "simple_rnn"])
+def test_integer_inputs_give_what_the_same_numbers_as_floats_give(op, rng):
+    """The ops compute in the float dtype of their operands: an integer input is no reason to truncate
+    the recurrent dropout mask (1 / 0.7) or to fail."""
+    n, t, d, u = 2, 3, 4, 2
+    gates = {"lstm": 4, "gru": 3, "simple_rnn": 1}[op]
+    x = rng.integers(-3, 4, size=(n, t, d))
+    h0, kernel = rng.standard_normal((n, u)), rng.standard_normal((d, gates * u)) * 0.3
+    recurrent_kernel = rng.standard_normal((u, gates * u)) * 0.3
+    dropout = (rng.random((n, u)) > 0.3) / 0.7
+
+    def run(inputs):
+        if op == "lstm":
+            return recurrent.lstm_sequence(inputs, h0, h0, recurrent_kernel, "tanh", "sigmoid", recurrent_mask=dropout,
+                                           kernel=kernel)
+        if op == "gru":
+            return recurrent.gru_sequence(inputs, h0, recurrent_kernel, None, "tanh", "sigmoid",
+                                          recurrent_mask=dropout, kernel=kernel)
+        return recurrent.simple_rnn_sequence(inputs, h0, recurrent_kernel, recurrent_mask=dropout, kernel=kernel)
+
+    as_float = run(x.astype(np.float64)).data
+    as_int = run(x).data
+    assert as_int.dtype == np.float64
+    np.testing.assert_allclose(as_int, as_float, rtol=1e-12)
+
+
+def test_lstm_sequence_computes_in_the_wider_dtype_of_its_operands(rng):
+    """float32 inputs with float64 weights run in float64 (as a Dense layer's product would)."""
+    n, t, d, u = 2, 3, 3, 2
+    x = rng.standard_normal((n, t, d)).astype(np.float32)
+    h0, c0 = np.zeros((n, u)), np.zeros((n, u))
+    recurrent_kernel, kernel, bias = rng.standard_normal((u, 4 * u)), rng.standard_normal((d, 4 * u)), rng.standard_normal(4 * u)
+    y = recurrent.lstm_sequence(x, h0, c0, recurrent_kernel, "tanh", "sigmoid", kernel=kernel, bias=bias).data
+    assert y.dtype == np.float64
+    expected = reference_lstm(x.astype(np.float64) @ kernel + bias, h0, c0, recurrent_kernel)
+    np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_a_float64_output_gradient_of_a_float32_lstm_gives_float64_gradients(rng):
+    """The gate gradients are written where the gates were: in the wider of the two dtypes, not rounded to float32."""
+    from numkeras.backend.tensor import Variable
+
+    n, t, d, u = 2, 4, 3, 2
+    arrays = [rng.standard_normal(shape) for shape in ((n, t, d), (u, 4 * u), (d, 4 * u), (4 * u,))]
+    results = []
+    for dtype in ("float32", "float64"):
+        x, recurrent_kernel, kernel, bias = [Variable(a, dtype=dtype) for a in arrays]
+        zeros = np.zeros((n, u), dtype=dtype)
+        y = recurrent.lstm_sequence(x, zeros, zeros, recurrent_kernel, kernel=kernel, bias=bias)
+        seed = np.linspace(-1, 1, y.data.size).reshape(y.shape)  # float64, as from a float64 op downstream
+        grads = y.creator.backward(seed)
+        results.append([grads[i] for i in (0, 3, 4, 5)])
+    for single, double in zip(*results):
+        assert single.dtype == np.float64
+        np.testing.assert_allclose(single, double, rtol=1e-5, atol=1e-6)
+
+
 def test_lstm_sequence_refuses_a_bias_without_a_kernel(rng):
     with pytest.raises(ValueError, match="a bias without a kernel"):
         recurrent.lstm_sequence(np.zeros((1, 2, 8)), np.zeros((1, 2)), np.zeros((1, 2)), np.zeros((2, 8)),
