@@ -34,7 +34,7 @@ from .conv_geometry import (  # noqa: F401
 )
 from .fused import _pre_activation_gradient, bias_relu, dense
 from .linalg import matmul
-from .patches import col2im, im2col
+from .patches import col2im, im2col, window_positions
 from .shape import reshape, transpose
 
 _CHUNK_BYTES = 1 << 21  # input-gradient products of about 2 MiB (one core's L2 cache)
@@ -97,36 +97,29 @@ class Convolution(Function):
     def _patches(self, x):
         """``x``'s patches as rows ``(samples * positions, prod(kernel) * C)``, in a reused buffer."""
         patches = im2col(x, self.kernel_size, self.strides, self.dilation, self.pads, reuse=True)
-        self.out = patches.shape[1:1 + len(self.kernel_size)]
         return patches.reshape(-1, math.prod(patches.shape[1 + len(self.kernel_size):]))
 
-    def _chunks(self, n):
+    def _chunks(self, n, positions, channels, itemsize):
         """Sample ranges whose patches take about ``_PATCH_BYTES`` each."""
-        x = self.image_shape
-        positions = math.prod(max((size + lo + hi - effective_kernel_size(k, d)) // s + 1, 1) for size, (lo, hi), k, s, d
-                              in zip(x[1:-1], self.pads, self.kernel_size, self.strides, self.dilation))
-        per_sample = max(1, positions * math.prod(self.kernel_size) * x[-1] * self.itemsize)
-        size = max(1, _PATCH_BYTES // per_sample)
+        size = max(1, _PATCH_BYTES // max(1, positions * math.prod(self.kernel_size) * channels * itemsize))
         return [(start, min(start + size, n)) for start in range(0, n, size)]
 
     def forward(self, x, kernel, bias=None):
-        self.image_shape, self.kernel, self.itemsize = x.shape, kernel, x.dtype.itemsize
+        self.image_shape, self.kernel = x.shape, kernel
+        padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[1:-1], self.pads))
+        self.out = window_positions(padded, self.kernel_size, self.strides, self.dilation)
+        rows = math.prod(self.out)  # patches (output positions) per sample
         weights = kernel.reshape(-1, kernel.shape[-1])
-        chunks = self._chunks(x.shape[0])
+        chunks = self._chunks(x.shape[0], rows, x.shape[-1], x.dtype.itemsize)
         self.x, self.cols = None, None
         if len(chunks) <= 1:  # one chunk, or an empty batch
-            self.cols = cols = self._patches(x)
-            y = blas.matmul(cols, weights)
+            self.cols = self._patches(x)
+            y = blas.matmul(self.cols, weights)
         else:
             self.x, self.chunks = x, chunks
-            y = None
-            for start, stop in chunks:
-                cols = self._patches(x[start:stop])
-                if y is None:
-                    rows_per_sample = cols.shape[0] // (stop - start)
-                    y = np.empty((x.shape[0] * rows_per_sample, weights.shape[1]), dtype=np.result_type(x, kernel))
-                blas.matmul(cols, weights, out=y[start * rows_per_sample:stop * rows_per_sample])
-            del cols  # the buffer goes back to the patch cache
+            y = np.empty((x.shape[0] * rows, weights.shape[1]), dtype=np.result_type(x, kernel))
+            for start, stop in chunks:  # each chunk's patches go back to the patch cache after its product
+                blas.matmul(self._patches(x[start:stop]), weights, out=y[start * rows:stop * rows])
         if self.relu:
             self.active = bias_relu(self, y, bias)
         elif bias is not None:
@@ -148,7 +141,7 @@ class Convolution(Function):
             if self.cols is not None:
                 gk = blas.matmul(g2.T, self.cols).T.reshape(kernel.shape)
             else:
-                rows = g2.shape[0] // self.image_shape[0]
+                rows = math.prod(self.out)
                 gk_t = None
                 for start, stop in self.chunks:
                     part = blas.matmul(g2[start * rows:stop * rows].T, self._patches(self.x[start:stop]))

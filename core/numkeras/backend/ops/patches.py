@@ -46,6 +46,11 @@ def _reusable(shape, dtype):
     return buffer
 
 
+def window_positions(padded, kernel, strides, dilation):
+    """The number of window positions along each spatial axis of a padded input of size ``padded``."""
+    return tuple((n - effective_kernel_size(k, d)) // s + 1 for n, k, s, d in zip(padded, kernel, strides, dilation))
+
+
 def im2col(x, kernel, strides, dilation, pads, reuse=False):
     """The windows of channels-last ``x`` as a contiguous ``(N, *out, *kernel, C)`` array.
 
@@ -53,8 +58,7 @@ def im2col(x, kernel, strides, dilation, pads, reuse=False):
     """
     xp = _pad(x, pads)
     spatial = xp.shape[1:-1]
-    out = tuple((n - effective_kernel_size(k, d)) // s + 1
-                for n, k, s, d in zip(spatial, kernel, strides, dilation))
+    out = window_positions(spatial, kernel, strides, dilation)
     if min(out) <= 0:
         raise ValueError(
             f"The convolution window (kernel {kernel}, dilation {dilation}) is larger than the "
