@@ -195,9 +195,9 @@ class _Recurrence(Function):
 class LSTMSequence(_Recurrence):
     """An LSTM over a sequence, with the input projection inside the op or before it.
 
-    Inputs ``x``, ``h0 (N, U)``, ``c0 (N, U)``, ``recurrent_kernel (U, 4U)`` and, when the op
-    projects, ``kernel (D, 4U)`` and optionally ``bias (4U,)``; ``x`` is then the layer's input
-    ``(N, T, D)``, else the projected ``(N, T, 4U)``. Output ``(N, T, 2U)`` = ``[h_t, c_t]`` per
+    Inputs ``x``, ``h0 (N, U)``, ``c0 (N, U)``, the recurrent ``kernel (U, 4U)`` and, when the op
+    projects, ``input_kernel (D, 4U)`` and ``input_bias (4U,)`` (or ``None``); ``x`` is then the
+    layer's input ``(N, T, D)``, else the projected ``(N, T, 4U)``. Output ``(N, T, 2U)`` = ``[h_t, c_t]`` per
     step, or with ``return_sequences=False`` only the last step's ``(N, 2U)``.
 
     Memory: the gates of every step are the one ``(T, N, 4U)`` array the op keeps; its backward
