@@ -16,12 +16,12 @@ def sigmoid(x):
     return 1 / (1 + np.exp(-x))
 
 
-def reference_lstm(xp, h, c, kernel, mask=None, backwards=False):
+def reference_lstm(xp, h, c, kernel, mask=None, backwards=False, dropout=1):
     u = h.shape[1]
     hs, cs = [], []
     times = range(xp.shape[1] - 1, -1, -1) if backwards else range(xp.shape[1])
     for t in times:
-        z = xp[:, t] + h @ kernel
+        z = xp[:, t] + (h * dropout) @ kernel
         i, f, g, o = sigmoid(z[:, :u]), sigmoid(z[:, u:2 * u]), np.tanh(z[:, 2 * u:3 * u]), sigmoid(z[:, 3 * u:])
         c_new = f * c + i * g
         h_new = o * np.tanh(c_new)
@@ -34,19 +34,20 @@ def reference_lstm(xp, h, c, kernel, mask=None, backwards=False):
     return np.concatenate([np.stack(hs, 1), np.stack(cs, 1)], axis=-1)
 
 
-def reference_gru(xp, h, kernel, bias=None, reset_after=False):
+def reference_gru(xp, h, kernel, bias=None, reset_after=False, dropout=1):
     u = h.shape[1]
     hs = []
     for t in range(xp.shape[1]):
         x = xp[:, t]
+        h_in = h * dropout
         if reset_after:
-            inner = h @ kernel + bias
+            inner = h_in @ kernel + (0 if bias is None else bias)
             z, r = sigmoid(x[:, :u] + inner[:, :u]), sigmoid(x[:, u:2 * u] + inner[:, u:2 * u])
             hh = np.tanh(x[:, 2 * u:] + r * inner[:, 2 * u:])
         else:
-            z = sigmoid(x[:, :u] + h @ kernel[:, :u])
-            r = sigmoid(x[:, u:2 * u] + h @ kernel[:, u:2 * u])
-            hh = np.tanh(x[:, 2 * u:] + (r * h) @ kernel[:, 2 * u:])
+            z = sigmoid(x[:, :u] + h_in @ kernel[:, :u])
+            r = sigmoid(x[:, u:2 * u] + h_in @ kernel[:, u:2 * u])
+            hh = np.tanh(x[:, 2 * u:] + (r * h_in) @ kernel[:, 2 * u:])
         h = z * h + (1 - z) * hh
         hs.append(h)
     return np.stack(hs, 1)
@@ -199,6 +200,18 @@ def test_integer_inputs_give_what_the_same_numbers_as_floats_give(op, rng):
     as_int = run(x).data
     assert as_int.dtype == np.float64
     np.testing.assert_allclose(as_int, as_float, rtol=1e-12)
+    projected = x.astype(np.float64) @ kernel
+    if op == "lstm":
+        expected = reference_lstm(projected, h0, h0, recurrent_kernel, dropout=dropout)
+    elif op == "gru":
+        expected = reference_gru(projected, h0, recurrent_kernel, dropout=dropout)
+    else:
+        h, expected = h0, []
+        for t in range(projected.shape[1]):
+            h = np.tanh(projected[:, t] + (h * dropout) @ recurrent_kernel)
+            expected.append(h)
+        expected = np.stack(expected, 1)
+    np.testing.assert_allclose(as_int, expected, rtol=1e-10, atol=1e-12)
 
 
 def test_lstm_sequence_computes_in_the_wider_dtype_of_its_operands(rng):
