@@ -94,12 +94,8 @@ def max_pool_grad_2d(g, winner, pool_w, stride_h, stride_w, grad):
 
 
 @_compile
-def windows_2d(image, cols, stride_h, stride_w, dilation_h, dilation_w, gather):
-    """Between ``image`` ``(N, H, W, C)`` and its windows ``cols`` ``(N, out_h, out_w, k_h, k_w, C)``.
-
-    ``gather``: copies each window into ``cols`` (im2col); otherwise adds ``cols`` back
-    into ``image`` (col2im).
-    """
+def col2im_2d(image, cols, stride_h, stride_w, dilation_h, dilation_w):
+    """Adds the windows ``cols`` ``(N, out_h, out_w, k_h, k_w, C)`` back into ``image`` ``(N, H, W, C)``."""
     samples, rows, columns, kernel_h, kernel_w, channels = cols.shape
     for s in prange(samples):
         for r in range(rows):
@@ -107,12 +103,8 @@ def windows_2d(image, cols, stride_h, stride_w, dilation_h, dilation_w, gather):
                 for i in range(kernel_h):
                     for j in range(kernel_w):
                         h, w = r * stride_h + i * dilation_h, q * stride_w + j * dilation_w
-                        if gather:
-                            for c in range(channels):
-                                cols[s, r, q, i, j, c] = image[s, h, w, c]
-                        else:
-                            for c in range(channels):
-                                image[s, h, w, c] += cols[s, r, q, i, j, c]
+                        for c in range(channels):
+                            image[s, h, w, c] += cols[s, r, q, i, j, c]
 
 
 @_compile

@@ -47,7 +47,7 @@ class Pool(Function):
         self.x_shape = x.shape
         padded, out, self.windows = self._windows(x.shape[1:-1])
         if self.mode == "max":
-            if not self.recorded and not kernels.compiled("max_pool"):
+            if not self.recorded:
                 return self._window_max(self._padded(x, -np.inf))
             best, self.winner = kernels.max_pool(self._padded(x, -np.inf), self.pool_size, self.strides)
             return best
@@ -63,6 +63,8 @@ class Pool(Function):
         """Each window's maximum without the winners that only the gradient needs (inference).
 
         The same numbers as ``kernels.max_pool``'s: ``np.maximum`` over the offsets, a NaN kept.
+        NumPy's, even where a plugin compiles ``max_pool``: numkeras-numba's loop, which also
+        finds the winners, took 11 ms a batch on mnist_cnn's pooling against these 4 ms.
         """
         best = xp[self.windows[0][1]].copy()
         for _, window in self.windows[1:]:
