@@ -34,7 +34,7 @@ from .conv_geometry import (  # noqa: F401
 )
 from .fused import _pre_activation_gradient, bias_relu, dense
 from .linalg import matmul
-from .patches import col2im, im2col, window_positions
+from .patches import col2im, im2col, offset_columns, window_positions
 from .shape import reshape, transpose
 
 _CHUNK_BYTES = 1 << 21  # input-gradient products of about 2 MiB (one core's L2 cache)
@@ -95,7 +95,13 @@ class Convolution(Function):
         self.relu = relu
 
     def _patches(self, x):
-        """``x``'s patches as rows ``(samples * positions, prod(kernel) * C)``, in a reused buffer."""
+        """``x``'s patches as rows ``(samples * positions, prod(kernel) * C)``, in a reused buffer.
+
+        With one channel, the transpose of an offset-major copy (:func:`~.patches.offset_columns`):
+        BLAS takes the transposed matrix as it is, in both products that use it.
+        """
+        if x.shape[-1] == 1:
+            return offset_columns(x, self.kernel_size, self.strides, self.dilation, self.pads).T
         patches = im2col(x, self.kernel_size, self.strides, self.dilation, self.pads, reuse=True)
         return patches.reshape(-1, math.prod(patches.shape[1 + len(self.kernel_size):]))
 

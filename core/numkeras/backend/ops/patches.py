@@ -6,6 +6,7 @@ view, one strided add per kernel offset; a plugin may compile them). These funct
 add the padding, the output size and a recycled buffer for the big forward patches.
 """
 
+import math
 import sys
 import threading
 
@@ -51,22 +52,44 @@ def window_positions(padded, kernel, strides, dilation):
     return tuple((n - effective_kernel_size(k, d)) // s + 1 for n, k, s, d in zip(padded, kernel, strides, dilation))
 
 
-def im2col(x, kernel, strides, dilation, pads, reuse=False):
-    """The windows of channels-last ``x`` as a contiguous ``(N, *out, *kernel, C)`` array.
-
-    With ``reuse``, the result may be a recycled buffer (see :func:`_reusable`).
-    """
-    xp = _pad(x, pads)
-    spatial = xp.shape[1:-1]
+def _windows(spatial, kernel, strides, dilation):
+    """:func:`window_positions` of a padded input, which must hold at least one window."""
     out = window_positions(spatial, kernel, strides, dilation)
     if min(out) <= 0:
         raise ValueError(
             f"The convolution window (kernel {kernel}, dilation {dilation}) is larger than the "
             f"padded input {spatial}: the output would be empty."
         )
+    return out
+
+
+def im2col(x, kernel, strides, dilation, pads, reuse=False):
+    """The windows of channels-last ``x`` as a contiguous ``(N, *out, *kernel, C)`` array.
+
+    With ``reuse``, the result may be a recycled buffer (see :func:`_reusable`).
+    """
+    xp = _pad(x, pads)
+    out = _windows(xp.shape[1:-1], kernel, strides, dilation)
     shape = (xp.shape[0],) + out + tuple(kernel) + (xp.shape[-1],)
     patches = _reusable(shape, xp.dtype) if reuse else np.empty(shape, dtype=xp.dtype)
     return kernels.im2col(xp, strides, dilation, patches)
+
+
+def offset_columns(x, kernel, strides, dilation, pads):
+    """The patches of a one-channel ``x`` ``(N, *spatial, 1)``, offset-major: ``(prod(kernel), N * prod(out))``.
+
+    Row ``k`` holds kernel offset ``k``'s input at every window position, in the order
+    of :func:`im2col`'s rows, so the transpose of the result is im2col's patch matrix.
+    Each row is one copy of a whole strided window of the image, where im2col, with one
+    channel, copies one element at a time (mnist_cnn's first convolution: 1 ms against
+    2.7 ms a batch, product included). The result may be a recycled buffer (see :func:`_reusable`).
+    """
+    image = _pad(x, pads)[..., 0]
+    out = _windows(image.shape[1:], kernel, strides, dilation)
+    rows = _reusable((math.prod(kernel), image.shape[0]) + tuple(out), image.dtype)
+    for index, offset in enumerate(np.ndindex(*kernel)):
+        rows[index] = image[(slice(None),) + kernels.window_slices(offset, strides, dilation, out)]
+    return rows.reshape(len(rows), -1)
 
 
 def col2im(cols, image_shape, kernel, strides, dilation, pads):

@@ -37,10 +37,11 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("channels", [3, 1], ids=["3-channels", "1-channel"])  # 1: offset-major patches
 @pytest.mark.parametrize("rank, padding, strides, dilation", CASES)
-def test_convolution_matches_direct_loop(rank, padding, strides, dilation, rng):
-    x = rng.standard_normal((2,) + (7, 6, 5)[:rank] + (3,))
-    kernel = rng.standard_normal((3, 2, 2)[:rank] + (3, 4))
+def test_convolution_matches_direct_loop(rank, padding, strides, dilation, channels, rng):
+    x = rng.standard_normal((2,) + (7, 6, 5)[:rank] + (channels,))
+    kernel = rng.standard_normal((3, 2, 2)[:rank] + (channels, 4))
     strides_t = conv.normalize_tuple(strides, rank, "strides")
     dilation_t = conv.normalize_tuple(dilation, rank, "dilation_rate")
     y = conv.convolution(x, kernel, None, strides, padding, "channels_last", dilation).data
@@ -50,26 +51,30 @@ def test_convolution_matches_direct_loop(rank, padding, strides, dilation, rng):
         assert y.shape[1 + axis] == expected
 
 
+@pytest.mark.parametrize("channels", [2, 1], ids=["2-channels", "1-channel"])
 @pytest.mark.parametrize("rank, padding, strides, dilation", CASES)
-def test_convolution_gradients(rank, padding, strides, dilation, rng):
-    x = rng.standard_normal((2,) + (5, 4, 4)[:rank] + (2,))
-    kernel = rng.standard_normal((3, 2, 2)[:rank] + (2, 3))
+def test_convolution_gradients(rank, padding, strides, dilation, channels, rng):
+    x = rng.standard_normal((2,) + (5, 4, 4)[:rank] + (channels,))
+    kernel = rng.standard_normal((3, 2, 2)[:rank] + (channels, 3))
     bias = rng.standard_normal(3)
     check_gradients(lambda a, w, b: conv.convolution(a, w, b, strides, padding, "channels_last", dilation),
                     x, kernel, bias)
 
 
+@pytest.mark.parametrize("channels", [2, 1], ids=["2-channels", "1-channel"])
 @pytest.mark.parametrize("rank, padding, strides, dilation", CASES[::2])
 @pytest.mark.parametrize("relu", [False, True])
 def test_forward_in_chunks_of_samples_matches_the_direct_loop_and_finite_differences(
-        rank, padding, strides, dilation, relu, rng, monkeypatch):
+        rank, padding, strides, dilation, relu, channels, rng, monkeypatch):
     """Patches a sample or two at a time (re-extracted for the kernel gradient): the same convolution."""
     per_sample = []
-    original = conv.im2col
-    monkeypatch.setattr(conv, "im2col", lambda x, *a, **k: per_sample.append(len(x)) or original(x, *a, **k))
+    for name in ("im2col", "offset_columns"):  # one channel: the offset-major copy
+        original = getattr(conv, name)
+        monkeypatch.setattr(conv, name, lambda x, *a, _original=original, **k: per_sample.append(len(x))
+                            or _original(x, *a, **k))
     monkeypatch.setattr(conv, "_PATCH_BYTES", 1)  # one sample per chunk
-    x = rng.standard_normal((3,) + (5, 4, 4)[:rank] + (2,))
-    kernel = rng.standard_normal((3, 2, 2)[:rank] + (2, 3))
+    x = rng.standard_normal((3,) + (5, 4, 4)[:rank] + (channels,))
+    kernel = rng.standard_normal((3, 2, 2)[:rank] + (channels, 3))
     bias = rng.standard_normal(3)
     strides_t = conv.normalize_tuple(strides, rank, "strides")
     dilation_t = conv.normalize_tuple(dilation, rank, "dilation_rate")
