@@ -66,8 +66,10 @@ class Pool(Function):
         NumPy's, even where a plugin compiles ``max_pool``: numkeras-numba's loop, which also
         finds the winners, took 11 ms a batch on mnist_cnn's pooling against these 4 ms.
         """
-        best = xp[self.windows[0][1]].copy()
-        for _, window in self.windows[1:]:
+        if len(self.windows) == 1:
+            return xp[self.windows[0][1]].copy()
+        best = np.maximum(xp[self.windows[0][1]], xp[self.windows[1][1]])  # no copy of the first window
+        for _, window in self.windows[2:]:
             np.maximum(best, xp[window], out=best)
         return best
 

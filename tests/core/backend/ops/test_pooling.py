@@ -31,7 +31,7 @@ def reference_pool(x, size, strides, padding, mode):
 
 CASES = [
     (1, 2, None, "valid"), (1, 3, 1, "same"), (2, 2, None, "valid"), (2, 3, 2, "same"), (2, (2, 3), (1, 2), "valid"),
-    (2, 3, None, "valid"), (3, 2, None, "same"),
+    (2, 3, None, "valid"), (3, 2, None, "same"), (2, 1, None, "valid"),  # 1x1: one window offset
 ]
 
 
