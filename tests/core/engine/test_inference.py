@@ -121,6 +121,22 @@ def test_a_compiled_bias_relu_still_runs_in_predict():
     assert calls
 
 
+def test_a_compiled_bias_relu_that_declines_leaves_predict_without_the_mask(spies):
+    """Declined (small arrays): predict takes NumPy's passes without the mask, not the masking reference."""
+    calls = []
+    numkeras.utils.set_random_seed(6)
+    model = _mlp()
+    x = _inputs(model, np.random.default_rng(3))
+    expected = _recorded_forward(model, x)
+    spies["bias_relu"] = 0
+    previous = kernels.set_kernels({"bias_relu": lambda y, bias: calls.append(y.shape)})  # declines: None
+    try:
+        np.testing.assert_array_equal(model.predict(x), expected)
+    finally:
+        kernels.set_kernels(previous)
+    assert calls and spies["bias_relu"] == 0
+
+
 def test_an_op_outside_the_tape_keeps_no_mask():
     from numkeras.backend.ops.fused import Dense as DenseOp
 

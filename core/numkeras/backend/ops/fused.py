@@ -43,10 +43,14 @@ def bias_relu(op, y, bias):
 
     The mask is only for the backward pass: an op that will not be recorded (inference)
     gets none, and NumPy saves the pass that computes it. A compiled ``bias_relu`` kernel
-    writes the mask in the same pass as the ReLU, so it still runs (and its mask is dropped).
+    writes the mask in the same pass as the ReLU, so it still runs (and its mask is dropped);
+    where it declines the arguments (small arrays), NumPy's passes without the mask run.
     """
-    if op.recorded or kernels.compiled("bias_relu"):
+    if op.recorded:
         return kernels.bias_relu(y, bias)
+    compiled = kernels.get_kernels().get("bias_relu")
+    if compiled is not None and compiled(y, bias) is not None:
+        return None
     if bias is not None:
         y += bias
     kernels.relu(y, out=y)
