@@ -153,7 +153,8 @@ def _run(name, first, *rest):
 
 # The loops each kernel runs (for ``status``).
 LOOPS = {"bias_relu": ("bias_relu",), "relu_grad": ("relu_grad",), "relu_grad_sums": ("relu_grad_sums",),
-         "max_pool": ("max_pool_2d",), "max_pool_grad": ("max_pool_grad_2d",), "col2im": ("col2im_2d",), "adam_update": ("adam_update",)}
+         "max_pool": ("max_pool_2d",), "max_pool_grad": ("max_pool_grad_2d",), "col2im": ("col2im_2d",),
+         "adam_update": ("adam_update",)}
 
 
 def available():
