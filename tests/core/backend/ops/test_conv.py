@@ -70,8 +70,8 @@ def test_forward_in_chunks_of_samples_matches_the_direct_loop_and_finite_differe
     per_sample = []
     for name in ("im2col", "offset_columns"):  # one channel: the offset-major copy
         original = getattr(conv, name)
-        monkeypatch.setattr(conv, name, lambda x, *a, _original=original, **k: per_sample.append(len(x))
-                            or _original(x, *a, **k))
+        monkeypatch.setattr(conv, name, lambda x, *a, _original=original, _name=name, **k:
+                            per_sample.append((_name, len(x))) or _original(x, *a, **k))
     monkeypatch.setattr(conv, "_PATCH_BYTES", 1)  # one sample per chunk
     x = rng.standard_normal((3,) + (5, 4, 4)[:rank] + (channels,))
     kernel = rng.standard_normal((3, 2, 2)[:rank] + (channels, 3))
@@ -81,13 +81,14 @@ def test_forward_in_chunks_of_samples_matches_the_direct_loop_and_finite_differe
     y = conv.convolution(x, kernel, bias, strides, padding, "channels_last", dilation, relu=relu).data
     expected = reference_conv(x, kernel, strides_t, padding, dilation_t) + bias
     np.testing.assert_allclose(y, np.maximum(expected, 0) if relu else expected, atol=1e-10)
-    assert per_sample == [1, 1, 1]
+    copy = "offset_columns" if channels == 1 else "im2col"
+    assert per_sample == [(copy, 1)] * 3
     check_gradients(lambda a, w, b: conv.convolution(a, w, b, strides, padding, "channels_last", dilation, relu=relu),
                     x, kernel, bias)
     monkeypatch.setattr(conv, "_PATCH_BYTES", 2 * per_sample_bytes(x, kernel, strides_t, padding, dilation_t))
     per_sample.clear()
     conv.convolution(x, kernel, bias, strides, padding, "channels_last", dilation)
-    assert per_sample == [2, 1]
+    assert per_sample == [(copy, 2), (copy, 1)]
 
 
 def test_an_empty_batch_gives_an_empty_output(monkeypatch):
