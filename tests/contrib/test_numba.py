@@ -148,7 +148,7 @@ def test_inference_pools_with_numpy_and_training_with_the_plugin(every_array, rn
     previous = kernels.set_kernels(table)
     try:
         x = rng.standard_normal((2, 6, 6, 3)).astype(np.float32)
-        expected = kernels.max_pool.reference(x, (2, 2), (2, 2))[0]
+        expected = x.reshape(2, 3, 2, 3, 2, 3).max(axis=(2, 4))  # each 2x2 window's maximum, by NumPy
         with K.no_tape():
             np.testing.assert_array_equal(pool(K.variable(x), 2).data, expected)
         assert calls == []

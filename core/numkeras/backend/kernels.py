@@ -74,6 +74,16 @@ def compiled(name):
     return name in (_compiled[0] if _compiled else get_kernels())
 
 
+def compiled_result(name, *args):
+    """What a plugin's kernel ``name`` returns for ``args``: ``None`` where no plugin supplies it or it declines.
+
+    For an op with a cheaper NumPy path than the kernel's reference (inference needs no
+    ReLU mask, say): it tries the compiled kernel and, on ``None``, takes its own path.
+    """
+    plugin_kernel = (_compiled[0] if _compiled else get_kernels()).get(name)
+    return None if plugin_kernel is None else plugin_kernel(*args)
+
+
 def kernel(reference):
     """Makes ``reference`` (a NumPy function) a kernel of the same name that a plugin may replace."""
     name = reference.__name__
@@ -81,12 +91,8 @@ def kernel(reference):
 
     @functools.wraps(reference)
     def dispatch(*args):
-        plugin_kernel = (_compiled[0] if _compiled else get_kernels()).get(name)
-        if plugin_kernel is not None:
-            result = plugin_kernel(*args)
-            if result is not None:
-                return result
-        return reference(*args)
+        result = compiled_result(name, *args)
+        return reference(*args) if result is None else result
 
     dispatch.reference = reference
     return dispatch
@@ -296,5 +302,5 @@ def window_slices(offset, strides, dilation, out):
     return tuple(slice(o * d, o * d + s * (n - 1) + 1, s) for o, s, d, n in zip(offset, strides, dilation, out))
 
 
-__all__ = ["set_kernels", "get_kernels", "names", "compiled", "bias_relu", "relu_grad", "relu_grad_sums", "axpy",
-           "adam_update", "max_pool", "max_pool_grad", "im2col", "col2im", "relu", "window_slices"]
+__all__ = ["set_kernels", "get_kernels", "names", "compiled", "compiled_result", "bias_relu", "relu_grad",
+           "relu_grad_sums", "axpy", "adam_update", "max_pool", "max_pool_grad", "im2col", "col2im", "relu", "window_slices"]

@@ -269,3 +269,19 @@ def test_without_a_plugin_only_the_references_run(monkeypatch):
     monkeypatch.setattr(kernels, "_compiled", [])
     assert kernels.get_kernels() == {}
     assert not kernels.compiled("col2im")
+
+
+def test_compiled_result_is_the_plugins_answer_or_none():
+    """``None`` without a plugin kernel or when it declines (the op then takes its own path), else its result."""
+    previous = kernels.set_kernels({})
+    try:
+        y = np.array([[-1.0, 2.0]])
+        assert kernels.compiled_result("bias_relu", y, None) is None  # no plugin: the reference does not run
+        np.testing.assert_array_equal(y, [[-1.0, 2.0]])
+        answer = np.array([[True, False]])
+        kernels.set_kernels({"bias_relu": lambda y, bias: answer if bias is None else None})
+        assert kernels.compiled_result("bias_relu", y, None) is answer
+        assert kernels.compiled_result("bias_relu", y, np.zeros(2)) is None  # declined
+        np.testing.assert_array_equal(kernels.bias_relu(y, np.zeros(2)), [[False, True]])  # the reference after it
+    finally:
+        kernels.set_kernels(previous)

@@ -530,7 +530,8 @@ def lstm_sequence(x_proj, h0, c0, recurrent_kernel, activation="tanh", recurrent
     x_proj = operand(x_proj)
     op = LSTMSequence(activation, recurrent_activation, mask=mask, recurrent_mask=_constant(recurrent_mask),
                       go_backwards=go_backwards, return_sequences=return_sequences)
-    return op.apply(x_proj, operand(h0), operand(c0), operand(recurrent_kernel), *_projection(kernel, bias, "lstm_sequence"))
+    return op.apply(x_proj, operand(h0), operand(c0), operand(recurrent_kernel),
+                    *_projection(kernel, bias, "lstm_sequence"))
 
 
 def gru_sequence(x_proj, h0, recurrent_kernel, recurrent_bias=None, activation="tanh",
@@ -547,7 +548,8 @@ def gru_sequence(x_proj, h0, recurrent_kernel, recurrent_bias=None, activation="
                      recurrent_mask=_constant(recurrent_mask), go_backwards=go_backwards,
                      return_sequences=return_sequences)
     return op.apply(x_proj, operand(h0), operand(recurrent_kernel),
-                    None if recurrent_bias is None else operand(recurrent_bias), *_projection(kernel, bias, "gru_sequence"))
+                    None if recurrent_bias is None else operand(recurrent_bias),
+                    *_projection(kernel, bias, "gru_sequence"))
 
 
 def simple_rnn_sequence(x_proj, h0, recurrent_kernel, activation="tanh", mask=None, recurrent_mask=None,
