@@ -26,20 +26,38 @@ _scratch = threading.local()
 _SCRATCH_ENTRIES = 4
 
 
+def _count_of_a_sole_local():
+    """What ``sys.getrefcount`` says of an array that only a local name holds, asked as :func:`_reusable` asks.
+
+    2 up to Python 3.13 (the name, and the call's argument). Python 3.14 may pass a local
+    to a call without counting it (a borrowed reference: CPython gh-130704), which makes it
+    1; a fixed threshold of 2 would then hand out a buffer that one other owner still holds
+    (a convolution's patches kept for its backward pass, overwritten by the next
+    convolution of the same shape: a wrong kernel gradient).
+    """
+    cache = {0: np.empty(0)}
+    buffer = cache.pop(0, None)
+    return sys.getrefcount(buffer)
+
+
+_SOLE_LOCAL = _count_of_a_sole_local()
+
+
 def _reusable(shape, dtype):
     """An uninitialised array for patches, reused from an earlier step when no one holds it any more.
 
     The patches of a big convolution are tens of megabytes, allocated every step: fresh
     pages from the OS cost as much as filling them. A buffer is handed out again only
     when nothing but this cache refers to it (the op that used it, and every view of it,
-    are gone), so reuse is invisible.
+    are gone), so reuse is invisible. Who else holds it is read from its reference count,
+    measured against this interpreter's count for a sole local (:func:`_count_of_a_sole_local`).
     """
     cache = getattr(_scratch, "buffers", None)
     if cache is None:
         cache = _scratch.buffers = {}
     key = (tuple(shape), np.dtype(dtype).str)
     buffer = cache.pop(key, None)
-    if buffer is None or sys.getrefcount(buffer) > 2:  # the local name and getrefcount's argument
+    if buffer is None or sys.getrefcount(buffer) > _SOLE_LOCAL:
         buffer = np.empty(shape, dtype=dtype)
     cache[key] = buffer  # most recently used last
     while len(cache) > _SCRATCH_ENTRIES:
