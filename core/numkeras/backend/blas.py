@@ -142,7 +142,8 @@ def cores_busy():
 
 STEP_THREADS_VARIABLE = "NUMKERAS_STEP_THREADS"
 _STEP_THREADS = {"": "auto", "auto": "auto", "1": "one", "all": "all"}
-_warned = set()
+_warned = set()  # the settings already warned about; guarded by _warned_lock
+_warned_lock = threading.Lock()
 
 
 def step_threads():
@@ -156,8 +157,10 @@ def step_threads():
     setting = _STEP_THREADS.get(value.strip().lower())
     if setting is None:
         setting = "auto"
-        if value not in _warned:
+        with _warned_lock:  # one warning even when several threads' first products read it at once
+            first = value not in _warned
             _warned.add(value)
+        if first:
             warnings.warn(f"{STEP_THREADS_VARIABLE}={value!r} is not 1, all or auto; the load average decides "
                           f"(auto).", RuntimeWarning, stacklevel=3)
     return setting

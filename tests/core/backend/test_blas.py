@@ -1,6 +1,10 @@
 """numkeras.backend.blas: every hot-path product goes through one replaceable GEMM kernel."""
 
+import concurrent.futures
 import contextlib
+import threading
+import time
+import types
 import warnings
 
 import numpy as np
@@ -306,3 +310,29 @@ def test_any_other_step_threads_setting_warns_once_and_lets_the_load_decide(monk
 def test_without_a_load_average_the_cores_count_as_free(monkeypatch):
     monkeypatch.delattr(blas.os, "getloadavg", raising=False)
     assert blas.cores_busy() is False
+
+
+def test_a_bad_step_threads_setting_warns_once_when_many_threads_read_it_at_once(monkeypatch):
+    """The check and the record of a warning are one step: a set slow to answer a lookup makes threads that
+    read the setting together overlap between the two."""
+
+    class SlowSet(set):
+        def __contains__(self, value):
+            found = super().__contains__(value)
+            time.sleep(0.02)  # between the lookup and its answer: the other threads look meanwhile
+            return found
+
+    warned = []
+    monkeypatch.setenv("NUMKERAS_STEP_THREADS", "two")
+    monkeypatch.setattr(blas, "_warned", SlowSet())
+    monkeypatch.setattr(blas, "warnings", types.SimpleNamespace(warn=lambda message, *args, **kw: warned.append(message)))
+    start = threading.Barrier(6)
+
+    def read():
+        start.wait()
+        return blas.step_threads()
+
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        settings_read = list(pool.map(lambda _: read(), range(6)))
+    assert settings_read == ["auto"] * 6
+    assert len(warned) == 1 and "NUMKERAS_STEP_THREADS='two'" in warned[0]
