@@ -22,7 +22,9 @@ How a function is found again, in this order:
 4. **Bytecode**, for lambdas and functions with no importable name (Keras's
    ``func_dump`` format: marshalled code, base64). Only with ``safe_mode=False``,
    for the same reason, and only under the Python version that wrote it
-   (unmarshalling another version's code objects can crash the interpreter).
+   (building another version's code objects can crash the interpreter). numkeras's
+   files record the version; Keras's do not, so their bytecode is first built and
+   checked in a child Python (:mod:`numkeras.engine._bytecode_check`).
 
 Otherwise loading fails with :class:`UnsafeDeserializationError` (or a
 ``ValueError``) that says which function, why, and the three ways to supply it.
@@ -34,11 +36,13 @@ import contextlib
 import contextvars
 import importlib
 import marshal
+import subprocess
 import sys
 import types
 
 import numpy as np
 
+from . import _bytecode_check
 
 _safe_mode = contextvars.ContextVar("numkeras_safe_mode", default=True)
 _live_functions = contextvars.ContextVar("numkeras_live_functions", default=None)
@@ -338,14 +342,21 @@ def _load_bytecode(bytecode, module, python_version):
     code, defaults, closure = bytecode
     try:
         raw = codecs.decode(code.encode("ascii"), "base64")
+    except Exception as error:  # binascii.Error, AttributeError ...
+        raise ValueError(f"Malformed Lambda bytecode: not base64 text ({type(error).__name__}: {error}).") from error
+    if not python_version:  # a Keras file: which Python wrote it is not recorded
+        _probe_bytecode(raw)
+    try:
         code_object = marshal.loads(raw)
-    except Exception as error:  # binascii.Error, ValueError, EOFError, TypeError ...
+    except Exception as error:  # ValueError, EOFError, TypeError ...
         raise ValueError(
             f"Cannot rebuild the Lambda function from its bytecode ({type(error).__name__}: {error}); it was "
             f"probably written by another Python version. Recreate the Lambda layer instead."
         ) from error
     if not isinstance(code_object, types.CodeType):
         raise ValueError("Malformed Lambda bytecode: it does not hold a code object.")
+    if not _bytecode_check.decodes_here(code_object):
+        raise ValueError(_FOREIGN_BYTECODE)
     globs = _lambda_globals(module)
     cells = tuple(types.CellType(value) for value in closure) if closure else None
     try:
@@ -353,6 +364,33 @@ def _load_bytecode(bytecode, module, python_version):
                                   tuple(defaults) if defaults else None, cells)
     except (TypeError, ValueError) as error:
         raise ValueError(f"Cannot rebuild the Lambda function from its bytecode: {error}.") from error
+
+
+_FOREIGN_BYTECODE = (
+    f"The Lambda function's bytecode is not Python {PYTHON_VERSION}'s: the file was written under another "
+    f"Python version (Keras files do not record which), and bytecode does not carry over between versions. "
+    f"Load it under the Python that wrote it, or recreate the Lambda layer, or pass its function as "
+    f"custom_objects.")
+
+
+def _probe_bytecode(raw):
+    """Checks, in a child process, that the marshalled code ``raw`` is this Python version's bytecode.
+
+    Running another version's bytecode crashes the interpreter (a Keras 2 file's Lambda,
+    written under Python 3.11, called under Python 3.13), and Python 3.12 and newer prepare
+    a code object's bytecode as it is built, by their own opcodes' rules. So the child
+    builds it first; only bytecode that decodes cleanly there is built here.
+    """
+    try:
+        probe = subprocess.run([sys.executable, "-I", _bytecode_check.__file__], input=raw, capture_output=True,
+                               timeout=120)
+    except (OSError, subprocess.SubprocessError) as error:
+        raise ValueError(
+            f"Cannot check the Lambda function's bytecode in a child Python process ({error}); it is not "
+            f"loaded unchecked, since bytecode from another Python version can crash the interpreter. "
+            f"Recreate the Lambda layer, or pass its function as custom_objects.") from error
+    if probe.returncode != 0:
+        raise ValueError(_FOREIGN_BYTECODE)
 
 
 def _lambda_globals(module):

@@ -1,6 +1,8 @@
 """Lambda functions in saved models: by name when possible, bytecode only with ``safe_mode=False``."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -106,13 +108,29 @@ def test_bytecode_from_another_python_version_is_refused():
         deserialize_function(config, safe_mode=False)
 
 
-def test_keras2_lambda_file_loads_only_unsafe():
-    """tests/data/keras2_lambda.h5 was written by tf.keras 2.15: Keras's func_dump bytecode."""
+def test_keras2_lambda_file_loads_only_unsafe_and_only_under_the_python_that_wrote_it():
+    """tests/data/keras2_lambda.h5 was written by tf.keras 2.15 under Python 3.11: Keras's func_dump bytecode,
+    with no record of the Python version. Under Python 3.13 building it crashed the interpreter."""
     fixture = np.load(DATA / "keras2_lambda.npz")
     with pytest.raises(UnsafeDeserializationError):
         load_model(DATA / "keras2_lambda.h5")
+    if sys.version_info[:2] != (3, 11):
+        with pytest.raises(ValueError, match="not Python .*'s: the file was written under another Python version"):
+            load_model(DATA / "keras2_lambda.h5", safe_mode=False)
+        return
     model = load_model(DATA / "keras2_lambda.h5", safe_mode=False)
     np.testing.assert_allclose(model.predict(fixture["x"]), fixture["pred"], rtol=1e-5, atol=1e-6)
+
+
+def test_bytecode_that_records_this_python_version_needs_no_child_process(monkeypatch):
+    config = serialize_function(lambda t: t * 2)
+    assert config["python_version"] == "%d.%d" % sys.version_info[:2]
+
+    def no_processes(*args, **kwargs):
+        raise AssertionError("a child process was started")
+
+    monkeypatch.setattr(subprocess, "run", no_processes)
+    assert deserialize_function(config, safe_mode=False)(3) == 6
 
 
 def test_keras_function_type_name_uses_custom_objects():
