@@ -382,6 +382,8 @@ def _probe_bytecode(raw):
     builds it first; only bytecode that decodes cleanly there is built here.
     """
     try:
+        if not sys.executable or getattr(sys, "frozen", False):  # an embedded or bundled interpreter
+            raise OSError("this process has no Python executable to start")
         probe = subprocess.run([sys.executable, "-I", _bytecode_check.__file__], input=raw, capture_output=True,
                                timeout=120)
     except (OSError, subprocess.SubprocessError) as error:

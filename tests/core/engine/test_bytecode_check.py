@@ -73,3 +73,13 @@ def test_without_a_child_process_the_bytecode_is_refused_with_the_reason(monkeyp
     monkeypatch.setattr(subprocess, "run", no_processes)
     with pytest.raises(ValueError, match=r"child Python process \(fork not permitted\).*custom_objects"):
         functions._probe_bytecode(marshal.dumps(NATIVE[0]))
+
+
+@pytest.mark.parametrize("interpreter", [dict(executable=""), dict(frozen=True)], ids=["no-executable", "bundled"])
+def test_an_embedded_or_bundled_interpreter_starts_no_child(interpreter, monkeypatch):
+    """``sys.executable`` of a bundled application is the application itself: it is never started."""
+    for name, value in interpreter.items():
+        monkeypatch.setattr(sys, name, value, raising=False)
+    monkeypatch.setattr(subprocess, "run", lambda *args, **kwargs: pytest.fail("a child process was started"))
+    with pytest.raises(ValueError, match="no Python executable to start"):
+        functions._probe_bytecode(marshal.dumps(NATIVE[0]))
