@@ -40,7 +40,22 @@ def _count_of_a_sole_local():
     return sys.getrefcount(buffer)
 
 
-_SOLE_LOCAL = _count_of_a_sole_local()
+def _sole_local_threshold():
+    """:func:`_count_of_a_sole_local`, measured with this thread's tracer off and never above 2.
+
+    A tracer that reads ``frame.f_locals`` (a debugger's, before Python 3.13) holds one more
+    reference to every local, and a count measured too high would hand out buffers still
+    held; one too low only forgoes reuse, hence the bound.
+    """
+    tracer = sys.gettrace()
+    sys.settrace(None)
+    try:
+        return min(_count_of_a_sole_local(), 2)
+    finally:
+        sys.settrace(tracer)
+
+
+_SOLE_LOCAL = _sole_local_threshold()
 
 
 def _reusable(shape, dtype):
@@ -50,7 +65,7 @@ def _reusable(shape, dtype):
     pages from the OS cost as much as filling them. A buffer is handed out again only
     when nothing but this cache refers to it (the op that used it, and every view of it,
     are gone), so reuse is invisible. Who else holds it is read from its reference count,
-    measured against this interpreter's count for a sole local (:func:`_count_of_a_sole_local`).
+    measured against this interpreter's count for a sole local (:func:`_sole_local_threshold`).
     """
     cache = getattr(_scratch, "buffers", None)
     if cache is None:

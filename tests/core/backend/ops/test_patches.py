@@ -27,19 +27,44 @@ class _Interpreter:
     def getrefcount(self, obj):
         return sys.getrefcount(obj) - self.shift
 
+    gettrace, settrace = staticmethod(sys.gettrace), staticmethod(sys.settrace)
+
 
 @pytest.fixture(params=[1, 2, 3], ids=["borrowing-like-3.14", "like-3.11", "counting-one-more"])
 def interpreter(request, monkeypatch):
     """An interpreter stand-in, with the cache's threshold measured on it as at import; a fresh cache."""
     stand_in = _Interpreter(request.param, monkeypatch)
     assert patches._count_of_a_sole_local() == request.param
-    monkeypatch.setattr(patches, "_SOLE_LOCAL", patches._count_of_a_sole_local())
+    monkeypatch.setattr(patches, "_SOLE_LOCAL", patches._count_of_a_sole_local())  # unbounded: as measured
     monkeypatch.setattr(patches, "_scratch", type(patches._scratch)())
     return stand_in
 
 
 def test_the_threshold_is_measured_on_the_running_interpreter():
     assert patches._SOLE_LOCAL == patches._count_of_a_sole_local()
+
+
+def test_a_tracer_reading_locals_does_not_raise_the_threshold():
+    """Under a debugger's tracer (it reads ``f_locals``: one more reference before Python 3.13) the threshold
+    stays the untraced count; a higher one would hand out held buffers once the tracer is gone."""
+    untraced = patches._count_of_a_sole_local()
+
+    def tracer(frame, event, arg):
+        frame.f_locals
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        threshold = patches._sole_local_threshold()
+    finally:
+        sys.settrace(None)
+    assert threshold == min(untraced, 2)
+
+
+@pytest.mark.parametrize("sole", [1, 2, 3])
+def test_the_threshold_is_never_above_two(sole, monkeypatch):
+    _Interpreter(sole, monkeypatch)
+    assert patches._sole_local_threshold() == min(sole, 2)
 
 
 def test_a_held_buffer_is_not_handed_out_again(interpreter):
