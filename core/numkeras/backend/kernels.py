@@ -303,4 +303,5 @@ def window_slices(offset, strides, dilation, out):
 
 
 __all__ = ["set_kernels", "get_kernels", "names", "compiled", "compiled_result", "bias_relu", "relu_grad",
-           "relu_grad_sums", "axpy", "adam_update", "max_pool", "max_pool_grad", "im2col", "col2im", "relu", "window_slices"]
+           "relu_grad_sums", "axpy", "adam_update", "max_pool", "max_pool_grad", "im2col", "col2im", "relu",
+           "window_slices"]

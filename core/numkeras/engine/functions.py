@@ -24,7 +24,8 @@ How a function is found again, in this order:
    for the same reason, and only under the Python version that wrote it
    (building another version's code objects can crash the interpreter). numkeras's
    files record the version; Keras's do not, so their bytecode is first built and
-   checked in a child Python (:mod:`numkeras.engine._bytecode_check`).
+   checked in a child Python (:mod:`numkeras.engine._bytecode_check`, a guess from the
+   opcodes that narrows the risk rather than removing it).
 
 Otherwise loading fails with :class:`UnsafeDeserializationError` (or a
 ``ValueError``) that says which function, why, and the three ways to supply it.
@@ -355,8 +356,6 @@ def _load_bytecode(bytecode, module, python_version):
         ) from error
     if not isinstance(code_object, types.CodeType):
         raise ValueError("Malformed Lambda bytecode: it does not hold a code object.")
-    if not _bytecode_check.decodes_here(code_object):
-        raise ValueError(_FOREIGN_BYTECODE)
     globs = _lambda_globals(module)
     cells = tuple(types.CellType(value) for value in closure) if closure else None
     try:
@@ -371,15 +370,20 @@ _FOREIGN_BYTECODE = (
     f"Python version (Keras files do not record which), and bytecode does not carry over between versions. "
     f"Load it under the Python that wrote it, or recreate the Lambda layer, or pass its function as "
     f"custom_objects.")
+_NO_CHECK = ("it is not loaded unchecked, since bytecode from another Python version can crash the interpreter. "
+             "Recreate the Lambda layer, or pass its function as custom_objects.")
 
 
 def _probe_bytecode(raw):
-    """Checks, in a child process, that the marshalled code ``raw`` is this Python version's bytecode.
+    """Checks, in a child process, that the marshalled code ``raw`` looks like this Python version's bytecode.
 
     Running another version's bytecode crashes the interpreter (a Keras 2 file's Lambda,
     written under Python 3.11, called under Python 3.13), and Python 3.12 and newer prepare
     a code object's bytecode as it is built, by their own opcodes' rules. So the child
-    builds it first; only bytecode that decodes cleanly there is built here.
+    builds it first (:mod:`._bytecode_check`), and answers with its bytecode magic number
+    and a verdict: only an answer from a Python of this version, saying ``ok``, lets the
+    code be built here. The check is a guess from the opcodes (see that module), so it
+    narrows the risk of another version's bytecode rather than removing it.
     """
     try:
         if not sys.executable or getattr(sys, "frozen", False):  # an embedded or bundled interpreter
@@ -387,11 +391,17 @@ def _probe_bytecode(raw):
         probe = subprocess.run([sys.executable, "-I", _bytecode_check.__file__], input=raw, capture_output=True,
                                timeout=120)
     except (OSError, subprocess.SubprocessError) as error:
-        raise ValueError(
-            f"Cannot check the Lambda function's bytecode in a child Python process ({error}); it is not "
-            f"loaded unchecked, since bytecode from another Python version can crash the interpreter. "
-            f"Recreate the Lambda layer, or pass its function as custom_objects.") from error
-    if probe.returncode != 0:
+        raise ValueError(f"Cannot check the Lambda function's bytecode in a child Python process ({error}); "
+                         f"{_NO_CHECK}") from error
+    answer = probe.stdout.decode("ascii", "replace").split()
+    if probe.returncode != 0 or len(answer) != 2 or answer[0] != _bytecode_check.MAGIC:
+        stderr = probe.stderr.decode("utf-8", "replace").strip()[-300:]
+        raise ValueError(f"Cannot check the Lambda function's bytecode: the child Python ({sys.executable}) "
+                         f"exited with code {probe.returncode} without this Python's answer"
+                         f"{': ' + stderr if stderr else ''}; {_NO_CHECK}")
+    if answer[1] == "not-code":
+        raise ValueError("Malformed Lambda bytecode: it does not hold a code object.")
+    if answer[1] != "ok":
         raise ValueError(_FOREIGN_BYTECODE)
 
 

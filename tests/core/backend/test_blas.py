@@ -325,7 +325,8 @@ def test_a_bad_step_threads_setting_warns_once_when_many_threads_read_it_at_once
     warned = []
     monkeypatch.setenv("NUMKERAS_STEP_THREADS", "two")
     monkeypatch.setattr(blas, "_warned", SlowSet())
-    monkeypatch.setattr(blas, "warnings", types.SimpleNamespace(warn=lambda message, *args, **kw: warned.append(message)))
+    record = types.SimpleNamespace(warn=lambda message, *args, **kwargs: warned.append(message))
+    monkeypatch.setattr(blas, "warnings", record)
     start = threading.Barrier(6)
 
     def read():

@@ -3,6 +3,7 @@ found it to be its own version's bytecode (another version's can crash the inter
 
 import dis
 import marshal
+import shutil
 import subprocess
 import sys
 import types
@@ -24,7 +25,12 @@ def _nested(a, b=2):
     return inner
 
 
-NATIVE = [(lambda x: x * 2.0 + 1.0).__code__, _nested.__code__, _nested(1).__code__]
+def _generator(n):
+    yield from range(n)
+
+
+NATIVE = [(lambda x: x * 2.0 + 1.0).__code__, _nested.__code__, _nested(1).__code__,
+          (lambda xs: sum(x * 2 for x in xs)).__code__, _generator.__code__]
 
 
 def _with_first_opcode(code_object, opcode):
@@ -36,10 +42,19 @@ def _with_first_opcode(code_object, opcode):
     return raw[:at] + bytes([opcode]) + raw[at + 1:]
 
 
-@pytest.mark.parametrize("code_object", NATIVE, ids=["lambda", "closure-maker", "closure"])
+@pytest.mark.parametrize("code_object", NATIVE, ids=["lambda", "closure-maker", "closure", "generator-expression",
+                                                     "generator"])
 def test_this_interpreters_code_passes_in_the_child_and_here(code_object):
     assert _bytecode_check.decodes_here(code_object)
+    assert _bytecode_check.verdict(marshal.dumps(code_object)) == "ok"
     functions._probe_bytecode(marshal.dumps(code_object))  # no error
+
+
+def test_the_verdicts_on_what_is_not_code():
+    assert _bytecode_check.verdict(b"\xff not marshal data") == "unreadable"
+    assert _bytecode_check.verdict(marshal.dumps((1, 2))) == "not-code"
+    with pytest.raises(ValueError, match="Malformed Lambda bytecode: it does not hold a code object"):
+        functions._probe_bytecode(marshal.dumps((1, 2)))
 
 
 def test_an_inline_cache_entry_where_an_instruction_starts_is_refused():
@@ -61,8 +76,19 @@ def test_bytes_that_are_not_marshalled_code_are_refused():
 def test_a_child_that_crashes_is_a_refusal_not_a_crash_here(tmp_path, monkeypatch):
     crashing = tmp_path / "crash.py"
     crashing.write_text("import os\nos.abort()\n")
-    monkeypatch.setattr(functions, "_bytecode_check", types.SimpleNamespace(__file__=str(crashing)))
-    with pytest.raises(ValueError, match="another Python version"):
+    monkeypatch.setattr(functions, "_bytecode_check",
+                        types.SimpleNamespace(__file__=str(crashing), MAGIC=_bytecode_check.MAGIC))
+    with pytest.raises(ValueError, match=r"exited with code -?\d+ without this Python's answer.*not loaded unchecked"):
+        functions._probe_bytecode(marshal.dumps(NATIVE[0]))
+
+
+def test_a_program_that_is_not_this_python_gets_no_say(monkeypatch):
+    """An executable that exits 0 (``sys.executable`` under some hosts) is not taken for an ``ok``."""
+    true = shutil.which("true")
+    if true is None:
+        pytest.skip("no 'true' program")
+    monkeypatch.setattr(sys, "executable", true)
+    with pytest.raises(ValueError, match="exited with code 0 without this Python's answer"):
         functions._probe_bytecode(marshal.dumps(NATIVE[0]))
 
 
