@@ -355,7 +355,7 @@ def _load_bytecode(bytecode, module, python_version):
             f"probably written by another Python version. Recreate the Lambda layer instead."
         ) from error
     if not isinstance(code_object, types.CodeType):
-        raise ValueError("Malformed Lambda bytecode: it does not hold a code object.")
+        raise ValueError(_NOT_CODE)
     globs = _lambda_globals(module)
     cells = tuple(types.CellType(value) for value in closure) if closure else None
     try:
@@ -370,6 +370,7 @@ _FOREIGN_BYTECODE = (
     f"Python version (Keras files do not record which), and bytecode does not carry over between versions. "
     f"Load it under the Python that wrote it, or recreate the Lambda layer, or pass its function as "
     f"custom_objects.")
+_NOT_CODE = "Malformed Lambda bytecode: it does not hold a code object."
 _NO_CHECK = ("it is not loaded unchecked, since bytecode from another Python version can crash the interpreter. "
              "Recreate the Lambda layer, or pass its function as custom_objects.")
 
@@ -400,7 +401,7 @@ def _probe_bytecode(raw):
                          f"exited with code {probe.returncode} without this Python's answer"
                          f"{': ' + stderr if stderr else ''}; {_NO_CHECK}")
     if answer[1] == "not-code":
-        raise ValueError("Malformed Lambda bytecode: it does not hold a code object.")
+        raise ValueError(_NOT_CODE)
     if answer[1] != "ok":
         raise ValueError(_FOREIGN_BYTECODE)
 

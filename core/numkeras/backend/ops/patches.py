@@ -41,18 +41,14 @@ def _count_of_a_sole_local():
 
 
 def _sole_local_threshold():
-    """:func:`_count_of_a_sole_local`, measured with this thread's tracer off and never above 2.
+    """:func:`_count_of_a_sole_local`, never above 2.
 
-    A tracer that reads ``frame.f_locals`` (a debugger's, before Python 3.13) holds one more
-    reference to every local, and a count measured too high would hand out buffers still
-    held; one too low only forgoes reuse, hence the bound.
+    A tracer that reads ``frame.f_locals`` (a debugger's, before Python 3.13, whose locals
+    are a proxy that holds nothing) holds one more reference to every local: measured under
+    one, the count is 3, which would hand out buffers still held. A count too low only
+    forgoes reuse, hence the bound.
     """
-    tracer = sys.gettrace()
-    sys.settrace(None)
-    try:
-        return min(_count_of_a_sole_local(), 2)
-    finally:
-        sys.settrace(tracer)
+    return min(_count_of_a_sole_local(), 2)
 
 
 _SOLE_LOCAL = _sole_local_threshold()

@@ -27,8 +27,6 @@ class _Interpreter:
     def getrefcount(self, obj):
         return sys.getrefcount(obj) - self.shift
 
-    gettrace, settrace = staticmethod(sys.gettrace), staticmethod(sys.settrace)
-
 
 @pytest.fixture(params=[1, 2, 3], ids=["borrowing-like-3.14", "like-3.11", "counting-one-more"])
 def interpreter(request, monkeypatch):
@@ -59,6 +57,8 @@ def test_a_tracer_reading_locals_does_not_raise_the_threshold():
     finally:
         sys.settrace(None)
     assert threshold == min(untraced, 2)
+    if sys.version_info < (3, 14):  # CPython up to 3.13 counts the local name and the call's argument
+        assert threshold == 2
 
 
 @pytest.mark.parametrize("sole", [1, 2, 3])
