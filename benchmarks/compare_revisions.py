@@ -34,12 +34,14 @@ sys.path.insert(0, str(HERE))
 import harness  # noqa: E402  (the benchmarks directory is not a package)
 
 SCRIPTS = ("bench_mlp.py", "bench_cnn.py", "bench_lstm.py", "bench_rnn.py")
+# The sweeps' points (mlp_batch_1, lstm_length_400_predict, ...) run only when named with --case.
+SWEEP_SCRIPT = "bench_sweep.py"
 
 
 def _cases():
-    """``[(script path, Case)]`` of every benchmark script."""
+    """``[(script path, Case)]`` of every benchmark script, the sweep's included."""
     found = []
-    for script in SCRIPTS:
+    for script in SCRIPTS + (SWEEP_SCRIPT,):
         spec = importlib.util.spec_from_file_location(script[:-3], HERE / script)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
@@ -123,8 +125,9 @@ def main(argv=None):
     parser.add_argument("--head", help="the revision to measure (default: this checkout's files as they are)")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (medians reported)")
     parser.add_argument("--case", action="append",
-                        help="only these cases (repeatable): mlp, mlp_predict, tiny, cnn, lstm, and bench_rnn.py's "
-                             "(gru, lstm_long, ...)")
+                        help="only these cases (repeatable): mlp, mlp_predict, tiny, cnn, lstm, bench_rnn.py's "
+                             "(gru, lstm_long, ...), and the sweep's points, which only run when named "
+                             "(mlp_batch_1, mlp_width_2048_predict, ...)")
     parser.add_argument("--frameworks", default="numkeras,numkeras-mkl-numba",
                         help="comma-separated numkeras variants (see harness.VARIANTS)")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
@@ -132,7 +135,11 @@ def main(argv=None):
     parser.add_argument("--json", help="where to write the results")
     args = parser.parse_args(argv)
     frameworks = [fw for fw in args.frameworks.split(",") if fw and harness.framework_available(fw)]
-    cases = [(s, c) for s, c in _cases() if not args.case or c.name in args.case]
+    every = _cases()
+    unknown = sorted(set(args.case or ()) - {c.name for _, c in every})
+    if unknown:
+        parser.error(f"unknown case(s) {', '.join(unknown)}; the cases are {', '.join(c.name for _, c in every)}")
+    cases = [(s, c) for s, c in every if (c.name in args.case if args.case else s.name != SWEEP_SCRIPT)]
     with tempfile.TemporaryDirectory(prefix="numkeras-compare-") as tmp:
         checkouts = {}
         for side, revision in (("base", args.base), ("head", args.head)):

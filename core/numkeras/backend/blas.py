@@ -67,6 +67,11 @@ def matmul(a, b, out=None):
                 return out
         if result is not None:
             return result
+    if a.ndim == b.ndim == 2 and a.shape[1] == 1 and a.dtype.kind == b.dtype.kind == "f":
+        # An inner dimension of 1 (a batch of one sample's kernel gradient, x.T @ g) is an
+        # outer product, which NumPy's matmul runs without BLAS: 614 µs for 784x1 by 1x512
+        # float32, against 132 µs for the same products as one broadcast multiply.
+        return np.multiply(a, b) if out is None else np.multiply(a, b, out=out)
     return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
 
 

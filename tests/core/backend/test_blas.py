@@ -105,6 +105,49 @@ def test_mixed_dtypes_integers_and_batches_never_reach_the_kernel(kernel):
     assert kernel.calls == []
 
 
+_FLOAT_TYPES = st.sampled_from([np.float32, np.float64])
+
+
+@settings(max_examples=60, deadline=None)
+@given(m=st.integers(1, 40), n=st.integers(1, 40), a_type=_FLOAT_TYPES, b_type=_FLOAT_TYPES,
+       into=st.sampled_from(["new", "contiguous", "column block"]), seed=st.integers(0, 2**16))
+def test_an_inner_dimension_of_one_gives_numpys_matmul(m, n, a_type, b_type, into, seed):
+    """x.T @ g for a batch of one sample (an outer product, which NumPy's BLAS path skips).
+
+    numkeras computes it as a broadcast multiply; the reference is NumPy's own matmul, with
+    the special values each side would produce (inf * 0, NaN, signed zeros) mixed in.
+    """
+    rng = np.random.default_rng(seed)
+    specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e300, -1e-300])
+    previous = blas.set_gemm(None)
+    try:
+        with np.errstate(all="ignore"):
+            a = np.where(rng.random((m, 1)) < 0.2, rng.choice(specials, (m, 1)),
+                         rng.standard_normal((m, 1))).astype(a_type)
+            b = np.where(rng.random((1, n)) < 0.2, rng.choice(specials, (1, n)),
+                         rng.standard_normal((1, n))).astype(b_type)
+            expected = np.matmul(a, b)
+            if into == "new":
+                got = blas.matmul(a, b)
+            else:
+                wide = np.full((m, n + 3), 7.0, dtype=expected.dtype)
+                out = wide[:, :n] if into == "column block" else np.empty((m, n), dtype=expected.dtype)
+                assert blas.matmul(a, b, out=out) is out
+                got = out
+                np.testing.assert_array_equal(wide[:, n:] if into == "column block" else 7.0, 7.0)
+    finally:
+        blas.set_gemm(previous)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_a_one_sample_kernel_gradient_still_goes_to_the_kernel(kernel):
+    """The outer-product path is NumPy's fallback: a GEMM plugin is asked first (oneMKL takes it in 48 µs)."""
+    x, g = np.arange(3.0).reshape(3, 1), np.arange(4.0).reshape(1, 4)
+    np.testing.assert_array_equal(blas.matmul(x, g), np.outer(x, g))
+    assert kernel.calls == [((3, 1), (1, 4), False)]
+
+
 def test_k_dot_and_tensor_matmul_use_the_kernel(kernel):
     a, b = K.variable(np.ones((2, 3))), K.variable(np.full((3, 4), 2.0))
     grad_a, grad_b = K.gradients(K.sum(K.dot(a, b)), [a, b])

@@ -12,7 +12,7 @@ def rng():
     return np.random.default_rng(0)
 
 
-@pytest.mark.parametrize("shape", [(4, 3), (2, 5, 3)], ids=["2-D", "3-D"])
+@pytest.mark.parametrize("shape", [(4, 3), (2, 5, 3), (1, 3)], ids=["2-D", "3-D", "one-sample"])
 def test_dense_is_the_product_plus_bias(shape, rng):
     x, kernel, bias = rng.standard_normal(shape), rng.standard_normal((3, 6)), rng.standard_normal(6)
     np.testing.assert_allclose(fused.dense(x, kernel, bias).data, x @ kernel + bias, rtol=1e-12)
@@ -21,7 +21,7 @@ def test_dense_is_the_product_plus_bias(shape, rng):
     check_gradients(fused.dense, x, kernel)
 
 
-@pytest.mark.parametrize("shape", [(4, 3), (2, 5, 3)], ids=["2-D", "3-D"])
+@pytest.mark.parametrize("shape", [(4, 3), (2, 5, 3), (1, 3)], ids=["2-D", "3-D", "one-sample"])
 def test_dense_with_fused_relu(shape, rng):
     x, kernel, bias = rng.standard_normal(shape), rng.standard_normal((3, 6)), rng.standard_normal(6)
     for pre in (x @ kernel + bias, x @ kernel):  # the numerical gradient needs inputs off the kink at 0
