@@ -9,7 +9,10 @@ sets how many). A kernel takes C-contiguous float32 or float64 arrays of at leas
 matrix products), and 1-D or 2-D pooling and convolution; it returns ``None`` for
 anything else, which NumPy then runs. Numba compiles each kernel on its first call for a dtype (seconds:
 about 11 s for mnist_cnn's, once, announced by one line on stderr) and caches the result in a user
-cache directory for later processes (see ``_cache``).
+cache directory for later processes (see ``_cache``). Numba itself is imported by the first call
+that runs a loop, not by the hook: a model whose arrays all stay below the cut-off never imports
+it (importing Numba takes about 0.35 s and 57 MB, which a small Dense model's first fit paid for
+nothing).
 
 Install: ``pip install 'numkeras[fast]'`` (the plugin ships inside numkeras and is silently off
 until Numba is installed), or ``pip install contrib/numkeras-numba``; numkeras picks it up on the
@@ -17,6 +20,7 @@ first kernel call. ``numkeras plugins`` lists it and what is compiled."""
 
 import importlib.util
 import os
+import threading
 import warnings
 
 import numpy as np
@@ -49,12 +53,36 @@ def _takes(*arrays):
             and all(a.flags.c_contiguous for a in arrays))
 
 
+_imported = {}  # "loops": the _loops module once imported, or None where Numba failed to import
+_import_lock = threading.Lock()
+
+
+def _loops_import():
+    """Whether the compiled loops can run: imports them, and Numba, on the first call that would run one.
+
+    Where Numba fails to import (a broken install, a NumPy too new for it), warns once and
+    answers ``False`` from then on: every kernel declines, and numkeras keeps its NumPy kernels.
+    """
+    if "loops" not in _imported:
+        with _import_lock:
+            if "loops" not in _imported:
+                try:
+                    from . import _loops
+                except ImportError as error:
+                    warnings.warn(f"numkeras-numba: Numba could not be imported ({error}); numkeras keeps its "
+                                  f"NumPy kernels. `pip install numba` to use the compiled ones.", RuntimeWarning,
+                                  stacklevel=3)
+                    _loops = None
+                _imported["loops"] = _loops
+    return _imported["loops"] is not None
+
+
 def bias_relu(y, bias):
     if y.ndim != 2 or not _takes(y):
         return None
     if bias is None:
         bias = np.zeros(y.shape[1], dtype=y.dtype)
-    if bias.shape != (y.shape[1],) or bias.dtype != y.dtype:
+    if bias.shape != (y.shape[1],) or bias.dtype != y.dtype or not _loops_import():
         return None
     mask = np.empty(y.shape, dtype=bool)
     _run("bias_relu", y, np.ascontiguousarray(bias), mask)
@@ -62,7 +90,7 @@ def bias_relu(y, bias):
 
 
 def relu_grad(g, mask):
-    if g.shape != mask.shape or mask.dtype != np.bool_ or not _takes(g, mask):
+    if g.shape != mask.shape or mask.dtype != np.bool_ or not _takes(g, mask) or not _loops_import():
         return None
     out = np.empty_like(g)
     _run("relu_grad", g.reshape(-1), mask.reshape(-1), out.reshape(-1))
@@ -70,13 +98,12 @@ def relu_grad(g, mask):
 
 
 def relu_grad_sums(g, mask):
-    if g.ndim != 2 or g.shape != mask.shape or mask.dtype != np.bool_ or not _takes(g, mask):
+    if g.ndim != 2 or g.shape != mask.shape or mask.dtype != np.bool_ or not _takes(g, mask) \
+            or not _loops_import():
         return None
     out = np.empty_like(g)
     # One row of partial sums per thread's block of rows, added up at the end.
-    from ._loops import get_num_threads
-
-    partial = np.empty((min(get_num_threads(), g.shape[0]), g.shape[1]), dtype=g.dtype)
+    partial = np.empty((min(_imported["loops"].get_num_threads(), g.shape[0]), g.shape[1]), dtype=g.dtype)
     _run("relu_grad_sums", g, mask, out, partial)
     return out, partial.sum(axis=0)
 
@@ -90,7 +117,7 @@ def adam_update(param, grad, m, v, vhat, beta_1, beta_2, lr_t, epsilon):
         return None
     arrays = (param, grad, m, v) + ((vhat,) if vhat is not None else ())
     if any(a.shape != param.shape or a.dtype != param.dtype for a in arrays) or not param.flags.writeable \
-            or not _takes(*arrays):
+            or not _takes(*arrays) or not _loops_import():
         return None
     scalar = param.dtype.type
     _run("adam_update", *(a.reshape(-1) for a in (param, grad, m, v, m if vhat is None else vhat)),
@@ -107,7 +134,7 @@ def _as_2d(x, size=None, strides=None):
 
 
 def max_pool(x, pool_size, strides):
-    if x.ndim not in (3, 4) or not _takes(x):
+    if x.ndim not in (3, 4) or not _takes(x) or not _loops_import():
         return None
     x2, pool_size, strides = _as_2d(x, pool_size, strides)
     out = tuple((n - k) // s + 1 for n, k, s in zip(x2.shape[1:3], pool_size, strides))
@@ -120,7 +147,7 @@ def max_pool(x, pool_size, strides):
 
 
 def max_pool_grad(g, winner, pool_size, strides, shape):
-    if g.ndim not in (3, 4) or len(shape) != g.ndim or not _takes(g, winner):
+    if g.ndim not in (3, 4) or len(shape) != g.ndim or not _takes(g, winner) or not _loops_import():
         return None
     g2, pool_size, strides = _as_2d(g, pool_size, strides)
     winner2 = winner[:, None] if winner.ndim == 3 else winner
@@ -134,7 +161,8 @@ def col2im(cols, image, strides, dilation):
     # NumPy's time on mnist_cnn's patches (9.5 against 4.8 ms a batch): its threads started
     # while OpenBLAS's still spun on the cores after the product before.
     rank = image.ndim - 2
-    if rank not in (1, 2) or cols.ndim != 2 * rank + 2 or cols.dtype != image.dtype or not _takes(cols, image):
+    if rank not in (1, 2) or cols.ndim != 2 * rank + 2 or cols.dtype != image.dtype or not _takes(cols, image) \
+            or not _loops_import():
         return None
     target = image
     if rank == 1:  # as 2-D, with a height of 1
@@ -145,10 +173,10 @@ def col2im(cols, image, strides, dilation):
 
 
 def _run(name, first, *rest):
-    """Calls loop ``name`` of ``_loops`` (imported, and Numba with it, on the first call)."""
-    from . import _cache, _loops
+    """Calls loop ``name`` of ``_loops`` (after :func:`_loops_import` said it can)."""
+    from . import _cache
 
-    return _cache.run(getattr(_loops, name), name, first.dtype, first, *rest)
+    return _cache.run(getattr(_imported["loops"], name), name, first.dtype, first, *rest)
 
 
 # The loops each kernel runs (for ``status``).
@@ -183,10 +211,4 @@ def kernels():
 def numkeras_kernels():
     if not available():  # installed without the `fast` extra: silently off
         return None
-    try:
-        from . import _loops  # noqa: F401  (imports Numba; the loops compile on first use)
-    except ImportError as error:
-        warnings.warn(f"numkeras-numba: Numba could not be imported ({error}); numkeras keeps its NumPy "
-                      f"kernels. `pip install numba` to use the compiled ones.", RuntimeWarning, stacklevel=2)
-        return None
-    return kernels()
+    return kernels()  # Numba is imported by the first kernel call that runs a loop (_loops_import)
