@@ -386,3 +386,104 @@ def test_installed_plugin_is_used_by_a_fresh_process(tmp_path):
                      {"NUMKERAS_DISABLE_PLUGIN_AUTOLOAD": "1"}, cwd=tmp_path)
     assert off.returncode == 0, off.stderr
     assert "KERNELS True" in off.stdout
+
+
+# -- Winograd's F(4x4, 3x3) for inference convolutions --------------------------------------------
+
+def _correlation(x, kernel):
+    """A 3x3 'valid' cross-correlation in float64 (sliding windows), independent of numkeras's ops."""
+    windows = np.lib.stride_tricks.sliding_window_view(x.astype(np.float64), (3, 3), axis=(1, 2))
+    return np.einsum("nijcab,abcf->nijf", windows, kernel.astype(np.float64), optimize=True)
+
+
+@pytest.mark.parametrize("points", [None, (0, 1, -1, 2, -2), (0, 1, -1, 3, -3)], ids=["default", "lavin", "other"])
+def test_winograd_matrices_make_a_correlation(numba_plugin, points, rng):
+    """The 1-D identity behind the transforms: A^T ((G g) * (B^T d)) is the correlation of d with g."""
+    at, g, bt = numba_plugin.winograd_matrices() if points is None else numba_plugin.winograd_matrices(points)
+    assert (at.shape, g.shape, bt.shape) == ((4, 6), (6, 3), (6, 6))
+    for _ in range(5):
+        taps, data = rng.standard_normal(3), rng.standard_normal(6)
+        expected = [taps @ data[i:i + 3] for i in range(4)]
+        np.testing.assert_allclose(at @ ((g @ taps) * (bt @ data)), expected, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="distinct"):
+        numba_plugin.winograd_matrices((0, 1, 1, 2, -2))
+
+
+@settings(max_examples=25, deadline=None)
+@given(samples=st.integers(1, 3), height=st.integers(3, 19), width=st.integers(3, 19),
+       channels=st.sampled_from([8, 16, 32]), filters=st.sampled_from([1, 3, 17]),
+       dtype=st.sampled_from(DTYPES), with_bias=st.booleans(), relu=st.booleans(), seed=st.integers(0, 2**16))
+def test_winograd_convolution_is_a_3x3_correlation_within_rounding(numba_plugin, samples, height, width, channels,
+                                                                   filters, dtype, with_bias, relu, seed):
+    """Against a float64 correlation: every output within 32 ulps of the sum of its terms' magnitudes
+    (measured: at most 7). Output sizes that are not multiples of 4 leave partial tiles."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((samples, height, width, channels)).astype(dtype)
+    kernel = rng.standard_normal((3, 3, channels, filters)).astype(dtype)
+    bias = rng.standard_normal(filters).astype(dtype) if with_bias else None
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(numba_plugin, "SMALL_ARRAY", 0)
+        y = numba_plugin.conv3x3(x, kernel, bias, relu)
+    offset = 0 if bias is None else bias.astype(np.float64)
+    truth = _correlation(x, kernel) + offset
+    scale = _correlation(np.abs(x), np.abs(kernel)) + np.abs(offset)
+    if relu:
+        truth = np.maximum(truth, 0)
+    assert y.shape == truth.shape and y.dtype == dtype and y.flags.c_contiguous
+    assert np.all(np.abs(y - truth) <= 32 * np.finfo(dtype).eps * scale)
+
+
+def test_what_the_winograd_convolution_declines(every_array, monkeypatch, rng):
+    plugin = every_array
+    x, kernel = rng.standard_normal((2, 8, 8, 8)).astype(np.float32), rng.standard_normal((3, 3, 8, 4)).astype(np.float32)
+    assert plugin.conv3x3(x, kernel, None, False) is not None
+    assert plugin.conv3x3(x[..., :4].copy(), kernel[:, :, :4], None, False) is None  # too few channels
+    assert plugin.conv3x3(x, kernel.astype(np.float64), None, False) is None  # another dtype
+    assert plugin.conv3x3(x.transpose(0, 2, 1, 3), kernel, None, False) is None  # not C-contiguous
+    assert plugin.conv3x3(x, kernel, np.zeros(5, np.float32), False) is None  # a bias of another size
+    for bad in (np.inf, -np.inf, np.nan):
+        spoiled = x.copy()
+        spoiled[1, 7, 7, 7] = bad  # the last tile, its last element
+        assert plugin.conv3x3(spoiled, kernel, None, False) is None  # the direct product keeps IEEE's answer
+        spoiled_kernel = kernel.copy()
+        spoiled_kernel[2, 2, 7, 3] = bad
+        assert plugin.conv3x3(x, spoiled_kernel, None, False) is None
+    monkeypatch.setenv("NUMKERAS_WINOGRAD", "0")
+    assert plugin.conv3x3(x, kernel, None, False) is None
+    monkeypatch.setattr(plugin, "SMALL_ARRAY", x.size + 1)
+    monkeypatch.delenv("NUMKERAS_WINOGRAD")
+    assert plugin.conv3x3(x, kernel, None, False) is None  # a small array
+
+
+def test_inference_convolves_by_winograd_and_training_by_the_product(every_array, rng):
+    """predict goes through the Winograd kernel and gives the direct product's predictions within
+    rounding; an infinity in the input gives plain numkeras's answer exactly; training never asks."""
+    import numkeras
+    from numkeras.layers import Conv2D, Flatten, Dense
+    from numkeras.models import Sequential
+
+    answered = []
+
+    def counting(*args):
+        result = every_array.conv3x3(*args)
+        answered.append(result is not None)
+        return result
+
+    numkeras.utils.set_random_seed(0)
+    model = Sequential([Conv2D(8, 3, activation="relu", input_shape=(9, 10, 8)), Conv2D(12, 3, padding="same"),
+                        Flatten(), Dense(3)])
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = rng.random((6, 9, 10, 8), dtype=np.float32), rng.random((6, 3), dtype=np.float32)
+    spoiled = x.copy()
+    spoiled[0, 4, 4, 2] = np.inf
+    with np.errstate(invalid="ignore"):  # inf - inf in the products
+        expected, expected_spoiled = model.predict(x, verbose=0), model.predict(spoiled, verbose=0)
+        with elementwise_kernels({"conv3x3": counting}):
+            got = model.predict(x, verbose=0)
+            assert answered == [True, True]
+            got_spoiled = model.predict(spoiled, verbose=0)
+            assert answered == [True, True, False, False]  # the second convolution's input holds infinities too
+            model.fit(x, y, batch_size=3, epochs=1, verbose=0)
+    assert len(answered) == 4  # training never asks
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(got_spoiled, expected_spoiled)

@@ -128,3 +128,110 @@ def adam_update(param, grad, m, v, vhat, amsgrad, beta_1, beta_2, one_minus_beta
             vhat[i] = highest
             v_i = highest
         param[i] = param[i] - (m_i * lr_t) / (np.sqrt(v_i) + epsilon)
+
+
+# Winograd's F(4x4, 3x3) transforms for the interpolation points 0, -1, 1, 1/2, -2, written out
+# (generic loops over the matrices ran 3-6x slower): the rows of B^T and of A^T, as
+# ``numkeras_numba.winograd_matrices()`` makes them, applied to six values. The constants come
+# in the arrays' dtype (``WINOGRAD_CONSTANTS``), so float32 tiles are transformed in float32.
+WINOGRAD_CONSTANTS = (0.5, 1.5, 2.0, 2.5, 0.25, 4.0, 0.125, 8.0)
+
+
+@njit(inline="always")
+def _bt(d0, d1, d2, d3, d4, d5, k):
+    half, one_half, two, two_half = k[0], k[1], k[2], k[3]
+    return (d0 - one_half * d1 - two * d2 + one_half * d3 + d4,
+            d1 - two_half * d2 + half * d3 + d4,
+            -d1 + half * d2 + two_half * d3 + d4,
+            -two * d1 - d2 + two * d3 + d4,
+            half * d1 - d2 - half * d3 + d4,
+            d1 - one_half * d2 - two * d3 + one_half * d4 + d5)
+
+
+@njit(inline="always")
+def _at(m0, m1, m2, m3, m4, m5, k):
+    half, two, quarter, four, eighth, eight = k[0], k[2], k[4], k[5], k[6], k[7]
+    return (m0 + m1 + m2 + m3 + m4,
+            -m1 + m2 + half * m3 - two * m4,
+            m1 + m2 + quarter * m3 + four * m4,
+            -m1 + m2 + eighth * m3 - eight * m4 + m5)
+
+
+@_compile
+def winograd_input(x, v, tiles_w, k):
+    """``v[a * 6 + b, t]`` = ``(B^T d B)[a, b]`` per channel, ``d`` the 6x6 input tile ``t`` (stride 4).
+
+    ``x`` ``(N, 4 * tiles_h + 2, 4 * tiles_w + 2, C)``; tiles are numbered sample-major, then
+    row, then column; ``v`` is ``(36, N * tiles_h * tiles_w, C)``; ``k``: ``WINOGRAD_CONSTANTS``.
+    Returns how many tiles hold an infinity or a NaN (or transform to one): there Winograd's sums
+    would make NaN of what the direct product makes an infinity, so the caller computes directly.
+    """
+    tiles = v.shape[1]
+    per_sample = tiles // x.shape[0]
+    channels = x.shape[3]
+    not_finite = 0
+    for t in prange(tiles):
+        s, r = t // per_sample, t % per_sample
+        top, left = 4 * (r // tiles_w), 4 * (r % tiles_w)
+        rows = np.empty((6, 6, channels), dtype=x.dtype)  # (B^T d)[a, column j]
+        # Row 0 of B^T weighs d0..d4 and row 5 d1..d5, none by 0: an infinity or a NaN anywhere in
+        # the tile makes the sum of those two rows' values one. (Per channel: a scalar sum would not
+        # vectorise; checking every value doubled the loop's time.)
+        totals = np.zeros(channels, dtype=x.dtype)
+        for j in range(6):
+            for c in range(channels):
+                e0, e1, e2, e3, e4, e5 = _bt(x[s, top, left + j, c], x[s, top + 1, left + j, c],
+                                             x[s, top + 2, left + j, c], x[s, top + 3, left + j, c],
+                                             x[s, top + 4, left + j, c], x[s, top + 5, left + j, c], k)
+                rows[0, j, c], rows[1, j, c], rows[2, j, c] = e0, e1, e2
+                rows[3, j, c], rows[4, j, c], rows[5, j, c] = e3, e4, e5
+                totals[c] += e0 + e5
+        for a in range(6):
+            for c in range(channels):
+                e0, e1, e2, e3, e4, e5 = _bt(rows[a, 0, c], rows[a, 1, c], rows[a, 2, c], rows[a, 3, c],
+                                             rows[a, 4, c], rows[a, 5, c], k)
+                v[a * 6, t, c], v[a * 6 + 1, t, c], v[a * 6 + 2, t, c] = e0, e1, e2
+                v[a * 6 + 3, t, c], v[a * 6 + 4, t, c], v[a * 6 + 5, t, c] = e3, e4, e5
+        total = totals.sum()
+        if not total - total == 0:  # an infinity or a NaN in the tile (or a sum that overflowed)
+            not_finite += 1
+    return not_finite
+
+
+@_compile
+def winograd_output(m, bias, relu, y, tiles_w, k):
+    """``y``'s 4x4 output tile ``t`` = ``A^T M A``, plus the bias, then ``max(·, 0)`` if ``relu``, per filter.
+
+    ``m`` ``(36, tiles, F)`` holds each tile's 6x6 products (row-major) per filter; ``y`` is
+    ``(N, 4 * tiles_h, 4 * tiles_w, F)``; ``k``: ``WINOGRAD_CONSTANTS``. A NaN stays NaN.
+    """
+    tiles = m.shape[1]
+    per_sample = tiles // y.shape[0]
+    filters = m.shape[2]
+    for t in prange(tiles):
+        s, r = t // per_sample, t % per_sample
+        top, left = 4 * (r // tiles_w), 4 * (r % tiles_w)
+        rows = np.empty((4, 6, filters), dtype=m.dtype)  # (A^T M)[a, column j]
+        for j in range(6):
+            for f in range(filters):
+                e0, e1, e2, e3 = _at(m[j, t, f], m[6 + j, t, f], m[12 + j, t, f], m[18 + j, t, f], m[24 + j, t, f],
+                                     m[30 + j, t, f], k)
+                rows[0, j, f], rows[1, j, f], rows[2, j, f], rows[3, j, f] = e0, e1, e2, e3
+        for a in range(4):
+            out = y[s, top + a]
+            for f in range(filters):
+                e0, e1, e2, e3 = _at(rows[a, 0, f], rows[a, 1, f], rows[a, 2, f], rows[a, 3, f], rows[a, 4, f],
+                                     rows[a, 5, f], k)
+                b = bias[f]  # the product, then its bias (the op's order)
+                out[left, f] = _relu_if(e0 + b, relu)
+                out[left + 1, f] = _relu_if(e1 + b, relu)
+                out[left + 2, f] = _relu_if(e2 + b, relu)
+                out[left + 3, f] = _relu_if(e3 + b, relu)
+
+
+@njit(inline="always")
+def _relu_if(value, relu):
+    """``max(value, 0)`` when ``relu`` (a NaN stays NaN), else ``value``."""
+    if relu and not (value > 0 or value != value):
+        return value * 0
+    return value

@@ -253,6 +253,18 @@ def im2col(x, strides, dilation, out):
 
 
 @kernel
+def conv3x3(x, kernel, bias, relu):
+    """An inference-only 3x3 convolution (stride 1, no dilation) of a padded channels-last ``x``, or ``None``.
+
+    ``x`` ``(N, H, W, C)``, ``kernel`` ``(3, 3, C, F)``, ``bias`` ``(F,)`` or ``None``; the result
+    is ``(N, H - 2, W - 2, F)``: the product, plus ``bias``, then ``max(·, 0)`` if ``relu``. Only
+    a plugin computes it another way than the convolution op's im2col product (numkeras-numba:
+    Winograd's algorithm); this reference returns ``None``, and the op then takes its own path.
+    """
+    return None
+
+
+@kernel
 def col2im(cols, image, strides, dilation):
     """In place: adds each window of ``cols`` ``(N, *out, *kernel, C)`` into ``image`` ``(N, *spatial, C)``.
 

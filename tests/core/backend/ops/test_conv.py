@@ -5,7 +5,9 @@ import itertools
 import numpy as np
 import pytest
 
+from numkeras.backend import kernels
 from numkeras.backend.ops import conv
+from numkeras.backend.tensor import Variable, no_tape
 from numkeras.testing.gradcheck import check_gradients
 
 
@@ -129,6 +131,46 @@ def test_fused_relu(rng):
     check_gradients(lambda a, w, b: conv.convolution(a, w, b, 1, "same", relu=True), x, kernel, bias)
     check_gradients(lambda a, w: conv.convolution(a, w, None, 1, "valid", relu=True),
                     rng.standard_normal((2, 3, 3, 2)), rng.standard_normal((1, 1, 2, 2)))
+
+
+def test_a_plugins_3x3_convolution_serves_inference_only_where_it_applies(rng):
+    """The ``conv3x3`` kernel seam (numkeras-numba answers it with Winograd's algorithm): asked
+    only for an unrecorded 3x3, stride-1, undilated 2-D convolution, with the padded input; what
+    it returns is the op's output, and where it declines the op computes as before."""
+    calls = []
+
+    def conv3x3(x, kernel, bias, relu):
+        calls.append((x.shape, bias is not None, relu))
+        y = reference_conv(x, kernel, (1, 1), "valid", (1, 1)) + (0 if bias is None else bias)
+        return (np.maximum(y, 0) if relu else y) + 1000  # marked: the op must return this
+
+    x, kernel, bias = rng.standard_normal((2, 5, 6, 3)), rng.standard_normal((3, 3, 3, 4)), rng.standard_normal(4)
+    expected = np.maximum(reference_conv(x, kernel, (1, 1), "same", (1, 1)) + bias, 0)
+    previous = kernels.set_kernels({"conv3x3": conv3x3})
+    try:
+        with no_tape():
+            np.testing.assert_allclose(conv.convolution(x, kernel, bias, 1, "same", relu=True).data, expected + 1000)
+            assert calls == [((2, 7, 8, 3), True, True)]  # 'same' padding added before the kernel
+            conv.convolution(x, kernel, None, 1, "valid")
+            assert calls[1:] == [((2, 5, 6, 3), False, False)]
+            del calls[:]
+            conv.convolution(x, kernel, bias, 2, "same")  # strided
+            conv.convolution(x, kernel, bias, 1, "same", dilation_rate=2)  # dilated
+            conv.convolution(x, rng.standard_normal((2, 3, 3, 4)), bias, 1, "same")  # a 2x3 kernel
+            conv.convolution(x[:, 0], rng.standard_normal((3, 3, 4)), None, 1, "same")  # 1-D
+        recorded = conv.convolution(x, Variable(kernel), bias, 1, "same", relu=True)  # training: recorded
+        np.testing.assert_allclose(recorded.data, expected, rtol=1e-5, atol=1e-5)  # (a float32 Variable)
+        assert calls == []
+    finally:
+        kernels.set_kernels(previous)
+    declining = {"conv3x3": lambda *args: calls.append(args) and None}
+    previous = kernels.set_kernels(declining)
+    try:
+        with no_tape():
+            np.testing.assert_allclose(conv.convolution(x, kernel, bias, 1, "same", relu=True).data, expected)
+        assert len(calls) == 1
+    finally:
+        kernels.set_kernels(previous)
 
 
 def test_channels_first_is_a_transpose_of_channels_last(rng):
