@@ -2,7 +2,7 @@
 
 Dense, convolution and recurrent ops compute their 2-D products with :func:`matmul`.
 By default that is ``numpy.matmul`` (the BLAS NumPy ships, OpenBLAS in the PyPI
-wheels). A hook plugin may supply a faster kernel by implementing
+wheels), except an outer product (an inner dimension of 1), which is a broadcast multiply. A hook plugin may supply a faster kernel by implementing
 ``numkeras_gemm()`` (see ``numkeras.hooks.hookspecs``); ``contrib/numkeras-mkl`` does
 so with Intel oneMKL. The kernel is looked up once, on the first product.
 
@@ -67,7 +67,7 @@ def matmul(a, b, out=None):
                 return out
         if result is not None:
             return result
-    if a.ndim == b.ndim == 2 and a.shape[1] == 1 and a.dtype.kind == b.dtype.kind == "f":
+    if a.ndim == b.ndim == 2 and a.shape[1] == b.shape[0] == 1 and a.dtype.kind == b.dtype.kind == "f":
         # An inner dimension of 1 (a batch of one sample's kernel gradient, x.T @ g) is an
         # outer product, which NumPy's matmul runs without BLAS: 614 µs for 784x1 by 1x512
         # float32, against 132 µs for the same products as one broadcast multiply.

@@ -141,6 +141,21 @@ def test_an_inner_dimension_of_one_gives_numpys_matmul(m, n, a_type, b_type, int
     np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize("a_shape, b_shape", [((5, 1), (5, 3)), ((1, 1), (4, 3)), ((3, 1), (2, 4))])
+def test_an_inner_dimension_that_does_not_match_is_still_an_error(a_shape, b_shape):
+    """The outer-product path must not broadcast what matmul refuses (K.dot of mismatched shapes)."""
+    previous = blas.set_gemm(None)
+    try:
+        with pytest.raises(ValueError):
+            np.matmul(np.ones(a_shape), np.ones(b_shape))
+        with pytest.raises(ValueError):
+            blas.matmul(np.ones(a_shape), np.ones(b_shape))
+        with pytest.raises(ValueError):
+            K.dot(K.variable(np.ones(a_shape)), K.variable(np.ones(b_shape)))
+    finally:
+        blas.set_gemm(previous)
+
+
 def test_a_one_sample_kernel_gradient_still_goes_to_the_kernel(kernel):
     """The outer-product path is NumPy's fallback: a GEMM plugin is asked first (oneMKL takes it in 48 µs)."""
     x, g = np.arange(3.0).reshape(3, 1), np.arange(4.0).reshape(1, 4)
