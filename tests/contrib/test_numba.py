@@ -1,6 +1,7 @@
 """contrib/numkeras-numba: the compiled kernels give the NumPy references' numbers, and a fresh process uses them."""
 
 import importlib
+import itertools
 import os
 import sys
 import warnings
@@ -262,6 +263,8 @@ def test_a_numba_that_cannot_be_imported_warns_once_and_every_kernel_declines(nu
         assert numba_plugin.bias_relu(rows, None) is None
         assert numba_plugin.relu_grad_sums(rows, rows > 0) is None
     np.testing.assert_array_equal(rows, 1.0)  # a declined call changes nothing
+    status = numba_plugin.status()
+    assert status["active"] is False and "Numba failed to import" in status["detail"]
 
 
 LAZY_IMPORT = """
@@ -412,9 +415,10 @@ def test_winograd_matrices_make_a_correlation(numba_plugin, points, rng):
 @settings(max_examples=25, deadline=None)
 @given(samples=st.integers(1, 3), height=st.integers(3, 19), width=st.integers(3, 19),
        channels=st.sampled_from([8, 16, 32]), filters=st.sampled_from([1, 3, 17]),
-       dtype=st.sampled_from(DTYPES), with_bias=st.booleans(), relu=st.booleans(), seed=st.integers(0, 2**16))
+       dtype=st.sampled_from(DTYPES), with_bias=st.booleans(), relu=st.booleans(), seed=st.integers(0, 2**16),
+       pads=st.sampled_from([((0, 0), (0, 0)), ((1, 1), (1, 1)), ((2, 0), (0, 1))]))
 def test_winograd_convolution_is_a_3x3_correlation_within_rounding(numba_plugin, samples, height, width, channels,
-                                                                   filters, dtype, with_bias, relu, seed):
+                                                                   filters, dtype, with_bias, relu, seed, pads):
     """Against a float64 correlation: every output within 32 ulps of the sum of its terms' magnitudes
     (measured: at most 7). Output sizes that are not multiples of 4 leave partial tiles."""
     rng = np.random.default_rng(seed)
@@ -423,36 +427,77 @@ def test_winograd_convolution_is_a_3x3_correlation_within_rounding(numba_plugin,
     bias = rng.standard_normal(filters).astype(dtype) if with_bias else None
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(numba_plugin, "SMALL_ARRAY", 0)
-        y = numba_plugin.conv3x3(x, kernel, bias, relu)
+        patch.setattr(numba_plugin, "WINOGRAD_MIN_FILL", 0)  # every output size, partial blocks and all
+        y = numba_plugin.conv3x3(x, pads, kernel, bias, relu)
+    padded = np.pad(x, ((0, 0),) + pads + ((0, 0),))
     offset = 0 if bias is None else bias.astype(np.float64)
-    truth = _correlation(x, kernel) + offset
-    scale = _correlation(np.abs(x), np.abs(kernel)) + np.abs(offset)
+    truth = _correlation(padded, kernel) + offset
+    scale = _correlation(np.abs(padded), np.abs(kernel)) + np.abs(offset)
     if relu:
         truth = np.maximum(truth, 0)
     assert y.shape == truth.shape and y.dtype == dtype and y.flags.c_contiguous
     assert np.all(np.abs(y - truth) <= 32 * np.finfo(dtype).eps * scale)
 
 
+VALID = ((0, 0), (0, 0))
+
+
 def test_what_the_winograd_convolution_declines(every_array, monkeypatch, rng):
     plugin = every_array
-    x, kernel = rng.standard_normal((2, 8, 8, 8)).astype(np.float32), rng.standard_normal((3, 3, 8, 4)).astype(np.float32)
-    assert plugin.conv3x3(x, kernel, None, False) is not None
-    assert plugin.conv3x3(x[..., :4].copy(), kernel[:, :, :4], None, False) is None  # too few channels
-    assert plugin.conv3x3(x, kernel.astype(np.float64), None, False) is None  # another dtype
-    assert plugin.conv3x3(x.transpose(0, 2, 1, 3), kernel, None, False) is None  # not C-contiguous
-    assert plugin.conv3x3(x, kernel, np.zeros(5, np.float32), False) is None  # a bias of another size
-    for bad in (np.inf, -np.inf, np.nan):
-        spoiled = x.copy()
-        spoiled[1, 7, 7, 7] = bad  # the last tile, its last element
-        assert plugin.conv3x3(spoiled, kernel, None, False) is None  # the direct product keeps IEEE's answer
+    x, kernel = rng.standard_normal((2, 10, 10, 8)).astype(np.float32), rng.standard_normal((3, 3, 8, 4)).astype(np.float32)
+    assert plugin.conv3x3(x, VALID, kernel, None, False) is not None
+    assert plugin.conv3x3(x[:, :8, :8].copy(), VALID, kernel, None, False) is None  # 6x6 outputs fill 56% of 8x8
+    assert plugin.conv3x3(x[:, :8, :8].copy(), ((1, 1), (1, 1)), kernel, None, False) is not None  # 8x8
+    assert plugin.conv3x3(x[..., :4].copy(), VALID, kernel[:, :, :4], None, False) is None  # too few channels
+    assert plugin.conv3x3(x, VALID, kernel.astype(np.float64), None, False) is None  # another dtype
+    assert plugin.conv3x3(x.transpose(0, 2, 1, 3), VALID, kernel, None, False) is None  # not C-contiguous
+    assert plugin.conv3x3(x, VALID, kernel, np.zeros(5, np.float32), False) is None  # a bias of another size
+    for bad in (np.inf, np.nan):
         spoiled_kernel = kernel.copy()
         spoiled_kernel[2, 2, 7, 3] = bad
-        assert plugin.conv3x3(x, spoiled_kernel, None, False) is None
+        assert plugin.conv3x3(x, VALID, spoiled_kernel, None, False) is None
     monkeypatch.setenv("NUMKERAS_WINOGRAD", "0")
-    assert plugin.conv3x3(x, kernel, None, False) is None
+    assert plugin.conv3x3(x, VALID, kernel, None, False) is None
     monkeypatch.setattr(plugin, "SMALL_ARRAY", x.size + 1)
     monkeypatch.delenv("NUMKERAS_WINOGRAD")
-    assert plugin.conv3x3(x, kernel, None, False) is None  # a small array
+    assert plugin.conv3x3(x, VALID, kernel, None, False) is None  # a small array
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_an_infinity_or_a_nan_anywhere_in_a_tile_declines(every_array, bad, rng):
+    """Every one of a tile's 36 positions (the check reads two rows of B^T d, which must weigh all
+    six inputs of each column), at the edge of the image and inside; the direct product then
+    keeps IEEE's answer, where Winograd's differences would make NaN of an infinity."""
+    x = rng.standard_normal((1, 10, 10, 8)).astype(np.float32)  # 2x2 tiles of 6x6, overlapping by 2
+    kernel = rng.standard_normal((3, 3, 8, 2)).astype(np.float32)
+    for row, column in itertools.product(range(10), range(10)):
+        spoiled = x.copy()
+        spoiled[0, row, column, 5] = bad
+        assert every_array.conv3x3(spoiled, VALID, kernel, None, True) is None, (row, column)
+
+
+def test_an_overflow_of_the_transforms_declines(every_array):
+    """Finite inputs near float32's largest: the transforms overflow where the direct product
+    (7.2e36 here) does not, so the kernel declines rather than answer NaN."""
+    x = np.full((1, 10, 10, 8), 1e38, np.float32)
+    kernel = np.full((3, 3, 8, 2), 1e-3, np.float32)
+    assert every_array.conv3x3(x, VALID, kernel, None, False) is None
+    assert every_array.conv3x3(x / 1e30, VALID, kernel, None, False) is not None
+
+
+def test_the_winograd_relu_gives_positive_zeros_and_keeps_nans(every_array):
+    """As np.maximum(y, 0): +0.0 where clamped (also for -inf from the bias), NaN kept from the bias."""
+    x = np.zeros((1, 6, 6, 8), np.float32)
+    kernel = np.zeros((3, 3, 8, 4), np.float32)
+    bias = np.array([-1.0, -np.inf, np.nan, 2.0], np.float32)
+    with np.errstate(invalid="ignore"):
+        y = every_array.conv3x3(x, VALID, kernel, bias, True)
+    assert y is not None
+    np.testing.assert_array_equal(y[..., 0], 0.0)
+    assert not np.signbit(y[..., :2]).any()
+    np.testing.assert_array_equal(y[..., 1], 0.0)
+    assert np.isnan(y[..., 2]).all()
+    np.testing.assert_array_equal(y[..., 3], 2.0)
 
 
 def test_inference_convolves_by_winograd_and_training_by_the_product(every_array, rng):

@@ -134,7 +134,7 @@ def adam_update(param, grad, m, v, vhat, amsgrad, beta_1, beta_2, one_minus_beta
 # (generic loops over the matrices ran 3-6x slower): the rows of B^T and of A^T, as
 # ``numkeras_numba.winograd_matrices()`` makes them, applied to six values. The constants come
 # in the arrays' dtype (``WINOGRAD_CONSTANTS``), so float32 tiles are transformed in float32.
-WINOGRAD_CONSTANTS = (0.5, 1.5, 2.0, 2.5, 0.25, 4.0, 0.125, 8.0)
+WINOGRAD_CONSTANTS = (0.5, 1.5, 2.0, 2.5, 0.25, 4.0, 0.125, 8.0, 0.0)
 
 
 @njit(inline="always")
@@ -163,8 +163,8 @@ def winograd_input(x, v, tiles_w, k):
 
     ``x`` ``(N, 4 * tiles_h + 2, 4 * tiles_w + 2, C)``; tiles are numbered sample-major, then
     row, then column; ``v`` is ``(36, N * tiles_h * tiles_w, C)``; ``k``: ``WINOGRAD_CONSTANTS``.
-    Returns how many tiles hold an infinity or a NaN (or transform to one): there Winograd's sums
-    would make NaN of what the direct product makes an infinity, so the caller computes directly.
+    Returns how many tiles hold an infinity or a NaN: there Winograd's sums would make NaN of
+    what the direct product makes an infinity, so the caller computes directly.
     """
     tiles = v.shape[1]
     per_sample = tiles // x.shape[0]
@@ -204,10 +204,15 @@ def winograd_output(m, bias, relu, y, tiles_w, k):
 
     ``m`` ``(36, tiles, F)`` holds each tile's 6x6 products (row-major) per filter; ``y`` is
     ``(N, 4 * tiles_h, 4 * tiles_w, F)``; ``k``: ``WINOGRAD_CONSTANTS``. A NaN stays NaN.
+    Returns how many tiles came out with an infinity or a NaN before the bias: from finite
+    inputs, an overflow of the transforms or the products (inputs near float32's largest),
+    where the direct product may still be finite, so the caller computes directly.
     """
     tiles = m.shape[1]
     per_sample = tiles // y.shape[0]
     filters = m.shape[2]
+    zero = k[8]
+    not_finite = 0
     for t in prange(tiles):
         s, r = t // per_sample, t % per_sample
         top, left = 4 * (r // tiles_w), 4 * (r % tiles_w)
@@ -217,21 +222,27 @@ def winograd_output(m, bias, relu, y, tiles_w, k):
                 e0, e1, e2, e3 = _at(m[j, t, f], m[6 + j, t, f], m[12 + j, t, f], m[18 + j, t, f], m[24 + j, t, f],
                                      m[30 + j, t, f], k)
                 rows[0, j, f], rows[1, j, f], rows[2, j, f], rows[3, j, f] = e0, e1, e2, e3
+        totals = np.zeros(filters, dtype=m.dtype)  # per filter, as in winograd_input
         for a in range(4):
             out = y[s, top + a]
             for f in range(filters):
                 e0, e1, e2, e3 = _at(rows[a, 0, f], rows[a, 1, f], rows[a, 2, f], rows[a, 3, f], rows[a, 4, f],
                                      rows[a, 5, f], k)
+                totals[f] += e0 + e1 + e2 + e3
                 b = bias[f]  # the product, then its bias (the op's order)
-                out[left, f] = _relu_if(e0 + b, relu)
-                out[left + 1, f] = _relu_if(e1 + b, relu)
-                out[left + 2, f] = _relu_if(e2 + b, relu)
-                out[left + 3, f] = _relu_if(e3 + b, relu)
+                out[left, f] = _relu_if(e0 + b, relu, zero)
+                out[left + 1, f] = _relu_if(e1 + b, relu, zero)
+                out[left + 2, f] = _relu_if(e2 + b, relu, zero)
+                out[left + 3, f] = _relu_if(e3 + b, relu, zero)
+        total = totals.sum()
+        if not total - total == 0:
+            not_finite += 1
+    return not_finite
 
 
 @njit(inline="always")
-def _relu_if(value, relu):
-    """``max(value, 0)`` when ``relu`` (a NaN stays NaN), else ``value``."""
+def _relu_if(value, relu, zero):
+    """``max(value, 0)`` when ``relu`` (``zero``, +0 in the array's dtype; a NaN stays NaN), else ``value``."""
     if relu and not (value > 0 or value != value):
-        return value * 0
+        return zero
     return value

@@ -253,13 +253,15 @@ def im2col(x, strides, dilation, out):
 
 
 @kernel
-def conv3x3(x, kernel, bias, relu):
-    """An inference-only 3x3 convolution (stride 1, no dilation) of a padded channels-last ``x``, or ``None``.
+def conv3x3(x, pads, kernel, bias, relu):
+    """A 3x3 convolution (stride 1, no dilation) that needs no gradient, or ``None``.
 
-    ``x`` ``(N, H, W, C)``, ``kernel`` ``(3, 3, C, F)``, ``bias`` ``(F,)`` or ``None``; the result
-    is ``(N, H - 2, W - 2, F)``: the product, plus ``bias``, then ``max(·, 0)`` if ``relu``. Only
-    a plugin computes it another way than the convolution op's im2col product (numkeras-numba:
-    Winograd's algorithm); this reference returns ``None``, and the op then takes its own path.
+    ``x`` ``(N, H, W, C)``, channels-last, zero-padded by ``pads`` ``((top, bottom), (left,
+    right))``; ``kernel`` ``(3, 3, C, F)``; ``bias`` ``(F,)`` or ``None``. The result is the
+    product, plus ``bias``, then ``max(·, 0)`` if ``relu``: ``(N, H + top + bottom - 2, W +
+    left + right - 2, F)``. Unlike the other kernels this one has no NumPy computation: the
+    reference returns ``None`` and the convolution op then takes its im2col product. A plugin
+    may compute it another way (numkeras-numba: Winograd's algorithm).
     """
     return None
 

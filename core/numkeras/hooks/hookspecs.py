@@ -167,6 +167,8 @@ def numkeras_kernels():
     Asked once, on the first kernel call; return ``None`` or a dict. Each callable takes
     the arguments of the kernel of that name (see its docstring) and returns what the
     NumPy reference returns, or ``None`` for arguments it does not handle (before
-    changing any of them), which the reference then runs. When two plugins supply
-    one name, the first to answer wins.
+    changing any of them), which the reference then runs. A kernel whose reference
+    returns ``None`` (``conv3x3``) has no NumPy computation: there the op takes its own
+    path unless the plugin answers. When two plugins supply one name, the first to
+    answer wins.
     """

@@ -34,7 +34,7 @@ from .conv_geometry import (  # noqa: F401
 )
 from .fused import _pre_activation_gradient, bias_relu, dense
 from .linalg import matmul
-from .patches import _pad, col2im, im2col, offset_columns, window_positions
+from .patches import col2im, im2col, offset_columns, window_positions
 from .shape import reshape, transpose
 
 _CHUNK_BYTES = 1 << 21  # input-gradient products of about 2 MiB (one core's L2 cache)
@@ -115,7 +115,7 @@ class Convolution(Function):
         padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[1:-1], self.pads))
         self.out = window_positions(padded, self.kernel_size, self.strides, self.dilation)
         if not self.recorded and self.kernel_size == (3, 3) and self.strides == (1, 1) and self.dilation == (1, 1):
-            y = kernels.compiled_result("conv3x3", _pad(x, self.pads), kernel, bias, self.relu)
+            y = kernels.compiled_result("conv3x3", x, self.pads, kernel, bias, self.relu)
             if y is not None:  # a plugin's (Winograd's, with numkeras-numba); see kernels.conv3x3
                 self.x = self.cols = None
                 return y

@@ -135,13 +135,14 @@ def test_fused_relu(rng):
 
 def test_a_plugins_3x3_convolution_serves_inference_only_where_it_applies(rng):
     """The ``conv3x3`` kernel seam (numkeras-numba answers it with Winograd's algorithm): asked
-    only for an unrecorded 3x3, stride-1, undilated 2-D convolution, with the padded input; what
-    it returns is the op's output, and where it declines the op computes as before."""
+    only for an unrecorded 3x3, stride-1, undilated 2-D convolution, with the input and its
+    padding; what it returns is the op's output, and where it declines the op computes as before."""
     calls = []
 
-    def conv3x3(x, kernel, bias, relu):
-        calls.append((x.shape, bias is not None, relu))
-        y = reference_conv(x, kernel, (1, 1), "valid", (1, 1)) + (0 if bias is None else bias)
+    def conv3x3(x, pads, kernel, bias, relu):
+        calls.append((x.shape, pads, bias is not None, relu))
+        padded = np.pad(x, ((0, 0),) + pads + ((0, 0),))
+        y = reference_conv(padded, kernel, (1, 1), "valid", (1, 1)) + (0 if bias is None else bias)
         return (np.maximum(y, 0) if relu else y) + 1000  # marked: the op must return this
 
     x, kernel, bias = rng.standard_normal((2, 5, 6, 3)), rng.standard_normal((3, 3, 3, 4)), rng.standard_normal(4)
@@ -150,9 +151,9 @@ def test_a_plugins_3x3_convolution_serves_inference_only_where_it_applies(rng):
     try:
         with no_tape():
             np.testing.assert_allclose(conv.convolution(x, kernel, bias, 1, "same", relu=True).data, expected + 1000)
-            assert calls == [((2, 7, 8, 3), True, True)]  # 'same' padding added before the kernel
+            assert calls == [((2, 5, 6, 3), ((1, 1), (1, 1)), True, True)]  # the padding for the kernel to add
             conv.convolution(x, kernel, None, 1, "valid")
-            assert calls[1:] == [((2, 5, 6, 3), False, False)]
+            assert calls[1:] == [((2, 5, 6, 3), ((0, 0), (0, 0)), False, False)]
             del calls[:]
             conv.convolution(x, kernel, bias, 2, "same")  # strided
             conv.convolution(x, kernel, bias, 1, "same", dilation_rate=2)  # dilated
