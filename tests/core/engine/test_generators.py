@@ -284,7 +284,10 @@ def test_keyboard_interrupt_in_the_loop_stops_every_worker():
 
 
 CTRL_C = textwrap.dedent("""
-    import sys, time
+    import signal, sys, time
+    # Python raises KeyboardInterrupt only if SIGINT was not ignored when it started, and a test
+    # run launched in the background (`pytest &`, nohup) passes SIG_IGN on: restore Ctrl-C's handler.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import numpy as np
     import numkeras
     from numkeras.layers import Dense
