@@ -444,7 +444,8 @@ VALID = ((0, 0), (0, 0))
 
 def test_what_the_winograd_convolution_declines(every_array, monkeypatch, rng):
     plugin = every_array
-    x, kernel = rng.standard_normal((2, 10, 10, 8)).astype(np.float32), rng.standard_normal((3, 3, 8, 4)).astype(np.float32)
+    x = rng.standard_normal((2, 10, 10, 8)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, 8, 4)).astype(np.float32)
     assert plugin.conv3x3(x, VALID, kernel, None, False) is not None
     assert plugin.conv3x3(x[:, :8, :8].copy(), VALID, kernel, None, False) is None  # 6x6 outputs fill 56% of 8x8
     assert plugin.conv3x3(x[:, :8, :8].copy(), ((1, 1), (1, 1)), kernel, None, False) is not None  # 8x8

@@ -2,9 +2,10 @@
 
 Dense, convolution and recurrent ops compute their 2-D products with :func:`matmul`.
 By default that is ``numpy.matmul`` (the BLAS NumPy ships, OpenBLAS in the PyPI
-wheels), except an outer product (an inner dimension of 1), which is a broadcast multiply. A hook plugin may supply a faster kernel by implementing
-``numkeras_gemm()`` (see ``numkeras.hooks.hookspecs``); ``contrib/numkeras-mkl`` does
-so with Intel oneMKL. The kernel is looked up once, on the first product.
+wheels), except an outer product (an inner dimension of 1), which is a broadcast
+multiply. A hook plugin may supply a faster kernel by implementing ``numkeras_gemm()``
+(see ``numkeras.hooks.hookspecs``); ``contrib/numkeras-mkl`` does so with Intel oneMKL.
+The kernel is looked up once, on the first product.
 
 A kernel is a callable ``gemm(a, b, out)`` for 2-D ``a`` ``(m, k)`` and ``b`` ``(k, n)`` of
 the same float dtype, with ``out`` a C-contiguous ``(m, n)`` array of that dtype (or

@@ -88,6 +88,10 @@ class Convolution(Function):
     backward pass held 81 MB from forward to backward on the second convolution of Keras's
     mnist_cnn (batch 128); re-extracting them costs one im2col of the input per chunk, which
     stays in cache for its product.
+
+    An op that will not be recorded (inference) with a 3x3, stride-1, undilated 2-D kernel
+    first asks the ``conv3x3`` kernel, which a plugin may compute another way
+    (numkeras-numba: Winograd's algorithm); where none answers, the above.
     """
 
     def __init__(self, kernel_size, strides, dilation, pads, relu=False):
