@@ -267,6 +267,13 @@ def test_a_numba_that_cannot_be_imported_warns_once_and_every_kernel_declines(nu
     assert status["active"] is False and "Numba failed to import" in status["detail"]
 
 
+def test_status_names_each_loop_of_a_kernel_that_runs_two(numba_plugin):
+    kernels_state = numba_plugin.status()["kernels"]
+    assert set(kernels_state) == set(numba_plugin.kernels())
+    assert kernels_state["conv3x3"].startswith("winograd_input: ") and "; winograd_output: " in kernels_state["conv3x3"]
+    assert ":" not in kernels_state["relu_grad"].split("(")[0]  # one loop: its state alone
+
+
 LAZY_IMPORT = """
 import sys
 import numpy as np

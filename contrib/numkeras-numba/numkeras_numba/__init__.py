@@ -323,7 +323,16 @@ def status():
     from . import _cache
 
     return {"active": True, "detail": f"Numba kernels, cached in {_cache.cache_dir()}",
-            "kernels": {name: "; ".join(_cache.state(loop) for loop in loops) for name, loops in LOOPS.items()}}
+            "kernels": {name: _loop_states(loops) for name, loops in LOOPS.items()}}
+
+
+def _loop_states(loops):
+    """What ``status`` says of a kernel's loops: the state of its one loop, or each loop's, by name."""
+    from . import _cache
+
+    if len(loops) == 1:
+        return _cache.state(loops[0])
+    return "; ".join(f"{loop}: {_cache.state(loop)}" for loop in loops)
 
 
 def kernels():
