@@ -267,6 +267,26 @@ def test_a_numba_that_cannot_be_imported_warns_once_and_every_kernel_declines(nu
     assert status["active"] is False and "Numba failed to import" in status["detail"]
 
 
+def _raise(error):
+    def failing():
+        raise error
+    return failing
+
+
+@pytest.mark.parametrize("error", [ImportError("no numba"), AttributeError("numpy.core has no attribute x")],
+                         ids=["ImportError", "AttributeError"])
+def test_status_of_a_fresh_process_whose_numba_fails_to_import(numba_plugin, monkeypatch, error):
+    """`numkeras plugins` runs no kernel: status() itself must find out, whatever the import raises."""
+    monkeypatch.setattr(numba_plugin, "_imported", {})
+    monkeypatch.setattr(numba_plugin, "_import_loops", _raise(error))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # said in the status, not warned
+        status = numba_plugin.status()
+    assert status["active"] is False and type(error).__name__ in status["detail"] and str(error) in status["detail"]
+    big = np.ones(numba_plugin.SMALL_ARRAY)
+    assert numba_plugin.relu_grad(big, big > 0) is None  # and the kernels decline
+
+
 def test_status_names_each_loop_of_a_kernel_that_runs_two(numba_plugin):
     kernels_state = numba_plugin.status()["kernels"]
     assert set(kernels_state) == set(numba_plugin.kernels())
@@ -286,6 +306,10 @@ model = Sequential([Dense(16, activation="relu", input_shape=(4,)), Dense(1)])
 model.compile(optimizer="sgd", loss="mse")
 model.fit(np.ones((64, 4)), np.ones((64, 1)), batch_size=16, verbose=0)
 model.predict(np.ones((8, 4)), verbose=0)
+# A big 3x3 convolution that Winograd's kernel declines by its shape alone (6x6 maps fill 56% of
+# their 4x4 blocks), with no other kernel to run: nothing to import Numba for either.
+from numkeras.layers import Conv2D
+Sequential([Conv2D(16, 3, padding="same", input_shape=(6, 6, 16))]).predict(np.ones((1024, 6, 6, 16)), verbose=0)
 print("AFTER SMALL MODEL", "numba" in sys.modules, kernels.compiled("relu_grad"))
 big = np.linspace(-1.0, 1.0, 1 << 20)
 grad = kernels.relu_grad(big, big > 0)
@@ -478,10 +502,19 @@ def test_an_infinity_or_a_nan_anywhere_in_a_tile_declines(every_array, bad, rng)
     keeps IEEE's answer, where Winograd's differences would make NaN of an infinity."""
     x = rng.standard_normal((1, 10, 10, 8)).astype(np.float32)  # 2x2 tiles of 6x6, overlapping by 2
     kernel = rng.standard_normal((3, 3, 8, 2)).astype(np.float32)
+    assert every_array._loops_import()
+    loops = every_array._imported["loops"]
+    constants = np.array(loops.WINOGRAD_CONSTANTS, np.float32)
+    tiles = np.empty((36, 4, 8), np.float32)
     for row, column in itertools.product(range(10), range(10)):
         spoiled = x.copy()
         spoiled[0, row, column, 5] = bad
-        assert every_array.conv3x3(spoiled, VALID, kernel, None, True) is None, (row, column)
+        with np.errstate(invalid="ignore", over="ignore"):
+            # The input transform's own check (the output's would catch most of it too)...
+            flagged = loops.winograd_input(spoiled, tiles, 2, constants)
+            assert flagged == (1 + (row in (4, 5))) * (1 + (column in (4, 5))), (row, column)
+            # ...and the kernel as a whole
+            assert every_array.conv3x3(spoiled, VALID, kernel, None, True) is None, (row, column)
 
 
 def test_an_overflow_of_the_transforms_declines(every_array):

@@ -72,7 +72,7 @@ def _loops_import():
         with _import_lock:
             if "loops" not in _imported:
                 try:
-                    from . import _loops
+                    _loops = _import_loops()
                 except Exception as error:  # not only ImportError: a Numba at odds with NumPy may raise others
                     warnings.warn(f"numkeras-numba: Numba could not be imported ({error}); numkeras keeps its "
                                   f"NumPy kernels. `pip install numba` to use the compiled ones.", RuntimeWarning,
@@ -81,6 +81,12 @@ def _loops_import():
                     _loops = None
                 _imported["loops"] = _loops
     return _imported["loops"] is not None
+
+
+def _import_loops():
+    from . import _loops
+
+    return _loops
 
 
 def bias_relu(y, bias):
@@ -248,14 +254,16 @@ def conv3x3(x, pads, kernel, bias, relu):
     float32 rounding: on mnist_cnn's second convolution the largest error against float64 was
     about 3.5x the direct product's (1.2e-5 against 3.4e-6, outputs up to 6.2). Declines
     non-finite inputs or kernels, and a chunk whose transforms overflow: the op then computes
-    the direct product, IEEE's answer for those.
+    the direct product, IEEE's answer for those (for the whole batch: the chunks already
+    computed are dropped).
     """
     if (x.ndim != 4 or kernel.shape[:2] != (3, 3) or kernel.ndim != 4 or kernel.shape[2] != x.shape[3]
             or x.shape[3] < WINOGRAD_MIN_CHANNELS or kernel.dtype != x.dtype or not _takes(x) or not winograd_on()):
         return None
     (top, bottom), (left, right) = pads
     out_h, out_w = x.shape[1] + top + bottom - 2, x.shape[2] + left + right - 2
-    if min(out_h, out_w) < 1:
+    tiles_h, tiles_w = -(-out_h // 4), -(-out_w // 4)
+    if min(out_h, out_w) < 1 or out_h * out_w < WINOGRAD_MIN_FILL * 16 * tiles_h * tiles_w:
         return None
     filters = kernel.shape[3]
     if bias is None:
@@ -263,9 +271,6 @@ def conv3x3(x, pads, kernel, bias, relu):
     if bias.shape != (filters,) or bias.dtype != x.dtype or not np.isfinite(kernel).all() or not _loops_import():
         return None
     samples, channels = x.shape[0], x.shape[3]
-    tiles_h, tiles_w = -(-out_h // 4), -(-out_w // 4)
-    if out_h * out_w < WINOGRAD_MIN_FILL * 16 * tiles_h * tiles_w:
-        return None
     # One copy for the padding and for whole tiles (partial ones read zeros beyond the image).
     extra_h, extra_w = 4 * tiles_h - out_h, 4 * tiles_w - out_w
     if top or bottom or left or right or extra_h or extra_w:
@@ -318,6 +323,9 @@ def status():
     if not available():
         return {"active": False, "detail": "off: Numba is not installed (pip install 'numkeras[fast]')",
                 "kernels": {}}
+    with warnings.catch_warnings():  # a Numba that fails to import is said below, not warned about
+        warnings.simplefilter("ignore", RuntimeWarning)
+        _loops_import()  # (imports Numba: a process that asks for the status wants to know it works)
     if "error" in _imported:
         return {"active": False, "detail": f"off: Numba failed to import ({_imported['error']})", "kernels": {}}
     from . import _cache

@@ -116,7 +116,7 @@ def state(name):
     here = sorted(dtype for loop, dtype in _ready if loop == name)
     try:
         cached = sorted(dtype for dtype in ("float32", "float64") if _marker(name, dtype).exists())
-    except ImportError:
+    except Exception:  # a Numba that fails to import (status() says so)
         cached = []
     if here:
         return f"compiled ({', '.join(here)})"
