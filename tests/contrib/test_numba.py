@@ -443,6 +443,21 @@ def test_winograd_matrices_make_a_correlation(numba_plugin, points, rng):
         numba_plugin.winograd_matrices((0, 1, 1, 2, -2))
 
 
+def test_the_written_out_tile_transforms_are_the_matrices(every_array, rng):
+    """_loops writes B^T and A^T out by hand; they must be winograd_matrices()'s, whose identity is tested above."""
+    at, _, bt = every_array.winograd_matrices()
+    assert every_array._loops_import()
+    loops = every_array._imported["loops"]
+    x = rng.standard_normal((1, 6, 6, 1))
+    v = np.empty((36, 1, 1))
+    loops.winograd_input(x, v, 1, np.array(loops.WINOGRAD_CONSTANTS))
+    np.testing.assert_allclose(v.reshape(6, 6), bt @ x[0, :, :, 0] @ bt.T, rtol=1e-12, atol=1e-12)
+    m = rng.standard_normal((36, 1, 1))
+    y = np.empty((1, 4, 4, 1))
+    loops.winograd_output(m, np.zeros(1), False, y, 1, np.array(loops.WINOGRAD_CONSTANTS))
+    np.testing.assert_allclose(y[0, :, :, 0], at @ m.reshape(6, 6) @ at.T, rtol=1e-12, atol=1e-12)
+
+
 @settings(max_examples=25, deadline=None)
 @given(samples=st.integers(1, 3), height=st.integers(3, 19), width=st.integers(3, 19),
        channels=st.sampled_from([8, 16, 32]), filters=st.sampled_from([1, 3, 17]),

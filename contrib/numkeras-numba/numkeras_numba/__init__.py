@@ -233,10 +233,6 @@ def winograd_matrices(points=WINOGRAD_POINTS, outputs=4, taps=3):
 _G = winograd_matrices()[1]  # the kernel's transform (the tiles' are written out in _loops)
 
 
-def _loops_constants():
-    return _imported["loops"].WINOGRAD_CONSTANTS
-
-
 def winograd_on():
     """Whether inference convolutions may use Winograd's algorithm (``NUMKERAS_WINOGRAD``, on by default)."""
     return os.environ.get(WINOGRAD_VARIABLE, "").strip().lower() not in ("0", "off", "false", "no")
@@ -278,7 +274,7 @@ def conv3x3(x, pads, kernel, bias, relu):
     dtype = x.dtype
     u = np.tensordot(np.tensordot(_G, kernel.astype(np.float64), axes=(1, 0)), _G, axes=(1, 1))  # (6, C, F, 6)
     u = np.ascontiguousarray(u.transpose(0, 3, 1, 2).reshape(36, channels, filters), dtype=dtype)
-    bias, constants = np.ascontiguousarray(bias), np.array(_loops_constants(), dtype)
+    bias, constants = np.ascontiguousarray(bias), np.array(_imported["loops"].WINOGRAD_CONSTANTS, dtype)
     per_sample = tiles_h * tiles_w
     chunk = max(1, _WINOGRAD_BYTES // (36 * per_sample * (channels + filters) * dtype.itemsize))
     tiles_in, products = np.empty(36 * min(chunk, samples) * per_sample * channels, dtype), \
