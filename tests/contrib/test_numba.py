@@ -449,7 +449,7 @@ def test_the_written_out_tile_transforms_are_the_matrices(every_array, rng):
     assert every_array._loops_import()
     loops = every_array._imported["loops"]
     x = rng.standard_normal((1, 6, 6, 1))
-    v = np.empty((36, 1, 1))
+    v = np.empty((1, 36, 1))
     loops.winograd_input(x, v, 1, np.array(loops.WINOGRAD_CONSTANTS))
     np.testing.assert_allclose(v.reshape(6, 6), bt @ x[0, :, :, 0] @ bt.T, rtol=1e-12, atol=1e-12)
     m = rng.standard_normal((36, 1, 1))
@@ -520,16 +520,38 @@ def test_an_infinity_or_a_nan_anywhere_in_a_tile_declines(every_array, bad, rng)
     assert every_array._loops_import()
     loops = every_array._imported["loops"]
     constants = np.array(loops.WINOGRAD_CONSTANTS, np.float32)
-    tiles = np.empty((36, 4, 8), np.float32)
+    tiles = np.empty((4, 36, 8), np.float32)
     for row, column in itertools.product(range(10), range(10)):
         spoiled = x.copy()
         spoiled[0, row, column, 5] = bad
         with np.errstate(invalid="ignore", over="ignore"):
             # The input transform's own check (the output's would catch most of it too)...
-            flagged = loops.winograd_input(spoiled, tiles, 2, constants)
-            assert flagged == (1 + (row in (4, 5))) * (1 + (column in (4, 5))), (row, column)
+            assert loops.winograd_input(spoiled, tiles, 2, constants) == 1, (row, column)  # one block of 4 tiles
             # ...and the kernel as a whole
             assert every_array.conv3x3(spoiled, VALID, kernel, None, True) is None, (row, column)
+
+
+def test_every_block_is_checked(every_array, rng):
+    """The loops take WINOGRAD_BLOCK tiles per parallel iteration and count the blocks holding an
+    infinity or a NaN: spoiled tiles among 2 x 7 x 7 (several blocks, the last one partial),
+    at either end of a block, are each found."""
+    loops = every_array._imported["loops"] if every_array._loops_import() else None
+    assert loops is not None and 2 * 49 > 2 * loops.WINOGRAD_BLOCK and 2 * 49 % loops.WINOGRAD_BLOCK
+    constants = np.array(loops.WINOGRAD_CONSTANTS, np.float32)
+    x = rng.standard_normal((2, 30, 30, 8)).astype(np.float32)  # 7x7 tiles of 6x6 a sample
+    products = np.zeros((36, 98, 8), np.float32)
+    with np.errstate(invalid="ignore", over="ignore"):
+        assert loops.winograd_input(x, np.empty((98, 36, 8), np.float32), 7, constants) == 0
+        for spoiled_tiles in ([0], [15], [16], [97], [0, 15, 16, 48, 49, 63, 97]):
+            spoiled, spoiled_products = x.copy(), products.copy()
+            for tile in spoiled_tiles:
+                sample, row, column = tile // 49, tile % 49 // 7, tile % 7
+                spoiled[sample, 4 * row + 2, 4 * column + 2, 3] = np.nan  # in that tile only (not where tiles overlap)
+                spoiled_products[:, tile] = np.inf
+            blocks = len({tile // loops.WINOGRAD_BLOCK for tile in spoiled_tiles})
+            assert loops.winograd_input(spoiled, np.empty((98, 36, 8), np.float32), 7, constants) == blocks
+            assert loops.winograd_output(spoiled_products, np.zeros(8, np.float32), True,
+                                         np.empty((2, 28, 28, 8), np.float32), 7, constants) == blocks
 
 
 def test_an_overflow_of_the_transforms_declines(every_array):
