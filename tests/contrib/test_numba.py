@@ -2,6 +2,7 @@
 
 import importlib
 import itertools
+import math
 import os
 import sys
 import warnings
@@ -462,18 +463,22 @@ def test_the_written_out_tile_transforms_are_the_matrices(every_array, rng):
 @given(samples=st.integers(1, 3), height=st.integers(3, 19), width=st.integers(3, 19),
        channels=st.sampled_from([8, 16, 32]), filters=st.sampled_from([1, 3, 17]),
        dtype=st.sampled_from(DTYPES), with_bias=st.booleans(), relu=st.booleans(), seed=st.integers(0, 2**16),
-       pads=st.sampled_from([((0, 0), (0, 0)), ((1, 1), (1, 1)), ((2, 0), (0, 1))]))
+       pads=st.sampled_from([((0, 0), (0, 0)), ((1, 1), (1, 1)), ((2, 0), (0, 1))]),
+       chunk=st.integers(1, 3))
 def test_winograd_convolution_is_a_3x3_correlation_within_rounding(numba_plugin, samples, height, width, channels,
-                                                                   filters, dtype, with_bias, relu, seed, pads):
+                                                                   filters, dtype, with_bias, relu, seed, pads, chunk):
     """Against a float64 correlation: every output within 32 ulps of the sum of its terms' magnitudes
-    (measured: at most 7). Output sizes that are not multiples of 4 leave partial tiles."""
+    (measured: at most 7). Output sizes that are not multiples of 4 leave partial tiles; the batch
+    goes through in chunks of ``chunk`` samples, the last one maybe shorter."""
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((samples, height, width, channels)).astype(dtype)
     kernel = rng.standard_normal((3, 3, channels, filters)).astype(dtype)
     bias = rng.standard_normal(filters).astype(dtype) if with_bias else None
+    tiles = math.prod(-(-(n + sum(pad) - 2) // 4) for n, pad in zip((height, width), pads))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(numba_plugin, "SMALL_ARRAY", 0)
         patch.setattr(numba_plugin, "WINOGRAD_MIN_FILL", 0)  # every output size, partial blocks and all
+        patch.setattr(numba_plugin, "_WINOGRAD_BYTES", chunk * 36 * tiles * (channels + filters) * x.itemsize)
         y = numba_plugin.conv3x3(x, pads, kernel, bias, relu)
     padded = np.pad(x, ((0, 0),) + pads + ((0, 0),))
     offset = 0 if bias is None else bias.astype(np.float64)
@@ -552,6 +557,17 @@ def test_every_block_is_checked(every_array, rng):
             assert loops.winograd_input(spoiled, np.empty((98, 36, 8), np.float32), 7, constants) == blocks
             assert loops.winograd_output(spoiled_products, np.zeros(8, np.float32), True,
                                          np.empty((2, 28, 28, 8), np.float32), 7, constants) == blocks
+
+
+def test_a_non_finite_value_in_a_later_chunk_declines_the_whole_batch(every_array, monkeypatch, rng):
+    """One sample a chunk: the chunks before the spoiled one were computed, and are dropped."""
+    x = rng.standard_normal((3, 10, 10, 8)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, 8, 2)).astype(np.float32)
+    monkeypatch.setattr(every_array, "_WINOGRAD_BYTES", 36 * 4 * (8 + 2) * 4)
+    assert every_array.conv3x3(x, VALID, kernel, None, False) is not None
+    x[2, 3, 3, 0] = np.inf
+    with np.errstate(invalid="ignore", over="ignore"):
+        assert every_array.conv3x3(x, VALID, kernel, None, False) is None
 
 
 def test_an_overflow_of_the_transforms_declines(every_array):
