@@ -109,11 +109,33 @@ def test_max_pool_and_its_gradient(every_array, rng, dtype, shape, size, strides
     np.testing.assert_array_equal(best, expected_best)
     assert winner.dtype == expected_winner.dtype
     np.testing.assert_array_equal(winner, expected_winner)
+    np.testing.assert_array_equal(every_array.window_max(x, size, strides), expected_best)  # inference's
     g = rng.standard_normal(best.shape).astype(dtype)
     tolerance = 1e-6 if dtype == np.float32 else 1e-14  # overlapping windows: the same sums in another order
     np.testing.assert_allclose(every_array.max_pool_grad(g, winner, size, strides, x.shape),
                                kernels.max_pool_grad.reference(g, winner, size, strides, x.shape),
                                rtol=tolerance, atol=tolerance)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), rank=st.sampled_from([1, 2]), dtype=st.sampled_from(DTYPES))
+def test_window_max_is_numpys_maximum_over_each_window(numba_plugin, data, rank, dtype):
+    """Inference pooling against the NumPy reference, bit for bit, on values with ties, signed
+    zeros, infinities (padding is -inf) and NaNs anywhere in a window."""
+    size = tuple(data.draw(st.integers(1, 3), label="size") for _ in range(rank))
+    strides = tuple(data.draw(st.integers(1, 3), label="stride") for _ in range(rank))
+    spatial = tuple(data.draw(st.integers(k, k + 6), label="length") for k in size)
+    shape = (data.draw(st.integers(1, 3), label="samples"),) + spatial + (data.draw(st.integers(1, 9), label="channels"),)
+    values = st.sampled_from([-np.inf, -1.0, -0.0, 0.0, 0.5, 1.0, np.inf, np.nan])
+    x = np.array(data.draw(st.lists(values, min_size=math.prod(shape), max_size=math.prod(shape))), dtype).reshape(shape)
+    expected = kernels.window_max.reference(x, size, strides)
+    assert np.array_equal(expected, kernels.max_pool.reference(x, size, strides)[0], equal_nan=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(numba_plugin, "SMALL_ARRAY", 0)
+        patch.setattr(numba_plugin, "SMALL_ARRAY_BESIDE_GEMM_PLUGIN", 0)
+        mine = numba_plugin.window_max(x, size, strides)
+    assert mine.shape == expected.shape and mine.dtype == dtype
+    np.testing.assert_array_equal(mine, expected)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

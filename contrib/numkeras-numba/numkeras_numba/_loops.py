@@ -81,6 +81,32 @@ def max_pool_2d(x, pool_h, pool_w, stride_h, stride_w, best, winner):
 
 
 @_compile
+def window_max_2d(x, pool_h, pool_w, stride_h, stride_w, best):
+    """Each window's maximum (``max_pool_2d``'s ``best`` without the winners): a NaN comes out.
+
+    Parallel over output rows of every sample; the channel loop is branch-free, so it vectorises.
+    """
+    samples, rows, cols, channels = best.shape
+    for row in prange(samples * rows):
+        s, r = row // rows, row % rows
+        top = r * stride_h
+        for q in range(cols):
+            left = q * stride_w
+            out, first = best[s, r, q], x[s, top, left]
+            for c in range(channels):
+                out[c] = first[c]
+            for i in range(pool_h):
+                for j in range(pool_w):
+                    if i == 0 and j == 0:
+                        continue
+                    candidate = x[s, top + i, left + j]
+                    for c in range(channels):
+                        v = candidate[c]
+                        if v > out[c] or v != v:  # np.maximum: the larger, or a NaN from either
+                            out[c] = v
+
+
+@_compile
 def max_pool_grad_2d(g, winner, pool_w, stride_h, stride_w, grad):
     """``grad`` (cleared here) gets each window's gradient at its winner."""
     samples, rows, cols, channels = g.shape

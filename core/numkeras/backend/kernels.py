@@ -233,6 +233,23 @@ def max_pool_grad(g, winner, pool_size, strides, shape):
 
 
 @kernel
+def window_max(x, pool_size, strides):
+    """Each window's maximum, :func:`max_pool`'s ``best`` without the winners that only the gradient needs.
+
+    For inference: the same numbers (``np.maximum`` over the offsets, a NaN kept), in
+    ``pool_size``'s product minus one passes over ``x`` (already padded) and no offsets stored.
+    """
+    out = tuple((n - k) // s + 1 for n, k, s in zip(x.shape[1:-1], pool_size, strides))
+    windows = [(slice(None),) + window_slices(offset, strides, None, out) for offset in np.ndindex(*pool_size)]
+    if len(windows) == 1:
+        return x[windows[0]].copy()
+    best = np.maximum(x[windows[0]], x[windows[1]])  # no copy of the first window
+    for window in windows[2:]:
+        np.maximum(best, x[window], out=best)
+    return best
+
+
+@kernel
 def im2col(x, strides, dilation, out):
     """Fills ``out`` ``(N, *windows, *kernel, C)`` with the windows of a channels-last ``x``; returns ``out``.
 
@@ -321,5 +338,5 @@ def window_slices(offset, strides, dilation, out):
 
 
 __all__ = ["set_kernels", "get_kernels", "names", "compiled", "compiled_result", "bias_relu", "relu_grad",
-           "relu_grad_sums", "axpy", "adam_update", "max_pool", "max_pool_grad", "im2col", "col2im", "relu",
-           "window_slices"]
+           "relu_grad_sums", "axpy", "adam_update", "max_pool", "max_pool_grad", "window_max", "im2col", "col2im",
+           "relu", "window_slices"]

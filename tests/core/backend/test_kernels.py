@@ -226,6 +226,7 @@ def test_one_dimensional_pooling_and_convolution_use_the_kernels_too(rng):
                             Conv1D(2, 2, activation="relu", use_bias=False), MaxPooling1D(2), Flatten(), Dense(1)])
         model.compile(optimizer="sgd", loss="mse")
         model.fit(rng.random((4, 8, 2)), rng.random((4, 1)), epochs=1, verbose=0)
+        model.predict(rng.random((4, 8, 2)), verbose=0)  # window_max: pooling without the winners
     finally:
         kernels.set_kernels(previous)
     # SGD here, and no 2-D convolution (conv3x3's) at inference

@@ -5,7 +5,8 @@ window (4 for a 2x2 pool), over the whole batch at once: no Python loop over
 samples or pixels and no window copy. Max pooling is the ``max_pool`` and
 ``max_pool_grad`` kernels of ``numkeras.backend.kernels`` (a plugin may compile them):
 forward records, per window, the first offset holding the maximum, and backward
-routes the gradient there, as TensorFlow does. ``'same'`` average pooling divides by
+routes the gradient there, as TensorFlow does. Inference takes the ``window_max``
+kernel, which keeps no offsets. ``'same'`` average pooling divides by
 the number of real (unpadded) inputs in each window, as Keras does.
 """
 
@@ -47,8 +48,8 @@ class Pool(Function):
         self.x_shape = x.shape
         padded, out, self.windows = self._windows(x.shape[1:-1])
         if self.mode == "max":
-            if not self.recorded:
-                return self._window_max(self._padded(x, -np.inf))
+            if not self.recorded:  # inference: no winners to keep for a gradient
+                return kernels.window_max(self._padded(x, -np.inf), self.pool_size, self.strides)
             best, self.winner = kernels.max_pool(self._padded(x, -np.inf), self.pool_size, self.strides)
             return best
         xp = self._padded(x, 0)
@@ -58,20 +59,6 @@ class Pool(Function):
         self.counts = self._counts(x.shape, padded, out)
         total /= self.counts
         return total
-
-    def _window_max(self, xp):
-        """Each window's maximum without the winners that only the gradient needs (inference).
-
-        The same numbers as ``kernels.max_pool``'s: ``np.maximum`` over the offsets, a NaN kept.
-        NumPy's, even where a plugin compiles ``max_pool``: numkeras-numba's loop, which also
-        finds the winners, took 11 ms a batch on mnist_cnn's pooling against these 4 ms.
-        """
-        if len(self.windows) == 1:
-            return xp[self.windows[0][1]].copy()
-        best = np.maximum(xp[self.windows[0][1]], xp[self.windows[1][1]])  # no copy of the first window
-        for _, window in self.windows[2:]:
-            np.maximum(best, xp[window], out=best)
-        return best
 
     def _counts(self, shape, padded, out):
         """How many real inputs fall in each window (the pool size unless padding was added)."""

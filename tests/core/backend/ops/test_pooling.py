@@ -60,6 +60,25 @@ def test_max_pooling_lets_a_nan_through():
     np.testing.assert_array_equal(pooling.pool(x, 2).data.reshape(-1), [np.nan, 3.0])
 
 
+@pytest.mark.parametrize("rank, size, strides, padding", CASES)
+def test_max_pooling_for_inference_and_for_training_agree(rank, size, strides, padding, rng):
+    """Inference (``window_max``, no winners) and training (``max_pool``) forwards, with NaNs:
+    against the direct loop where a window has none, NaN where it has one."""
+    from numkeras.backend.tensor import Tensor
+
+    x = rng.standard_normal((2,) + (7, 6, 5)[:rank] + (3,))
+    x.reshape(-1)[::7] = np.nan
+    inference = pooling.pool(x, size, strides, padding).data
+    training = pooling.pool(Tensor(x, requires_grad=True), size, strides, padding).data
+    np.testing.assert_array_equal(inference, training)
+    size_t = (size,) * rank if isinstance(size, int) else size
+    strides_t = size_t if strides is None else ((strides,) * rank if isinstance(strides, int) else strides)
+    has_nan = reference_pool(np.isnan(x) * 1.0, size_t, strides_t, padding, "max") > 0
+    expected = reference_pool(np.where(np.isnan(x), -np.inf, x), size_t, strides_t, padding, "max")
+    np.testing.assert_array_equal(np.isnan(inference), has_nan)
+    np.testing.assert_array_equal(inference[~has_nan], expected[~has_nan])
+
+
 def test_max_pooling_routes_the_gradient_in_windows_of_more_than_256_offsets():
     from numkeras.backend.tensor import Tensor, gradients
 
