@@ -119,9 +119,10 @@ def test_max_pool_and_its_gradient(every_array, rng, dtype, shape, size, strides
 
 @settings(max_examples=40, deadline=None)
 @given(data=st.data(), rank=st.sampled_from([1, 2]), dtype=st.sampled_from(DTYPES))
-def test_window_max_is_numpys_maximum_over_each_window(numba_plugin, data, rank, dtype):
-    """Inference pooling against the NumPy reference, bit for bit, on values with ties, signed
-    zeros, infinities (padding is -inf) and NaNs anywhere in a window."""
+def test_the_pooling_loops_are_the_references_on_special_values(numba_plugin, data, rank, dtype):
+    """Inference and training pooling against the NumPy references, bit for bit, on values with
+    ties, signed zeros, infinities (padding is -inf) and NaNs anywhere in a window (after a NaN
+    no offset wins: the gradient goes to the first maximum before it)."""
     size = tuple(data.draw(st.integers(1, 3), label="size") for _ in range(rank))
     strides = tuple(data.draw(st.integers(1, 3), label="stride") for _ in range(rank))
     spatial = tuple(data.draw(st.integers(k, k + 6), label="length") for k in size)
@@ -134,8 +135,13 @@ def test_window_max_is_numpys_maximum_over_each_window(numba_plugin, data, rank,
         patch.setattr(numba_plugin, "SMALL_ARRAY", 0)
         patch.setattr(numba_plugin, "SMALL_ARRAY_BESIDE_GEMM_PLUGIN", 0)
         mine = numba_plugin.window_max(x, size, strides)
+        best, winner = numba_plugin.max_pool(x, size, strides)
     assert mine.shape == expected.shape and mine.dtype == dtype
     np.testing.assert_array_equal(mine, expected)
+    np.testing.assert_array_equal(best, expected)
+    expected_winner = kernels.max_pool.reference(x, size, strides)[1]
+    assert winner.dtype == expected_winner.dtype
+    np.testing.assert_array_equal(winner, expected_winner)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
