@@ -95,6 +95,8 @@ POOLS = [  # shape, pool size, strides
     ((2, 6, 6, 2), (2, 2), (3, 3)),  # gaps between windows
     ((2, 11, 3), (3,), (2,)),  # 1-D
     ((1, 20, 20, 1), (17, 17), (1, 1)),  # 289 offsets: the winner needs 16 bits
+    ((2, 9, 7, 3), (2, 2), (2, 2)),  # windows apart, a leftover row and column
+    ((2, 11, 3), (2,), (2,)),  # 1-D, windows apart
 ]
 
 
@@ -142,6 +144,16 @@ def test_the_pooling_loops_are_the_references_on_special_values(numba_plugin, da
     expected_winner = kernels.max_pool.reference(x, size, strides)[1]
     assert winner.dtype == expected_winner.dtype
     np.testing.assert_array_equal(winner, expected_winner)
+    g = np.random.default_rng(0).standard_normal(best.shape).astype(dtype)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(numba_plugin, "SMALL_ARRAY", 0)
+        patch.setattr(numba_plugin, "SMALL_ARRAY_BESIDE_GEMM_PLUGIN", 0)
+        grad = numba_plugin.max_pool_grad(g, winner, size, strides, x.shape)
+    expected_grad = kernels.max_pool_grad.reference(g, winner, size, strides, x.shape)
+    if all(s >= k for s, k in zip(strides, size)):  # windows apart: each element written once, exactly
+        np.testing.assert_array_equal(grad, expected_grad)
+    else:  # overlapping windows: the same sums, maybe in another order
+        np.testing.assert_allclose(grad, expected_grad, rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

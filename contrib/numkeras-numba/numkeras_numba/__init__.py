@@ -174,9 +174,16 @@ def max_pool_grad(g, winner, pool_size, strides, shape):
         return None
     g2, pool_size, strides = _as_2d(g, pool_size, strides)
     winner2 = winner[:, None] if winner.ndim == 3 else winner
-    grad = np.empty(shape, dtype=g.dtype)
-    _run("max_pool_grad_2d", g2, winner2, pool_size[1], *strides, grad[:, None] if grad.ndim == 3 else grad)
-    return grad
+    shape2 = (shape[0], 1) + tuple(shape[1:]) if len(shape) == 3 else tuple(shape)
+    if all(s >= k for s, k in zip(strides, pool_size)):
+        # Windows apart: each element is written once, and only those outside every window cleared.
+        tiled = all(s == k and n == o * s for s, k, n, o in zip(strides, pool_size, shape2[1:3], g2.shape[1:3]))
+        grad = (np.empty if tiled else np.zeros)(shape2, dtype=g.dtype)
+        _run("max_pool_grad_disjoint_2d", g2, winner2, *pool_size, *strides, grad)
+    else:
+        grad = np.empty(shape2, dtype=g.dtype)
+        _run("max_pool_grad_2d", g2, winner2, pool_size[1], *strides, grad)
+    return grad[:, 0] if len(shape) == 3 else grad
 
 
 def col2im(cols, image, strides, dilation):
@@ -319,7 +326,7 @@ def _run(name, first, *rest):
 
 # The loops each kernel runs (for ``status``).
 LOOPS = {"bias_relu": ("bias_relu",), "relu_grad": ("relu_grad",), "relu_grad_sums": ("relu_grad_sums",),
-         "max_pool": ("max_pool_2d",), "max_pool_grad": ("max_pool_grad_2d",),
+         "max_pool": ("max_pool_2d",), "max_pool_grad": ("max_pool_grad_2d", "max_pool_grad_disjoint_2d"),
          "window_max": ("window_max_2d",), "col2im": ("col2im_2d",),
          "adam_update": ("adam_update",), "conv3x3": ("winograd_input", "winograd_output")}
 
