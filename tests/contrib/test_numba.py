@@ -128,9 +128,11 @@ def test_the_pooling_loops_are_the_references_on_special_values(numba_plugin, da
     size = tuple(data.draw(st.integers(1, 3), label="size") for _ in range(rank))
     strides = tuple(data.draw(st.integers(1, 3), label="stride") for _ in range(rank))
     spatial = tuple(data.draw(st.integers(k, k + 6), label="length") for k in size)
-    shape = (data.draw(st.integers(1, 3), label="samples"),) + spatial + (data.draw(st.integers(1, 9), label="channels"),)
+    samples, channels = data.draw(st.integers(1, 3), label="samples"), data.draw(st.integers(1, 9), label="channels")
+    shape = (samples,) + spatial + (channels,)
     values = st.sampled_from([-np.inf, -1.0, -0.0, 0.0, 0.5, 1.0, np.inf, np.nan])
-    x = np.array(data.draw(st.lists(values, min_size=math.prod(shape), max_size=math.prod(shape))), dtype).reshape(shape)
+    size_of = math.prod(shape)
+    x = np.array(data.draw(st.lists(values, min_size=size_of, max_size=size_of)), dtype).reshape(shape)
     expected = kernels.window_max.reference(x, size, strides)
     assert np.array_equal(expected, kernels.max_pool.reference(x, size, strides)[0], equal_nan=True)
     with pytest.MonkeyPatch.context() as patch:

@@ -2,7 +2,7 @@
 
 A hook plugin: it answers ``numkeras_kernels`` with compiled versions of the kernels
 in ``numkeras.backend.kernels``: bias + ReLU and its gradient (with the bias's or
-without), max pooling both ways, col2im, Adam's update, and the inference 3x3 convolution
+without), max pooling both ways and at inference, col2im, Adam's update, and the inference 3x3 convolution
 (``conv3x3``, by Winograd's algorithm: see :func:`conv3x3`). Each makes one pass over memory
 where NumPy makes several, split over the cores (Numba's threads; ``NUMBA_NUM_THREADS``
 sets how many). A kernel takes C-contiguous float32 or float64 arrays of at least
