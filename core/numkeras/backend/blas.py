@@ -114,15 +114,22 @@ def one_thread():
     and a step took 10x as long (150 µs on one thread, 2 ms on two, measured on this 2-core
     machine while other processes ran). A GEMM kernel joins in by having a
     ``one_thread()`` context manager of its own.
+
+    OpenBLAS's thread count is the process's, so the blocks of several threads are counted:
+    the first to enter sets one thread, the last to leave restores the count the first
+    found. (Each restoring what it found, a thread leaving first gave the others' blocks
+    back all the threads while they were still inside.)
     """
     kernel = _kernel[0] if _kernel else get_gemm()
     kernel_block = getattr(kernel, "one_thread", None)
     controls = _openblas_threads()
-    previous = None
     if controls is not None:
-        previous = controls[0]()
-        if previous > 1:
-            controls[1](1)
+        with _one_thread_lock:
+            if _one_thread_state["blocks"] == 0:
+                _one_thread_state["restore"] = controls[0]()
+                if _one_thread_state["restore"] > 1:
+                    controls[1](1)
+            _one_thread_state["blocks"] += 1
     try:
         if kernel_block is None:
             yield
@@ -130,8 +137,17 @@ def one_thread():
             with kernel_block():
                 yield
     finally:
-        if controls is not None and previous is not None and previous > 1:
-            controls[1](previous)
+        if controls is not None:
+            with _one_thread_lock:
+                _one_thread_state["blocks"] -= 1
+                if _one_thread_state["blocks"] == 0 and _one_thread_state["restore"] > 1:
+                    controls[1](_one_thread_state["restore"])
+
+
+# How many threads are inside a one_thread() block, and the OpenBLAS thread count to restore
+# when the last leaves; guarded by _one_thread_lock.
+_one_thread_state = {"blocks": 0, "restore": 1}
+_one_thread_lock = threading.Lock()
 
 
 def cores_busy():

@@ -287,6 +287,65 @@ def test_one_thread_runs_the_products_on_one_blas_thread_and_restores_the_count(
         set_(before)
 
 
+def test_one_thread_blocks_of_several_threads_hold_one_thread_until_the_last_leaves(monkeypatch):
+    """OpenBLAS's count is the process's: two threads' blocks overlapping, the first to leave must
+    not give the other's block back all the threads; the last to leave restores the count."""
+    count, lock = [4], threading.Lock()
+
+    def get():
+        with lock:
+            return count[0]
+
+    def set_(n):
+        with lock:
+            count[0] = n
+
+    monkeypatch.setattr(blas, "_openblas_threads", lambda: (get, set_))
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    seen = {}
+
+    def first():
+        with blas.one_thread():
+            a_in.set()
+            b_in.wait(5)
+            seen["a inside, both in"] = get()
+        a_out.set()
+
+    def second():
+        a_in.wait(5)
+        with blas.one_thread():
+            b_in.set()
+            a_out.wait(5)
+            seen["b inside, a left"] = get()
+        seen["b left"] = get()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert seen == {"a inside, both in": 1, "b inside, a left": 1, "b left": 4}
+    assert blas._one_thread_state["blocks"] == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(order=st.permutations("aabbcc"), start=st.integers(1, 8))
+def test_one_thread_blocks_restore_the_count_in_any_order(order, start):
+    """Three blocks entered and left in any interleaving (a name's first appearance enters its
+    block, the second leaves it): one thread while any is open, the starting count after."""
+    count, blocks = [start], {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(blas, "_openblas_threads", lambda: (lambda: count[0], lambda n: count.__setitem__(0, n)))
+        for name in order:
+            if name in blocks:
+                blocks.pop(name).__exit__(None, None, None)
+            else:
+                blocks[name] = blas.one_thread()
+                blocks[name].__enter__()
+            assert count[0] == (1 if blocks else start), (order, name)
+    assert blas._one_thread_state["blocks"] == 0
+
+
 def test_one_thread_enters_the_gemm_kernels_own_block(kernel):
     entered = []
 
