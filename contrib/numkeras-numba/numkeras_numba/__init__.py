@@ -145,12 +145,17 @@ def _as_2d(x, size=None, strides=None):
     return x, tuple(size or ()), tuple(strides or ())
 
 
+def _pooled(x, pool_size, strides):
+    """``x``, the pool size and the strides as 2-D (see :func:`_as_2d`), and an empty array of the window maxima."""
+    x2, pool_size, strides = _as_2d(x, pool_size, strides)
+    out = tuple((n - k) // s + 1 for n, k, s in zip(x2.shape[1:3], pool_size, strides))
+    return x2, pool_size, strides, np.empty((x2.shape[0],) + out + (x2.shape[-1],), dtype=x.dtype)
+
+
 def max_pool(x, pool_size, strides):
     if x.ndim not in (3, 4) or not _takes(x) or not _loops_import():
         return None
-    x2, pool_size, strides = _as_2d(x, pool_size, strides)
-    out = tuple((n - k) // s + 1 for n, k, s in zip(x2.shape[1:3], pool_size, strides))
-    best = np.empty((x2.shape[0],) + out + (x2.shape[-1],), dtype=x.dtype)
+    x2, pool_size, strides, best = _pooled(x, pool_size, strides)
     winner = np.empty(best.shape, dtype=np.min_scalar_type(pool_size[0] * pool_size[1] - 1))
     _run("max_pool_2d", x2, *pool_size, *strides, best, winner)
     if x.ndim == 3:
@@ -162,9 +167,7 @@ def window_max(x, pool_size, strides):
     # Inference pooling: 2.4 against NumPy's 4.3 ms a batch on mnist_cnn's (both threads, one pass).
     if x.ndim not in (3, 4) or not _takes(x) or not _loops_import():
         return None
-    x2, pool_size, strides = _as_2d(x, pool_size, strides)
-    out = tuple((n - k) // s + 1 for n, k, s in zip(x2.shape[1:3], pool_size, strides))
-    best = np.empty((x2.shape[0],) + out + (x2.shape[-1],), dtype=x.dtype)
+    x2, pool_size, strides, best = _pooled(x, pool_size, strides)
     _run("window_max_2d", x2, *pool_size, *strides, best)
     return best[:, 0] if x.ndim == 3 else best
 
