@@ -3,7 +3,10 @@
 Each loop is the NumPy reference of the kernel of the same name in
 ``numkeras.backend.kernels``, fused: the same arithmetic in the same order, so the
 results are the same numbers (except sums: ``relu_grad_sums`` adds its columns by
-blocks of rows, and col2im adds overlapping windows in another order). Every loop
+blocks of rows, and col2im and an overlapping pool's gradient add windows in another
+order; and the sign of a pool's maximum where +0 ties -0, which IEEE leaves open and
+NumPy's own loops answer differently). The Winograd loops are no reference's: see
+``numkeras_numba.conv3x3``. Every loop
 is parallel over its first axis only (samples, rows, or blocks of rows), where no
 two iterations write the same element.
 """
@@ -61,7 +64,7 @@ def max_pool_2d(x, pool_h, pool_w, stride_h, stride_w, best, winner):
 
     Parallel over output rows; branch-free over channels, with the offsets kept as int32 (as
     wide as the float32 values they go with) until they are stored: with branches and
-    uint8 offsets the loop did not vectorise and took 10 ms a batch on mnist_cnn's, now 3.6.
+    uint8 offsets the loop did not vectorise and took 9.5 ms a batch on mnist_cnn's, now 2.7.
     """
     samples, rows, cols, channels = best.shape
     for row in prange(samples * rows):
@@ -95,7 +98,7 @@ def max_pool_2d(x, pool_h, pool_w, stride_h, stride_w, best, winner):
 def window_max_2d(x, pool_h, pool_w, stride_h, stride_w, best):
     """Each window's maximum (``max_pool_2d``'s ``best`` without the winners): a NaN comes out.
 
-    Parallel over output rows of every sample; the channel loop is branch-free, so it vectorises.
+    Parallel over output rows of every sample; the channel loop is a select, which vectorises.
     """
     samples, rows, cols, channels = best.shape
     for row in prange(samples * rows):
@@ -112,9 +115,8 @@ def window_max_2d(x, pool_h, pool_w, stride_h, stride_w, best):
                         continue
                     candidate = x[s, top + i, left + j]
                     for c in range(channels):
-                        v = candidate[c]
-                        if v > out[c] or v != v:  # np.maximum: the larger, or a NaN from either
-                            out[c] = v
+                        v, b = candidate[c], out[c]
+                        out[c] = v if v > b or v != v else b  # np.maximum: the larger, or a NaN from either
 
 
 @_compile
@@ -134,8 +136,8 @@ def max_pool_grad_2d(g, winner, pool_w, stride_h, stride_w, grad):
 def max_pool_grad_disjoint_2d(g, winner, pool_h, pool_w, stride_h, stride_w, grad):
     """``max_pool_grad_2d`` for windows that do not overlap (strides >= pool size): each window's
     elements get the gradient at its winner and 0 elsewhere, written once, without clearing ``grad``
-    first (the caller clears what no window covers). Branch-free over channels: 1.4 ms a batch on
-    mnist_cnn's pooling against the scattering loop's 3.7."""
+    first (the caller clears what no window covers). Branch-free over channels: 1.6 ms a batch on
+    mnist_cnn's pooling against the scattering loop's 3.7 (allocation included)."""
     samples, rows, cols, channels = g.shape
     for row in prange(samples * rows):
         s, r = row // rows, row % rows
@@ -238,7 +240,8 @@ def winograd_input(x, v, tiles_w, k):
         rows = np.empty((6, 6, channels), dtype=x.dtype)  # (B^T d)[a, column j]
         # Row 0 of B^T weighs d0..d4 and row 5 d1..d5, none by 0: an infinity or a NaN anywhere in
         # the block's tiles makes the sum of those two rows' values one. (Per channel: a scalar sum
-        # would not vectorise; checking every value, or each tile on its own, doubled the loop's time.)
+        # would not vectorise. Checking every value doubled the loop's time, and so did clearing
+        # and summing the totals for each tile instead of each block, measured.)
         totals = np.zeros(channels, dtype=x.dtype)
         for t in range(block * WINOGRAD_BLOCK, min(tiles, (block + 1) * WINOGRAD_BLOCK)):
             s, r = t // per_sample, t % per_sample

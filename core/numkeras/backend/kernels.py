@@ -215,20 +215,37 @@ def max_pool(x, pool_size, strides):
 
 @kernel
 def max_pool_grad(g, winner, pool_size, strides, shape):
-    """The gradient of :func:`max_pool`: ``g`` routed to each window's winner, in an array of ``shape``."""
+    """The gradient of :func:`max_pool`: ``g`` routed to each window's winner, in an array of ``shape``.
+
+    Every other element is +0, as TensorFlow's: a non-finite gradient stays at its winner.
+    """
     out_shape = g.shape[1:-1]
+    windows = [(slice(None),) + window_slices(offset, strides, None, out_shape) for offset in np.ndindex(*pool_size)]
     disjoint = all(s >= k for s, k in zip(strides, pool_size))
+    if g.dtype.itemsize not in (2, 4, 8):  # no integer type of a long double's size for the bits below
+        grad = np.zeros(shape, dtype=g.dtype)
+        for index, window in enumerate(windows):
+            if disjoint:
+                np.copyto(grad[window], g, where=winner == index)
+            else:
+                np.add(grad[window], g, out=grad[window], where=winner == index)
+        return grad
     # Windows that tile the input exactly write every element: no need to clear it first.
     tiled = all(s == k and n == o * s for s, k, n, o in zip(strides, pool_size, shape[1:-1], out_shape))
     grad = np.empty(shape, dtype=g.dtype) if tiled else np.zeros(shape, dtype=g.dtype)
-    won = np.empty(g.shape, dtype=bool)
-    for index, offset in enumerate(np.ndindex(*pool_size)):
-        window = (slice(None),) + window_slices(offset, strides, None, out_shape)
+    # g where the offset won and +0 elsewhere, as the AND of g's bits with all ones or all zeros:
+    # g * won would make NaN of an infinite g times 0, and -0 of a negative g; a masked copy took 4x as long.
+    bits = np.dtype(f"i{g.dtype.itemsize}")
+    g_bits, won = g.view(bits), np.empty(g.shape, dtype=bool)
+    keep, routed = np.empty(g.shape, dtype=bits), np.empty(g.shape, dtype=bits)
+    for index, window in enumerate(windows):
         np.equal(winner, index, out=won)
+        np.negative(won.view(np.uint8), out=keep, dtype=bits, casting="unsafe")  # -1: all ones
         if disjoint:
-            np.multiply(g, won, out=grad[window])
+            np.bitwise_and(g_bits, keep, out=grad[window].view(bits))
         else:
-            grad[window] += g * won
+            np.bitwise_and(g_bits, keep, out=routed)
+            grad[window] += routed.view(g.dtype)
     return grad
 
 
