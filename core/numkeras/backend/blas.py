@@ -8,9 +8,10 @@ multiply. A hook plugin may supply a faster kernel by implementing ``numkeras_ge
 The kernel is looked up once, on the first product.
 
 A kernel is a callable ``gemm(a, b, out)`` for 2-D ``a`` ``(m, k)`` and ``b`` ``(k, n)`` of
-the same float dtype, with ``out`` a C-contiguous ``(m, n)`` array of that dtype (or
-``None``: allocate one). It returns the product, or ``None`` for operands it does not
-handle, and NumPy computes those.
+the same float dtype (either may be a view: a transpose, or rows of a wider array, whose
+leading dimension is then larger than their width), with ``out`` a C-contiguous ``(m, n)``
+array of that dtype (or ``None``: allocate one). It returns the product, or ``None`` for
+operands it does not handle, and NumPy computes those.
 """
 
 import contextlib
@@ -118,18 +119,20 @@ def one_thread():
     OpenBLAS's thread count is the process's, so the blocks of several threads are counted:
     the first to enter sets one thread, the last to leave restores the count the first
     found. (Each restoring what it found, a thread leaving first gave the others' blocks
-    back all the threads while they were still inside.)
+    back all the threads while they were still inside.) A forked child keeps only the
+    forking thread's blocks.
     """
     kernel = _kernel[0] if _kernel else get_gemm()
     kernel_block = getattr(kernel, "one_thread", None)
     controls = _openblas_threads()
     if controls is not None:
-        with _one_thread_lock:
+        with _one_thread_lock[0]:
             if _one_thread_state["blocks"] == 0:
                 _one_thread_state["restore"] = controls[0]()
                 if _one_thread_state["restore"] > 1:
                     controls[1](1)
             _one_thread_state["blocks"] += 1
+            _one_thread_local.depth = getattr(_one_thread_local, "depth", 0) + 1
     try:
         if kernel_block is None:
             yield
@@ -138,16 +141,34 @@ def one_thread():
                 yield
     finally:
         if controls is not None:
-            with _one_thread_lock:
+            with _one_thread_lock[0]:
+                _one_thread_local.depth -= 1
                 _one_thread_state["blocks"] -= 1
                 if _one_thread_state["blocks"] == 0 and _one_thread_state["restore"] > 1:
                     controls[1](_one_thread_state["restore"])
 
 
-# How many threads are inside a one_thread() block, and the OpenBLAS thread count to restore
-# when the last leaves; guarded by _one_thread_lock.
+# How many blocks of one_thread() are open in the process (and in this thread), and the OpenBLAS
+# thread count to restore when the last closes; guarded by the lock in _one_thread_lock.
 _one_thread_state = {"blocks": 0, "restore": 1}
-_one_thread_lock = threading.Lock()
+_one_thread_local = threading.local()
+_one_thread_lock = [threading.Lock()]
+
+
+def _one_thread_after_fork():
+    """In a forked child only the forking thread lives on: only its blocks stay open, and the lock
+    (which another thread may have held at the fork) is a new one."""
+    _one_thread_lock[0] = threading.Lock()
+    open_at_fork = _one_thread_state["blocks"]
+    _one_thread_state["blocks"] = getattr(_one_thread_local, "depth", 0)
+    if open_at_fork and not _one_thread_state["blocks"] and _one_thread_state["restore"] > 1:
+        controls = _openblas_threads()  # (loaded already: a block was open)
+        if controls is not None:
+            controls[1](_one_thread_state["restore"])
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_one_thread_after_fork)
 
 
 def cores_busy():

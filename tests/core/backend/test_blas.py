@@ -2,6 +2,7 @@
 
 import concurrent.futures
 import contextlib
+import os
 import threading
 import time
 import types
@@ -336,14 +337,59 @@ def test_one_thread_blocks_restore_the_count_in_any_order(order, start):
     count, blocks = [start], {}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(blas, "_openblas_threads", lambda: (lambda: count[0], lambda n: count.__setitem__(0, n)))
-        for name in order:
-            if name in blocks:
-                blocks.pop(name).__exit__(None, None, None)
-            else:
-                blocks[name] = blas.one_thread()
-                blocks[name].__enter__()
-            assert count[0] == (1 if blocks else start), (order, name)
+        try:
+            for name in order:
+                if name in blocks:
+                    blocks.pop(name).__exit__(None, None, None)
+                else:
+                    blocks[name] = blas.one_thread()
+                    blocks[name].__enter__()
+                assert count[0] == (1 if blocks else start), (order, name)
+        finally:  # a failing example must not leave blocks open for the tests after it
+            for block in blocks.values():
+                block.__exit__(None, None, None)
     assert blas._one_thread_state["blocks"] == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+@pytest.mark.parametrize("forking_thread_inside", [False, True])
+def test_a_forked_child_keeps_only_the_forking_threads_blocks(monkeypatch, forking_thread_inside):
+    """Another thread inside a block at the fork does not live on in the child: there the count
+    comes back once the forking thread's own blocks (if any) close, and the lock is usable."""
+    count = [4]
+    monkeypatch.setattr(blas, "_openblas_threads", lambda: (lambda: count[0], lambda n: count.__setitem__(0, n)))
+    inside, leave = threading.Event(), threading.Event()
+
+    def other():
+        with blas.one_thread():
+            inside.set()
+            leave.wait(10)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    inside.wait(10)
+    own = blas.one_thread() if forking_thread_inside else contextlib.nullcontext()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork() of a process with threads
+        with own:
+            pid = os.fork()
+            if pid == 0:  # the child: report through the exit status, never return into pytest
+                status = 1
+                try:
+                    expected = (1, 1) if forking_thread_inside else (0, 4)
+                    status = 0 if (blas._one_thread_state["blocks"], count[0]) == expected else 2
+                    if forking_thread_inside:
+                        own.__exit__(None, None, None)
+                        status = status or (0 if (blas._one_thread_state["blocks"], count[0]) == (0, 4) else 3)
+                    with blas.one_thread():  # the lock is usable
+                        status = status or (0 if count[0] == 1 else 4)
+                finally:
+                    os._exit(status)
+    leave.set()
+    thread.join(10)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
+    assert count[0] == 4 and blas._one_thread_state["blocks"] == 0
 
 
 def test_one_thread_enters_the_gemm_kernels_own_block(kernel):
