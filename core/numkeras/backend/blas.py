@@ -125,6 +125,7 @@ def one_thread():
     kernel = _kernel[0] if _kernel else get_gemm()
     kernel_block = getattr(kernel, "one_thread", None)
     controls = _openblas_threads()
+    owner = threading.get_ident()  # whose block this is, wherever it is closed
     if controls is not None:
         with _one_thread_lock[0]:
             if _one_thread_state["blocks"] == 0:
@@ -132,7 +133,7 @@ def one_thread():
                 if _one_thread_state["restore"] > 1:
                     controls[1](1)
             _one_thread_state["blocks"] += 1
-            _one_thread_local.depth = getattr(_one_thread_local, "depth", 0) + 1
+            _one_thread_depths[owner] = _one_thread_depths.get(owner, 0) + 1
     try:
         if kernel_block is None:
             yield
@@ -142,33 +143,42 @@ def one_thread():
     finally:
         if controls is not None:
             with _one_thread_lock[0]:
-                _one_thread_local.depth -= 1
                 _one_thread_state["blocks"] -= 1
+                _one_thread_depths[owner] -= 1
+                if not _one_thread_depths[owner]:
+                    del _one_thread_depths[owner]
                 if _one_thread_state["blocks"] == 0 and _one_thread_state["restore"] > 1:
                     controls[1](_one_thread_state["restore"])
 
 
-# How many blocks of one_thread() are open in the process (and in this thread), and the OpenBLAS
-# thread count to restore when the last closes; guarded by the lock in _one_thread_lock.
+# How many blocks of one_thread() are open in the process and by which thread, and the OpenBLAS
+# thread count to restore when the last closes; guarded by the lock in _one_thread_lock. A fork
+# waits for the lock (as logging's handlers do), so that no update is half done in the child.
 _one_thread_state = {"blocks": 0, "restore": 1}
-_one_thread_local = threading.local()
-_one_thread_lock = [threading.Lock()]
+_one_thread_depths = {}
+_one_thread_lock = [threading.RLock()]
 
 
 def _one_thread_after_fork():
-    """In a forked child only the forking thread lives on: only its blocks stay open, and the lock
-    (which another thread may have held at the fork) is a new one."""
-    _one_thread_lock[0] = threading.Lock()
+    """In a forked child only the forking thread lives on: only its blocks stay open, under a new lock."""
+    _one_thread_lock[0] = threading.RLock()
     open_at_fork = _one_thread_state["blocks"]
-    _one_thread_state["blocks"] = getattr(_one_thread_local, "depth", 0)
-    if open_at_fork and not _one_thread_state["blocks"] and _one_thread_state["restore"] > 1:
+    own = _one_thread_depths.get(threading.get_ident(), 0)
+    _one_thread_depths.clear()
+    if own:
+        _one_thread_depths[threading.get_ident()] = own
+    _one_thread_state["blocks"] = own
+    if open_at_fork and not own and _one_thread_state["restore"] > 1:
         controls = _openblas_threads()  # (loaded already: a block was open)
         if controls is not None:
             controls[1](_one_thread_state["restore"])
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_one_thread_after_fork)
+    # An RLock: a fork from a signal handler in the thread holding it does not wait for itself.
+    os.register_at_fork(before=lambda: _one_thread_lock[0].acquire(),
+                        after_in_parent=lambda: _one_thread_lock[0].release(),
+                        after_in_child=_one_thread_after_fork)
 
 
 def cores_busy():

@@ -218,6 +218,7 @@ def max_pool_grad(g, winner, pool_size, strides, shape):
     """The gradient of :func:`max_pool`: ``g`` routed to each window's winner, in an array of ``shape``.
 
     Every other element is +0, as TensorFlow's: a non-finite gradient stays at its winner.
+    Where windows overlap, an element gets the sum of the gradients it won, starting from +0.
     """
     out_shape = g.shape[1:-1]
     windows = [(slice(None),) + window_slices(offset, strides, None, out_shape) for offset in np.ndindex(*pool_size)]
@@ -234,8 +235,8 @@ def max_pool_grad(g, winner, pool_size, strides, shape):
     tiled = all(s == k and n == o * s for s, k, n, o in zip(strides, pool_size, shape[1:-1], out_shape))
     grad = np.empty(shape, dtype=g.dtype) if tiled else np.zeros(shape, dtype=g.dtype)
     # g where the offset won and +0 elsewhere, as g's bits times 1 or 0 in integers: g * won in
-    # floats would make NaN of an infinite g times 0, and -0 of a negative g; a masked copy took 4x
-    # as long, and this takes about as long as that float product did.
+    # floats would make NaN of an infinite g times 0, and -0 of a negative g. A masked copy took 4x
+    # as long; this takes about 1 ms more than that float product on mnist_cnn's pooling.
     bits = np.dtype(f"i{g.dtype.itemsize}")
     g_bits, won = g.view(bits), np.empty(g.shape, dtype=bits)
     routed = None if disjoint else np.empty(g.shape, dtype=bits)

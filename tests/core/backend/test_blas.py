@@ -3,6 +3,7 @@
 import concurrent.futures
 import contextlib
 import os
+import signal
 import threading
 import time
 import types
@@ -351,6 +352,32 @@ def test_one_thread_blocks_restore_the_count_in_any_order(order, start):
     assert blas._one_thread_state["blocks"] == 0
 
 
+def test_a_one_thread_block_closed_by_another_thread_restores_the_count(monkeypatch):
+    """A generator suspended inside a block may be finalised on another thread."""
+    count = [4]
+    monkeypatch.setattr(blas, "_openblas_threads", lambda: (lambda: count[0], lambda n: count.__setitem__(0, n)))
+    block = blas.one_thread()
+    block.__enter__()
+    assert count[0] == 1
+    closer = threading.Thread(target=block.__exit__, args=(None, None, None))
+    closer.start()
+    closer.join(10)
+    assert count[0] == 4 and blas._one_thread_state["blocks"] == 0 and not blas._one_thread_depths
+
+
+def _reap(pid, seconds=30):
+    """The child's exit code, killing it if it has not exited within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return "killed after %d s" % seconds
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
 @pytest.mark.parametrize("forking_thread_inside", [False, True])
 def test_a_forked_child_keeps_only_the_forking_threads_blocks(monkeypatch, forking_thread_inside):
@@ -367,28 +394,32 @@ def test_a_forked_child_keeps_only_the_forking_threads_blocks(monkeypatch, forki
 
     thread = threading.Thread(target=other)
     thread.start()
-    inside.wait(10)
-    own = blas.one_thread() if forking_thread_inside else contextlib.nullcontext()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # fork() of a process with threads
-        with own:
-            pid = os.fork()
-            if pid == 0:  # the child: report through the exit status, never return into pytest
-                status = 1
-                try:
-                    expected = (1, 1) if forking_thread_inside else (0, 4)
-                    status = 0 if (blas._one_thread_state["blocks"], count[0]) == expected else 2
-                    if forking_thread_inside:
-                        own.__exit__(None, None, None)
-                        status = status or (0 if (blas._one_thread_state["blocks"], count[0]) == (0, 4) else 3)
-                    with blas.one_thread():  # the lock is usable
-                        status = status or (0 if count[0] == 1 else 4)
-                finally:
-                    os._exit(status)
-    leave.set()
-    thread.join(10)
-    _, status = os.waitpid(pid, 0)
-    assert os.WEXITSTATUS(status) == 0
+    pid = None
+    try:
+        inside.wait(10)
+        own = blas.one_thread() if forking_thread_inside else contextlib.nullcontext()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # fork() of a process with threads
+            with own:
+                pid = os.fork()
+                if pid == 0:  # the child: report through the exit status, never return into pytest
+                    status = 1
+                    try:
+                        signal.alarm(20)
+                        expected = (1, 1) if forking_thread_inside else (0, 4)
+                        status = 0 if (blas._one_thread_state["blocks"], count[0]) == expected else 2
+                        if forking_thread_inside:
+                            own.__exit__(None, None, None)
+                            status = status or (0 if (blas._one_thread_state["blocks"], count[0]) == (0, 4) else 3)
+                        with blas.one_thread():  # the lock is usable
+                            status = status or (0 if count[0] == 1 else 4)
+                    finally:
+                        os._exit(status)
+    finally:
+        leave.set()
+        thread.join(10)
+        code = _reap(pid) if pid else None
+    assert code == 0
     assert count[0] == 4 and blas._one_thread_state["blocks"] == 0
 
 

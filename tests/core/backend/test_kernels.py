@@ -134,25 +134,32 @@ def test_max_pool_grad_sums_over_overlapping_windows(numpy_only):
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.longdouble])
-@pytest.mark.parametrize("size, strides", [((2, 2), (2, 2)), ((2, 2), (3, 3)), ((2, 2), (1, 1))])
-def test_max_pool_grad_is_g_at_each_winner_and_plus_zero_elsewhere(numpy_only, dtype, size, strides):
+@pytest.mark.parametrize("side, size, strides", [(6, (2, 2), (2, 2)), (6, (2, 2), (3, 3)), (6, (2, 2), (1, 1)),
+                                                 (7, (2, 2), (2, 2)), (18, (17, 17), (1, 1))])
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_max_pool_grad_is_g_at_each_winner_and_plus_zero_elsewhere(numpy_only, dtype, side, size, strides,
+                                                                   contiguous):
     """As TensorFlow's: a negative, infinite or NaN gradient stays at its winner, and every other
     element is +0 (g * won gave -0, and NaN from inf * 0, over the whole window). Windows tiling
-    the input, with gaps between them, and overlapping (where the winners' gradients add up)."""
-    x = np.random.default_rng(0).permutation(6 * 6).astype(dtype).reshape(1, 6, 6, 1)
+    the input, with gaps between them or a leftover row and column, overlapping (where the
+    winners' gradients add up), 289 offsets (16-bit winners); g contiguous or a strided view."""
+    x = np.random.default_rng(0).permutation(side * side).astype(dtype).reshape(1, side, side, 1)
     best, winner = kernels.max_pool(x, size, strides)
     values = [-0.0, -1.5, np.inf, -np.inf, np.nan, 2.0, 3.0, -4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0,
               13.0, 14.0, 15.0, 16.0, 17.0, 18.0, 19.0, 20.0, 21.0]
     g = np.array(values[:best.size], dtype=dtype).reshape(best.shape)
-    grad = kernels.max_pool_grad(g, winner, size, strides, x.shape)
-    expected = np.zeros(x.shape, dtype=dtype)  # a direct loop: each window's g at its winner, +0 elsewhere
-    for r, q in np.ndindex(*best.shape[1:3]):
-        i, j = divmod(int(winner[0, r, q, 0]), size[1])
-        at = (0, r * strides[0] + i, q * strides[1] + j, 0)
-        if strides == size or strides[0] > size[0]:  # windows apart: the window's g itself, a -0 included
-            expected[at] = g[0, r, q, 0]
-        else:
-            expected[at] += g[0, r, q, 0]
+    if not contiguous:
+        g = np.repeat(g, 2, axis=-1)[..., ::2]
+    with np.errstate(invalid="ignore"):  # inf - inf where overlapping windows' gradients add up
+        grad = kernels.max_pool_grad(g, winner, size, strides, x.shape)
+        expected = np.zeros(x.shape, dtype=dtype)  # a direct loop: each window's g at its winner, +0 elsewhere
+        for r, q in np.ndindex(*best.shape[1:3]):
+            i, j = divmod(int(winner[0, r, q, 0]), size[1])
+            at = (0, r * strides[0] + i, q * strides[1] + j, 0)
+            if strides == size or strides[0] > size[0]:  # windows apart: the window's g itself, a -0 included
+                expected[at] = g[0, r, q, 0]
+            else:
+                expected[at] += g[0, r, q, 0]
     assert grad.dtype == dtype
     np.testing.assert_array_equal(grad, expected)
     np.testing.assert_array_equal(np.signbit(grad), np.signbit(expected))
