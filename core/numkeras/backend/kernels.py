@@ -188,7 +188,7 @@ def adam_update(param, grad, m, v, vhat, beta_1, beta_2, lr_t, epsilon):
     return param
 
 
-def _pool_windows(out, pool_size, strides):
+def pool_windows(out, pool_size, strides):
     """Per offset of the pooling window (``np.ndindex`` order), the slices of a batch that it reads
     for an ``out``-shaped output."""
     return [(slice(None),) + window_slices(offset, strides, None, out) for offset in np.ndindex(*pool_size)]
@@ -202,7 +202,7 @@ def max_pool(x, pool_size, strides):
     ``winner`` (unsigned integers) the first offset of the window, in ``np.ndindex(*pool_size)``
     order, that holds it: where :func:`max_pool_grad` sends the gradient, as TensorFlow does.
     """
-    windows = _pool_windows(tuple((n - k) // s + 1 for n, k, s in zip(x.shape[1:-1], pool_size, strides)),
+    windows = pool_windows(tuple((n - k) // s + 1 for n, k, s in zip(x.shape[1:-1], pool_size, strides)),
                             pool_size, strides)
     best = x[windows[0]].copy()
     winner = np.zeros(best.shape, dtype=np.min_scalar_type(len(windows) - 1))
@@ -227,7 +227,7 @@ def max_pool_grad(g, winner, pool_size, strides, shape):
     Where windows overlap, an element gets the sum of the gradients it won, starting from +0.
     """
     out_shape = g.shape[1:-1]
-    windows = _pool_windows(out_shape, pool_size, strides)
+    windows = pool_windows(out_shape, pool_size, strides)
     disjoint = all(s >= k for s, k in zip(strides, pool_size))
     if g.dtype.itemsize not in (2, 4, 8):  # no integer type of a long double's size for the bits below
         grad = np.zeros(shape, dtype=g.dtype)
@@ -263,7 +263,7 @@ def window_max(x, pool_size, strides):
     For inference: the same numbers (``np.maximum`` over the offsets, a NaN kept), in
     ``pool_size``'s product minus one passes over ``x`` (already padded) and no offsets stored.
     """
-    windows = _pool_windows(tuple((n - k) // s + 1 for n, k, s in zip(x.shape[1:-1], pool_size, strides)),
+    windows = pool_windows(tuple((n - k) // s + 1 for n, k, s in zip(x.shape[1:-1], pool_size, strides)),
                             pool_size, strides)
     if len(windows) == 1:
         return x[windows[0]].copy()
@@ -363,4 +363,4 @@ def window_slices(offset, strides, dilation, out):
 
 __all__ = ["set_kernels", "get_kernels", "names", "compiled", "compiled_result", "bias_relu", "relu_grad",
            "relu_grad_sums", "axpy", "adam_update", "max_pool", "max_pool_grad", "window_max", "im2col", "col2im",
-           "relu", "window_slices"]
+           "relu", "window_slices", "pool_windows"]

@@ -27,7 +27,8 @@ class Pool(Function):
             raise ValueError(f"Unknown pool_mode {mode!r}: expected 'max' or 'avg'.")
         self.mode, self.pool_size, self.strides, self.pads = mode, pool_size, strides, pads
 
-    def _windows(self, spatial):
+    def _output(self, spatial):
+        """The padded input's and the output's spatial shapes."""
         padded = tuple(n + lo + hi for n, (lo, hi) in zip(spatial, self.pads))
         out = tuple((n - k) // s + 1 for n, k, s in zip(padded, self.pool_size, self.strides))
         if min(out) <= 0:
@@ -35,9 +36,7 @@ class Pool(Function):
                 f"Pooling window {self.pool_size} is larger than the (padded) input {padded}: the output "
                 f"would be empty."
             )
-        ones = (1,) * len(out)
-        return padded, out, [(index, (slice(None),) + kernels.window_slices(offset, self.strides, ones, out))
-                             for index, offset in enumerate(np.ndindex(*self.pool_size))]
+        return padded, out
 
     def _padded(self, x, value):
         if not any(lo or hi for lo, hi in self.pads):
@@ -46,15 +45,16 @@ class Pool(Function):
 
     def forward(self, x):
         self.x_shape = x.shape
-        padded, out, self.windows = self._windows(x.shape[1:-1])
-        if self.mode == "max":
+        padded, out = self._output(x.shape[1:-1])
+        if self.mode == "max":  # (the kernels make their own window slices)
             if not self.recorded:  # inference: no winners to keep for a gradient
                 return kernels.window_max(self._padded(x, -np.inf), self.pool_size, self.strides)
             best, self.winner = kernels.max_pool(self._padded(x, -np.inf), self.pool_size, self.strides)
             return best
+        self.windows = kernels.pool_windows(out, self.pool_size, self.strides)
         xp = self._padded(x, 0)
-        total = xp[self.windows[0][1]].copy()
-        for _, window in self.windows[1:]:
+        total = xp[self.windows[0]].copy()
+        for window in self.windows[1:]:
             total += xp[window]
         self.counts = self._counts(x.shape, padded, out)
         total /= self.counts
@@ -67,7 +67,7 @@ class Pool(Function):
         inside = np.zeros((1,) + padded + (1,), dtype=np.float32)
         inside[(slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(shape[1:-1], self.pads))] = 1
         counts = np.zeros((1,) + out + (1,), dtype=np.float32)
-        for _, window in self.windows:
+        for window in self.windows:
             counts += inside[window]
         return counts
 
@@ -81,7 +81,7 @@ class Pool(Function):
             disjoint = all(s >= k for s, k in zip(self.strides, self.pool_size))
             grad = np.zeros(padded, dtype=g.dtype)
             share = (g / self.counts).astype(g.dtype, copy=False)
-            for _, window in self.windows:
+            for window in self.windows:
                 if disjoint:
                     grad[window] = share
                 else:
