@@ -402,6 +402,123 @@ def test_without_numba_the_plugin_is_silently_off_and_says_why(numba_plugin, mon
     assert status["active"] is False and "numkeras[fast]" in status["detail"]
 
 
+# -- threads and processes: what Numba's threading layers do not survive -------------------------------
+
+TWO_THREADS = """
+import threading
+import numpy as np
+import numba
+import numkeras_numba as plugin
+from numkeras.backend import kernels
+
+plugin.SMALL_ARRAY = 0
+errors, start = [], threading.Barrier(2)
+
+def work(seed):
+    y = np.random.default_rng(seed).standard_normal((64, 256)).astype(np.float32)
+    expected = y.copy()
+    expected_mask = kernels.bias_relu.reference(expected, None)
+    start.wait()
+    for _ in range(400):
+        out = y.copy()
+        mask = plugin.bias_relu(out, None)
+        if mask is None or not (np.array_equal(out, expected) and np.array_equal(mask, expected_mask)):
+            errors.append(seed)
+            return
+
+threads = [threading.Thread(target=work, args=(seed,)) for seed in (1, 2)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print("LAYER", numba.threading_layer(), "ERRORS", errors)
+"""
+
+
+def test_two_threads_may_run_the_loops_at_once_on_the_workqueue_layer():
+    """Numba's workqueue layer (its fallback where neither TBB nor OpenMP loads) aborts the process
+    when two threads are in its parallel loops at once; the plugin runs one loop at a time."""
+    result = run_python(TWO_THREADS, [PLUGIN_DIR], {"NUMBA_THREADING_LAYER": "workqueue"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "LAYER workqueue ERRORS []" in result.stdout, result.stdout
+
+
+FORKED_CHILD = """
+import os, signal
+import numpy as np
+import numba
+import numkeras_numba as plugin
+from numkeras.backend import kernels
+
+plugin.SMALL_ARRAY = 0
+kernels.set_kernels(plugin.kernels())
+y = np.linspace(-1.0, 1.0, 64 * 64, dtype=np.float32).reshape(64, 64)
+assert plugin.bias_relu(y.copy(), None) is not None  # a loop ran: Numba's threads started
+layer, vendor = numba.threading_layer(), None
+if layer == "omp":
+    from numba.np.ufunc import omppool
+    vendor = omppool.openmp_vendor
+print("PARENT", layer, vendor, flush=True)
+pid = os.fork()
+if pid == 0:
+    signal.alarm(60)
+    declined = plugin.bias_relu(y.copy(), None) is None
+    out = y.copy()
+    mask = kernels.bias_relu(out, None)  # the plugin's, or NumPy's where it declines
+    right = bool(np.array_equal(out, np.maximum(y, 0)) and np.array_equal(mask, y > 0))
+    print("CHILD declined", declined, "right", right, "status", plugin.status()["detail"], flush=True)
+    os._exit(0)
+_, status = os.waitpid(pid, 0)
+print("CHILD EXIT", os.waitstatus_to_exitcode(status), flush=True)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_process_forked_after_the_loops_ran_runs_its_kernels():
+    """GNU OpenMP's threads (Numba's 'omp' layer on Linux) do not survive a fork: a child forked after
+    a loop ran was terminated by its first parallel loop. Such a child leaves the kernels to NumPy;
+    a child of a fork-safe layer keeps the compiled loops."""
+    result = run_python(FORKED_CHILD, [PLUGIN_DIR], timeout=180)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "CHILD EXIT 0" in result.stdout, result.stdout + result.stderr[-2000:]
+    layer, vendor = result.stdout.split("PARENT ", 1)[1].split("\n")[0].split()
+    safe = layer in ("tbb", "workqueue") or (layer, vendor) == ("omp", "Intel")  # Numba's documentation
+    assert f"CHILD declined {not safe} right True" in result.stdout, result.stdout
+    if not safe:
+        assert "forked from one whose Numba threads had started" in result.stdout
+
+
+@pytest.mark.parametrize("layer, vendor, safe", [("omp", "GNU", False), ("omp", None, False), ("omp", "Intel", True),
+                                                 ("tbb", None, True), ("workqueue", None, True)])
+def test_which_threading_layers_survive_a_fork(numba_plugin, layer, vendor, safe):
+    """After Numba's documentation: TBB and workqueue are fork-safe, OpenMP is except GNU's."""
+    assert numba_plugin.fork_safe(layer, vendor) is safe
+
+
+@pytest.mark.parametrize("layer", [("omp", "GNU"), ("workqueue", None), None], ids=["gnu-omp", "workqueue", "none"])
+def test_after_a_fork_the_kernels_run_or_decline_by_the_inherited_layer(every_array, monkeypatch, layer):
+    plugin = every_array
+    monkeypatch.setattr(plugin, "_loop_lock", list(plugin._loop_lock))
+    monkeypatch.setattr(plugin, "_forked", dict(plugin._forked))
+    monkeypatch.setattr(plugin, "_started_threading_layer", lambda: layer)
+    held = plugin._loop_lock[0]
+    held.acquire()  # as if another thread was in a loop when this one forked
+    try:
+        plugin._after_fork_in_child()
+        assert plugin._loop_lock[0] is not held
+        y = np.linspace(-1.0, 1.0, 60, dtype=np.float32).reshape(6, 10)
+        out = y.copy()
+        mask = plugin.bias_relu(out, None)  # would wait for the held lock forever
+    finally:
+        held.release()
+    off = layer == ("omp", "GNU")
+    assert (mask is None) is off
+    if not off:
+        np.testing.assert_array_equal(out, np.maximum(y, 0))
+    status = plugin.status()
+    assert status["active"] is not off and ("forked" in status["detail"]) is off
+
+
 @pytest.mark.parametrize("gemm_plugin", [False, True])
 def test_small_arrays_are_left_to_numpy(numba_plugin, gemm_plugin):
     """The cut-off is lower while a plugin computes the products (NumPy's OpenBLAS threads keep the cores)."""

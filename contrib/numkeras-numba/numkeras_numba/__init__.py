@@ -22,6 +22,7 @@ first kernel call. ``numkeras plugins`` lists it and what is compiled."""
 import importlib.util
 import math
 import os
+import sys
 import threading
 import warnings
 from fractions import Fraction
@@ -67,7 +68,13 @@ def _loops_import():
     answers ``False`` from then on: every kernel declines, and numkeras keeps its NumPy kernels.
     (The table the hook gave stays set, so an op that organises its work around a compiled
     kernel, the convolution's input gradient around col2im, still does so, with NumPy's.)
+    So it answers, too, in a process forked from one whose threading layer does not survive
+    a fork (see ``_forked``).
     """
+    if _forked["child"]:
+        _decide_after_fork()
+        if _forked["off"]:
+            return False
     if "loops" not in _imported:
         with _import_lock:
             if "loops" not in _imported:
@@ -321,10 +328,82 @@ def conv3x3(x, pads, kernel, bias, relu):
 
 
 def _run(name, first, *rest):
-    """Calls loop ``name`` of ``_loops`` (after :func:`_loops_import` said it can)."""
+    """Calls loop ``name`` of ``_loops`` (after :func:`_loops_import` said it can), one loop at a time."""
     from . import _cache
 
-    return _cache.run(getattr(_imported["loops"], name), name, first.dtype, first, *rest)
+    with _loop_lock[0]:
+        return _cache.run(getattr(_imported["loops"], name), name, first.dtype, first, *rest)
+
+
+# -- threads and processes --------------------------------------------------------------------------
+# Not every Numba threading layer survives what numkeras's users do (Numba's documentation, "The
+# Threading Layers"). Its workqueue layer, which Numba falls back on where neither TBB nor OpenMP
+# loads (macOS without libomp, a container without libgomp, or NUMBA_THREADING_LAYER=workqueue),
+# aborts the whole process when two threads are in its parallel loops at once: two threads
+# predicting with a convnet did. So the loops run one at a time, under this lock; each is
+# parallel over every core already. (Replaced in a forked child: the thread that held it
+# does not exist there.)
+_loop_lock = [threading.Lock()]
+# GNU OpenMP's threads do not survive a fork: a process forked from one whose OpenMP threads had
+# started (any parallel loop had run) is terminated by its first parallel loop, as a worker of a
+# multiprocessing pool was after the parent predicted. Such a child leaves the loops to NumPy.
+# "child": this process was forked; "off": why its loops are off ("" where they may run, None
+# until the first kernel call decides).
+_forked = {"child": False, "off": None}
+
+
+def _after_fork_in_child():
+    _loop_lock[0] = threading.Lock()
+    _forked.update(child=True, off=None)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _decide_after_fork():
+    if _forked["off"] is None:
+        layer = _started_threading_layer()
+        if layer is None or fork_safe(*layer):
+            _forked["off"] = ""
+        else:
+            name = layer[0] + (f", {layer[1]}'s" if layer[1] else "")
+            _forked["off"] = (
+                f"off in this process: it was forked from one whose Numba threads had started (threading layer "
+                f"{name}), which do not survive a fork; NumPy's kernels run. To run the compiled ones in worker "
+                "processes, start them with the 'spawn' or 'forkserver' method, or use Numba's TBB layer "
+                "(pip install tbb; NUMBA_THREADING_LAYER=tbb)")
+
+
+def _started_threading_layer():
+    """``(layer, OpenMP vendor or None)`` of the Numba threads this process inherited; None if none started."""
+    if "numba" not in sys.modules:
+        return None
+    try:
+        from numba.np.ufunc import parallel
+
+        layer = parallel.threading_layer()
+    except (ImportError, ValueError):  # ValueError: no parallel loop has run (Numba's threads never started)
+        return None
+    vendor = None
+    if layer == "omp":
+        try:
+            from numba.np.ufunc import omppool
+
+            vendor = omppool.openmp_vendor
+        except (ImportError, AttributeError):
+            vendor = None
+    return layer, vendor
+
+
+def fork_safe(layer, vendor=None):
+    """Whether a forked child may run the loops after Numba's threading layer ``layer`` started in its parent.
+
+    After Numba's documentation: TBB and workqueue are fork-safe; OpenMP is, except GNU's
+    (Linux's). An OpenMP whose vendor is unknown counts as GNU's.
+    """
+    if layer == "omp":
+        return vendor == "Intel"
+    return layer in ("tbb", "workqueue")
 
 
 # The loops each kernel runs (for ``status``).
@@ -349,6 +428,8 @@ def status():
         _loops_import()  # (imports Numba: a process that asks for the status wants to know it works)
     if "error" in _imported:
         return {"active": False, "detail": f"off: Numba failed to import ({_imported['error']})", "kernels": {}}
+    if _forked["off"]:
+        return {"active": False, "detail": _forked["off"], "kernels": {}}
     from . import _cache
 
     return {"active": True, "detail": f"Numba kernels, cached in {_cache.cache_dir()}",
