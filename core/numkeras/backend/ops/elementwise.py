@@ -128,7 +128,7 @@ class Sigmoid(Function):
 
 class HardSigmoid(Function):
     def forward(self, x):
-        self.x = x
+        self.x = x = _float(x)
         return np.clip(0.2 * x + 0.5, 0, 1).astype(x.dtype, copy=False)
 
     def backward(self, g):
@@ -148,9 +148,10 @@ class Relu(Function):
         self.alpha, self.max_value, self.threshold = alpha, max_value, threshold
 
     def forward(self, x):
-        self.x = x
         if not self.alpha and self.max_value is None and not self.threshold:
-            return kernels.relu(x)
+            self.x = x
+            return kernels.relu(x)  # integers stay integers: max(x, 0) is one
+        self.x = x = _float(x)  # a leak, a cap or a threshold may be a fraction
         dtype = x.dtype
         y = np.where(x > self.threshold, x, 0) if self.threshold else kernels.relu(x)
         if self.max_value is not None:
@@ -176,7 +177,7 @@ class Elu(Function):
         self.alpha = alpha
 
     def forward(self, x):
-        self.x = x
+        self.x = x = _float(x)
         self.neg = self.alpha * np.expm1(np.minimum(x, 0))
         return np.where(x > 0, x, self.neg).astype(x.dtype, copy=False)
 
@@ -186,7 +187,7 @@ class Elu(Function):
 
 class Softplus(Function):
     def forward(self, x):
-        self.x = x
+        self.x = x = _float(x)
         return (np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))).astype(x.dtype, copy=False)
 
     def backward(self, g):

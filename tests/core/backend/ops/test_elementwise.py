@@ -114,6 +114,25 @@ def test_sigmoid_of_special_values_and_of_integers():
     assert ints.dtype == np.float64
 
 
+@pytest.mark.parametrize("activation", [ops.sigmoid, ops.hard_sigmoid, ops.softplus, ops.elu, ops.tanh, ops.exp,
+                                        lambda x: ops.relu(x, alpha=0.1), lambda x: ops.relu(x, max_value=1.5),
+                                        lambda x: ops.relu(x, threshold=0.5)],
+                         ids=["sigmoid", "hard_sigmoid", "softplus", "elu", "tanh", "exp", "leaky_relu", "relu6ish",
+                              "thresholded"])
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.int64, np.uint8, np.bool_])
+def test_activations_of_integers_are_not_truncated_to_integers(activation, dtype):
+    """As NumPy's exp does, integers become floats; these ops cast their result back to the input's type,
+    and sigmoid([1, 2]) was [0, 0]."""
+    x = np.array([1, 2, 0, 3, 1]).astype(dtype) if dtype in (np.uint8, np.bool_) else np.array([1, 2, -3, 0, 3], dtype)
+    y = activation(x).data
+    assert y.dtype.kind == "f"
+    np.testing.assert_allclose(y, activation(x.astype(np.float64)).data, rtol=2e-3)  # float16 for int8, bool
+
+
+def test_a_plain_relu_of_integers_stays_integer():
+    np.testing.assert_array_equal(ops.relu(np.array([1, -2, 3])).data, np.array([1, 0, 3]))
+
+
 def test_clip_swaps_crossed_scalar_bounds_like_keras():
     np.testing.assert_array_equal(ops.clip(np.array([-1.0, 0.5, 2.0]), 1.0, 0.0).data, [1.0, 1.0, 1.0])
 
