@@ -402,6 +402,33 @@ def test_without_numba_the_plugin_is_silently_off_and_says_why(numba_plugin, mon
     assert status["active"] is False and "numkeras[fast]" in status["detail"]
 
 
+JIT_DISABLED = """
+import warnings
+import numpy as np
+import numkeras_numba as plugin
+from numkeras.backend import kernels
+
+warnings.simplefilter("error")  # said by status(), not warned: the user disabled Numba's compiler
+plugin.SMALL_ARRAY = 0
+kernels.set_kernels(plugin.kernels())
+y = np.linspace(-1.0, 1.0, 60).reshape(6, 10)
+out = y.copy()
+mask = kernels.bias_relu(out, None)
+print("DECLINED", plugin.bias_relu(y.copy(), None) is None,
+      "RIGHT", bool(np.array_equal(out, np.maximum(y, 0)) and np.array_equal(mask, y > 0)))
+print("STATUS", plugin.status())
+"""
+
+
+def test_with_numbas_compiler_disabled_the_kernels_decline():
+    """NUMBA_DISABLE_JIT (set to debug one's own Numba code) runs njit functions as Python: the
+    loops would take about a thousand times NumPy's time."""
+    result = run_python(JIT_DISABLED, [PLUGIN_DIR], {"NUMBA_DISABLE_JIT": "1"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "DECLINED True RIGHT True" in result.stdout, result.stdout
+    assert "'active': False" in result.stdout and "NUMBA_DISABLE_JIT is set" in result.stdout
+
+
 # -- threads and processes: what Numba's threading layers do not survive -------------------------------
 
 TWO_THREADS = """
