@@ -501,11 +501,12 @@ print("CHILD EXIT", os.waitstatus_to_exitcode(status), flush=True)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
-def test_a_process_forked_after_the_loops_ran_runs_its_kernels():
+@pytest.mark.parametrize("layer", [None, "workqueue"], ids=["default-layer", "workqueue"])
+def test_a_process_forked_after_the_loops_ran_gets_its_kernels_right(layer):
     """GNU OpenMP's threads (Numba's 'omp' layer on Linux) do not survive a fork: a child forked after
     a loop ran was terminated by its first parallel loop. Such a child leaves the kernels to NumPy;
-    a child of a fork-safe layer keeps the compiled loops."""
-    result = run_python(FORKED_CHILD, [PLUGIN_DIR], timeout=180)
+    a child of a fork-safe layer (workqueue, TBB, Intel's OpenMP) keeps the compiled loops."""
+    result = run_python(FORKED_CHILD, [PLUGIN_DIR], {"NUMBA_THREADING_LAYER": layer}, timeout=180)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "CHILD EXIT 0" in result.stdout, result.stdout + result.stderr[-2000:]
     layer, vendor = result.stdout.split("PARENT ", 1)[1].split("\n")[0].split()
@@ -522,28 +523,84 @@ def test_which_threading_layers_survive_a_fork(numba_plugin, layer, vendor, safe
     assert numba_plugin.fork_safe(layer, vendor) is safe
 
 
-@pytest.mark.parametrize("layer", [("omp", "GNU"), ("workqueue", None), None], ids=["gnu-omp", "workqueue", "none"])
-def test_after_a_fork_the_kernels_run_or_decline_by_the_inherited_layer(every_array, monkeypatch, layer):
+@pytest.mark.parametrize("layer, vendor, importing",
+                         [("omp", "GNU", False), ("omp", "Intel", False), ("workqueue", None, False),
+                          (None, None, False), (None, None, True)],
+                         ids=["gnu-omp", "intel-omp", "workqueue", "no-threads", "while-importing"])
+def test_at_a_fork_the_child_decides_from_the_parents_state_and_gets_free_locks(every_array, monkeypatch, layer,
+                                                                               vendor, importing):
+    """The child's decision is the parent's state at the fork (off after GNU OpenMP's threads started,
+    or while another thread was importing Numba); locks that another thread held then (it does not
+    exist in the child) are new in the child, so a kernel call does not wait forever."""
+    import threading
+
     plugin = every_array
-    monkeypatch.setattr(plugin, "_loop_lock", list(plugin._loop_lock))
+    cache = sys.modules[plugin.__name__ + "._cache"]
+    for module, name in ((plugin, "_loop_lock"), (plugin, "_import_lock"), (cache, "_lock")):
+        monkeypatch.setattr(module, name, list(getattr(module, name)))
     monkeypatch.setattr(plugin, "_forked", dict(plugin._forked))
-    monkeypatch.setattr(plugin, "_started_threading_layer", lambda: layer)
-    held = plugin._loop_lock[0]
-    held.acquire()  # as if another thread was in a loop when this one forked
+    assert plugin._loops_import()
+    monkeypatch.setattr(plugin, "_imported", dict(plugin._imported, **({"importing": True} if importing else {})))
+    monkeypatch.setattr(plugin, "_threading_layer", lambda: layer)
+    monkeypatch.setattr(plugin, "_openmp_vendor", lambda: vendor)
+    held, release = threading.Event(), threading.Event()
+
+    def hold():  # another thread holds every lock across the "fork"
+        with plugin._loop_lock[0], plugin._import_lock[0], cache._lock[0]:
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(30)
     try:
         plugin._after_fork_in_child()
-        assert plugin._loop_lock[0] is not held
         y = np.linspace(-1.0, 1.0, 60, dtype=np.float32).reshape(6, 10)
-        out = y.copy()
-        mask = plugin.bias_relu(out, None)  # would wait for the held lock forever
+        out, answer = y.copy(), []
+        caller = threading.Thread(target=lambda: answer.append(plugin.bias_relu(out, None)))
+        caller.start()
+        caller.join(30)
+        assert not caller.is_alive(), "a kernel call in the child waited for a lock the parent's other thread held"
     finally:
-        held.release()
-    off = layer == ("omp", "GNU")
-    assert (mask is None) is off
+        release.set()
+        holder.join()
+    off = (layer, vendor) == ("omp", "GNU") or importing
+    assert (answer[0] is None) is off
     if not off:
         np.testing.assert_array_equal(out, np.maximum(y, 0))
     status = plugin.status()
     assert status["active"] is not off and ("forked" in status["detail"]) is off
+    assert ("importing Numba" in status["detail"]) is importing
+
+
+BAD_LAYER = """
+import warnings
+import numpy as np
+import numkeras_numba as plugin
+from numkeras.backend import kernels
+
+plugin.SMALL_ARRAY = 0
+kernels.set_kernels(plugin.kernels())
+y = np.linspace(-1.0, 1.0, 60).reshape(6, 10)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    out = y.copy()
+    mask = kernels.bias_relu(out, None)
+print("RIGHT", bool(np.array_equal(out, np.maximum(y, 0)) and np.array_equal(mask, y > 0)),
+      "DECLINED", plugin.bias_relu(y.copy(), None) is None)
+print("WARNINGS", [str(w.message) for w in caught])
+print("STATUS", plugin.status())
+"""
+
+
+def test_a_threading_layer_that_does_not_load_leaves_the_kernels_to_numpy_with_a_warning():
+    """NUMBA_THREADING_LAYER=openmp (Numba's name is omp), or tbb where TBB does not load: Numba raises
+    from every parallel loop; the plugin warns once and declines."""
+    result = run_python(BAD_LAYER, [PLUGIN_DIR], {"NUMBA_THREADING_LAYER": "openmp"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "RIGHT True DECLINED True" in result.stdout, result.stdout
+    assert result.stdout.count("could not start its threads") == 2, result.stdout  # the warning, the status
+    assert "'active': False" in result.stdout and "openmp" in result.stdout
 
 
 @pytest.mark.parametrize("gemm_plugin", [False, True])

@@ -32,6 +32,8 @@ import numpy as np
 from numkeras.backend import blas
 from numkeras.hooks import hookimpl
 
+from . import _cache
+
 # Numba's OpenMP threads busy-wait after each parallel loop by default, on the cores that the
 # BLAS library's threads need next: a convnet step took 1.5x as long. They sleep at once
 # instead, unless the user says otherwise. (Read when Numba first starts its threads.)
@@ -57,8 +59,10 @@ def _takes(*arrays):
             and all(a.flags.c_contiguous for a in arrays))
 
 
-_imported = {}  # "loops": the _loops module once imported, or None where Numba failed to import
-_import_lock = threading.Lock()
+# "loops": the _loops module once imported, or None where it cannot run; "importing": while a
+# thread imports it (and Numba), which a fork may interrupt (see _after_fork_in_child).
+_imported = {}
+_import_lock = [threading.RLock()]  # a list: a forked child gets a new one
 
 
 def _loops_import():
@@ -69,38 +73,63 @@ def _loops_import():
     (The table the hook gave stays set, so an op that organises its work around a compiled
     kernel, the convolution's input gradient around col2im, still does so, with NumPy's.)
     So it answers, too, in a process forked from one whose threading layer does not survive
-    a fork (see ``_forked``), and where ``NUMBA_DISABLE_JIT`` is set, without a warning: the
-    loops would run as Python (a 32-sample mnist_cnn batch took 6.1 s instead of about 6 ms).
+    a fork (see ``_forked``); where Numba cannot start its threads (``NUMBA_THREADING_LAYER``
+    names a layer that does not load); and where ``NUMBA_DISABLE_JIT`` is set, without a
+    warning: the loops would run as Python (a 32-sample mnist_cnn batch took 6.1 s instead of
+    about 6 ms).
     """
-    if _forked["child"]:
-        _decide_after_fork()
-        if _forked["off"]:
-            return False
+    if _forked["off"]:
+        return False
     if "loops" not in _imported:
-        with _import_lock:
+        with _import_lock[0]:
             if "loops" not in _imported:
+                _imported["importing"] = True
                 try:
-                    _loops = _import_loops()
-                except Exception as error:  # not only ImportError: a Numba at odds with NumPy may raise others
-                    warnings.warn(f"numkeras-numba: Numba could not be imported ({error}); numkeras keeps its "
-                                  f"NumPy kernels. `pip install numba` to use the compiled ones.", RuntimeWarning,
-                                  stacklevel=3)
-                    _imported["error"] = f"{type(error).__name__}: {error}"
-                    _loops = None
-                if _loops is not None and _jit_disabled():
-                    _imported["off"] = (
-                        "off: NUMBA_DISABLE_JIT is set, so Numba compiles nothing and the kernels' loops would "
-                        "run as Python, about a thousand times slower; NumPy's kernels run")
-                    _loops = None
-                _imported["loops"] = _loops
+                    _imported["loops"] = _loops_that_can_run()
+                finally:
+                    del _imported["importing"]
     return _imported["loops"] is not None
 
 
-def _jit_disabled():
-    """Whether Numba runs ``njit`` functions as plain Python (``NUMBA_DISABLE_JIT``, set to debug one's own)."""
+def _loops_that_can_run():
+    """The imported loops, or None (with the reason in ``_imported``) where they cannot run here."""
+    try:
+        loops = _import_loops()
+    except Exception as error:  # not only ImportError: a Numba at odds with NumPy may raise others
+        warnings.warn(f"numkeras-numba: Numba could not be imported ({error}); numkeras keeps its "
+                      f"NumPy kernels. `pip install numba` to use the compiled ones.", RuntimeWarning, stacklevel=4)
+        _imported["error"] = f"{type(error).__name__}: {error}"
+        return None
+    off, warn = _why_loops_cannot_run()
+    if warn:
+        warnings.warn(f"numkeras-numba: {off}", RuntimeWarning, stacklevel=4)
+    if off:
+        _imported["off"] = off
+        return None
+    return loops
+
+
+def _why_loops_cannot_run():
+    """``(why, warn)``: why Numba, imported, cannot run the loops as compiled parallel code here
+    (``""`` if it can), and whether to warn (not for a setting meant to switch compiling off)."""
     from numba.core import config
 
-    return bool(config.DISABLE_JIT)
+    if config.DISABLE_JIT:  # set to debug one's own Numba code
+        return ("off: NUMBA_DISABLE_JIT is set, so Numba compiles nothing and the kernels' loops would run as "
+                "Python, about a thousand times slower; NumPy's kernels run"), False
+    try:
+        _numba_threads()  # starts Numba's threads, as the first loop would
+    except Exception as error:  # ValueError: the layer NUMBA_THREADING_LAYER names does not load, or is unknown
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        return (f"off: Numba could not start its threads ({first_line} NUMBA_THREADING_LAYER="
+                f"{config.THREADING_LAYER!r}); NumPy's kernels run"), True
+    return "", False
+
+
+def _numba_threads():
+    from numba import get_num_threads
+
+    return get_num_threads()
 
 
 def _import_loops():
@@ -341,11 +370,12 @@ def conv3x3(x, pads, kernel, bias, relu):
 
 
 def _run(name, first, *rest):
-    """Calls loop ``name`` of ``_loops`` (after :func:`_loops_import` said it can), one loop at a time."""
-    from . import _cache
-
-    with _loop_lock[0]:
-        return _cache.run(getattr(_imported["loops"], name), name, first.dtype, first, *rest)
+    """Calls loop ``name`` of ``_loops`` (after :func:`_loops_import` said it can); one at a time on workqueue."""
+    loop = getattr(_imported["loops"], name)
+    if _threading_layer() not in _THREAD_SAFE:
+        with _loop_lock[0]:
+            return _cache.run(loop, name, first.dtype, first, *rest)
+    return _cache.run(loop, name, first.dtype, first, *rest)
 
 
 # -- threads and processes --------------------------------------------------------------------------
@@ -353,59 +383,33 @@ def _run(name, first, *rest):
 # Threading Layers"). Its workqueue layer, which Numba falls back on where neither TBB nor OpenMP
 # loads (macOS without libomp, a container without libgomp, or NUMBA_THREADING_LAYER=workqueue),
 # aborts the whole process when two threads are in its parallel loops at once: two threads
-# predicting with a convnet did. So the loops run one at a time, under this lock; each is
-# parallel over every core already. (Replaced in a forked child: the thread that held it
-# does not exist there.)
-_loop_lock = [threading.Lock()]
+# predicting with a convnet did. There the loops run one at a time, under this lock (each is
+# parallel over every core already); OpenMP and TBB are thread-safe and run them at once. (A
+# user's own parallel Numba code in another thread can still meet ours on workqueue.) An RLock:
+# a signal handler that predicts, in a thread inside _cache.run's Python code, must not wait for
+# itself.
+_loop_lock = [threading.RLock()]
+_THREAD_SAFE = ("omp", "tbb")
 # GNU OpenMP's threads do not survive a fork: a process forked from one whose OpenMP threads had
-# started (any parallel loop had run) is terminated by its first parallel loop, as a worker of a
-# multiprocessing pool was after the parent predicted. Such a child leaves the loops to NumPy.
-# "child": this process was forked; "off": why its loops are off ("" where they may run, None
-# until the first kernel call decides).
-_forked = {"child": False, "off": None}
+# started (a parallel function ran, or Numba's thread count was read) is terminated by its first
+# parallel loop, as a worker of a multiprocessing pool was after the parent predicted. Such a
+# child leaves the kernels to NumPy. "off": why the loops are off in this process ("": they may
+# run), decided at the fork from the parent's state. Not covered: a parent that started Numba's
+# threads with its own code and forked before this plugin was loaded (docs/architecture.md).
+_forked = {"off": ""}
 
 
-def _after_fork_in_child():
-    _loop_lock[0] = threading.Lock()
-    _forked.update(child=True, off=None)
+def _threading_layer():
+    """The layer of the Numba threads this process has (or inherited); None while none started.
+
+    Reads Numba's module state without importing anything: it runs at a fork, too.
+    """
+    parallel = sys.modules.get("numba.np.ufunc.parallel")
+    return getattr(parallel, "_threading_layer", None)
 
 
-os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def _decide_after_fork():
-    if _forked["off"] is None:
-        layer = _started_threading_layer()
-        if layer is None or fork_safe(*layer):
-            _forked["off"] = ""
-        else:
-            name = layer[0] + (f", {layer[1]}'s" if layer[1] else "")
-            _forked["off"] = (
-                f"off in this process: it was forked from one whose Numba threads had started (threading layer "
-                f"{name}), which do not survive a fork; NumPy's kernels run. To run the compiled ones in worker "
-                "processes, start them with the 'spawn' or 'forkserver' method, or use Numba's TBB layer "
-                "(pip install tbb; NUMBA_THREADING_LAYER=tbb)")
-
-
-def _started_threading_layer():
-    """``(layer, OpenMP vendor or None)`` of the Numba threads this process inherited; None if none started."""
-    if "numba" not in sys.modules:
-        return None
-    try:
-        from numba.np.ufunc import parallel
-
-        layer = parallel.threading_layer()
-    except (ImportError, ValueError):  # ValueError: no parallel loop has run (Numba's threads never started)
-        return None
-    vendor = None
-    if layer == "omp":
-        try:
-            from numba.np.ufunc import omppool
-
-            vendor = omppool.openmp_vendor
-        except (ImportError, AttributeError):
-            vendor = None
-    return layer, vendor
+def _openmp_vendor():
+    return getattr(sys.modules.get("numba.np.ufunc.omppool"), "openmp_vendor", None)
 
 
 def fork_safe(layer, vendor=None):
@@ -417,6 +421,31 @@ def fork_safe(layer, vendor=None):
     if layer == "omp":
         return vendor == "Intel"
     return layer in ("tbb", "workqueue")
+
+
+def _after_fork_in_child():
+    # The locks: another thread may have held one at the fork, and it does not exist here.
+    _cache.new_lock()
+    _import_lock[0], _loop_lock[0] = threading.RLock(), threading.RLock()
+    layer = _threading_layer()
+    vendor = _openmp_vendor() if layer == "omp" else None
+    if _imported.get("importing"):
+        # Another thread was importing Numba: its modules may be half-initialised here, and an
+        # import of them could wait for that thread forever. (Waiting for the import at the fork
+        # instead lets modules imported meanwhile register fork handlers whose first half never
+        # ran: logging's then fails to release its lock.)
+        _forked["off"] = ("off in this process: it was forked while another thread was importing Numba; "
+                          "NumPy's kernels run")
+    elif layer is not None and not fork_safe(layer, vendor):
+        _forked["off"] = (
+            f"off in this process: it was forked from one whose Numba threads had started (threading layer "
+            f"{layer}{f', {vendor}' if vendor else ''}), which do not survive a fork; NumPy's kernels run. To run "
+            "the compiled ones in worker processes, start them with the 'spawn' or 'forkserver' method")
+    # else: what the parent decided stands (a child of a child of a forked GNU OpenMP process too)
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 # The loops each kernel runs (for ``status``).
@@ -443,16 +472,12 @@ def status():
         return {"active": False, "detail": f"off: Numba failed to import ({_imported['error']})", "kernels": {}}
     if _forked["off"] or "off" in _imported:
         return {"active": False, "detail": _forked["off"] or _imported["off"], "kernels": {}}
-    from . import _cache
-
     return {"active": True, "detail": f"Numba kernels, cached in {_cache.cache_dir()}",
             "kernels": {name: _loop_states(loops) for name, loops in LOOPS.items()}}
 
 
 def _loop_states(loops):
     """What ``status`` says of a kernel's loops: the state of its one loop, or each loop's, by name."""
-    from . import _cache
-
     if len(loops) == 1:
         return _cache.state(loops[0])
     return "; ".join(f"{loop}: {_cache.state(loop)}" for loop in loops)

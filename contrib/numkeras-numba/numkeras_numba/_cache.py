@@ -21,9 +21,14 @@ import pathlib
 import sys
 import threading
 
-_lock = threading.Lock()
+_lock = [threading.RLock()]  # a list: a forked child gets a new one (new_lock)
 _announced = []
 _ready = set()  # (loop, dtype) pairs already called in this process
+
+
+def new_lock():
+    """A new lock, in a forked child (another thread may have held the parent's at the fork)."""
+    _lock[0] = threading.RLock()
 
 
 def cache_dir():
@@ -95,7 +100,7 @@ def run(loop, name, dtype, *args):
     marker = _marker(name, dtype.name)
     fresh = not marker.exists()
     if fresh:
-        with _lock:
+        with _lock[0]:
             if not _announced:
                 _announced.append(True)
                 print(f"numkeras: compiling the Numba kernels for {dtype.name} (once per installation, "

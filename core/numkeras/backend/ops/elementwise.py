@@ -101,8 +101,9 @@ def stable_sigmoid(x):
     """``1 / (1 + exp(-x))`` without overflow: exp only ever sees non-positive numbers.
 
     With ``e = exp(-|x|)``: ``1 / (1 + e)`` where ``x >= 0``, ``e * (1 / (1 + e))`` elsewhere,
-    each as accurate as ``e`` (no cancellation). Two arrays in place instead of five
-    temporaries: 0.48 against 1.07 ms on 128x512 float32, the same numbers bit for bit.
+    each as accurate as ``e`` (no cancellation). ``e`` and the quotient are computed in
+    place: two arrays instead of six (besides the sign test and the result), 0.48 against
+    1.07 ms on 128x512 float32, the same numbers bit for bit.
     Integers (and booleans) become the float type NumPy's ``exp`` gives them.
     """
     x = _float(np.asarray(x))

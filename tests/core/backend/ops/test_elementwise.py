@@ -102,6 +102,24 @@ def test_sigmoid_is_accurate_to_its_last_bits_over_the_whole_range(dtype, refere
     assert np.all(y[x == 0] == 0.5)
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_sigmoid_gives_the_bits_of_its_textbook_branches(dtype):
+    """exp(-|x|) = e, then 1 / (1 + e) where x >= 0 and e * (1 / (1 + e)) elsewhere: the in-place
+    version computes those very numbers (signs of zero, NaNs and all), also for a strided input."""
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.standard_normal(4000) * rng.choice([1, 10, 100, 1000], 4000),
+                        [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-30, -1e-30]]).astype(dtype)
+    x = np.stack([x, -x], axis=1)[:, ::-1].T  # not contiguous
+    with np.errstate(over="ignore"):
+        e = np.exp(-np.abs(x))
+        y = 1 / (1 + e)
+        expected = np.where(x >= 0, y, e * y)
+    got = ops.sigmoid(x).data
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, expected)  # NaN where NaN
+    assert np.array_equal(np.signbit(got), np.signbit(expected))
+
+
 def test_sigmoid_of_special_values_and_of_integers():
     x = np.array([np.inf, -np.inf, np.nan, 1e30, -1e30])
     np.testing.assert_array_equal(ops.sigmoid(x).data, [1.0, 0.0, np.nan, 1.0, 0.0])
