@@ -516,6 +516,111 @@ def test_a_process_forked_after_the_loops_ran_gets_its_kernels_right(layer):
         assert "forked from one whose Numba threads had started" in result.stdout
 
 
+CHILD_STARTS_ITS_OWN_THREADS = """
+import os, signal
+import numpy as np
+import numba
+import numkeras_numba as plugin
+
+plugin.SMALL_ARRAY = 0
+pid = os.fork()  # no loop has run here: Numba's threads have not started
+if pid == 0:
+    signal.alarm(60)
+    numba.get_num_threads()  # the child starts its own threads before its first kernel
+    y = np.linspace(-1.0, 1.0, 64 * 64, dtype=np.float32).reshape(64, 64)
+    out = y.copy()
+    mask = plugin.bias_relu(out, None)
+    print("CHILD ran", mask is not None, "right", bool(np.array_equal(out, np.maximum(y, 0))), flush=True)
+    os._exit(0)
+_, status = os.waitpid(pid, 0)
+print("CHILD EXIT", os.waitstatus_to_exitcode(status), flush=True)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_child_forked_before_numbas_threads_started_keeps_the_compiled_kernels():
+    """The decision is the parent's state at the fork, not the child's at its first kernel call."""
+    result = run_python(CHILD_STARTS_ITS_OWN_THREADS, [PLUGIN_DIR], timeout=180)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "CHILD ran True right True" in result.stdout and "CHILD EXIT 0" in result.stdout, result.stdout
+
+
+def test_the_plugin_imports_where_os_has_no_fork_handlers():
+    """Windows has no os.register_at_fork; the plugin failed to import there."""
+    code = ("import os, random\nimport numpy as np\nimport numkeras.backend\ndel os.register_at_fork, os.fork\n"
+            "import numkeras_numba as plugin\n"
+            "plugin.SMALL_ARRAY = 0\nprint('RAN', plugin.relu_grad(np.ones(8), np.ones(8, bool)) is not None)")
+    result = run_python(code, [PLUGIN_DIR])
+    assert result.returncode == 0 and "RAN True" in result.stdout, result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("layer, serial", [("omp", False), ("tbb", False), ("workqueue", True)])
+def test_loops_wait_for_each_other_only_on_the_workqueue_layer(every_array, monkeypatch, layer, serial):
+    import threading
+
+    plugin = every_array
+    assert plugin._loops_import()
+    monkeypatch.setattr(plugin, "_loop_lock", [threading.RLock()])
+    monkeypatch.setattr(plugin, "_threading_layer", lambda: layer)
+    held, release = threading.Event(), threading.Event()
+
+    def hold():  # as if another thread were in a loop
+        with plugin._loop_lock[0]:
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(30)
+    g = np.ones(64)
+    caller = threading.Thread(target=plugin.relu_grad, args=(g, g > 0))
+    try:
+        caller.start()
+        caller.join(0.5 if serial else 30)
+        assert caller.is_alive() is serial
+    finally:
+        release.set()
+        holder.join()
+        caller.join(30)
+    assert not caller.is_alive()
+
+
+def test_a_child_forked_while_numba_compiled_or_was_imported_declines(every_array, monkeypatch):
+    """A thread that held Numba's compiler lock, or was importing a Numba module, at the fork does not
+    exist in the child: the first compile there (or the import) would wait for it forever."""
+    import threading
+    import types
+
+    from numba.core.compiler_lock import global_compiler_lock
+
+    plugin = every_array
+    monkeypatch.setattr(plugin, "_forked", dict(plugin._forked))
+    held, release = threading.Event(), threading.Event()
+
+    def compile_elsewhere():
+        with global_compiler_lock:
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=compile_elsewhere)
+    holder.start()
+    held.wait(30)
+    try:
+        plugin._after_fork_in_child()
+    finally:
+        release.set()
+        holder.join()
+    assert "compiler lock" in plugin._forked["off"]
+    assert plugin.relu_grad(np.ones(64), np.ones(64, bool)) is None
+
+    monkeypatch.setattr(plugin, "_forked", {"off": ""})
+    half = types.ModuleType("numba._being_imported")
+    half.__spec__ = types.SimpleNamespace(_initializing=True)
+    monkeypatch.setitem(sys.modules, "numba._being_imported", half)
+    plugin._after_fork_in_child()
+    assert "importing Numba" in plugin._forked["off"]
+
+
 @pytest.mark.parametrize("layer, vendor, safe", [("omp", "GNU", False), ("omp", None, False), ("omp", "Intel", True),
                                                  ("tbb", None, True), ("workqueue", None, True)])
 def test_which_threading_layers_survive_a_fork(numba_plugin, layer, vendor, safe):

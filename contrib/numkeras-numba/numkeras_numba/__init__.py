@@ -85,28 +85,32 @@ def _loops_import():
             if "loops" not in _imported:
                 _imported["importing"] = True
                 try:
-                    _imported["loops"] = _loops_that_can_run()
+                    _loops_that_can_run()
                 finally:
-                    del _imported["importing"]
+                    _imported.pop("importing", None)
     return _imported["loops"] is not None
 
 
 def _loops_that_can_run():
-    """The imported loops, or None (with the reason in ``_imported``) where they cannot run here."""
+    """Sets ``_imported["loops"]``: the imported loops, or None (the reason beside it) where they cannot run.
+
+    The state is set before any warning: where warnings are errors, the first call raises
+    and the later ones decline.
+    """
     try:
         loops = _import_loops()
     except Exception as error:  # not only ImportError: a Numba at odds with NumPy may raise others
+        _imported.update(loops=None, error=f"{type(error).__name__}: {error}")
         warnings.warn(f"numkeras-numba: Numba could not be imported ({error}); numkeras keeps its "
                       f"NumPy kernels. `pip install numba` to use the compiled ones.", RuntimeWarning, stacklevel=4)
-        _imported["error"] = f"{type(error).__name__}: {error}"
-        return None
+        return
     off, warn = _why_loops_cannot_run()
+    if off:
+        _imported.update(loops=None, off=off)
+    else:
+        _imported["loops"] = loops
     if warn:
         warnings.warn(f"numkeras-numba: {off}", RuntimeWarning, stacklevel=4)
-    if off:
-        _imported["off"] = off
-        return None
-    return loops
 
 
 def _why_loops_cannot_run():
@@ -412,6 +416,24 @@ def _openmp_vendor():
     return getattr(sys.modules.get("numba.np.ufunc.omppool"), "openmp_vendor", None)
 
 
+def _numba_half_imported():
+    """Whether a module of Numba's was being imported (by any thread) when this process was forked."""
+    return any(getattr(getattr(module, "__spec__", None), "_initializing", False)
+               for name, module in list(sys.modules.items()) if name == "numba" or name.startswith("numba."))
+
+
+def _numba_compiling():
+    """Whether Numba's compiler lock is held (by a thread that, after a fork, does not exist here)."""
+    compiler_lock = getattr(sys.modules.get("numba.core.compiler_lock"), "global_compiler_lock", None)
+    lock = getattr(compiler_lock, "_lock", None)
+    if lock is None:  # not imported, or a Numba whose internals differ
+        return False
+    if not lock.acquire(blocking=False):
+        return True
+    lock.release()
+    return False
+
+
 def fork_safe(layer, vendor=None):
     """Whether a forked child may run the loops after Numba's threading layer ``layer`` started in its parent.
 
@@ -429,13 +451,16 @@ def _after_fork_in_child():
     _import_lock[0], _loop_lock[0] = threading.RLock(), threading.RLock()
     layer = _threading_layer()
     vendor = _openmp_vendor() if layer == "omp" else None
-    if _imported.get("importing"):
+    if _imported.pop("importing", None) or _numba_half_imported():
         # Another thread was importing Numba: its modules may be half-initialised here, and an
         # import of them could wait for that thread forever. (Waiting for the import at the fork
         # instead lets modules imported meanwhile register fork handlers whose first half never
         # ran: logging's then fails to release its lock.)
         _forked["off"] = ("off in this process: it was forked while another thread was importing Numba; "
                           "NumPy's kernels run")
+    elif _numba_compiling():
+        _forked["off"] = ("off in this process: it was forked while another thread held Numba's compiler lock "
+                          "(compiling or loading a function), which no thread here will release; NumPy's kernels run")
     elif layer is not None and not fork_safe(layer, vendor):
         _forked["off"] = (
             f"off in this process: it was forked from one whose Numba threads had started (threading layer "
