@@ -1,10 +1,12 @@
 """contrib/numkeras-numba: the compiled kernels give the NumPy references' numbers, and a fresh process uses them."""
 
+import contextlib
 import importlib
 import itertools
 import math
 import os
 import sys
+import threading
 import warnings
 
 import numpy as np
@@ -516,6 +518,28 @@ def test_a_process_forked_after_the_loops_ran_gets_its_kernels_right(layer):
         assert "forked from one whose Numba threads had started" in result.stdout
 
 
+@contextlib.contextmanager
+def held_by_another_thread(*locks):
+    """Within the block another thread holds ``locks`` (as a thread in a loop, an import or a compile would)."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with contextlib.ExitStack() as stack:
+            for lock in locks:
+                stack.enter_context(lock)
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(30)
+    try:
+        yield
+    finally:
+        release.set()
+        holder.join()
+
+
 CHILD_STARTS_ITS_OWN_THREADS = """
 import os, signal
 import numpy as np
@@ -556,60 +580,31 @@ def test_the_plugin_imports_where_os_has_no_fork_handlers():
 
 @pytest.mark.parametrize("layer, serial", [("omp", False), ("tbb", False), ("workqueue", True)])
 def test_loops_wait_for_each_other_only_on_the_workqueue_layer(every_array, monkeypatch, layer, serial):
-    import threading
-
     plugin = every_array
     assert plugin._loops_import()
     monkeypatch.setattr(plugin, "_loop_lock", [threading.RLock()])
     monkeypatch.setattr(plugin, "_threading_layer", lambda: layer)
-    held, release = threading.Event(), threading.Event()
-
-    def hold():  # as if another thread were in a loop
-        with plugin._loop_lock[0]:
-            held.set()
-            release.wait(30)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    held.wait(30)
     g = np.ones(64)
     caller = threading.Thread(target=plugin.relu_grad, args=(g, g > 0))
-    try:
+    with held_by_another_thread(plugin._loop_lock[0]):  # as if another thread were in a loop
         caller.start()
         caller.join(0.5 if serial else 30)
         assert caller.is_alive() is serial
-    finally:
-        release.set()
-        holder.join()
-        caller.join(30)
+    caller.join(30)
     assert not caller.is_alive()
 
 
 def test_a_child_forked_while_numba_compiled_or_was_imported_declines(every_array, monkeypatch):
     """A thread that held Numba's compiler lock, or was importing a Numba module, at the fork does not
     exist in the child: the first compile there (or the import) would wait for it forever."""
-    import threading
     import types
 
     from numba.core.compiler_lock import global_compiler_lock
 
     plugin = every_array
     monkeypatch.setattr(plugin, "_forked", dict(plugin._forked))
-    held, release = threading.Event(), threading.Event()
-
-    def compile_elsewhere():
-        with global_compiler_lock:
-            held.set()
-            release.wait(30)
-
-    holder = threading.Thread(target=compile_elsewhere)
-    holder.start()
-    held.wait(30)
-    try:
+    with held_by_another_thread(global_compiler_lock):
         plugin._after_fork_in_child()
-    finally:
-        release.set()
-        holder.join()
     assert "compiler lock" in plugin._forked["off"]
     assert plugin.relu_grad(np.ones(64), np.ones(64, bool)) is None
 
@@ -637,8 +632,6 @@ def test_at_a_fork_the_child_decides_from_the_parents_state_and_gets_free_locks(
     """The child's decision is the parent's state at the fork (off after GNU OpenMP's threads started,
     or while another thread was importing Numba); locks that another thread held then (it does not
     exist in the child) are new in the child, so a kernel call does not wait forever."""
-    import threading
-
     plugin = every_array
     cache = sys.modules[plugin.__name__ + "._cache"]
     for module, name in ((plugin, "_loop_lock"), (plugin, "_import_lock"), (cache, "_lock")):
@@ -648,17 +641,7 @@ def test_at_a_fork_the_child_decides_from_the_parents_state_and_gets_free_locks(
     monkeypatch.setattr(plugin, "_imported", dict(plugin._imported, **({"importing": True} if importing else {})))
     monkeypatch.setattr(plugin, "_threading_layer", lambda: layer)
     monkeypatch.setattr(plugin, "_openmp_vendor", lambda: vendor)
-    held, release = threading.Event(), threading.Event()
-
-    def hold():  # another thread holds every lock across the "fork"
-        with plugin._loop_lock[0], plugin._import_lock[0], cache._lock[0]:
-            held.set()
-            release.wait(30)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    held.wait(30)
-    try:
+    with held_by_another_thread(plugin._loop_lock[0], plugin._import_lock[0], cache._lock[0]):  # across the "fork"
         plugin._after_fork_in_child()
         y = np.linspace(-1.0, 1.0, 60, dtype=np.float32).reshape(6, 10)
         out, answer = y.copy(), []
@@ -666,9 +649,6 @@ def test_at_a_fork_the_child_decides_from_the_parents_state_and_gets_free_locks(
         caller.start()
         caller.join(30)
         assert not caller.is_alive(), "a kernel call in the child waited for a lock the parent's other thread held"
-    finally:
-        release.set()
-        holder.join()
     off = (layer, vendor) == ("omp", "GNU") or importing
     assert (answer[0] is None) is off
     if not off:
