@@ -4,7 +4,7 @@ Every benchmark case of the harness runs as a child process (as ``harness.py`` d
 once per round for the base revision, the checkout this script lives in ("head") and
 PyTorch, in an order that alternates from round to round, so that a noisy neighbour
 on this shared machine hurts all three alike. The base revision's code comes from a
-temporary ``git worktree`` put first on ``PYTHONPATH`` (the head's too, with ``--head``,
+temporary ``git worktree`` put first on ``PYTHONPATH``, the compute plugins' sources included (the head's too, with ``--head``,
 so that editing the checkout during a long comparison changes nothing); the benchmark
 scripts and the data are this checkout's, so both revisions run the very same workload. Reported per
 case and numkeras variant: each side's median (min-max), the median of the paired
@@ -69,16 +69,29 @@ def _quartiles(values):
     return q[0], q[2]
 
 
+# Where a revision keeps numkeras's packages, and the packages that must come from there: the
+# compute plugins too, or both sides would run the plugins installed in this environment (an
+# editable install's are this checkout's), and a change to a plugin would measure as no change.
+SOURCE_DIRS = {"numkeras": "core", "numkeras_builtins": "plugins", "numkeras_mkl": "contrib/numkeras-mkl",
+               "numkeras_numba": "contrib/numkeras-numba"}
+
+
+def _pythonpath(checkout):
+    return os.pathsep.join(str(checkout / d) for d in SOURCE_DIRS.values() if (checkout / d).is_dir())
+
+
 def compare(base_path, head_path, cases, frameworks, rounds, threads, quick, log=print):
-    sides = {"base": os.pathsep.join(str(base_path / d) for d in ("core", "plugins")),
-             "head": os.pathsep.join(str(head_path / d) for d in ("core", "plugins"))}
+    sides = {"base": _pythonpath(base_path), "head": _pythonpath(head_path)}
     for side, pythonpath in sides.items():
-        where = subprocess.run([sys.executable, "-c", "import numkeras; print(numkeras.__file__)"], text=True,
-                               capture_output=True, check=True,
-                               env=dict(os.environ, PYTHONPATH=pythonpath)).stdout.strip()
-        expected = base_path if side == "base" else head_path
-        if not pathlib.Path(where).is_relative_to(expected):
-            raise RuntimeError(f"the {side} side imports numkeras from {where}, not from {expected}")
+        checkout = base_path if side == "base" else head_path
+        for module, directory in SOURCE_DIRS.items():
+            if not (checkout / directory).is_dir() or importlib.util.find_spec(module) is None:
+                continue  # not in that revision, or not installed here (its variants are skipped)
+            where = subprocess.run([sys.executable, "-c", f"import {module}; print({module}.__file__)"], text=True,
+                                   capture_output=True, check=True,
+                                   env=dict(os.environ, PYTHONPATH=pythonpath)).stdout.strip()
+            if not pathlib.Path(where).is_relative_to(checkout):
+                raise RuntimeError(f"the {side} side imports {module} from {where}, not from {checkout}")
     report = {}
     for script, case in cases:
         config = dict(case.config, **(case.quick_config if quick else {}))

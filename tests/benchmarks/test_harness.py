@@ -332,3 +332,24 @@ def test_the_sweep_measures_what_numkeras_fast_turns_on_here(monkeypatch, mkl_on
 
     monkeypatch.setattr(bench_sweep, "framework_available", lambda framework: mkl_on)
     assert bench_sweep.default_frameworks() == expected
+
+
+# -- compare_revisions: each side runs its own revision ---------------------------------------------
+
+def test_each_side_of_a_comparison_imports_its_own_revision_of_the_compute_plugins(tmp_path):
+    """The compute plugins are installed (editable: this checkout's); without their sources on each
+    side's path, the base revision ran the head's plugins, and a plugin change measured as none."""
+    import os
+
+    import compare_revisions
+
+    checkout = tmp_path / "revision"
+    for module, directory in compare_revisions.SOURCE_DIRS.items():
+        package = checkout / directory / module
+        package.mkdir(parents=True)
+        (package / "__init__.py").write_text("")
+    path = compare_revisions._pythonpath(checkout)
+    for module in compare_revisions.SOURCE_DIRS:
+        where = subprocess.run([sys.executable, "-c", f"import {module}; print({module}.__file__)"], text=True,
+                               capture_output=True, check=True, env=dict(os.environ, PYTHONPATH=path)).stdout
+        assert pathlib.Path(where.strip()).is_relative_to(checkout), (module, where)
