@@ -30,6 +30,7 @@ from fractions import Fraction
 import numpy as np
 
 from numkeras.backend import blas
+from numkeras.backend import kernels as backend_kernels  # (kernels() is this plugin's table)
 from numkeras.hooks import hookimpl
 
 from . import _cache
@@ -116,24 +117,19 @@ def _loops_that_can_run():
 def _why_loops_cannot_run():
     """``(why, warn)``: why Numba, imported, cannot run the loops as compiled parallel code here
     (``""`` if it can), and whether to warn (not for a setting meant to switch compiling off)."""
+    from numba import get_num_threads
     from numba.core import config
 
     if config.DISABLE_JIT:  # set to debug one's own Numba code
         return ("off: NUMBA_DISABLE_JIT is set, so Numba compiles nothing and the kernels' loops would run as "
                 "Python, about a thousand times slower; NumPy's kernels run"), False
     try:
-        _numba_threads()  # starts Numba's threads, as the first loop would
+        get_num_threads()  # starts Numba's threads, as the first loop would
     except Exception as error:  # ValueError: the layer NUMBA_THREADING_LAYER names does not load, or is unknown
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
         return (f"off: Numba could not start its threads ({first_line} NUMBA_THREADING_LAYER="
                 f"{config.THREADING_LAYER!r}); NumPy's kernels run"), True
     return "", False
-
-
-def _numba_threads():
-    from numba import get_num_threads
-
-    return get_num_threads()
 
 
 def _import_loops():
@@ -201,7 +197,7 @@ def _as_2d(x, size=None, strides=None):
 def _pooled(x, pool_size, strides):
     """``x``, the pool size and the strides as 2-D (see :func:`_as_2d`), and an empty array of the window maxima."""
     x2, pool_size, strides = _as_2d(x, pool_size, strides)
-    out = tuple((n - k) // s + 1 for n, k, s in zip(x2.shape[1:3], pool_size, strides))
+    out = backend_kernels.pool_output(x2.shape[1:3], pool_size, strides)
     return x2, pool_size, strides, np.empty((x2.shape[0],) + out + (x2.shape[-1],), dtype=x.dtype)
 
 
@@ -231,10 +227,10 @@ def max_pool_grad(g, winner, pool_size, strides, shape):
     g2, pool_size, strides = _as_2d(g, pool_size, strides)
     winner2 = winner[:, None] if winner.ndim == 3 else winner
     shape2 = (shape[0], 1) + tuple(shape[1:]) if len(shape) == 3 else tuple(shape)
-    if all(s >= k for s, k in zip(strides, pool_size)):
+    if backend_kernels.pool_windows_apart(pool_size, strides):
         # Windows apart: each element is written once, and only those outside every window cleared.
-        tiled = all(s == k and n == o * s for s, k, n, o in zip(strides, pool_size, shape2[1:3], g2.shape[1:3]))
-        grad = (np.empty if tiled else np.zeros)(shape2, dtype=g.dtype)
+        grad = (np.empty if backend_kernels.pool_windows_tile(shape2[1:3], g2.shape[1:3], pool_size, strides)
+                else np.zeros)(shape2, dtype=g.dtype)
         _run("max_pool_grad_disjoint_2d", g2, winner2, *pool_size, *strides, grad)
     else:
         grad = np.empty(shape2, dtype=g.dtype)

@@ -188,10 +188,26 @@ def adam_update(param, grad, m, v, vhat, beta_1, beta_2, lr_t, epsilon):
     return param
 
 
+# -- pooling geometry, shared by the kernels below, the pooling op and the plugins' kernels ----------
+def pool_output(spatial, pool_size, strides):
+    """The number of windows along each axis of a (padded) input of spatial shape ``spatial``."""
+    return tuple((n - k) // s + 1 for n, k, s in zip(spatial, pool_size, strides))
+
+
 def pool_windows(out, pool_size, strides):
     """Per offset of the pooling window (``np.ndindex`` order), the slices of a batch that it reads
     for an ``out``-shaped output."""
     return [(slice(None),) + window_slices(offset, strides, None, out) for offset in np.ndindex(*pool_size)]
+
+
+def pool_windows_apart(pool_size, strides):
+    """Whether no two windows overlap (strides at least the pool size): a gradient may be written, not added."""
+    return all(s >= k for s, k in zip(strides, pool_size))
+
+
+def pool_windows_tile(spatial, out, pool_size, strides):
+    """Whether the windows cover every element of the input exactly once: a gradient needs no clearing first."""
+    return all(s == k and n == o * s for s, k, n, o in zip(strides, pool_size, spatial, out))
 
 
 @kernel
@@ -202,8 +218,7 @@ def max_pool(x, pool_size, strides):
     ``winner`` (unsigned integers) the first offset of the window, in ``np.ndindex(*pool_size)``
     order, that holds it: where :func:`max_pool_grad` sends the gradient, as TensorFlow does.
     """
-    windows = pool_windows(tuple((n - k) // s + 1 for n, k, s in zip(x.shape[1:-1], pool_size, strides)),
-                            pool_size, strides)
+    windows = pool_windows(pool_output(x.shape[1:-1], pool_size, strides), pool_size, strides)
     best = x[windows[0]].copy()
     winner = np.zeros(best.shape, dtype=np.min_scalar_type(len(windows) - 1))
     higher = np.empty(best.shape, dtype=bool)
@@ -228,7 +243,7 @@ def max_pool_grad(g, winner, pool_size, strides, shape):
     """
     out_shape = g.shape[1:-1]
     windows = pool_windows(out_shape, pool_size, strides)
-    disjoint = all(s >= k for s, k in zip(strides, pool_size))
+    disjoint = pool_windows_apart(pool_size, strides)
     if g.dtype.itemsize not in (2, 4, 8):  # no integer type of a long double's size for the bits below
         grad = np.zeros(shape, dtype=g.dtype)
         for index, window in enumerate(windows):
@@ -238,7 +253,7 @@ def max_pool_grad(g, winner, pool_size, strides, shape):
                 np.add(grad[window], g, out=grad[window], where=winner == index)
         return grad
     # Windows that tile the input exactly write every element: no need to clear it first.
-    tiled = all(s == k and n == o * s for s, k, n, o in zip(strides, pool_size, shape[1:-1], out_shape))
+    tiled = pool_windows_tile(shape[1:-1], out_shape, pool_size, strides)
     grad = np.empty(shape, dtype=g.dtype) if tiled else np.zeros(shape, dtype=g.dtype)
     # g where the offset won and +0 elsewhere, as g's bits times 1 or 0 in integers: g * won in
     # floats would make NaN of an infinite g times 0, and -0 of a negative g. A masked copy took 4x
@@ -263,8 +278,7 @@ def window_max(x, pool_size, strides):
     For inference: the same numbers (``np.maximum`` over the offsets, a NaN kept), in
     ``pool_size``'s product minus one passes over ``x`` (already padded) and no offsets stored.
     """
-    windows = pool_windows(tuple((n - k) // s + 1 for n, k, s in zip(x.shape[1:-1], pool_size, strides)),
-                            pool_size, strides)
+    windows = pool_windows(pool_output(x.shape[1:-1], pool_size, strides), pool_size, strides)
     if len(windows) == 1:
         return x[windows[0]].copy()
     best = np.maximum(x[windows[0]], x[windows[1]])  # no copy of the first window
@@ -363,4 +377,4 @@ def window_slices(offset, strides, dilation, out):
 
 __all__ = ["set_kernels", "get_kernels", "names", "compiled", "compiled_result", "bias_relu", "relu_grad",
            "relu_grad_sums", "axpy", "adam_update", "max_pool", "max_pool_grad", "window_max", "im2col", "col2im",
-           "relu", "window_slices", "pool_windows"]
+           "relu", "window_slices", "pool_output", "pool_windows", "pool_windows_apart", "pool_windows_tile"]

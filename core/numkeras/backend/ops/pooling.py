@@ -30,7 +30,7 @@ class Pool(Function):
     def _output(self, spatial):
         """The padded input's and the output's spatial shapes."""
         padded = tuple(n + lo + hi for n, (lo, hi) in zip(spatial, self.pads))
-        out = tuple((n - k) // s + 1 for n, k, s in zip(padded, self.pool_size, self.strides))
+        out = kernels.pool_output(padded, self.pool_size, self.strides)
         if min(out) <= 0:
             raise ValueError(
                 f"Pooling window {self.pool_size} is larger than the (padded) input {padded}: the output "
@@ -78,7 +78,7 @@ class Pool(Function):
             grad = kernels.max_pool_grad(g, self.winner, self.pool_size, self.strides, padded)
         else:
             # Disjoint windows (strides >= pool size) are written in place; overlapping ones are summed.
-            disjoint = all(s >= k for s, k in zip(self.strides, self.pool_size))
+            disjoint = kernels.pool_windows_apart(self.pool_size, self.strides)
             grad = np.zeros(padded, dtype=g.dtype)
             share = (g / self.counts).astype(g.dtype, copy=False)
             for window in self.windows:
