@@ -132,19 +132,29 @@ def test_sigmoid_of_special_values_and_of_integers():
     assert ints.dtype == np.float64
 
 
-@pytest.mark.parametrize("activation", [ops.sigmoid, ops.hard_sigmoid, ops.softplus, ops.elu, ops.tanh, ops.exp,
-                                        lambda x: ops.relu(x, alpha=0.1), lambda x: ops.relu(x, max_value=1.5),
-                                        lambda x: ops.relu(x, threshold=0.5)],
-                         ids=["sigmoid", "hard_sigmoid", "softplus", "elu", "tanh", "exp", "leaky_relu", "relu6ish",
-                              "thresholded"])
+INTEGER_ACTIVATIONS = {  # id: (the op, its formula in float64 NumPy, written out here)
+    "sigmoid": (ops.sigmoid, _sigmoid),
+    "hard_sigmoid": (ops.hard_sigmoid, lambda x: np.clip(0.2 * x + 0.5, 0, 1)),
+    "softplus": (ops.softplus, lambda x: np.log1p(np.exp(x))),
+    "elu": (ops.elu, _elu),
+    "tanh": (ops.tanh, np.tanh),
+    "exp": (ops.exp, np.exp),
+    "leaky_relu": (lambda x: ops.relu(x, alpha=0.1), lambda x: _keras_relu(x, alpha=0.1)),
+    "relu6ish": (lambda x: ops.relu(x, max_value=1.5), lambda x: _keras_relu(x, max_value=1.5)),
+    "thresholded": (lambda x: ops.relu(x, threshold=0.5), lambda x: _keras_relu(x, threshold=0.5)),
+}
+
+
+@pytest.mark.parametrize("name", list(INTEGER_ACTIVATIONS))
 @pytest.mark.parametrize("dtype", [np.int8, np.int32, np.int64, np.uint8, np.bool_])
-def test_activations_of_integers_are_not_truncated_to_integers(activation, dtype):
+def test_activations_of_integers_are_not_truncated_to_integers(name, dtype):
     """As NumPy's exp does, integers become floats; these ops cast their result back to the input's type,
     and sigmoid([1, 2]) was [0, 0]."""
+    activation, formula = INTEGER_ACTIVATIONS[name]
     x = np.array([1, 2, 0, 3, 1]).astype(dtype) if dtype in (np.uint8, np.bool_) else np.array([1, 2, -3, 0, 3], dtype)
     y = activation(x).data
     assert y.dtype.kind == "f"
-    np.testing.assert_allclose(y, activation(x.astype(np.float64)).data, rtol=2e-3)  # float16 for int8, bool
+    np.testing.assert_allclose(y, formula(x.astype(np.float64)), rtol=2e-3)  # float16 for int8, bool
 
 
 def test_a_plain_relu_of_integers_stays_integer():
