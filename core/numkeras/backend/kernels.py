@@ -360,6 +360,9 @@ def relu(x, out=None):
             or not (x.flags.c_contiguous and out.flags.c_contiguous)):
         return np.maximum(x, 0, out=out)
     source, target, zeros = x.reshape(-1), out.reshape(-1), _zeros(x.dtype)
+    if source.size <= _ZERO_CHUNK:  # one chunk: no loop to set up
+        np.maximum(source, zeros[:source.size], out=target)
+        return out
     for start in range(0, source.size, _ZERO_CHUNK):
         chunk = source[start:start + _ZERO_CHUNK]
         np.maximum(chunk, zeros[:chunk.size], out=target[start:start + _ZERO_CHUNK])

@@ -155,4 +155,6 @@ class CallbackList:
                 method(logs=logs)
             else:
                 method(index, logs=logs)
-        getattr(self._hook, event)(model=self.model, **arguments)
+        hook = getattr(self._hook, event)
+        if hook.get_hookimpls():  # pluggy's call costs microseconds even with no plugin to call
+            hook(model=self.model, **arguments)

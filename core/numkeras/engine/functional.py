@@ -392,7 +392,7 @@ class Network(Layer):
         for x, placeholder, name in zip(flat, self.inputs, self.input_names):
             shape = getattr(x, "shape", None)
             expected = placeholder.shape
-            if shape is not None and (len(shape) != len(expected) or any(
+            if shape is not None and shape[1:] != expected[1:] and (len(shape) != len(expected) or any(
                     e is not None and e != d for e, d in zip(expected[1:], shape[1:]))):
                 raise ValueError(
                     f"Model {self.name}: input {name} expects shape {expected}, but got an input "
@@ -404,8 +404,10 @@ class Network(Layer):
             mask_list = masks if isinstance(masks, (list, tuple)) else [masks]
             mask_values = {k: m for k, m in zip(self._input_keys, mask_list) if m is not None}
         for layer, in_keys, out_keys, arguments, structured in self._plan:
-            xs = [values[k] for k in in_keys]
-            x = xs if structured or len(xs) > 1 else xs[0]
+            if structured or len(in_keys) > 1:
+                x = [values[k] for k in in_keys]
+            else:
+                x = values[in_keys[0]]
             kwargs = dict(arguments)
             if training is not None:
                 kwargs["training"] = training

@@ -198,3 +198,23 @@ def test_calls_register_nothing_with_the_plugin_manager():
     assert [name for name, _ in plugin_manager().list_name_plugin()] == before
     assert _hook_plugins() == hook_plugins
     assert seen == [0, 0, 0]  # each fit's callback saw its own epoch, once
+
+
+def test_a_hook_plugin_registered_during_a_call_sees_the_rest_of_its_events():
+    """Whether a hook has implementations is asked at every event (a hook nobody implements is
+    skipped), not once per call: a plugin registered by a callback mid-predict gets the next event."""
+    events = []
+    plugin = RecordingPlugin(events)
+
+    class Registering(numkeras.callbacks.Callback):
+        def on_predict_batch_begin(self, batch, logs=None):
+            if batch == 1:
+                plugin_manager().register(plugin)
+
+    try:
+        _model().predict(X, batch_size=4, verbose=0, callbacks=[Registering()])
+    finally:
+        plugin_manager().unregister(plugin)
+    # Registered by a callback of batch 1's begin event: the hook of that same event comes next.
+    assert _by_source(events, "plugin") == [("predict_batch_begin", 1), ("predict_batch_end", 1),
+                                            ("predict_batch_begin", 2), ("predict_batch_end", 2), "predict_end"]
