@@ -168,25 +168,9 @@ class Adadelta(Optimizer):
         self.epsilon = _epsilon("Adadelta", epsilon)
 
     def update_step(self, param, grad, slots, lr):
-        # The formula above, evaluated in the same order with one scratch array (grad is ours).
-        accumulator, delta = slots["accumulators"], slots["delta_accumulators"]
-        scratch = np.square(grad)
-        scratch *= 1.0 - self.rho
-        accumulator *= self.rho
-        accumulator += scratch
-        np.add(delta, self.epsilon, out=scratch)
-        np.sqrt(scratch, out=scratch)
-        grad *= scratch
-        np.add(accumulator, self.epsilon, out=scratch)
-        np.sqrt(scratch, out=scratch)
-        update = grad
-        update /= scratch
-        np.multiply(update, lr, out=scratch)
-        param.data -= scratch
-        delta *= self.rho
-        np.square(update, out=scratch)
-        scratch *= 1.0 - self.rho
-        delta += scratch
+        # The formula above, a cache-sized chunk at a time (grad is ours: the kernel may overwrite it).
+        kernels.adadelta_update(param.data, grad, slots["accumulators"], slots["delta_accumulators"],
+                                self.rho, lr, self.epsilon)
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}

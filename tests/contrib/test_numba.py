@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from numkeras.backend import blas, kernels
+from numkeras.backend.tensor import Tensor, gradients
 from numkeras.backend.ops.conv import im2col
 
 from numkeras.testing.gradcheck import check_layer_gradients, float64
@@ -252,6 +253,37 @@ def test_adam_update(numba_plugin, dtype, amsgrad, size, beta_1, beta_2, lr_t, e
         assert numba_plugin.adam_update(*got[:4], got[4] if amsgrad else None, beta_1, beta_2, lr_t, epsilon) is got[0]
     for index in (0, 2, 3, 4):  # param, m, v, vhat: the reference's numbers (grad is scratch)
         np.testing.assert_allclose(got[index], expected[index], rtol=2e-7 if dtype == np.float32 else 1e-15)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(size=st.integers(1, 300), rho=st.floats(0, 0.999), lr=st.floats(1e-3, 2.0), epsilon=st.floats(1e-8, 1e-3),
+       seed=st.integers(0, 2**16))
+@settings(max_examples=15, deadline=None)
+def test_adadelta_update(numba_plugin, dtype, size, rho, lr, epsilon, seed):
+    rng = np.random.default_rng(seed)
+    arrays = [rng.standard_normal(size).astype(dtype) for _ in range(2)]
+    arrays += [np.abs(rng.standard_normal(size)).astype(dtype) for _ in range(2)]
+    expected, got = [a.copy() for a in arrays], [a.copy() for a in arrays]
+    kernels.adadelta_update.reference(*expected, rho, lr, epsilon)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(numba_plugin, "SMALL_ARRAY", 0)
+        patch.setattr(numba_plugin, "SMALL_ARRAY_BESIDE_GEMM_PLUGIN", 0)
+        patch.setattr(blas, "_kernel", [lambda a, b, out: None])  # beside a GEMM plugin (that declines)
+        assert numba_plugin.adadelta_update(*got, rho, lr, epsilon) is got[0]
+    for index in (0, 2, 3):  # param, accumulator, delta: the reference's numbers (grad is scratch)
+        np.testing.assert_allclose(got[index], expected[index], rtol=2e-7 if dtype == np.float32 else 1e-15)
+
+
+def test_adadelta_update_declines_what_it_cannot_take(every_array, beside_a_gemm_plugin):
+    ones = np.ones((4, 6), np.float32)
+    assert every_array.adadelta_update(ones.T, ones.T, ones.T, ones.T, 0.95, 1.0, 1e-7) is None
+    assert every_array.adadelta_update(ones, ones.astype(np.float64), ones, ones, 0.95, 1.0, 1e-7) is None
+    previous = blas.set_gemm(None)  # no GEMM plugin: NumPy's chunked reference runs, as for Adam
+    try:
+        assert every_array.adadelta_update(ones, ones.copy(), ones.copy(), ones.copy(), 0.95, 1.0, 1e-7) is None
+    finally:
+        blas.set_gemm(previous)
+    np.testing.assert_array_equal(ones, 1)
 
 
 def test_adam_update_declines_what_it_cannot_take(every_array, beside_a_gemm_plugin):
@@ -940,35 +972,83 @@ def test_the_winograd_relu_gives_positive_zeros_and_keeps_nans(every_array):
     np.testing.assert_array_equal(y[..., 3], 2.0)
 
 
-def test_inference_convolves_by_winograd_and_training_by_the_product(every_array, rng):
-    """predict goes through the Winograd kernel and gives the direct product's predictions within
-    rounding; an infinity in the input gives plain numkeras's answer exactly; training never asks."""
+def _winograd_test_model():
     import numkeras
     from numkeras.layers import Conv2D, Flatten, Dense
     from numkeras.models import Sequential
-
-    answered = []
-
-    def counting(*args):
-        result = every_array.conv3x3(*args)
-        answered.append(result is not None)
-        return result
 
     numkeras.utils.set_random_seed(0)
     model = Sequential([Conv2D(8, 3, activation="relu", input_shape=(9, 10, 8)), Conv2D(12, 3, padding="same"),
                         Flatten(), Dense(3)])
     model.compile(optimizer="sgd", loss="mse")
-    x, y = rng.random((6, 9, 10, 8), dtype=np.float32), rng.random((6, 3), dtype=np.float32)
+    return model
+
+
+def _counting(every_array, answered):
+    def counting(*args):
+        result = every_array.conv3x3(*args)
+        answered.append(result is not None)
+        return result
+
+    return counting
+
+
+def test_inference_convolves_by_winograd_within_rounding_of_the_product(every_array, rng):
+    """predict goes through the Winograd kernel and gives the direct product's predictions within
+    rounding; an infinity in the input gives plain numkeras's answer exactly."""
+    answered = []
+    model = _winograd_test_model()
+    x = rng.random((6, 9, 10, 8), dtype=np.float32)
     spoiled = x.copy()
     spoiled[0, 4, 4, 2] = np.inf
     with np.errstate(invalid="ignore"):  # inf - inf in the products
         expected, expected_spoiled = model.predict(x, verbose=0), model.predict(spoiled, verbose=0)
-        with elementwise_kernels({"conv3x3": counting}):
+        with elementwise_kernels({"conv3x3": _counting(every_array, answered)}):
             got = model.predict(x, verbose=0)
             assert answered == [True, True]
             got_spoiled = model.predict(spoiled, verbose=0)
             assert answered == [True, True, False, False]  # the second convolution's input holds infinities too
-            model.fit(x, y, batch_size=3, epochs=1, verbose=0)
-    assert len(answered) == 4  # training never asks
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
     np.testing.assert_array_equal(got_spoiled, expected_spoiled)
+
+
+def test_training_convolves_by_winograd_within_rounding_of_the_product(every_array, rng):
+    """fit asks the kernel for each 3x3 convolution's forward pass (the backward pass takes the
+    direct products) and trains to the direct products' weights within float32 rounding."""
+    answered = []
+    model = _winograd_test_model()
+    start = model.get_weights()
+    x, y = rng.random((6, 9, 10, 8), dtype=np.float32), rng.random((6, 3), dtype=np.float32)
+    model.fit(x, y, batch_size=3, epochs=2, shuffle=False, verbose=0)
+    expected = model.get_weights()
+    model.set_weights(start)
+    with elementwise_kernels({"conv3x3": _counting(every_array, answered)}):
+        model.fit(x, y, batch_size=3, epochs=2, shuffle=False, verbose=0)
+    assert answered == [True] * 8  # 4 batches of two forward passes
+    for got, want in zip(model.get_weights(), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("padding, relu", [("valid", True), ("same", False)])
+def test_winograd_training_gradients_in_float64_are_the_products(every_array, rng, padding, relu):
+    """In float64 the Winograd forward pass agrees with the direct product to about 1e-13, and the
+    backward pass's mask of the fused ReLU is the direct one's: the gradients are the same."""
+    from numkeras.backend import ops
+    from numkeras.backend.ops.conv import convolution
+
+    x = rng.standard_normal((3, 8, 9, 8))
+    kernel, bias = rng.standard_normal((3, 3, 8, 5)), rng.standard_normal(5)
+    weights = rng.standard_normal((3, 8, 9, 5) if padding == "same" else (3, 6, 7, 5))
+
+    def outputs_and_gradients():
+        inputs = [Tensor(a, requires_grad=True) for a in (x, kernel, bias)]
+        y = convolution(inputs[0], inputs[1], inputs[2], padding=padding, relu=relu)
+        return [y.data] + gradients(ops.sum(y * weights), inputs)
+
+    expected = outputs_and_gradients()
+    answered = []
+    with elementwise_kernels({"conv3x3": _counting(every_array, answered)}):
+        got = outputs_and_gradients()
+    assert answered == [True]
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-11, atol=1e-11)

@@ -187,6 +187,20 @@ def adam_update(param, grad, m, v, vhat, beta_1, beta_2, lr_t, epsilon):
     return param
 
 
+def adadelta_update(param, grad, accumulator, delta, rho, lr, epsilon):
+    # Only beside a GEMM plugin, as adam_update.
+    if blas.get_gemm() is None:
+        return None
+    arrays = (param, grad, accumulator, delta)
+    if any(a.shape != param.shape or a.dtype != param.dtype for a in arrays) or not param.flags.writeable \
+            or not _takes(*arrays) or not _loops_import():
+        return None
+    scalar = param.dtype.type
+    _run("adadelta_update", *(a.reshape(-1) for a in arrays), scalar(rho), scalar(1.0 - rho), scalar(lr),
+         scalar(epsilon))
+    return param
+
+
 def _as_2d(x, size=None, strides=None):
     """A 1-D pooling or convolution as 2-D with a height of 1."""
     if x.ndim == 3:
@@ -473,7 +487,7 @@ if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
 LOOPS = {"bias_relu": ("bias_relu",), "relu_grad": ("relu_grad",), "relu_grad_sums": ("relu_grad_sums",),
          "max_pool": ("max_pool_2d",), "max_pool_grad": ("max_pool_grad_2d", "max_pool_grad_disjoint_2d"),
          "window_max": ("window_max_2d",), "col2im": ("col2im_2d",),
-         "adam_update": ("adam_update",), "conv3x3": ("winograd_input", "winograd_output")}
+         "adam_update": ("adam_update",), "adadelta_update": ("adadelta_update",), "conv3x3": ("winograd_input", "winograd_output")}
 
 
 def available():
@@ -508,7 +522,7 @@ def kernels():
     """The compiled kernels, by name (what ``numkeras_kernels`` answers)."""
     return {"bias_relu": bias_relu, "relu_grad": relu_grad, "relu_grad_sums": relu_grad_sums, "max_pool": max_pool,
             "max_pool_grad": max_pool_grad, "window_max": window_max, "col2im": col2im, "adam_update": adam_update,
-            "conv3x3": conv3x3}
+            "adadelta_update": adadelta_update, "conv3x3": conv3x3}
 
 
 @hookimpl

@@ -191,6 +191,21 @@ def adam_update(param, grad, m, v, vhat, amsgrad, beta_1, beta_2, one_minus_beta
         param[i] = param[i] - (m_i * lr_t) / (np.sqrt(v_i) + epsilon)
 
 
+@_compile
+def adadelta_update(param, grad, accumulator, delta, rho, one_minus_rho, lr, epsilon):
+    """Adadelta's step over flat arrays, each element's arithmetic in the reference's order.
+
+    The scalars come in the arrays' dtype, so that float32 arithmetic stays float32.
+    """
+    for i in prange(param.size):
+        g = grad[i]
+        a = accumulator[i] * rho + (g * g) * one_minus_rho
+        accumulator[i] = a
+        update = g * np.sqrt(delta[i] + epsilon) / np.sqrt(a + epsilon)
+        param[i] = param[i] - update * lr
+        delta[i] = delta[i] * rho + (update * update) * one_minus_rho
+
+
 # Winograd's F(4x4, 3x3) transforms for the interpolation points 0, -1, 1, 1/2, -2, written out
 # (generic loops over the matrices ran 3-6x slower): the rows of B^T and of A^T, as
 # ``numkeras_numba.winograd_matrices()`` makes them, applied to six values. The constants come

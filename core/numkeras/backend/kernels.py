@@ -144,10 +144,26 @@ def axpy(alpha, x, y):
     return y
 
 
-# Adam's update makes a dozen elementwise passes over each weight and its two moments. Over an
-# embedding matrix (20000x128: 10 MB a pass) those passes, each from memory, took a sixth of an
-# LSTM training step; done a cache-sized chunk at a time they read and write memory once.
-_ADAM_CHUNK = 1 << 15  # elements: a chunk's five arrays (640 KiB of float32) stay in L2
+# Adam's update makes a dozen elementwise passes over each weight and its two moments (Adadelta's,
+# fifteen). Over an embedding matrix (20000x128: 10 MB a pass) those passes, each from memory, took
+# a sixth of an LSTM training step; done a cache-sized chunk at a time they read and write memory once.
+_UPDATE_CHUNK = 1 << 15  # elements: a chunk's five arrays (640 KiB of float32) stay in L2
+
+
+def _update_chunks(param, arrays):
+    """``(chunks, scratch)`` for an optimizer's in-place update of ``param`` and ``arrays`` (its shape).
+
+    ``chunks`` lists, for each cache-sized chunk, ``param``'s and each array's part of it
+    (flat views); where an array is a view of a wider one, a single chunk of the whole arrays.
+    ``scratch`` is a flat empty array the size of the largest chunk.
+    """
+    arrays = (param,) + tuple(arrays)
+    if all(a.flags.c_contiguous for a in arrays):
+        flat = [a.reshape(-1) for a in arrays]
+        starts = range(0, param.size, _UPDATE_CHUNK) or [0]
+        chunks = [[a[start:start + _UPDATE_CHUNK] for a in flat] for start in starts]
+        return chunks, np.empty(min(_UPDATE_CHUNK, param.size), param.dtype)
+    return [list(arrays)], np.empty(param.size, param.dtype)
 
 
 @kernel
@@ -160,17 +176,9 @@ def adam_update(param, grad, m, v, vhat, beta_1, beta_2, lr_t, epsilon):
     Every array has ``param``'s shape and dtype; ``grad`` is the caller's scratch (its values
     afterwards are unspecified). Returns ``param``.
     """
-    arrays = (param, grad, m, v) + ((vhat,) if vhat is not None else ())
-    flat = all(a.flags.c_contiguous for a in arrays)
-    if flat:
-        arrays = [a.reshape(-1) for a in arrays]
-        chunks = [slice(start, start + _ADAM_CHUNK) for start in range(0, param.size, _ADAM_CHUNK)] or [...]
-        scratch = np.empty(min(_ADAM_CHUNK, param.size), param.dtype)
-    else:  # views of wider arrays: the whole arrays at once
-        chunks, scratch = [...], np.empty(param.shape, param.dtype)
-    for chunk in chunks:
-        p, g, m_c, v_c = (a[chunk] for a in arrays[:4])
-        s = scratch[:p.size] if flat else scratch
+    chunks, scratch = _update_chunks(param, (grad, m, v) + ((vhat,) if vhat is not None else ()))
+    for p, g, m_c, v_c, *vhat_c in chunks:
+        s = scratch[:p.size].reshape(p.shape)
         np.multiply(g, 1.0 - beta_1, out=s)
         m_c *= beta_1
         m_c += s
@@ -178,13 +186,45 @@ def adam_update(param, grad, m, v, vhat, beta_1, beta_2, lr_t, epsilon):
         s *= 1.0 - beta_2
         v_c *= beta_2
         v_c += s
-        if vhat is not None:
-            v_c = np.maximum(arrays[4][chunk], v_c, out=arrays[4][chunk])
+        if vhat_c:
+            v_c = np.maximum(vhat_c[0], v_c, out=vhat_c[0])
         denominator = np.sqrt(v_c, out=g)
         denominator += epsilon
         np.multiply(m_c, lr_t, out=s)
         s /= denominator
         p -= s
+    return param
+
+
+@kernel
+def adadelta_update(param, grad, accumulator, delta, rho, lr, epsilon):
+    """In place, Adadelta's step for one weight (Zeiler 2012, with Keras's learning rate).
+
+    ``accumulator = rho accumulator + (1 - rho) grad**2``;
+    ``update = grad sqrt(delta + epsilon) / sqrt(accumulator + epsilon)``; ``param -= lr update``;
+    ``delta = rho delta + (1 - rho) update**2``. Every array has ``param``'s shape and dtype;
+    ``grad`` is the caller's scratch (its values afterwards are unspecified). Returns ``param``.
+    """
+    chunks, scratch = _update_chunks(param, (grad, accumulator, delta))
+    for p, g, a, d in chunks:
+        s = scratch[:p.size].reshape(p.shape)
+        np.square(g, out=s)
+        s *= 1.0 - rho
+        a *= rho
+        a += s
+        np.add(d, epsilon, out=s)
+        np.sqrt(s, out=s)
+        g *= s
+        np.add(a, epsilon, out=s)
+        np.sqrt(s, out=s)
+        update = g
+        update /= s
+        np.multiply(update, lr, out=s)
+        p -= s
+        d *= rho
+        np.square(update, out=s)
+        s *= 1.0 - rho
+        d += s
     return param
 
 
@@ -309,7 +349,7 @@ def im2col(x, strides, dilation, out):
 
 @kernel
 def conv3x3(x, pads, kernel, bias, relu):
-    """A 3x3 convolution (stride 1, no dilation) that needs no gradient, or ``None``.
+    """A 3x3 convolution (stride 1, no dilation), or ``None``: the convolution op's forward pass.
 
     ``x`` ``(N, H, W, C)``, channels-last, zero-padded by ``pads`` ``((top, bottom), (left,
     right))``; ``kernel`` ``(3, 3, C, F)``; ``bias`` ``(F,)`` or ``None``. The result is the

@@ -35,25 +35,54 @@ def _adam_by_formula(param, grad, m, v, vhat, beta_1, beta_2, lr_t, epsilon):
     return param - lr_t * m / (np.sqrt(used) + epsilon), m, v, vhat
 
 
-@pytest.mark.parametrize("dtype, tolerance", [(np.float64, 1e-12), (np.float32, 2e-6)])
+def _adadelta_by_formula(param, grad, accumulator, delta, rho, lr, epsilon):
+    """Adadelta's step as Zeiler's paper and Keras 2.2 write it, in float64: the expected values."""
+    param, grad, accumulator, delta = (a.astype(np.float64) for a in (param, grad, accumulator, delta))
+    accumulator = rho * accumulator + (1 - rho) * grad ** 2
+    update = grad * np.sqrt(delta + epsilon) / np.sqrt(accumulator + epsilon)
+    return param - lr * update, accumulator, rho * delta + (1 - rho) * update ** 2
+
+
+UPDATE_DTYPES = pytest.mark.parametrize("dtype, tolerance", [(np.float64, 1e-12), (np.float32, 2e-6)])
+UPDATE_LAYOUTS = pytest.mark.parametrize("shape, layout", [
+    ((3, 4), "C"), ((), "C"), ((kernels._UPDATE_CHUNK + 7,), "C"), ((kernels._UPDATE_CHUNK + 7,), "view"),
+    ((9, 6), "transposed")])
+
+
+def _update_array(rng, shape, dtype, layout, positive=False):
+    """An optimizer kernel's operand: C order, every other element of a wider array, or a transpose."""
+    values = rng.standard_normal(shape)
+    values = np.array(np.abs(values) if positive else values, dtype=dtype)  # for (): a 0-d array, not a scalar
+    if layout == "view":
+        wide = np.zeros(2 * values.size, dtype=dtype)
+        wide[::2] = values
+        return wide[::2]
+    return values.T if layout == "transposed" else values
+
+
+@UPDATE_DTYPES
 @pytest.mark.parametrize("amsgrad", [False, True])
-@pytest.mark.parametrize("shape, layout", [((3, 4), "C"), ((), "C"), ((kernels._ADAM_CHUNK + 7,), "C"),
-                                           ((kernels._ADAM_CHUNK + 7,), "view"), ((9, 6), "transposed")])
+@UPDATE_LAYOUTS
 def test_adam_update_is_adams_formula(rng, numpy_only, dtype, tolerance, amsgrad, shape, layout):
     def array(positive=False):
-        values = rng.standard_normal(shape)
-        values = np.array(np.abs(values) if positive else values, dtype=dtype)  # for (): a 0-d array, not a scalar
-        if layout == "view":  # every other element of a wider array
-            wide = np.zeros(2 * values.size, dtype=dtype)
-            wide[::2] = values
-            return wide[::2]
-        return values.T if layout == "transposed" else values
+        return _update_array(rng, shape, dtype, layout, positive)
 
     param, grad, m, v, vhat = array(), array(), array(), array(positive=True), array(positive=True)
     expected = _adam_by_formula(param, grad, m, v, vhat if amsgrad else None, 0.8, 0.99, 0.01, 1e-4)
     out = kernels.adam_update(param, grad, m, v, vhat if amsgrad else None, 0.8, 0.99, 0.01, 1e-4)
     assert out is param
     for got, want in zip((param, m, v) + ((vhat,) if amsgrad else ()), expected):
+        np.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance)
+
+
+@UPDATE_DTYPES
+@UPDATE_LAYOUTS
+def test_adadelta_update_is_zeilers_formula(rng, numpy_only, dtype, tolerance, shape, layout):
+    param, grad = _update_array(rng, shape, dtype, layout), _update_array(rng, shape, dtype, layout)
+    accumulator, delta = (_update_array(rng, shape, dtype, layout, positive=True) for _ in range(2))
+    expected = _adadelta_by_formula(param, grad, accumulator, delta, 0.95, 0.5, 1e-6)
+    assert kernels.adadelta_update(param, grad, accumulator, delta, 0.95, 0.5, 1e-6) is param
+    for got, want in zip((param, accumulator, delta), expected):
         np.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance)
 
 
@@ -208,9 +237,9 @@ def _everything(decline=False):
 
 
 def _train(x, y):
-    """The weights after training with SGD, then with Adam: between them every kernel runs."""
+    """The weights after training with SGD, Adam, then Adadelta: between them every kernel runs."""
     weights = []
-    for optimizer in ("sgd", "adam"):
+    for optimizer in ("sgd", "adam", "adadelta"):
         numkeras.utils.set_random_seed(3)
         model = Sequential([Conv2D(4, 3, activation="relu", input_shape=x.shape[1:]),
                             Conv2D(3, 2, activation="relu"), MaxPooling2D(2), Flatten(),
@@ -262,7 +291,8 @@ def test_one_dimensional_pooling_and_convolution_use_the_kernels_too(rng):
     finally:
         kernels.set_kernels(previous)
     # SGD here, and no 2-D convolution (conv3x3's) at inference
-    calls = {name: kernel.calls for name, kernel in supplied.items() if name not in ("adam_update", "conv3x3")}
+    calls = {name: kernel.calls for name, kernel in supplied.items()
+             if name not in ("adam_update", "adadelta_update", "conv3x3")}
     assert all(calls.values()), calls
 
 

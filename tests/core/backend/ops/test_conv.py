@@ -133,10 +133,11 @@ def test_fused_relu(rng):
                     rng.standard_normal((2, 3, 3, 2)), rng.standard_normal((1, 1, 2, 2)))
 
 
-def test_a_plugins_3x3_convolution_serves_inference_only_where_it_applies(rng):
+def test_a_plugins_3x3_convolution_serves_the_forward_pass_only_where_it_applies(rng):
     """The ``conv3x3`` kernel seam (numkeras-numba answers it with Winograd's algorithm): asked
-    only for an unrecorded 3x3, stride-1, undilated 2-D convolution, with the input and its
-    padding; what it returns is the op's output, and where it declines the op computes as before."""
+    only for a 3x3, stride-1, undilated 2-D convolution (in inference and in training), with the
+    input and its padding; what it returns is the op's output, and where it declines the op
+    computes as before."""
     calls = []
 
     def conv3x3(x, pads, kernel, bias, relu):
@@ -159,11 +160,12 @@ def test_a_plugins_3x3_convolution_serves_inference_only_where_it_applies(rng):
             conv.convolution(x, kernel, bias, 1, "same", dilation_rate=2)  # dilated
             conv.convolution(x, rng.standard_normal((2, 3, 3, 4)), bias, 1, "same")  # a 2x3 kernel
             conv.convolution(x[:, 0], rng.standard_normal((3, 3, 4)), None, 1, "same")  # 1-D
-        recorded = conv.convolution(x, Variable(kernel), bias, 1, "same", relu=True)  # training: recorded
-        np.testing.assert_allclose(recorded.data, expected, rtol=1e-5, atol=1e-5)  # (a float32 Variable)
-        assert calls == []
+        recorded = conv.convolution(x, Variable(kernel), bias, 1, "same", relu=True)  # training: asked too
+        np.testing.assert_allclose(recorded.data, expected + 1000, rtol=1e-5, atol=1e-5)  # (a float32 Variable)
+        assert calls == [((2, 5, 6, 3), ((1, 1), (1, 1)), True, True)]
     finally:
         kernels.set_kernels(previous)
+    del calls[:]
     declining = {"conv3x3": lambda *args: calls.append(args) and None}
     previous = kernels.set_kernels(declining)
     try:
