@@ -2,9 +2,9 @@
 
 A hook plugin: it answers ``numkeras_kernels`` with compiled versions of the kernels
 in ``numkeras.backend.kernels``: bias + ReLU and its gradient (with the bias's or
-without), max pooling both ways and at inference, col2im, Adam's update, and the inference 3x3 convolution
-(``conv3x3``, by Winograd's algorithm: see :func:`conv3x3`). Each makes one pass over memory
-where NumPy makes several, split over the cores (Numba's threads; ``NUMBA_NUM_THREADS``
+without), max pooling both ways and at inference, col2im, Adam's and Adadelta's updates, and the
+3x3 convolution's forward pass (``conv3x3``, by Winograd's algorithm: see :func:`conv3x3`).
+Each makes one pass over memory where NumPy makes several, split over the cores (Numba's threads; ``NUMBA_NUM_THREADS``
 sets how many). A kernel takes C-contiguous float32 or float64 arrays of at least
 ``SMALL_ARRAY`` elements (``SMALL_ARRAY_BESIDE_GEMM_PLUGIN`` while a plugin computes the
 matrix products), and 1-D or 2-D pooling and convolution; it returns ``None`` for
@@ -268,8 +268,8 @@ def col2im(cols, image, strides, dilation):
     return image
 
 
-# -- Winograd's F(4x4, 3x3) for inference ---------------------------------------------------------
-WINOGRAD_VARIABLE = "NUMKERAS_WINOGRAD"  # 0 / off: inference convolutions take numkeras's im2col product
+# -- Winograd's F(4x4, 3x3) for the forward pass ----------------------------------------------
+WINOGRAD_VARIABLE = "NUMKERAS_WINOGRAD"  # 0 / off: 3x3 convolutions take numkeras's im2col product
 WINOGRAD_MIN_CHANNELS = 8  # below this the products are too thin to gain (mnist_cnn's first convolution has 1)
 # A chunk's transformed tiles and their products: 8 MiB, which stay in the 32 MiB L3 cache between
 # the passes. On mnist_cnn's second convolution (in one process, sizes alternating, 25 rounds),
@@ -321,12 +321,12 @@ _G = winograd_matrices()[1]  # the kernel's transform (the tiles' are written ou
 
 
 def winograd_on():
-    """Whether inference convolutions may use Winograd's algorithm (``NUMKERAS_WINOGRAD``, on by default)."""
+    """Whether 3x3 convolutions may use Winograd's algorithm (``NUMKERAS_WINOGRAD``, on by default)."""
     return os.environ.get(WINOGRAD_VARIABLE, "").strip().lower() not in ("0", "off", "false", "no")
 
 
 def conv3x3(x, pads, kernel, bias, relu):
-    """The inference 3x3 convolution of ``numkeras.backend.kernels.conv3x3`` by Winograd's F(4x4, 3x3).
+    """The 3x3 convolution of ``numkeras.backend.kernels.conv3x3`` by Winograd's F(4x4, 3x3).
 
     Each 4x4 block of outputs comes from one 6x6 tile of the input: the tiles and the kernel
     are transformed (``B^T d B``, ``G g G^T``), multiplied as 36 products of
@@ -487,7 +487,8 @@ if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
 LOOPS = {"bias_relu": ("bias_relu",), "relu_grad": ("relu_grad",), "relu_grad_sums": ("relu_grad_sums",),
          "max_pool": ("max_pool_2d",), "max_pool_grad": ("max_pool_grad_2d", "max_pool_grad_disjoint_2d"),
          "window_max": ("window_max_2d",), "col2im": ("col2im_2d",),
-         "adam_update": ("adam_update",), "adadelta_update": ("adadelta_update",), "conv3x3": ("winograd_input", "winograd_output")}
+         "adam_update": ("adam_update",), "adadelta_update": ("adadelta_update",),
+         "conv3x3": ("winograd_input", "winograd_output")}
 
 
 def available():
