@@ -350,3 +350,40 @@ def test_one_thread_sets_onemkls_threads_for_the_block_only(mkl):
         a = np.arange(64 * 64, dtype=np.float64).reshape(64, 64) / 1000
         np.testing.assert_allclose(mkl.kernel()(a, a, None), a @ a, rtol=1e-12)
     assert max_threads() == before
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("a_layout", ["C", "batch-inner", "transposed"])
+@pytest.mark.parametrize("b_layout", ["C", "transposed"])
+def test_a_batch_of_products_in_one_call(every_product, dtype, a_layout, b_layout):
+    """The kernel's ``batched`` (oneMKL's strided batch): every matrix's product, for the layouts
+    Winograd's products use (a's matrices as rows of a wider buffer) and transposed ones."""
+    rng = np.random.default_rng(3)
+    count, m, k, n = 5, 7, 4, 6
+    a, b = rng.standard_normal((count, m, k)).astype(dtype), rng.standard_normal((count, k, n)).astype(dtype)
+    expected = np.einsum("imk,ikn->imn", a.astype(np.float64), b.astype(np.float64))
+    if a_layout == "batch-inner":
+        a = np.ascontiguousarray(a.transpose(1, 0, 2)).transpose(1, 0, 2)
+    elif a_layout == "transposed":
+        a = np.ascontiguousarray(a.transpose(0, 2, 1)).transpose(0, 2, 1)
+    if b_layout == "transposed":
+        b = np.ascontiguousarray(b.transpose(0, 2, 1)).transpose(0, 2, 1)
+    out = np.full((count, m, n), np.nan, dtype)
+    assert every_product.kernel().batched(a, b, out) is out
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out, expected, rtol=tolerance, atol=tolerance)
+
+
+def test_a_batch_declines_what_it_cannot_take(every_product):
+    batched = every_product.kernel().batched
+    a, b = np.ones((3, 4, 5), np.float32), np.ones((3, 5, 2), np.float32)
+    out = np.empty((3, 4, 2), np.float32)
+    assert batched(a, b.astype(np.float64), out) is None  # mixed dtypes
+    assert batched(a, b, np.empty((3, 2, 4), np.float32).transpose(0, 2, 1)) is None  # out not C-contiguous
+    assert batched(a, b[:2], out) is None  # batches of different lengths
+    assert batched(a[::-1], b, out) is None  # a negative step between matrices
+    assert batched(np.ones((3, 4, 10), np.float32)[:, :, ::2], b, out) is None  # no unit stride in a matrix
+    assert batched(a[:0], b[:0], out[:0]) is None  # empty: nothing to call oneMKL for
+    one = np.empty((1, 4, 2), np.float32)
+    assert batched(a[:1], b[:1], one) is one  # one matrix: no step between matrices to check
+    np.testing.assert_allclose(one, a[:1] @ b[:1])

@@ -871,6 +871,29 @@ def test_winograd_convolution_is_a_3x3_correlation_within_rounding(numba_plugin,
 VALID = ((0, 0), (0, 0))
 
 
+def test_the_winograd_products_are_one_batch_for_a_gemm_kernel_that_takes_batches(every_array, rng):
+    """A GEMM plugin's ``batched`` (numkeras-mkl's oneMKL batch) gets each chunk's 36 products in one call."""
+    x = rng.standard_normal((3, 10, 10, 8)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, 8, 4)).astype(np.float32)
+    batches = []
+
+    def gemm(a, b, out):
+        return None
+
+    def batched(a, b, out):
+        batches.append((a.shape, b.shape))
+        return np.matmul(a, b, out=out)
+
+    gemm.batched = batched
+    previous = blas.set_gemm(gemm)
+    try:
+        y = every_array.conv3x3(x, VALID, kernel, None, False)
+    finally:
+        blas.set_gemm(previous)
+    assert batches == [((36, 3 * 4, 8), (36, 8, 4))]  # one chunk: 3 samples of 2x2 tiles
+    np.testing.assert_allclose(y, _correlation(x, kernel), rtol=1e-4, atol=1e-4)
+
+
 def test_what_the_winograd_convolution_declines(every_array, monkeypatch, rng):
     plugin = every_array
     x = rng.standard_normal((2, 10, 10, 8)).astype(np.float32)

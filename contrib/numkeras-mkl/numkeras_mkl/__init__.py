@@ -113,6 +113,8 @@ _DECLARATIONS = """
 void cblas_{p}gemm(int, int, int, int, int, int, {t}, const void *, int, const void *, int, {t}, void *, int);
 void cblas_{p}gemv(int, int, int, int, {t}, const void *, int, const void *, int, {t}, void *, int);
 void cblas_{p}axpy(int, {t}, const void *, int, void *, int);
+void cblas_{p}gemm_batch_strided(int, int, int, int, int, int, {t}, const void *, int, int, const void *, int, int,
+                                 {t}, void *, int, int, int);
 """
 
 
@@ -131,8 +133,12 @@ def _load():
     library = ffi.dlopen(path)
     functions = {}
     for dtype, prefix in ((np.float32, "s"), (np.float64, "d")):
-        functions[np.dtype(dtype)] = tuple(getattr(library, f"cblas_{prefix}{routine}")
-                                           for routine in ("gemm", "gemv", "axpy"))
+        routines = [getattr(library, f"cblas_{prefix}{routine}") for routine in ("gemm", "gemv", "axpy")]
+        try:  # oneMKL 2020 Update 2 and later
+            routines.append(getattr(library, f"cblas_{prefix}gemm_batch_strided"))
+        except AttributeError:
+            routines.append(None)
+        functions[np.dtype(dtype)] = tuple(routines)
     return functions, _addresser(ffi), library.MKL_Set_Num_Threads_Local
 
 
@@ -174,6 +180,14 @@ def _increment(x, axis):
     return stride // x.itemsize if stride > 0 and stride % x.itemsize == 0 else None
 
 
+def _batch_step(x):
+    """The step, in elements, from one matrix of a 3-D operand to the next, or ``None`` if BLAS cannot take it."""
+    stride = x.strides[0]
+    if len(x) == 1:
+        return 0
+    return stride // x.itemsize if stride > 0 and stride % x.itemsize == 0 and stride // x.itemsize <= _INT_MAX else None
+
+
 def _make_gemm(library):
     functions, address, set_threads_local = library
 
@@ -189,7 +203,7 @@ def _make_gemm(library):
             out = np.empty((m, n), dtype=a.dtype)
         elif out.shape != (m, n) or out.dtype != a.dtype or not out.flags.c_contiguous:
             return None
-        matrix_product, vector_product, _ = entry
+        matrix_product, vector_product, _, _ = entry
         if m == 1 or n == 1:
             # A matrix-vector product: oneMKL's gemv (its gemm is slow on one-row shapes).
             # y = A x for a column b; y = B^T x for a row a.
@@ -209,6 +223,30 @@ def _make_gemm(library):
                        address(b), layout_b[1], 0.0, address(out), n)
         return out
 
+    def batched(a, b, out):
+        """``out[i] = a[i] @ b[i]`` in one call (numkeras.backend.blas.batched_matmul), or ``None``.
+
+        oneMKL's strided batch splits the products among its threads instead of splitting each
+        product: Winograd's 36 thin products per chunk (576x32 by 32x64) took 3.4 instead of 7.3
+        ms a batch on mnist_cnn's second convolution.
+        """
+        entry = functions.get(a.dtype)
+        if entry is None or entry[3] is None or b.dtype != a.dtype or out.dtype != a.dtype or a.ndim != 3:
+            return None
+        count, m, k = a.shape
+        n = b.shape[-1]
+        if (b.shape != (count, k, n) or out.shape != (count, m, n) or not out.flags.c_contiguous
+                or not out.flags.writeable or count == 0 or m * n * k < SMALL_PRODUCT
+                or max(m, n, k, count * m * n) > _INT_MAX):
+            return None
+        layout_a, layout_b = _layout(a[0]), _layout(b[0])
+        step_a, step_b = _batch_step(a), _batch_step(b)
+        if layout_a is None or layout_b is None or step_a is None or step_b is None:
+            return None
+        entry[3](_ROW_MAJOR, layout_a[0], layout_b[0], m, n, k, 1.0, address(a), layout_a[1], step_a,
+                 address(b), layout_b[1], step_b, 0.0, address(out), n, m * n, count)
+        return out
+
     @contextlib.contextmanager
     def one_thread():
         """oneMKL on one thread within the block, in this thread only (see numkeras.backend.blas.one_thread)."""
@@ -219,6 +257,7 @@ def _make_gemm(library):
             set_threads_local(previous)  # 0, the usual answer, goes back to the global setting
 
     gemm.one_thread = one_thread
+    gemm.batched = batched
     return gemm
 
 

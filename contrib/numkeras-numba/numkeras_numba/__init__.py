@@ -374,8 +374,7 @@ def conv3x3(x, pads, kernel, bias, relu):
         m = products[:36 * tiles * filters].reshape(36, tiles, filters)
         if _run("winograd_input", x[start:stop], v, tiles_w, constants):
             return None  # an infinity or a NaN: the direct product keeps IEEE's answer for it
-        for k in range(36):
-            blas.matmul(v[:, k], u[k], out=m[k])
+        blas.batched_matmul(v.transpose(1, 0, 2), u, m)  # the 36 products (tiles, C) x (C, F)
         if _run("winograd_output", m, bias, relu, y[start:stop], tiles_w, constants):
             return None  # an overflow (inputs near the dtype's largest): the direct product may not
     if y.shape[1:3] != (out_h, out_w):

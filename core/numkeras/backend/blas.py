@@ -11,7 +11,9 @@ A kernel is a callable ``gemm(a, b, out)`` for 2-D ``a`` ``(m, k)`` and ``b`` ``
 the same float dtype (either may be a view: a transpose, or rows of a wider array, whose
 leading dimension is then larger than their width), with ``out`` a C-contiguous ``(m, n)``
 array of that dtype (or ``None``: allocate one). It returns the product, or ``None`` for
-operands it does not handle, and NumPy computes those.
+operands it does not handle, and NumPy computes those. A kernel may also carry a
+``batched(a, b, out)`` attribute for :func:`batched_matmul`: the same contract on 3-D
+operands, a batch of products in one call.
 """
 
 import contextlib
@@ -75,6 +77,23 @@ def matmul(a, b, out=None):
         # float32, against 132 µs for the same products as one broadcast multiply.
         return np.multiply(a, b) if out is None else np.multiply(a, b, out=out)
     return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
+
+
+def batched_matmul(a, b, out):
+    """``out[i] = a[i] @ b[i]`` for 3-D ``a`` ``(batch, m, k)`` and ``b`` ``(batch, k, n)`` of one float
+    dtype (any strides) into a C-contiguous ``out`` ``(batch, m, n)``; returns ``out``.
+
+    A kernel with a ``batched`` attribute (the same contract, on 3-D operands) may compute
+    the whole batch in one call (numkeras-mkl: oneMKL's strided batch); otherwise, or where
+    it declines, one :func:`matmul` per product.
+    """
+    kernel = _kernel[0] if _kernel else get_gemm()
+    batched = getattr(kernel, "batched", None)
+    if batched is not None and batched(a, b, out) is not None:
+        return out
+    for a_i, b_i, out_i in zip(a, b, out):
+        matmul(a_i, b_i, out=out_i)
+    return out
 
 
 def column_sums(x):

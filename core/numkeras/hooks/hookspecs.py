@@ -156,7 +156,10 @@ def numkeras_gemm():
     ``(m, k)``, ``b`` ``(k, n)``, both of one float dtype (any strides), ``out`` is
     ``None`` or a C-contiguous ``(m, n)`` array of that dtype. It returns the product
     (``out`` itself when given), or ``None`` for operands it does not handle, which
-    NumPy then computes. The first plugin to return a kernel wins.
+    NumPy then computes. The first plugin to return a kernel wins. The kernel may carry
+    optional attributes: ``batched(a, b, out)``, the same on 3-D operands (a batch of
+    products in one call, for ``blas.batched_matmul``), and ``one_thread()``, a context
+    manager running its products on one thread in the calling thread.
     """
 
 

@@ -531,3 +531,58 @@ def test_a_bad_step_threads_setting_warns_once_when_many_threads_read_it_at_once
         settings_read = list(pool.map(lambda _: read(), range(6)))
     assert settings_read == ["auto"] * 6
     assert len(warned) == 1 and "NUMKERAS_STEP_THREADS='two'" in warned[0]
+
+
+# -- batched products ----------------------------------------------------------------------------
+def _batch_operands(rng, count, m, k, n, layout):
+    """``(a, b)`` of a batch: C order, ``a`` as the transposed view Winograd's tiles are, or ``b``'s
+    matrices transposed."""
+    a, b = rng.standard_normal((count, m, k)), rng.standard_normal((count, k, n))
+    if layout == "a batch-inner":  # (m, count, k) in memory: each a[i] is rows of a wider buffer
+        a = np.ascontiguousarray(a.transpose(1, 0, 2)).transpose(1, 0, 2)
+    elif layout == "b transposed":
+        b = np.ascontiguousarray(b.transpose(0, 2, 1)).transpose(0, 2, 1)
+    return a, b
+
+
+@pytest.mark.parametrize("layout", ["C", "a batch-inner", "b transposed"])
+@given(count=st.integers(1, 5), m=st.integers(1, 9), k=st.integers(1, 9), n=st.integers(1, 9))
+@settings(max_examples=20, deadline=None)
+def test_batched_matmul_is_one_product_per_matrix(layout, count, m, k, n):
+    rng = np.random.default_rng(count * 1000 + m * 100 + k * 10 + n)
+    a, b = _batch_operands(rng, count, m, k, n, layout)
+    out = np.empty((count, m, n))
+    previous = blas.set_gemm(None)
+    try:
+        assert blas.batched_matmul(a, b, out) is out
+    finally:
+        blas.set_gemm(previous)
+    np.testing.assert_allclose(out, np.einsum("imk,ikn->imn", a, b), rtol=1e-12, atol=1e-12)
+
+
+def test_batched_matmul_asks_a_kernels_batched_attribute_and_falls_back_where_it_declines():
+    rng = np.random.default_rng(0)
+    a, b = _batch_operands(rng, 3, 4, 5, 2, "a batch-inner")
+    asked, products = [], []
+
+    def gemm(x, y, out):
+        products.append(x.shape)
+        return None
+
+    def batched(x, y, out):
+        asked.append((x.shape, y.shape, out.shape))
+        return None  # declines: one product per matrix, through gemm, then NumPy
+
+    gemm.batched = batched
+    out = np.empty((3, 4, 2))
+    previous = blas.set_gemm(gemm)
+    try:
+        blas.batched_matmul(a, b, out)
+        assert asked == [((3, 4, 5), (3, 5, 2), (3, 4, 2))] and products == [(4, 5)] * 3
+        del asked[:], products[:]
+        gemm.batched = lambda x, y, out: np.matmul(x, y, out=out) * 0 + out  # answers (returns non-None)
+        blas.batched_matmul(a, b, out)
+        assert products == []
+    finally:
+        blas.set_gemm(previous)
+    np.testing.assert_allclose(out, np.einsum("imk,ikn->imn", a, b), rtol=1e-12)
