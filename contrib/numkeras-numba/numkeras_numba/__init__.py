@@ -4,8 +4,8 @@ A hook plugin: it answers ``numkeras_kernels`` with compiled versions of the ker
 in ``numkeras.backend.kernels``: bias + ReLU and its gradient (with the bias's or
 without), max pooling both ways and at inference, col2im, Adam's and Adadelta's updates, and the
 3x3 convolution's forward pass (``conv3x3``, by Winograd's algorithm: see :func:`conv3x3`).
-Each makes one pass over memory where NumPy makes several, split over the cores (Numba's threads; ``NUMBA_NUM_THREADS``
-sets how many). A kernel takes C-contiguous float32 or float64 arrays of at least
+Each makes one pass over memory where NumPy makes several, split over the cores (Numba's
+threads; ``NUMBA_NUM_THREADS`` sets how many). A kernel takes C-contiguous float32 or float64 arrays of at least
 ``SMALL_ARRAY`` elements (``SMALL_ARRAY_BESIDE_GEMM_PLUGIN`` while a plugin computes the
 matrix products), and 1-D or 2-D pooling and convolution; it returns ``None`` for
 anything else, which NumPy then runs. Numba compiles each kernel on its first call for a dtype (seconds:
