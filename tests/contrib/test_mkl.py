@@ -40,8 +40,9 @@ def mkl():
 
 @pytest.fixture
 def every_product(mkl, monkeypatch):
-    """The kernel with its small-product cut-off off, so that small test matrices reach oneMKL."""
+    """The kernel with its small-product cut-offs off, so that small test matrices reach oneMKL."""
     monkeypatch.setattr(mkl, "SMALL_PRODUCT", 0)
+    monkeypatch.setattr(mkl, "SMALL_VECTOR_PRODUCT", 0)
     return mkl
 
 
@@ -99,10 +100,58 @@ def test_writes_into_out_and_declines_what_it_cannot_take(every_product):
 
 
 def test_small_products_are_left_to_numpy(mkl):
-    small = np.ones((8, 8), np.float32)
-    assert mkl.gemm(small, small) is None
-    big = np.ones((32, 32), np.float32)
-    np.testing.assert_array_equal(mkl.gemm(big, big), np.full((32, 32), 32.0))
+    """Up to OpenBLAS's own one-thread bounds (m * n * k <= 65536 * 4; 2304 * 4 for a matrix-vector
+    product) NumPy computes the product; one multiply-add more and oneMKL does."""
+    square = np.ones((64, 64), np.float32)  # 64 * 64 * 64 = 65536 * 4
+    assert mkl.gemm(square, square) is None
+    np.testing.assert_array_equal(mkl.gemm(square, np.ones((64, 65), np.float32)), np.full((64, 65), 64.0))
+    row = np.ones((1, 96), np.float32)  # 96 * 96 = 2304 * 4
+    assert mkl.gemm(row, np.ones((96, 96), np.float32)) is None
+    np.testing.assert_array_equal(mkl.gemm(row, np.ones((96, 97), np.float32)), np.full((1, 97), 96.0))
+    column = np.ones((97, 1), np.float32)
+    np.testing.assert_array_equal(mkl.gemm(np.ones((96, 97), np.float32), column), np.full((96, 1), 97.0))
+
+
+_LAYOUT_NAMES = ["C", "F", "T-view", "padded rows"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(m=st.integers(1, 9), k=st.integers(1, 9), n=st.integers(1, 9), dtype=st.sampled_from([np.float32, np.float64]),
+       a_layout=st.sampled_from(_LAYOUT_NAMES), b_layout=st.sampled_from(_LAYOUT_NAMES), seed=st.integers(0, 2**16))
+def test_any_operands_twice_give_the_product(every_product, m, k, n, dtype, a_layout, b_layout, seed):
+    """Shapes (vectors included) and layouts drawn at random, each multiplied twice with new numbers:
+    the second call runs from the first call's plan."""
+    rng = np.random.default_rng(seed)
+    for _ in range(2):
+        a = _layouts(rng.standard_normal((m, k)).astype(dtype))[a_layout]
+        b = _layouts(rng.standard_normal((k, n)).astype(dtype))[b_layout]
+        product = every_product.gemm(a, b)
+        expected = a.astype(np.float64) @ b.astype(np.float64)
+        if product is None:
+            assert m == n == 1  # a dot product, the only kind it declines here
+            continue
+        tolerance = 1e-4 if dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(product, expected, rtol=tolerance, atol=tolerance * k)
+
+
+def test_a_plan_is_per_kind_of_operand(every_product):
+    """The kernel works out each kind of operand's call once (dtype, shape, strides): new data,
+    another layout of the same shape, another dtype, a read-only ``out`` and a cut-off changed
+    after the first call all still give NumPy's answer or a decline."""
+    mkl = every_product
+    rng = np.random.default_rng(4)
+    b = rng.standard_normal((6, 6))
+    for dtype in (np.float64, np.float32, np.float64):
+        for _ in range(2):  # the second time from the plan, with other numbers
+            a = rng.standard_normal((6, 6)).astype(dtype)
+            for a_layout in (a, np.asfortranarray(a), a.T):  # one shape, three stride patterns
+                product = mkl.gemm(a_layout, b.astype(dtype))
+                np.testing.assert_allclose(product, a_layout.astype(np.float64) @ b, rtol=1e-5, atol=1e-5)
+    read_only = np.empty((6, 6))
+    read_only.flags.writeable = False
+    assert mkl.gemm(b, b, read_only) is None  # NumPy then raises, instead of oneMKL writing into it
+    mkl.SMALL_PRODUCT = 6 * 6 * 6  # (the fixture puts it back)
+    assert mkl.gemm(b, b) is None
 
 
 def test_declined_operands_still_get_numpys_product(mkl_products):
@@ -338,8 +387,10 @@ def test_installed_plugin_is_used_by_a_fresh_process(tmp_path):
     assert "KERNEL False" in off.stdout and "AXPY False" in off.stdout
 
 
-def test_one_thread_sets_onemkls_threads_for_the_block_only(mkl):
+def test_one_thread_sets_onemkls_threads_for_the_block_only(every_product):
     import cffi
+
+    mkl = every_product
 
     ffi = cffi.FFI()
     ffi.cdef("int MKL_Get_Max_Threads(void);")

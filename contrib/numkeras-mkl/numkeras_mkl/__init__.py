@@ -44,12 +44,16 @@ __all__ = ["axpy", "available", "cpu_vendor", "gemm", "installed", "kernel", "ke
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _INT_MAX = 2**31 - 1
-# Below this many multiply-adds a call costs more than it computes (the foreign call, oneMKL's
-# dispatch and threads): NumPy's BLAS takes those products. It must stay well below OpenBLAS's
-# own threading threshold (m * n * k <= 65536 * 4: one thread), so that a product left to NumPy
-# never wakes OpenBLAS's threads between oneMKL's: two libraries' spinning thread pools on the
-# same cores made a GRU step 3.5x slower when its forward products went to NumPy (see blas.matmul).
-SMALL_PRODUCT = 1 << 15
+# Up to this many multiply-adds NumPy's BLAS takes the product. That is OpenBLAS's own bound for
+# running a product on the calling thread alone (65536 * 4), so a product left to NumPy never wakes
+# OpenBLAS's threads between oneMKL's: two libraries' spinning thread pools on the same cores made a
+# GRU step 3.5x slower when its forward products went to NumPy (see blas.matmul), and 3x slower
+# again when the bound was tried at 2^20. Below it OpenBLAS on one thread was as fast or faster on
+# this Intel Xeon (32x64 by 64x64: 2.9 against 5.4 µs; 1x512 by 512x512: 10 against 14 µs).
+SMALL_PRODUCT = 1 << 18
+# The same bound for a matrix-vector product (one row or one column), which NumPy hands to OpenBLAS's
+# gemv: that runs on one thread up to 2304 * 4 multiply-adds.
+SMALL_VECTOR_PRODUCT = 2304 * 4
 # Below this many elements NumPy's two passes of an axpy take a few microseconds, no more than the call.
 SMALL_VECTOR = 1 << 14
 
@@ -188,39 +192,79 @@ def _batch_step(x):
     return stride // x.itemsize if stride > 0 and stride % x.itemsize == 0 and stride // x.itemsize <= _INT_MAX else None
 
 
+def _plan(routines, a, b):
+    """How oneMKL computes ``a @ b`` for operands of these shapes, strides and dtypes, or ``None`` (NumPy does).
+
+    ``(multiply-adds, output shape, run, whether it is a matrix-vector product)``, where
+    ``run(address_a, address_b, address_out)`` makes the call;
+    everything but the three addresses is worked out here, once per kind of operand (see ``_make_gemm``).
+    """
+    entry = routines.get(a.dtype)
+    if entry is None or b.dtype != a.dtype:
+        return None
+    m, k = a.shape
+    n = b.shape[1]
+    if b.shape[0] != k or max(m, n, k) > _INT_MAX or (m == 1 and n == 1) or 0 in (m, n, k):
+        return None
+    matrix_product, vector_product = entry[0], entry[1]
+    if m == 1 or n == 1:
+        # A matrix-vector product: oneMKL's gemv (its gemm is slow on one-row shapes).
+        # y = A x for a column b; y = B^T x for a row a.
+        matrix, vector, axis = (a, b, 0) if n == 1 else (b, a, 1)
+        layout, step = _layout(matrix), _increment(vector, axis)
+        if layout is None or step is None:
+            return None
+        rows, cols = matrix.shape if layout[0] == _NO_TRANS else matrix.shape[::-1]
+        transpose = layout[0] if n == 1 else (_TRANS if layout[0] == _NO_TRANS else _NO_TRANS)
+        leading = layout[1]
+        if n == 1:
+            def run(address_a, address_b, address_out):
+                vector_product(_ROW_MAJOR, transpose, rows, cols, 1.0, address_a, leading, address_b, step, 0.0,
+                               address_out, 1)
+        else:
+            def run(address_a, address_b, address_out):
+                vector_product(_ROW_MAJOR, transpose, rows, cols, 1.0, address_b, leading, address_a, step, 0.0,
+                               address_out, 1)
+        return m * n * k, (m, n), run, True
+    layout_a, layout_b = _layout(a), _layout(b)
+    if layout_a is None or layout_b is None:
+        return None
+    (transpose_a, leading_a), (transpose_b, leading_b) = layout_a, layout_b
+
+    def run(address_a, address_b, address_out):
+        matrix_product(_ROW_MAJOR, transpose_a, transpose_b, m, n, k, 1.0, address_a, leading_a, address_b,
+                       leading_b, 0.0, address_out, n)
+
+    return m * n * k, (m, n), run, False
+
+
+# Plans kept per kernel; past this many kinds of operand the cache starts over.
+_PLANS = 512
+
+
 def _make_gemm(library):
     functions, address, set_threads_local = library
+    plans = {}
 
     def gemm(a, b, out):
-        entry = functions.get(a.dtype)
-        if entry is None or b.dtype != a.dtype:
-            return None
-        m, k = a.shape
-        n = b.shape[1]
-        if b.shape[0] != k or m * n * k < SMALL_PRODUCT or max(m, n, k) > _INT_MAX or (m == 1 and n == 1):
+        # The checks of a product depend only on its operands' dtypes, shapes and strides: a model
+        # multiplies the same few kinds of operand again and again (a time loop, every batch), so
+        # they are made once per kind (``_plan``). That took the wrapper from about 2.7 to 1 µs a
+        # product over the foreign call, a fifth of a SimpleRNN step's 32x128 by 128x128 product.
+        key = (a.dtype, b.dtype, a.shape, b.shape, a.strides, b.strides)
+        plan = plans.get(key, False)
+        if plan is False:
+            if len(plans) >= _PLANS:
+                plans.clear()
+            plan = plans[key] = _plan(functions, a, b) if a.ndim == b.ndim == 2 else None
+        if plan is None or plan[0] <= (SMALL_VECTOR_PRODUCT if plan[3] else SMALL_PRODUCT):
             return None
         if out is None:
-            out = np.empty((m, n), dtype=a.dtype)
-        elif out.shape != (m, n) or out.dtype != a.dtype or not out.flags.c_contiguous:
+            out = np.empty(plan[1], dtype=a.dtype)
+        elif (out.shape != plan[1] or out.dtype != a.dtype or not out.flags.c_contiguous
+              or not out.flags.writeable):
             return None
-        matrix_product, vector_product, _, _ = entry
-        if m == 1 or n == 1:
-            # A matrix-vector product: oneMKL's gemv (its gemm is slow on one-row shapes).
-            # y = A x for a column b; y = B^T x for a row a.
-            matrix, vector, axis = (a, b, 0) if n == 1 else (b, a, 1)
-            layout, step = _layout(matrix), _increment(vector, axis)
-            if layout is None or step is None:
-                return None
-            rows, cols = matrix.shape if layout[0] == _NO_TRANS else matrix.shape[::-1]
-            transpose = layout[0] if n == 1 else (_TRANS if layout[0] == _NO_TRANS else _NO_TRANS)
-            vector_product(_ROW_MAJOR, transpose, rows, cols, 1.0, address(matrix), layout[1],
-                           address(vector), step, 0.0, address(out), 1)
-            return out
-        layout_a, layout_b = _layout(a), _layout(b)
-        if layout_a is None or layout_b is None:
-            return None
-        matrix_product(_ROW_MAJOR, layout_a[0], layout_b[0], m, n, k, 1.0, address(a), layout_a[1],
-                       address(b), layout_b[1], 0.0, address(out), n)
+        plan[2](address(a), address(b), address(out))
         return out
 
     def batched(a, b, out):
@@ -236,7 +280,7 @@ def _make_gemm(library):
         count, m, k = a.shape
         n = b.shape[-1]
         if (b.shape != (count, k, n) or out.shape != (count, m, n) or not out.flags.c_contiguous
-                or not out.flags.writeable or count == 0 or m * n * k < SMALL_PRODUCT
+                or not out.flags.writeable or count == 0 or m * n * k <= SMALL_PRODUCT
                 or max(m, n, k, count * m * n) > _INT_MAX):
             return None
         layout_a, layout_b = _layout(a[0]), _layout(b[0])
