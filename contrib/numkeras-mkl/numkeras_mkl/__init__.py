@@ -54,6 +54,12 @@ SMALL_PRODUCT = 1 << 18
 # The same bound for a matrix-vector product (one row or one column), which NumPy hands to OpenBLAS's
 # gemv: that runs on one thread up to 2304 * 4 multiply-adds.
 SMALL_VECTOR_PRODUCT = 2304 * 4
+# A time loop whose largest per-step product is at most this many multiply-adds computes all its
+# products with NumPy (numkeras.backend.blas.step_products). In such a loop OpenBLAS on two threads
+# was faster than oneMKL: SimpleRNN(128)'s step (32x128 by 128x128, then the add and tanh) took 12.1
+# against 15.5 µs, the elementwise work after oneMKL's threaded product taking 2.5 µs longer. From
+# 32x128 by 128x256 (2^20) on, oneMKL's product was faster (16-17 against 19-27 µs).
+NUMPY_LOOPS_UP_TO = 1 << 19
 # Below this many elements NumPy's two passes of an axpy take a few microseconds, no more than the call.
 SMALL_VECTOR = 1 << 14
 
@@ -302,6 +308,7 @@ def _make_gemm(library):
 
     gemm.one_thread = one_thread
     gemm.batched = batched
+    gemm.numpy_loops_up_to = NUMPY_LOOPS_UP_TO
     return gemm
 
 

@@ -71,6 +71,11 @@ def matmul(a, b, out=None):
                 return out
         if result is not None:
             return result
+    return numpy_matmul(a, b, out)
+
+
+def numpy_matmul(a, b, out=None):
+    """What :func:`matmul` computes where no kernel does: ``numpy.matmul``, or a broadcast multiply for an outer product."""
     if a.ndim == b.ndim == 2 and a.shape[1] == b.shape[0] == 1 and a.dtype.kind == b.dtype.kind == "f":
         # An inner dimension of 1 (a batch of one sample's kernel gradient, x.T @ g) is an
         # outer product, which NumPy's matmul runs without BLAS: 614 µs for 784x1 by 1x512
@@ -239,20 +244,32 @@ def step_threads():
 
 
 @contextlib.contextmanager
-def step_products():
-    """The block's products are a time loop's small per-step ones: on one thread while :func:`cores_busy`.
+def step_products(largest=None):
+    """The block's products are a time loop's small per-step ones, the largest of ``largest``
+    multiply-adds; yields the function that computes them, :func:`matmul` or :func:`numpy_matmul`.
 
-    Measured on the 2-core machine (LSTM(128) on the benchmark shape, plain numkeras): with
-    its cores busy the time loops ran several times faster on one thread (see :func:`one_thread`);
-    with them free, two threads made LSTM inference 1.2x and training 1.05x faster.
-    :func:`step_threads` (``NUMKERAS_STEP_THREADS``) can fix the choice either way.
+    Threads: on one thread while :func:`cores_busy`. Measured on the 2-core machine (LSTM(128)
+    on the benchmark shape, plain numkeras): with its cores busy the time loops ran several times
+    faster on one thread (see :func:`one_thread`); with them free, two threads made LSTM inference
+    1.2x and training 1.05x faster. :func:`step_threads` (``NUMKERAS_STEP_THREADS``) can fix the
+    choice either way.
+
+    Library: a GEMM kernel with a ``numpy_loops_up_to`` attribute leaves a whole loop whose
+    largest product is at most that many multiply-adds to NumPy, and computes every product of
+    a larger one it takes: a loop's products never alternate between two BLAS libraries, whose
+    thread pools wait for each other (see :func:`matmul`). numkeras-mkl: SimpleRNN(128)'s 32x128
+    by 128x128 step took 15.5 µs with oneMKL's product and 12.1 with OpenBLAS's, and its
+    inference was 0.85x plain numkeras's.
     """
+    kernel = _kernel[0] if _kernel else get_gemm()
+    bound = getattr(kernel, "numpy_loops_up_to", None)
+    product = numpy_matmul if bound is not None and largest is not None and largest <= bound else matmul
     setting = step_threads()
     if setting == "one" or (setting == "auto" and cores_busy()):
         with one_thread():
-            yield
+            yield product
     else:
-        yield
+        yield product
 
 
 _openblas = []
@@ -288,5 +305,5 @@ def _openblas_threads():
     return _openblas[0]
 
 
-__all__ = ["matmul", "column_sums", "set_gemm", "get_gemm", "one_thread", "step_products", "step_threads",
+__all__ = ["matmul", "numpy_matmul", "column_sums", "set_gemm", "get_gemm", "one_thread", "step_products", "step_threads",
            "cores_busy"]

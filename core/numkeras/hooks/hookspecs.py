@@ -158,8 +158,11 @@ def numkeras_gemm():
     (``out`` itself when given), or ``None`` for operands it does not handle, which
     NumPy then computes. The first plugin to return a kernel wins. The kernel may carry
     optional attributes: ``batched(a, b, out)``, the same on 3-D operands (a batch of
-    products in one call, for ``blas.batched_matmul``), and ``one_thread()``, a context
-    manager running its products on one thread in the calling thread.
+    products in one call, for ``blas.batched_matmul``); ``one_thread()``, a context
+    manager running its products on one thread in the calling thread; and
+    ``numpy_loops_up_to``, an int: a recurrent layer's time loop whose largest per-step
+    product has at most that many multiply-adds leaves all its products to NumPy
+    (``blas.step_products``).
     """
 
 

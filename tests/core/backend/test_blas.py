@@ -438,22 +438,107 @@ def test_one_thread_enters_the_gemm_kernels_own_block(kernel):
     assert entered == ["in", "out"]
 
 
-def test_the_recurrent_time_loops_are_step_products(monkeypatch):
+@pytest.mark.parametrize("layer", [lambda: LSTM(3), lambda: GRU(3), lambda: GRU(3, reset_after=True),
+                                   lambda: SimpleRNN(3)], ids=["lstm", "gru", "gru-reset-after", "simple-rnn"])
+def test_the_recurrent_time_loops_are_step_products(monkeypatch, layer):
+    """Each op's forward and backward loop is one ``step_products`` block, every product inside
+    it goes through the function the block yields, and the block is told the largest of them."""
     from numkeras.backend.ops import recurrent
 
-    depth = []
+    blocks = []
 
     @contextlib.contextmanager
-    def counting():
-        depth.append(1)
-        yield
+    def recording(largest=None):
+        sizes = []
+        blocks.append((largest, sizes))
 
-    monkeypatch.setattr(recurrent, "step_products", counting)
-    for layer in (LSTM(3), GRU(3), SimpleRNN(3)):
-        depth.clear()
-        x = K.variable(np.random.default_rng(0).random((2, 4, 3)))
-        K.sum(layer(x)).backward()
-        assert len(depth) == 2, type(layer).__name__  # the forward loop and the backward loop
+        def product(a, b, out=None):
+            sizes.append(a.shape[0] * a.shape[1] * b.shape[1])
+            return blas.matmul(a, b, out)
+
+        yield product
+
+    monkeypatch.setattr(recurrent, "step_products", recording)
+    x = K.variable(np.random.default_rng(0).random((2, 4, 5)))
+    K.sum(layer()(x)).backward()
+    assert len(blocks) == 2  # the forward loop and the backward loop
+    for largest, sizes in blocks:
+        assert len(sizes) >= 4  # at least one product per timestep
+        assert largest == max(sizes)
+
+
+def _loops_kernel(bound):
+    kernel = RecordingKernel()
+    kernel.numpy_loops_up_to = bound
+    return kernel
+
+
+@pytest.mark.parametrize("bound, largest, numpys", [(None, 100, False), (100, None, False), (100, 100, True),
+                                                    (100, 101, False), (0, 1, False)])
+def test_step_products_leave_a_loop_to_numpy_only_up_to_the_kernels_bound(bound, largest, numpys):
+    previous = blas.set_gemm(_loops_kernel(bound) if bound is not None else RecordingKernel())
+    try:
+        with blas.step_products(largest) as product:
+            assert product is (blas.numpy_matmul if numpys else blas.matmul)
+    finally:
+        blas.set_gemm(previous)
+
+
+@pytest.mark.parametrize("build", [
+    lambda: Sequential([Embedding(7, 4, input_length=5), GRU(3)]),
+    lambda: Sequential([Embedding(7, 4, input_length=5, mask_zero=True), LSTM(3, return_sequences=True),
+                        SimpleRNN(2, go_backwards=True)]),
+], ids=["gru", "lstm-simple-rnn-masked"])
+def test_a_kernel_that_leaves_small_loops_to_numpy_sees_none_of_their_products(build, monkeypatch):
+    """Such a kernel still computes the input projections and the gradients over all timesteps,
+    none of the products inside the time loops, and training gives the same numbers as NumPy's alone;
+    with a bound below the loops' products it computes those too."""
+    from numkeras.backend.ops import recurrent
+
+    inside = [False]
+
+    @contextlib.contextmanager
+    def marking(largest=None):
+        with blas.step_products(largest) as product:
+            inside[0] = True
+            try:
+                yield product
+            finally:
+                inside[0] = False
+
+    monkeypatch.setattr(recurrent, "step_products", marking)
+    rng = np.random.default_rng(5)
+    x, y = rng.integers(0, 7, (4, 5)), rng.random((4, 1))
+
+    def train(bound):
+        where = []  # for each product the kernel computed: whether inside a time loop
+
+        def kernel(a, b, out):
+            where.append(inside[0])
+            return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
+
+        if bound is not None:
+            kernel.numpy_loops_up_to = bound
+        else:
+            kernel = None
+        previous = blas.set_gemm(kernel)
+        try:
+            numkeras.utils.set_random_seed(0)
+            model = Sequential(build().layers + [Dense(1)])
+            model.compile(optimizer="sgd", loss="mse")
+            loss = model.train_on_batch(x, y)
+            return loss, model.get_weights(), where
+        finally:
+            blas.set_gemm(previous)
+
+    loss, weights, where = train(10**6)
+    reference_loss, reference_weights, _ = train(None)
+    assert where and not any(where)  # the projections and the whole-sequence gradients, no step product
+    np.testing.assert_allclose(loss, reference_loss, rtol=1e-12)
+    for mine, reference in zip(weights, reference_weights):
+        np.testing.assert_allclose(mine, reference, rtol=1e-12, atol=1e-15)
+    _, _, where = train(0)
+    assert any(where)  # the loops' products go to a kernel whose bound is below them
 
 
 def _step_products_on_one_thread(monkeypatch, load):

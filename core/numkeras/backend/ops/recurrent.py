@@ -244,10 +244,10 @@ class LSTMSequence(_Recurrence):
         self.hs = hs = np.empty((steps, n, u), dtype=dtype)
         z = np.empty((n, 4 * u), dtype=dtype)
         product = np.empty((n, u), dtype=dtype)
-        with step_products():  # small products, one per step: see blas.step_products
+        with step_products(n * u * 4 * u) as product_of:  # small products, one per step
             for k, t in self._steps(steps):
                 h_prev, c_prev = self._previous(hs, k, h0), self._previous(cs, k, c0)
-                matmul(self._dropped(h_prev), kernel, out=z)
+                product_of(self._dropped(h_prev), kernel, out=z)
                 g = gates[k]
                 g += z
                 self._gates(g, u, product)
@@ -290,7 +290,7 @@ class LSTMSequence(_Recurrence):
         kernel_t = np.ascontiguousarray(self.kernel.T)
         product = np.empty((n, u), dtype=dtype)
         factors = np.empty((n, 3, u), dtype=dtype)
-        with step_products():  # small products, one per step: see blas.step_products
+        with step_products(n * u * 4 * u) as product_of:  # small products, one per step
             for k, t in reversed(self._steps(steps)):
                 if steps_with_grad_h[k]:
                     dh += grad_h[:, k]
@@ -315,7 +315,7 @@ class LSTMSequence(_Recurrence):
                 np.multiply(dc, f, out=product)  # the previous step's dc, before f is overwritten
                 np.multiply(dc[:, None, :], factors, out=p[:, :3])
                 dc, product = product, dc
-                dh = self._dropped(matmul(gates[k], kernel_t))
+                dh = self._dropped(product_of(gates[k], kernel_t))
                 if carry_h is not None:
                     dh += carry_h
                     dc += carry_c
@@ -356,14 +356,14 @@ class GRUSequence(_Recurrence):
             # blocks made contiguous once: a GEMM kernel then takes them without a copy.
             kernel_zr, kernel_h = np.ascontiguousarray(kernel[:, :2 * u]), np.ascontiguousarray(kernel[:, 2 * u:])
             pre_zr, pre_h = np.empty((n, 2 * u), dtype=dtype), np.empty((n, u), dtype=dtype)
-        with step_products():  # small products, one per step: see blas.step_products
+        with step_products(n * u * (3 if self.reset_after else 2) * u) as product_of:  # small products, one per step
             for k, t in self._steps(steps):
                 h_prev = self._previous(hs, k, h0)
                 h_in = self._dropped(h_prev)
                 x_t = x_steps[k]
                 g = gates[k]
                 if self.reset_after:
-                    inner = matmul(h_in, kernel)
+                    inner = product_of(h_in, kernel)
                     if recurrent_bias is not None:
                         inner += recurrent_bias
                     np.add(x_t[:, :2 * u], inner[:, :2 * u], out=pre[:, :2 * u])
@@ -371,11 +371,11 @@ class GRUSequence(_Recurrence):
                     inner_all[k] = inner[:, 2 * u:]
                     candidate = np.multiply(g[:, u:2 * u], inner_all[k], out=pre[:, 2 * u:])
                 else:
-                    matmul(h_in, kernel_zr, out=pre_zr)
+                    product_of(h_in, kernel_zr, out=pre_zr)
                     pre_zr += x_t[:, :2 * u]
                     self.gate(pre_zr, g[:, :2 * u])
                     np.multiply(g[:, u:2 * u], h_in, out=inner_all[k])
-                    candidate = matmul(inner_all[k], kernel_h, out=pre_h)
+                    candidate = product_of(inner_all[k], kernel_h, out=pre_h)
                 candidate += x_t[:, 2 * u:]
                 self.act(candidate, g[:, 2 * u:])
                 z, hh = g[:, :u], g[:, 2 * u:]
@@ -397,7 +397,7 @@ class GRUSequence(_Recurrence):
         kernel_t = np.ascontiguousarray(kernel.T)
         kernel_zr_t, kernel_h_t = kernel_t[:2 * u], kernel_t[2 * u:]
         dh = np.zeros((n, u), dtype=grad.dtype)
-        with step_products():  # small products, one per step: see blas.step_products
+        with step_products(n * u * (3 if self.reset_after else 2) * u) as product_of:  # small products, one per step
             for k, t in reversed(self._steps(steps)):
                 self._output_gradient(grad, k, dh)
                 carry, dh = self._into_step(dh, t)
@@ -417,13 +417,13 @@ class GRUSequence(_Recurrence):
                     di = d_inner[k]
                     di[:, :2 * u] = p[:, :2 * u]
                     np.multiply(p[:, 2 * u:], r, out=di[:, 2 * u:])
-                    dh_in = matmul(di, kernel_t)
+                    dh_in = product_of(di, kernel_t)
                 else:
-                    d_rh = matmul(p[:, 2 * u:], kernel_h_t)
+                    d_rh = product_of(p[:, 2 * u:], kernel_h_t)
                     np.multiply(d_rh, self._dropped(h_prev), out=p[:, u:2 * u])
                     p[:, :2 * u] *= self.d_gate(g[:, :2 * u])
                     dh_in = d_rh * r
-                    dh_in += matmul(p[:, :2 * u], kernel_zr_t)
+                    dh_in += product_of(p[:, :2 * u], kernel_zr_t)
                 dh = dh_next
                 dh += self._dropped(dh_in)
                 if carry is not None:
@@ -461,10 +461,10 @@ class SimpleRNNSequence(_Recurrence):
         self.hs = hs = np.empty((steps, n, u), dtype=x_steps.dtype)
         self.h_new = h_new = np.empty((steps, n, u), dtype=x_steps.dtype)  # before masking
         pre = np.empty((n, u), dtype=x_steps.dtype)
-        with step_products():  # small products, one per step: see blas.step_products
+        with step_products(n * u * u) as product_of:  # small products, one per step
             for k, t in self._steps(steps):
                 h_prev = self._previous(hs, k, h0)
-                matmul(self._dropped(h_prev), kernel, out=pre)
+                product_of(self._dropped(h_prev), kernel, out=pre)
                 pre += x_steps[k]
                 self.act(pre, h_new[k])
                 hs[k] = h_new[k]
@@ -479,12 +479,12 @@ class SimpleRNNSequence(_Recurrence):
         d_pre = np.empty_like(self.h_new)
         dh = np.zeros((n, u), dtype=grad.dtype)
         kernel_t = np.ascontiguousarray(self.kernel.T)
-        with step_products():  # small products, one per step: see blas.step_products
+        with step_products(n * u * u) as product_of:  # small products, one per step
             for k, t in reversed(self._steps(steps)):
                 self._output_gradient(grad, k, dh)
                 carry, dh = self._into_step(dh, t)
                 np.multiply(dh, slope[k], out=d_pre[k])
-                dh = self._dropped(matmul(d_pre[k], kernel_t))
+                dh = self._dropped(product_of(d_pre[k], kernel_t))
                 if carry is not None:
                     dh += carry
         d_kernel = self._recurrent_kernel_gradient(d_pre.reshape(-1, u)) if self.needs_grad[2] else None
