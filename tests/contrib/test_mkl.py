@@ -42,7 +42,6 @@ def mkl():
 def every_product(mkl, monkeypatch):
     """The kernel with its small-product cut-offs off, so that small test matrices reach oneMKL."""
     monkeypatch.setattr(mkl, "SMALL_PRODUCT", 0)
-    monkeypatch.setattr(mkl, "SMALL_VECTOR_PRODUCT", 0)
     return mkl
 
 
@@ -100,16 +99,16 @@ def test_writes_into_out_and_declines_what_it_cannot_take(every_product):
 
 
 def test_small_products_are_left_to_numpy(mkl):
-    """Up to OpenBLAS's own one-thread bounds (m * n * k <= 65536 * 4; 2304 * 4 for a matrix-vector
-    product) NumPy computes the product; one multiply-add more and oneMKL does."""
+    """Up to OpenBLAS's own one-thread bound (m * n * k <= 65536 * 4), matrix-vector products included,
+    NumPy computes the product; one multiply-add more and oneMKL does."""
     square = np.ones((64, 64), np.float32)  # 64 * 64 * 64 = 65536 * 4
     assert mkl.gemm(square, square) is None
     np.testing.assert_array_equal(mkl.gemm(square, np.ones((64, 65), np.float32)), np.full((64, 65), 64.0))
-    row = np.ones((1, 96), np.float32)  # 96 * 96 = 2304 * 4
-    assert mkl.gemm(row, np.ones((96, 96), np.float32)) is None
-    np.testing.assert_array_equal(mkl.gemm(row, np.ones((96, 97), np.float32)), np.full((1, 97), 96.0))
-    column = np.ones((97, 1), np.float32)
-    np.testing.assert_array_equal(mkl.gemm(np.ones((96, 97), np.float32), column), np.full((96, 1), 97.0))
+    row = np.ones((1, 512), np.float32)  # 512 * 512 = 65536 * 4
+    assert mkl.gemm(row, np.ones((512, 512), np.float32)) is None
+    np.testing.assert_array_equal(mkl.gemm(row, np.ones((512, 513), np.float32)), np.full((1, 513), 512.0))
+    column = np.ones((513, 1), np.float32)
+    np.testing.assert_array_equal(mkl.gemm(np.ones((512, 513), np.float32), column), np.full((512, 1), 513.0))
 
 
 _LAYOUT_NAMES = ["C", "F", "T-view", "padded rows"]
@@ -144,7 +143,9 @@ def test_a_plan_is_per_kind_of_operand(every_product):
     for dtype in (np.float64, np.float32, np.float64):
         for _ in range(2):  # the second time from the plan, with other numbers
             a = rng.standard_normal((6, 6)).astype(dtype)
-            for a_layout in (a, np.asfortranarray(a), a.T):  # one shape, three stride patterns
+            padded = np.zeros((6, 9), dtype)[:, :6]
+            padded[...] = a
+            for a_layout in (a, np.asfortranarray(a), padded):  # one shape, three stride patterns
                 product = mkl.gemm(a_layout, b.astype(dtype))
                 np.testing.assert_allclose(product, a_layout.astype(np.float64) @ b, rtol=1e-5, atol=1e-5)
     read_only = np.empty((6, 6))

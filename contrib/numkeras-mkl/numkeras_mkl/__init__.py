@@ -49,11 +49,10 @@ _INT_MAX = 2**31 - 1
 # OpenBLAS's threads between oneMKL's: two libraries' spinning thread pools on the same cores made a
 # GRU step 3.5x slower when its forward products went to NumPy (see blas.matmul), and 3x slower
 # again when the bound was tried at 2^20. Below it OpenBLAS on one thread was as fast or faster on
-# this Intel Xeon (32x64 by 64x64: 2.9 against 5.4 µs; 1x512 by 512x512: 10 against 14 µs).
+# this Intel Xeon (32x64 by 64x64: 2.9 against 5.4 µs; 1x512 by 512x512: 10 against 14 µs). The
+# same bound serves matrix-vector products: the source of OpenBLAS's gemv threads from 9216, but the
+# wheel's (0.3.31) measured single-threaded up to about 2.6e5.
 SMALL_PRODUCT = 1 << 18
-# The same bound for a matrix-vector product (one row or one column), which NumPy hands to OpenBLAS's
-# gemv: that runs on one thread up to 2304 * 4 multiply-adds.
-SMALL_VECTOR_PRODUCT = 2304 * 4
 # A time loop whose largest per-step product is at most this many multiply-adds computes all its
 # products with NumPy (numkeras.backend.blas.step_products). In such a loop OpenBLAS on two threads
 # was faster than oneMKL: SimpleRNN(128)'s step (32x128 by 128x128, then the add and tanh) took 12.1
@@ -201,8 +200,7 @@ def _batch_step(x):
 def _plan(routines, a, b):
     """How oneMKL computes ``a @ b`` for operands of these shapes, strides and dtypes, or ``None`` (NumPy does).
 
-    ``(multiply-adds, output shape, run, whether it is a matrix-vector product)``, where
-    ``run(address_a, address_b, address_out)`` makes the call;
+    ``(multiply-adds, output shape, run)``, where ``run(address_a, address_b, address_out)`` makes the call;
     everything but the three addresses is worked out here, once per kind of operand (see ``_make_gemm``).
     """
     entry = routines.get(a.dtype)
@@ -231,7 +229,7 @@ def _plan(routines, a, b):
             def run(address_a, address_b, address_out):
                 vector_product(_ROW_MAJOR, transpose, rows, cols, 1.0, address_b, leading, address_a, step, 0.0,
                                address_out, 1)
-        return m * n * k, (m, n), run, True
+        return m * n * k, (m, n), run
     layout_a, layout_b = _layout(a), _layout(b)
     if layout_a is None or layout_b is None:
         return None
@@ -241,7 +239,7 @@ def _plan(routines, a, b):
         matrix_product(_ROW_MAJOR, transpose_a, transpose_b, m, n, k, 1.0, address_a, leading_a, address_b,
                        leading_b, 0.0, address_out, n)
 
-    return m * n * k, (m, n), run, False
+    return m * n * k, (m, n), run
 
 
 # Plans kept per kernel; past this many kinds of operand the cache starts over.
@@ -263,7 +261,7 @@ def _make_gemm(library):
             if len(plans) >= _PLANS:
                 plans.clear()
             plan = plans[key] = _plan(functions, a, b) if a.ndim == b.ndim == 2 else None
-        if plan is None or plan[0] <= (SMALL_VECTOR_PRODUCT if plan[3] else SMALL_PRODUCT):
+        if plan is None or plan[0] <= SMALL_PRODUCT:
             return None
         if out is None:
             out = np.empty(plan[1], dtype=a.dtype)

@@ -486,9 +486,10 @@ def test_step_products_leave_a_loop_to_numpy_only_up_to_the_kernels_bound(bound,
 
 @pytest.mark.parametrize("build", [
     lambda: Sequential([Embedding(7, 4, input_length=5), GRU(3)]),
+    lambda: Sequential([Embedding(7, 4, input_length=5), GRU(3, reset_after=True)]),
     lambda: Sequential([Embedding(7, 4, input_length=5, mask_zero=True), LSTM(3, return_sequences=True),
                         SimpleRNN(2, go_backwards=True)]),
-], ids=["gru", "lstm-simple-rnn-masked"])
+], ids=["gru", "gru-reset-after", "lstm-simple-rnn-masked"])
 def test_a_kernel_that_leaves_small_loops_to_numpy_sees_none_of_their_products(build, monkeypatch):
     """Such a kernel still computes the input projections and the gradients over all timesteps,
     none of the products inside the time loops, and training gives the same numbers as NumPy's alone;
