@@ -220,15 +220,12 @@ def _plan(routines, a, b):
             return None
         rows, cols = matrix.shape if layout[0] == _NO_TRANS else matrix.shape[::-1]
         transpose = layout[0] if n == 1 else (_TRANS if layout[0] == _NO_TRANS else _NO_TRANS)
-        leading = layout[1]
-        if n == 1:
-            def run(address_a, address_b, address_out):
-                vector_product(_ROW_MAJOR, transpose, rows, cols, 1.0, address_a, leading, address_b, step, 0.0,
-                               address_out, 1)
-        else:
-            def run(address_a, address_b, address_out):
-                vector_product(_ROW_MAJOR, transpose, rows, cols, 1.0, address_b, leading, address_a, step, 0.0,
-                               address_out, 1)
+        leading, a_is_matrix = layout[1], n == 1
+
+        def run(address_a, address_b, address_out):
+            matrix, vector = (address_a, address_b) if a_is_matrix else (address_b, address_a)
+            vector_product(_ROW_MAJOR, transpose, rows, cols, 1.0, matrix, leading, vector, step, 0.0, address_out, 1)
+
         return m * n * k, (m, n), run
     layout_a, layout_b = _layout(a), _layout(b)
     if layout_a is None or layout_b is None:
