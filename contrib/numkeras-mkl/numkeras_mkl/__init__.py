@@ -200,7 +200,7 @@ def _batch_step(x):
 def _plan(routines, a, b):
     """How oneMKL computes ``a @ b`` for operands of these shapes, strides and dtypes, or ``None`` (NumPy does).
 
-    ``(multiply-adds, output shape, run)``, where ``run(address_a, address_b, address_out)`` makes the call;
+    ``(output shape, run)``, where ``run(address_a, address_b, address_out)`` makes the call;
     everything but the three addresses is worked out here, once per kind of operand (see ``_make_gemm``).
     """
     entry = routines.get(a.dtype)
@@ -226,7 +226,7 @@ def _plan(routines, a, b):
             matrix, vector = (address_a, address_b) if a_is_matrix else (address_b, address_a)
             vector_product(_ROW_MAJOR, transpose, rows, cols, 1.0, matrix, leading, vector, step, 0.0, address_out, 1)
 
-        return m * n * k, (m, n), run
+        return (m, n), run
     layout_a, layout_b = _layout(a), _layout(b)
     if layout_a is None or layout_b is None:
         return None
@@ -236,7 +236,7 @@ def _plan(routines, a, b):
         matrix_product(_ROW_MAJOR, transpose_a, transpose_b, m, n, k, 1.0, address_a, leading_a, address_b,
                        leading_b, 0.0, address_out, n)
 
-    return m * n * k, (m, n), run
+    return (m, n), run
 
 
 # Plans kept per kernel; past this many kinds of operand the cache starts over.
@@ -252,20 +252,24 @@ def _make_gemm(library):
         # multiplies the same few kinds of operand again and again (a time loop, every batch), so
         # they are made once per kind (``_plan``). That took the wrapper from about 2.7 to 1 µs a
         # product over the foreign call, a fifth of a SimpleRNN step's 32x128 by 128x128 product.
+        # A small product is declined before the key is made: a small model's products (all of
+        # them NumPy's) then cost one multiplication each here, not a key and a lookup.
+        if a.ndim != 2 or b.ndim != 2 or a.shape[0] * a.shape[1] * b.shape[1] <= SMALL_PRODUCT:
+            return None
         key = (a.dtype, b.dtype, a.shape, b.shape, a.strides, b.strides)
         plan = plans.get(key, False)
         if plan is False:
             if len(plans) >= _PLANS:
                 plans.clear()
-            plan = plans[key] = _plan(functions, a, b) if a.ndim == b.ndim == 2 else None
-        if plan is None or plan[0] <= SMALL_PRODUCT:
+            plan = plans[key] = _plan(functions, a, b)
+        if plan is None:
             return None
         if out is None:
-            out = np.empty(plan[1], dtype=a.dtype)
-        elif (out.shape != plan[1] or out.dtype != a.dtype or not out.flags.c_contiguous
+            out = np.empty(plan[0], dtype=a.dtype)
+        elif (out.shape != plan[0] or out.dtype != a.dtype or not out.flags.c_contiguous
               or not out.flags.writeable):
             return None
-        plan[2](address(a), address(b), address(out))
+        plan[1](address(a), address(b), address(out))
         return out
 
     def batched(a, b, out):
@@ -311,8 +315,10 @@ def _make_axpy(library):
     functions, address, _ = library
 
     def axpy(alpha, x, y):
+        if y.size < SMALL_VECTOR:  # first: a small model's every update stops here
+            return None
         entry = functions.get(y.dtype)
-        if (entry is None or x.dtype != y.dtype or x.shape != y.shape or not SMALL_VECTOR <= y.size <= _INT_MAX
+        if (entry is None or x.dtype != y.dtype or x.shape != y.shape or y.size > _INT_MAX
                 or not (x.flags.c_contiguous and y.flags.c_contiguous and y.flags.writeable)):
             return None
         entry[2](y.size, alpha, address(x), 1, address(y), 1)
