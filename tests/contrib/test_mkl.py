@@ -98,17 +98,84 @@ def test_writes_into_out_and_declines_what_it_cannot_take(every_product):
     assert mkl.gemm(row, b) is None
 
 
+def _after_numpy(mkl):
+    """Makes NumPy's the thread's previous product (one the kernel declines: a small one)."""
+    assert mkl.gemm(np.ones((2, 2), np.float32), np.ones((2, 2), np.float32)) is None
+
+
+def _after_onemkl(mkl):
+    """Makes oneMKL's the thread's previous product (a big one)."""
+    assert mkl.gemm(np.ones((128, 128), np.float32), np.ones((128, 128), np.float32)) is not None
+
+
 def test_small_products_are_left_to_numpy(mkl):
     """Up to OpenBLAS's own one-thread bound (m * n * k <= 65536 * 4), matrix-vector products included,
-    NumPy computes the product; one multiply-add more and oneMKL does."""
+    NumPy computes the product (after a product of NumPy's); one multiply-add more and oneMKL does."""
     square = np.ones((64, 64), np.float32)  # 64 * 64 * 64 = 65536 * 4
+    _after_numpy(mkl)
     assert mkl.gemm(square, square) is None
     np.testing.assert_array_equal(mkl.gemm(square, np.ones((64, 65), np.float32)), np.full((64, 65), 64.0))
     row = np.ones((1, 512), np.float32)  # 512 * 512 = 65536 * 4
+    _after_numpy(mkl)
     assert mkl.gemm(row, np.ones((512, 512), np.float32)) is None
     np.testing.assert_array_equal(mkl.gemm(row, np.ones((512, 513), np.float32)), np.full((1, 513), 512.0))
     column = np.ones((513, 1), np.float32)
     np.testing.assert_array_equal(mkl.gemm(np.ones((512, 513), np.float32), column), np.full((512, 1), 513.0))
+
+
+@pytest.mark.parametrize("shapes", [((64, 64), (64, 64)), ((1, 512), (512, 512)), ((512, 512), (512, 1)),
+                                    ((32, 33), (33, 32))], ids=["square", "row", "column", "just above"])
+def test_a_middling_product_follows_the_previous_products_library(mkl, shapes):
+    """From FOLLOWED_PRODUCT to SMALL_PRODUCT multiply-adds the product goes where this thread's previous
+    one went, so that a model's products do not alternate between the libraries."""
+    a, b = np.ones(shapes[0], np.float32), np.ones(shapes[1], np.float32)
+    assert mkl.FOLLOWED_PRODUCT < a.shape[0] * a.shape[1] * b.shape[1] <= mkl.SMALL_PRODUCT
+    _after_onemkl(mkl)
+    np.testing.assert_array_equal(mkl.gemm(a, b), a @ b)
+    np.testing.assert_array_equal(mkl.gemm(a, b), a @ b)  # it was oneMKL's too
+    _after_numpy(mkl)
+    assert mkl.gemm(a, b) is None
+    assert mkl.gemm(a, b) is None
+    _after_onemkl(mkl)
+    assert mkl.gemm(a, b, np.empty((a.shape[0], b.shape[1]), np.float64)) is None  # declined: NumPy's product
+    assert mkl.gemm(a, b) is None
+
+
+def test_up_to_the_followed_bound_numpy_computes_the_product_even_after_onemkl(mkl):
+    edge = int(round(mkl.FOLLOWED_PRODUCT ** (1 / 3)))  # 32 * 32 * 32 = 2^15
+    assert edge ** 3 == mkl.FOLLOWED_PRODUCT
+    _after_onemkl(mkl)
+    assert mkl.gemm(np.ones((edge, edge), np.float32), np.ones((edge, edge), np.float32)) is None
+    _after_onemkl(mkl)
+    assert mkl.gemm(np.ones((1, 128), np.float32), np.ones((128, 256), np.float32)) is None  # 2^15, a vector
+    _after_onemkl(mkl)
+    assert mkl.gemm(np.ones((1, 8), np.float32), np.ones((8, 4), np.float32)) is None
+
+
+def test_each_thread_follows_its_own_previous_product(mkl):
+    """The previous product is the calling thread's: another thread's oneMKL product does not pull a
+    middling one of this thread's to oneMKL, nor the reverse."""
+    import threading
+
+    a, b = np.ones((64, 64), np.float32), np.ones((64, 64), np.float32)
+    results = {}
+    onemkl_done, numpy_done = threading.Event(), threading.Event()
+
+    def other():
+        _after_numpy(mkl)
+        numpy_done.set()
+        onemkl_done.wait(10)
+        results["other"] = mkl.gemm(a, b)  # its own previous product was NumPy's
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    numpy_done.wait(10)
+    _after_onemkl(mkl)
+    onemkl_done.set()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert results["other"] is None
+    np.testing.assert_array_equal(mkl.gemm(a, b), a @ b)  # this thread's previous product was oneMKL's
 
 
 _LAYOUT_NAMES = ["C", "F", "T-view", "padded rows"]

@@ -33,6 +33,7 @@ import importlib.util
 import os
 import platform
 import sys
+import threading
 import warnings
 from importlib.metadata import PackageNotFoundError, files
 
@@ -53,6 +54,16 @@ _INT_MAX = 2**31 - 1
 # same bound serves matrix-vector products: the source of OpenBLAS's gemv threads from 9216, but the
 # wheel's (0.3.31) measured single-threaded up to about 2.6e5.
 SMALL_PRODUCT = 1 << 18
+# ... except that a product of more than FOLLOWED_PRODUCT multiply-adds goes to the library that
+# computed this thread's previous product, so that in a model the two libraries do not take turns.
+# At batch 1 the first product of MLP 784-W-W-10 (784xW) is above SMALL_PRODUCT from W = 335, so
+# oneMKL's; the next (WxW) on NumPy after it made the whole predict take about 1.2x the time it
+# takes with that product on oneMKL (W = 448 and 512, in one process, alternated), though alone both
+# libraries took 17 µs on 1x512 by 512x512. A model whose products are all under SMALL_PRODUCT stays on NumPy, which was
+# faster there (W = 64-256, whose weights stay in one core's L2: 1.06-1.29x the time with oneMKL
+# taking the products from 2^15 on). Up to FOLLOWED_PRODUCT NumPy always computes the product: the
+# tiny Dense(1) model's step took 1.14x the time with every product on oneMKL.
+FOLLOWED_PRODUCT = 1 << 15
 # A time loop whose largest per-step product is at most this many multiply-adds computes all its
 # products with NumPy (numkeras.backend.blas.step_products). In such a loop OpenBLAS on two threads
 # was faster than oneMKL: SimpleRNN(128)'s step (32x128 by 128x128, then the add and tanh) took 12.1
@@ -246,6 +257,7 @@ _PLANS = 512
 def _make_gemm(library):
     functions, address, set_threads_local = library
     plans = {}
+    previous = threading.local()  # .onemkl: whether oneMKL computed this thread's previous product
 
     def gemm(a, b, out):
         # The checks of a product depend only on its operands' dtypes, shapes and strides: a model
@@ -254,8 +266,18 @@ def _make_gemm(library):
         # product over the foreign call, a fifth of a SimpleRNN step's 32x128 by 128x128 product.
         # A small product is declined before the key is made: a small model's products (all of
         # them NumPy's) then cost one multiplication each here, not a key and a lookup.
-        if a.ndim != 2 or b.ndim != 2 or a.shape[0] * a.shape[1] * b.shape[1] <= SMALL_PRODUCT:
+        if a.ndim != 2 or b.ndim != 2:
             return None
+        macs = a.shape[0] * a.shape[1] * b.shape[1]
+        if macs <= SMALL_PRODUCT and (macs <= FOLLOWED_PRODUCT or not getattr(previous, "onemkl", False)):
+            previous.onemkl = False
+            return None
+        product = _product(a, b, out)
+        previous.onemkl = product is not None
+        return product
+
+    def _product(a, b, out):
+        """``a @ b`` computed by oneMKL (into ``out`` if given), or ``None`` where NumPy is to compute it."""
         key = (a.dtype, b.dtype, a.shape, b.shape, a.strides, b.strides)
         plan = plans.get(key, False)
         if plan is False:
