@@ -444,8 +444,22 @@ print("RESULT " + json.dumps({{"import_s": elapsed,
 """
 
 
+# Variables that numkeras's compute plugins may set in this process for their own threads (the
+# harness imports them to see which variants are available). A child gets the value the harness
+# started with, or none: GOMP_SPINCOUNT=0, which numkeras-numba left set until the fifth session
+# of issue 15, put PyTorch's OpenMP threads to sleep after every op in every torch child, and its
+# one-sample MLP forward took 416 instead of 112 µs.
+PLUGIN_VARIABLES = ("GOMP_SPINCOUNT",)
+_LAUNCH_ENVIRONMENT = {name: os.environ.get(name) for name in PLUGIN_VARIABLES}
+
+
 def _child_env(threads, framework=None):
     env = dict(os.environ)
+    for name, value in _LAUNCH_ENVIRONMENT.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     env["NUMKERAS_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # measure numkeras itself, not the machine's plugins
     env["NUMKERAS_BENCH_DATA_PYTHON"] = sys.executable  # the interpreter with numkeras, for load_mnist
     if framework in KERAS_FRAMEWORKS:

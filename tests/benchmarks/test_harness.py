@@ -119,6 +119,32 @@ def test_the_tf_frameworks_children_get_the_environment_that_selects_them():
     assert harness._child_env(3, "torch")["OMP_NUM_THREADS"] == "3"
 
 
+@pytest.mark.parametrize("at_launch", [None, "20000"])
+def test_children_do_not_inherit_what_a_plugin_set_in_the_harness_process(monkeypatch, at_launch):
+    """A variable a compute plugin set here after the harness started (GOMP_SPINCOUNT=0 slowed PyTorch's
+    children) reaches no child; one the harness was started with reaches every child unchanged."""
+    monkeypatch.setitem(harness._LAUNCH_ENVIRONMENT, "GOMP_SPINCOUNT", at_launch)
+    monkeypatch.setenv("GOMP_SPINCOUNT", "0")
+    for framework in (None, "torch", "tf_keras"):
+        assert harness._child_env(2, framework).get("GOMP_SPINCOUNT") == at_launch
+    if at_launch is None:
+        monkeypatch.delenv("GOMP_SPINCOUNT")
+        assert "GOMP_SPINCOUNT" not in harness._child_env(2, "torch")
+
+
+def test_checking_which_variants_are_available_leaves_the_environment_as_it_was():
+    """The harness imports the plugins to ask whether they are available: that must not change the
+    environment its children get."""
+    before = harness._child_env(2, "torch")
+    for variant in harness.VARIANTS:
+        harness.framework_available(variant)
+    import numkeras_numba
+
+    if numkeras_numba.available():
+        numkeras_numba._loops_import()  # where Numba is installed: imports it and starts its threads
+    assert harness._child_env(2, "torch") == before
+
+
 def test_the_tf_thread_pools_get_the_harness_s_thread_count(fake_frameworks):
     code = ("import sys; sys.path.insert(0, sys.argv[1]); import harness, tensorflow; "
             "harness.import_framework('tf_keras', threads=3); print(tensorflow.THREADS)")

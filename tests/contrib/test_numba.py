@@ -718,6 +718,37 @@ def test_a_threading_layer_that_does_not_load_leaves_the_kernels_to_numpy_with_a
     assert "'active': False" in result.stdout and "openmp" in result.stdout
 
 
+SPIN_COUNT = """
+import os
+import numpy as np
+import numba.np.ufunc.parallel as parallel
+import numkeras_numba as plugin
+from numkeras.backend import kernels
+
+seen = []
+launch = parallel._launch_threads
+def spy():
+    seen.append(os.environ.get("GOMP_SPINCOUNT"))
+    return launch()
+parallel._launch_threads = spy
+plugin.SMALL_ARRAY = plugin.SMALL_ARRAY_BESIDE_GEMM_PLUGIN = 0
+kernels.set_kernels(plugin.kernels())
+y = np.linspace(-1.0, 1.0, 60).reshape(6, 10)
+mask = kernels.bias_relu(y.copy(), None)
+print("COMPILED", plugin._loops_import(), "LAUNCHED WITH", seen[0], "AFTER", os.environ.get("GOMP_SPINCOUNT"))
+"""
+
+
+@pytest.mark.parametrize("users, launched_with", [(None, "0"), ("20000", "20000")])
+def test_openmp_threads_sleep_but_the_setting_does_not_outlive_their_start(users, launched_with):
+    """GOMP_SPINCOUNT=0 while Numba starts its threads (GNU OpenMP reads it then), unless the user set
+    it; afterwards the environment is the user's again, so that processes started later, and libraries
+    loaded later (PyTorch's own OpenMP: a one-sample forward took 3.7x as long), do not inherit it."""
+    result = run_python(SPIN_COUNT, [PLUGIN_DIR], {"GOMP_SPINCOUNT": users})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"COMPILED True LAUNCHED WITH {launched_with} AFTER {users}" in result.stdout, result.stdout
+
+
 @pytest.mark.parametrize("gemm_plugin", [False, True])
 def test_small_arrays_are_left_to_numpy(numba_plugin, gemm_plugin):
     """The cut-off is lower while a plugin computes the products (NumPy's OpenBLAS threads keep the cores)."""

@@ -19,6 +19,7 @@ Install: ``pip install 'numkeras[fast]'`` (the plugin ships inside numkeras and 
 until Numba is installed), or ``pip install contrib/numkeras-numba``; numkeras picks it up on the
 first kernel call. ``numkeras plugins`` lists it and what is compiled."""
 
+import contextlib
 import importlib.util
 import math
 import os
@@ -37,8 +38,9 @@ from . import _cache
 
 # Numba's OpenMP threads busy-wait after each parallel loop by default, on the cores that the
 # BLAS library's threads need next: a convnet step took 1.5x as long. They sleep at once
-# instead, unless the user says otherwise. (Read when Numba first starts its threads.)
-os.environ.setdefault("GOMP_SPINCOUNT", "0")
+# instead, unless the user says otherwise: GNU OpenMP reads this variable once, when it is
+# loaded, which Numba does when it starts its threads (see _sleeping_openmp_threads).
+_SPIN_VARIABLE = "GOMP_SPINCOUNT"
 
 # Below this many elements NumPy's passes cost microseconds, less than waking the threads
 # while NumPy's OpenBLAS computes the products: its threads keep spinning on the cores after
@@ -98,20 +100,45 @@ def _loops_that_can_run():
     The state is set before any warning: where warnings are errors, the first call raises
     and the later ones decline.
     """
-    try:
-        loops = _import_loops()
-    except Exception as error:  # not only ImportError: a Numba at odds with NumPy may raise others
+    error = None
+    with _sleeping_openmp_threads():  # Numba starts its threads in _why_loops_cannot_run
+        try:
+            loops = _import_loops()
+        except Exception as caught:  # not only ImportError: a Numba at odds with NumPy may raise others
+            error = caught
+        else:
+            off, warn = _why_loops_cannot_run()
+    if error is not None:
         _imported.update(loops=None, error=f"{type(error).__name__}: {error}")
         warnings.warn(f"numkeras-numba: Numba could not be imported ({error}); numkeras keeps its "
                       f"NumPy kernels. `pip install numba` to use the compiled ones.", RuntimeWarning, stacklevel=4)
         return
-    off, warn = _why_loops_cannot_run()
     if off:
         _imported.update(loops=None, off=off)
     else:
         _imported["loops"] = loops
     if warn:
         warnings.warn(f"numkeras-numba: {off}", RuntimeWarning, stacklevel=4)
+
+
+@contextlib.contextmanager
+def _sleeping_openmp_threads():
+    """``GOMP_SPINCOUNT=0`` in the environment within the block (where Numba starts its threads),
+    unless the user set it; afterwards the environment is as it was.
+
+    Left set, it reached every process the user starts afterwards and every library that loads
+    GNU OpenMP later in this one: PyTorch's forward of a small MLP, one sample at a time, took
+    416 instead of 112 µs, its threads asleep after every op. (The environment is the process's:
+    another thread that starts a process within the block would pass the setting on too.)
+    """
+    if _SPIN_VARIABLE in os.environ:
+        yield
+        return
+    os.environ[_SPIN_VARIABLE] = "0"
+    try:
+        yield
+    finally:
+        os.environ.pop(_SPIN_VARIABLE, None)
 
 
 def _why_loops_cannot_run():
