@@ -98,84 +98,121 @@ def test_writes_into_out_and_declines_what_it_cannot_take(every_product):
     assert mkl.gemm(row, b) is None
 
 
-def _after_numpy(mkl):
+def _after_numpy(gemm):
     """Makes NumPy's the thread's previous product (one the kernel declines: a small one)."""
-    assert mkl.gemm(np.ones((2, 2), np.float32), np.ones((2, 2), np.float32)) is None
+    assert gemm(np.ones((2, 2), np.float32), np.ones((2, 2), np.float32), None) is None
 
 
-def _after_onemkl(mkl):
+def _after_onemkl(gemm):
     """Makes oneMKL's the thread's previous product (a big one)."""
-    assert mkl.gemm(np.ones((128, 128), np.float32), np.ones((128, 128), np.float32)) is not None
+    assert gemm(np.ones((128, 128), np.float32), np.ones((128, 128), np.float32), None) is not None
 
 
 def test_small_products_are_left_to_numpy(mkl):
     """Up to OpenBLAS's own one-thread bound (m * n * k <= 65536 * 4), matrix-vector products included,
     NumPy computes the product (after a product of NumPy's); one multiply-add more and oneMKL does."""
     square = np.ones((64, 64), np.float32)  # 64 * 64 * 64 = 65536 * 4
-    _after_numpy(mkl)
-    assert mkl.gemm(square, square) is None
+    gemm = mkl._make_gemm(mkl._library())  # a kernel of its own: these kinds first seen after NumPy's
+    _after_numpy(gemm)
+    assert gemm(square, square, None) is None
     np.testing.assert_array_equal(mkl.gemm(square, np.ones((64, 65), np.float32)), np.full((64, 65), 64.0))
     row = np.ones((1, 512), np.float32)  # 512 * 512 = 65536 * 4
-    _after_numpy(mkl)
-    assert mkl.gemm(row, np.ones((512, 512), np.float32)) is None
+    _after_numpy(gemm)
+    assert gemm(row, np.ones((512, 512), np.float32), None) is None
     np.testing.assert_array_equal(mkl.gemm(row, np.ones((512, 513), np.float32)), np.full((1, 513), 512.0))
     column = np.ones((513, 1), np.float32)
     np.testing.assert_array_equal(mkl.gemm(np.ones((512, 513), np.float32), column), np.full((512, 1), 513.0))
 
 
+@pytest.fixture
+def fresh_gemm(mkl):
+    """A GEMM kernel of its own: no kind of operand multiplied yet, no thread's previous product."""
+    return mkl._make_gemm(mkl._library())
+
+
 @pytest.mark.parametrize("shapes", [((64, 64), (64, 64)), ((1, 512), (512, 512)), ((512, 512), (512, 1)),
                                     ((32, 33), (33, 32))], ids=["square", "row", "column", "just above"])
-def test_a_middling_product_follows_the_previous_products_library(mkl, shapes):
-    """From FOLLOWED_PRODUCT to SMALL_PRODUCT multiply-adds the product goes where this thread's previous
-    one went, so that a model's products do not alternate between the libraries."""
+def test_a_middling_product_goes_where_the_previous_product_went_when_first_multiplied(mkl, fresh_gemm, shapes):
+    """From FOLLOWED_PRODUCT to SMALL_PRODUCT multiply-adds a kind of operand goes to the library that
+    computed the thread's previous product when it is first multiplied, so that a model's products do
+    not alternate between the libraries; and stays there, so that it always gets the same numbers."""
+    gemm = fresh_gemm
     a, b = np.ones(shapes[0], np.float32), np.ones(shapes[1], np.float32)
     assert mkl.FOLLOWED_PRODUCT < a.shape[0] * a.shape[1] * b.shape[1] <= mkl.SMALL_PRODUCT
-    _after_onemkl(mkl)
-    np.testing.assert_array_equal(mkl.gemm(a, b), a @ b)
-    np.testing.assert_array_equal(mkl.gemm(a, b), a @ b)  # it was oneMKL's too
-    _after_numpy(mkl)
-    assert mkl.gemm(a, b) is None
-    assert mkl.gemm(a, b) is None
-    _after_onemkl(mkl)
-    assert mkl.gemm(a, b, np.empty((a.shape[0], b.shape[1]), np.float64)) is None  # declined: NumPy's product
-    assert mkl.gemm(a, b) is None
+    _after_onemkl(gemm)
+    np.testing.assert_array_equal(gemm(a, b, None), a @ b)
+    _after_numpy(gemm)
+    np.testing.assert_array_equal(gemm(a, b, None), a @ b)  # still oneMKL's
+    a2, b2 = np.ones(shapes[0], np.float64), np.ones(shapes[1], np.float64)  # another kind: first after NumPy
+    _after_numpy(gemm)
+    assert gemm(a2, b2, None) is None
+    _after_onemkl(gemm)
+    assert gemm(a2, b2, None) is None  # still NumPy's
 
 
-def test_up_to_the_followed_bound_numpy_computes_the_product_even_after_onemkl(mkl):
+def test_a_declined_product_counts_as_numpys(mkl, fresh_gemm):
+    gemm = fresh_gemm
+    a, b = np.ones((64, 64), np.float32), np.ones((64, 64), np.float32)
+    _after_onemkl(gemm)
+    assert gemm(a, b, np.empty((64, 64), np.float64)) is None  # declined: NumPy computes it
+    assert gemm(np.ones((64, 64), np.float64), b.astype(np.float64), None) is None  # first seen after NumPy's
+
+
+def test_a_batch_of_products_counts_as_onemkls(mkl, fresh_gemm):
+    gemm = fresh_gemm
+    _after_numpy(gemm)
+    a, b = np.ones((4, 65, 64), np.float32), np.ones((4, 64, 64), np.float32)  # 65 * 64 * 64 > SMALL_PRODUCT
+    assert gemm.batched(a, b, np.empty((4, 65, 64), np.float32)) is not None
+    middling = np.ones((64, 64), np.float32)  # first seen now: after oneMKL's batch
+    np.testing.assert_array_equal(gemm(middling, middling, None), middling @ middling)
+
+
+def test_up_to_the_followed_bound_numpy_computes_the_product_even_after_onemkl(mkl, fresh_gemm):
+    gemm = fresh_gemm
     edge = int(round(mkl.FOLLOWED_PRODUCT ** (1 / 3)))  # 32 * 32 * 32 = 2^15
     assert edge ** 3 == mkl.FOLLOWED_PRODUCT
-    _after_onemkl(mkl)
-    assert mkl.gemm(np.ones((edge, edge), np.float32), np.ones((edge, edge), np.float32)) is None
-    _after_onemkl(mkl)
-    assert mkl.gemm(np.ones((1, 128), np.float32), np.ones((128, 256), np.float32)) is None  # 2^15, a vector
-    _after_onemkl(mkl)
-    assert mkl.gemm(np.ones((1, 8), np.float32), np.ones((8, 4), np.float32)) is None
+    _after_onemkl(gemm)
+    assert gemm(np.ones((edge, edge), np.float32), np.ones((edge, edge), np.float32), None) is None
+    _after_onemkl(gemm)
+    assert gemm(np.ones((1, 128), np.float32), np.ones((128, 256), np.float32), None) is None  # 2^15, a vector
+    _after_onemkl(gemm)
+    assert gemm(np.ones((1, 8), np.float32), np.ones((8, 4), np.float32), None) is None
 
 
-def test_each_thread_follows_its_own_previous_product(mkl):
-    """The previous product is the calling thread's: another thread's oneMKL product does not pull a
-    middling one of this thread's to oneMKL, nor the reverse."""
+def test_the_previous_product_is_the_threads_own_and_a_kinds_library_everyones(mkl, fresh_gemm):
+    """Another thread's oneMKL product does not decide for this thread's first middling product; the
+    library decided for a kind of operand holds in every thread."""
     import threading
 
-    a, b = np.ones((64, 64), np.float32), np.ones((64, 64), np.float32)
-    results = {}
-    onemkl_done, numpy_done = threading.Event(), threading.Event()
+    gemm = fresh_gemm
+    decided_by_other = np.ones((64, 64), np.float32)
+    decided_here = np.ones((1, 512), np.float32), np.ones((512, 512), np.float32)
+    results, errors = {}, []
+    started, onemkl_done = threading.Event(), threading.Event()
 
     def other():
-        _after_numpy(mkl)
-        numpy_done.set()
-        onemkl_done.wait(10)
-        results["other"] = mkl.gemm(a, b)  # its own previous product was NumPy's
+        try:
+            _after_numpy(gemm)
+            started.set()
+            assert onemkl_done.wait(30)
+            results["first seen here"] = gemm(decided_by_other, decided_by_other, None)  # its previous: NumPy's
+            results["decided there"] = gemm(*decided_here, None)
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+            started.set()
 
     thread = threading.Thread(target=other)
     thread.start()
-    numpy_done.wait(10)
-    _after_onemkl(mkl)
+    assert started.wait(30)
+    _after_onemkl(gemm)
+    np.testing.assert_array_equal(gemm(*decided_here, None), decided_here[0] @ decided_here[1])
     onemkl_done.set()
-    thread.join(10)
-    assert not thread.is_alive()
-    assert results["other"] is None
-    np.testing.assert_array_equal(mkl.gemm(a, b), a @ b)  # this thread's previous product was oneMKL's
+    thread.join(30)
+    assert not thread.is_alive() and not errors, errors
+    assert results["first seen here"] is None
+    np.testing.assert_array_equal(results["decided there"], decided_here[0] @ decided_here[1])
+    _after_onemkl(gemm)
+    assert gemm(decided_by_other, decided_by_other, None) is None  # NumPy's, as first decided
 
 
 _LAYOUT_NAMES = ["C", "F", "T-view", "padded rows"]

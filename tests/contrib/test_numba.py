@@ -705,15 +705,18 @@ print("RIGHT", bool(np.array_equal(out, np.maximum(y, 0)) and np.array_equal(mas
       "DECLINED", plugin.bias_relu(y.copy(), None) is None)
 print("WARNINGS", [str(w.message) for w in caught])
 print("STATUS", plugin.status())
+import os
+print("SPIN", os.environ.get("GOMP_SPINCOUNT"))
 """
 
 
 def test_a_threading_layer_that_does_not_load_leaves_the_kernels_to_numpy_with_a_warning():
     """NUMBA_THREADING_LAYER=openmp (Numba's name is omp), or tbb where TBB does not load: Numba raises
     from every parallel loop; the plugin warns once and declines."""
-    result = run_python(BAD_LAYER, [PLUGIN_DIR], {"NUMBA_THREADING_LAYER": "openmp"})
+    result = run_python(BAD_LAYER, [PLUGIN_DIR], {"NUMBA_THREADING_LAYER": "openmp", "GOMP_SPINCOUNT": None})
     assert result.returncode == 0, result.stderr[-2000:]
     assert "RIGHT True DECLINED True" in result.stdout, result.stdout
+    assert "SPIN None" in result.stdout, result.stdout  # threads that failed to start leave no setting behind
     assert result.stdout.count("could not start its threads") == 2, result.stdout  # the warning, the status
     assert "'active': False" in result.stdout and "openmp" in result.stdout
 

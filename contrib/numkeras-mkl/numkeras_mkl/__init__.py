@@ -54,15 +54,17 @@ _INT_MAX = 2**31 - 1
 # same bound serves matrix-vector products: the source of OpenBLAS's gemv threads from 9216, but the
 # wheel's (0.3.31) measured single-threaded up to about 2.6e5.
 SMALL_PRODUCT = 1 << 18
-# ... except that a product of more than FOLLOWED_PRODUCT multiply-adds goes to the library that
-# computed this thread's previous product, so that in a model the two libraries do not take turns.
-# At batch 1 the first product of MLP 784-W-W-10 (784xW) is above SMALL_PRODUCT from W = 335, so
-# oneMKL's; the next (WxW) on NumPy after it made the whole predict take about 1.2x the time it
-# takes with that product on oneMKL (W = 448 and 512, in one process, alternated), though alone both
-# libraries took 17 µs on 1x512 by 512x512. A model whose products are all under SMALL_PRODUCT stays on NumPy, which was
-# faster there (W = 64-256, whose weights stay in one core's L2: 1.06-1.29x the time with oneMKL
-# taking the products from 2^15 on). Up to FOLLOWED_PRODUCT NumPy always computes the product: the
-# tiny Dense(1) model's step took 1.14x the time with every product on oneMKL.
+# ... except a product of more than FOLLOWED_PRODUCT multiply-adds (and at most SMALL_PRODUCT): each
+# kind of operand (dtypes, shapes, strides) of those goes to the library that computed the thread's
+# previous product when the kind is first multiplied, and stays there (the same product always gets
+# the same numbers in a process). So in a model the two libraries do not take turns. At batch 1 the
+# first product of MLP 784-W-W-10 (784xW) is above SMALL_PRODUCT from W = 335, so oneMKL's; the next
+# (WxW) on NumPy after it made the whole predict take 1.2-1.3x the time it takes with that product on
+# oneMKL (W = 448 and 512), though alone NumPy was as fast or faster on 1x512 by 512x512 (above). A
+# model whose products are all under SMALL_PRODUCT stays on NumPy, which was faster there (W = 64-256,
+# whose weights stay in one core's L2: 1.06-1.29x the time with oneMKL taking the products from 2^15
+# on). Up to FOLLOWED_PRODUCT NumPy always computes the product: the tiny Dense(1) model's step took
+# 1.14x the time with every product on oneMKL.
 FOLLOWED_PRODUCT = 1 << 15
 # A time loop whose largest per-step product is at most this many multiply-adds computes all its
 # products with NumPy (numkeras.backend.blas.step_products). In such a loop OpenBLAS on two threads
@@ -257,7 +259,12 @@ _PLANS = 512
 def _make_gemm(library):
     functions, address, set_threads_local = library
     plans = {}
-    previous = threading.local()  # .onemkl: whether oneMKL computed this thread's previous product
+    # For a middling product (FOLLOWED_PRODUCT to SMALL_PRODUCT multiply-adds): which library
+    # computes each kind of operand, decided when the kind is first multiplied, by the library
+    # that computed that thread's previous product, and kept, so that the same product always
+    # gets the same numbers in this process.
+    middling = {}
+    last_product = threading.local()  # .onemkl: whether oneMKL computed this thread's previous product
 
     def gemm(a, b, out):
         # The checks of a product depend only on its operands' dtypes, shapes and strides: a model
@@ -265,20 +272,30 @@ def _make_gemm(library):
         # they are made once per kind (``_plan``). That took the wrapper from about 2.7 to 1 µs a
         # product over the foreign call, a fifth of a SimpleRNN step's 32x128 by 128x128 product.
         # A small product is declined before the key is made: a small model's products (all of
-        # them NumPy's) then cost one multiplication each here, not a key and a lookup.
+        # them NumPy's) then cost a multiplication and a thread-local write each here.
         if a.ndim != 2 or b.ndim != 2:
             return None
         macs = a.shape[0] * a.shape[1] * b.shape[1]
-        if macs <= SMALL_PRODUCT and (macs <= FOLLOWED_PRODUCT or not getattr(previous, "onemkl", False)):
-            previous.onemkl = False
+        small = macs <= SMALL_PRODUCT
+        if small and macs <= FOLLOWED_PRODUCT:
+            last_product.onemkl = False
             return None
-        product = _product(a, b, out)
-        previous.onemkl = product is not None
+        key = (a.dtype, b.dtype, a.shape, b.shape, a.strides, b.strides)
+        if small:
+            onemkl = middling.get(key)
+            if onemkl is None:
+                if len(middling) >= _PLANS:
+                    middling.clear()
+                onemkl = middling.setdefault(key, getattr(last_product, "onemkl", False))
+            if not onemkl:
+                last_product.onemkl = False
+                return None
+        product = _product(key, a, b, out)
+        last_product.onemkl = product is not None
         return product
 
-    def _product(a, b, out):
+    def _product(key, a, b, out):
         """``a @ b`` computed by oneMKL (into ``out`` if given), or ``None`` where NumPy is to compute it."""
-        key = (a.dtype, b.dtype, a.shape, b.shape, a.strides, b.strides)
         plan = plans.get(key, False)
         if plan is False:
             if len(plans) >= _PLANS:
@@ -316,16 +333,17 @@ def _make_gemm(library):
             return None
         entry[3](_ROW_MAJOR, layout_a[0], layout_b[0], m, n, k, 1.0, address(a), layout_a[1], step_a,
                  address(b), layout_b[1], step_b, 0.0, address(out), n, m * n, count)
+        last_product.onemkl = True
         return out
 
     @contextlib.contextmanager
     def one_thread():
         """oneMKL on one thread within the block, in this thread only (see numkeras.backend.blas.one_thread)."""
-        previous = set_threads_local(1)
+        threads = set_threads_local(1)
         try:
             yield
         finally:
-            set_threads_local(previous)  # 0, the usual answer, goes back to the global setting
+            set_threads_local(threads)  # 0, the usual answer, goes back to the global setting
 
     gemm.one_thread = one_thread
     gemm.batched = batched

@@ -100,19 +100,14 @@ def _loops_that_can_run():
     The state is set before any warning: where warnings are errors, the first call raises
     and the later ones decline.
     """
-    error = None
-    with _sleeping_openmp_threads():  # Numba starts its threads in _why_loops_cannot_run
-        try:
-            loops = _import_loops()
-        except Exception as caught:  # not only ImportError: a Numba at odds with NumPy may raise others
-            error = caught
-        else:
-            off, warn = _why_loops_cannot_run()
-    if error is not None:
+    try:
+        loops = _import_loops()
+    except Exception as error:  # not only ImportError: a Numba at odds with NumPy may raise others
         _imported.update(loops=None, error=f"{type(error).__name__}: {error}")
         warnings.warn(f"numkeras-numba: Numba could not be imported ({error}); numkeras keeps its "
                       f"NumPy kernels. `pip install numba` to use the compiled ones.", RuntimeWarning, stacklevel=4)
         return
+    off, warn = _why_loops_cannot_run()
     if off:
         _imported.update(loops=None, off=off)
     else:
@@ -121,24 +116,32 @@ def _loops_that_can_run():
         warnings.warn(f"numkeras-numba: {off}", RuntimeWarning, stacklevel=4)
 
 
+_spin_set = []  # [True] while _sleeping_openmp_threads has set the variable (a fork then removes it)
+
+
 @contextlib.contextmanager
 def _sleeping_openmp_threads():
-    """``GOMP_SPINCOUNT=0`` in the environment within the block (where Numba starts its threads),
-    unless the user set it; afterwards the environment is as it was.
+    """``GOMP_SPINCOUNT=0`` in the environment within the block (Numba starting its threads, which
+    loads GNU OpenMP), unless the user set it; afterwards the environment is as it was.
 
-    Left set, it reached every process the user starts afterwards and every library that loads
-    GNU OpenMP later in this one: PyTorch's forward of a small MLP, one sample at a time, took
-    416 instead of 112 µs, its threads asleep after every op. (The environment is the process's:
-    another thread that starts a process within the block would pass the setting on too.)
+    Left set, it reached every process the user started afterwards and every library with an
+    OpenMP of its own loaded later in this one (PyTorch's wheels carry one): PyTorch's forward of
+    a small MLP, one sample at a time, took 416 instead of 112 µs, its threads asleep after every
+    op. (A library sharing Numba's GNU OpenMP shares its setting, as before. The environment is
+    the process's: a process another thread starts within the block inherits the setting; a
+    process forked within it removes it, see _after_fork_in_child.)
     """
     if _SPIN_VARIABLE in os.environ:
         yield
         return
     os.environ[_SPIN_VARIABLE] = "0"
+    _spin_set.append(True)
     try:
         yield
     finally:
-        os.environ.pop(_SPIN_VARIABLE, None)
+        _spin_set.clear()
+        if os.environ.get(_SPIN_VARIABLE) == "0":  # not a value someone else set meanwhile
+            del os.environ[_SPIN_VARIABLE]
 
 
 def _why_loops_cannot_run():
@@ -151,7 +154,8 @@ def _why_loops_cannot_run():
         return ("off: NUMBA_DISABLE_JIT is set, so Numba compiles nothing and the kernels' loops would run as "
                 "Python, about a thousand times slower; NumPy's kernels run"), False
     try:
-        get_num_threads()  # starts Numba's threads, as the first loop would
+        with _sleeping_openmp_threads():
+            get_num_threads()  # starts Numba's threads, as the first loop would
     except Exception as error:  # ValueError: the layer NUMBA_THREADING_LAYER names does not load, or is unknown
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
         return (f"off: Numba could not start its threads ({first_line} NUMBA_THREADING_LAYER="
@@ -485,6 +489,9 @@ def _after_fork_in_child():
     # The locks: another thread may have held one at the fork, and it does not exist here.
     _cache.new_lock()
     _import_lock[0], _loop_lock[0] = threading.RLock(), threading.RLock()
+    if _spin_set and os.environ.get(_SPIN_VARIABLE) == "0":  # forked while another thread started Numba's
+        _spin_set.clear()
+        del os.environ[_SPIN_VARIABLE]
     layer = _threading_layer()
     vendor = _openmp_vendor() if layer == "omp" else None
     if _imported.pop("importing", None) or _numba_half_imported():
