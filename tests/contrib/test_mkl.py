@@ -150,6 +150,19 @@ def test_a_middling_product_goes_where_the_previous_product_went_when_first_mult
     assert gemm(a2, b2, None) is None  # still NumPy's
 
 
+def test_past_the_cache_s_size_a_new_middling_kind_is_numpys_and_kept_choices_stay(mkl, fresh_gemm, monkeypatch):
+    monkeypatch.setattr(mkl, "_PLANS", 1)
+    gemm = fresh_gemm
+    kept = np.ones((64, 64), np.float32)
+    _after_onemkl(gemm)
+    np.testing.assert_array_equal(gemm(kept, kept, None), kept @ kept)  # the one kept choice: oneMKL
+    late = np.ones((64, 64), np.float64)
+    for _ in range(2):
+        _after_onemkl(gemm)
+        assert gemm(late, late, None) is None  # a kind past the cache's size: NumPy's, every time
+    np.testing.assert_array_equal(gemm(kept, kept, None), kept @ kept)  # still oneMKL's
+
+
 def test_a_declined_product_counts_as_numpys(mkl, fresh_gemm):
     gemm = fresh_gemm
     a, b = np.ones((64, 64), np.float32), np.ones((64, 64), np.float32)

@@ -284,9 +284,10 @@ def _make_gemm(library):
         if small:
             onemkl = middling.get(key)
             if onemkl is None:
-                if len(middling) >= _PLANS:
-                    middling.clear()
-                onemkl = middling.setdefault(key, getattr(last_product, "onemkl", False))
+                # Past _PLANS kinds a new kind is NumPy's every time (no history); the kept choices
+                # stay, never cleared, so that no product's numbers change.
+                onemkl = (len(middling) < _PLANS
+                          and middling.setdefault(key, getattr(last_product, "onemkl", False)))
             if not onemkl:
                 last_product.onemkl = False
                 return None
