@@ -29,6 +29,30 @@ HYDRA_SIGKILL = """
 YOUR APPLICATION TERMINATED WITH THE EXIT STRING: Killed (signal 9)
 """
 HYDRA_SIGKILL_CLEANUP = HYDRA_SIGKILL.replace("[vm] 0,9,0", "[vm] 9,9,9")
+# Rank 1 exited with code 3 and hydra did not end the job (CI saw this once; ``-disable-auto-cleanup``
+# makes it happen every time): the survivors' watchdogs ended it, and hydra printed no exit codes.
+WATCHDOGS_ENDED_IT = """\
+rank 1 (pid 101): fault exit now
+numkeras_mpi.comm.RankFailedError: numkeras_mpi: rank 2 stopped in allreduce 'gradient allreduce': \
+rank 1 sent no heartbeat for 5 s (limit 5 s): it died or hangs
+numkeras_mpi: rank 2 on vm: stopping the job: rank 2 stopped in allreduce 'gradient allreduce': \
+rank 1 sent no heartbeat for 5 s (limit 5 s): it died or hangs
+numkeras_mpi.comm.RankFailedError: numkeras_mpi: rank 0 stopped in allreduce 'gradient allreduce': \
+rank 1 sent no heartbeat for 5 s (limit 5 s): it died or hangs
+numkeras_mpi: rank 0 on vm: stopping the job: rank 0 stopped in allreduce 'gradient allreduce': \
+rank 1 sent no heartbeat for 5 s (limit 5 s): it died or hangs
+Abort(1) on node 2 (rank 2 in comm 0): application called MPI_Abort(MPI_COMM_WORLD, 1) - process 2
+"""
+# Rank 1 raised: it reported first and aborted; hydra printed no exit codes.
+A_RANK_RAISED = """\
+RuntimeError: an error in this replica's batch
+numkeras_mpi: rank 1 on vm: stopping the job: rank 1 raised RuntimeError: an error in this replica's batch
+numkeras_mpi: rank 2 on vm: stopping the job: rank 2 stopped in allreduce 'gradient allreduce': \
+rank 1 raised RuntimeError: an error in this replica's batch
+numkeras_mpi: rank 0 on vm: stopping the job: rank 0 stopped in allreduce 'gradient allreduce': \
+rank 1 raised RuntimeError: an error in this replica's batch
+Abort(1) on node 1 (rank 1 in comm 0): application called MPI_Abort(MPI_COMM_WORLD, 1) - process 1
+"""
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +126,26 @@ def test_without_exit_codes_the_pid_report_is_translated(run):
         "numkeras-mpi: rank 1 (pid 21940 on vm) ended with exit code 9"]
     assert run.report_lines({}, text) == [
         "numkeras-mpi: a process that had not called init() (pid 21940 on vm) ended with exit code 9"]
+
+
+def test_without_any_status_from_mpiexec_the_ranks_reports_name_the_rank(run):
+    assert run.report_lines(records(100, 101, 102), WATCHDOGS_ENDED_IT) == [
+        "numkeras-mpi: rank 1 (pid 101 on vm) sent no heartbeat for 5 s: it died or hangs "
+        "(mpiexec reported no exit status for it)"]
+    assert run.report_lines(records(100, 101, 102), A_RANK_RAISED) == [
+        "numkeras-mpi: rank 1 (pid 101 on vm) raised RuntimeError: an error in this replica's batch "
+        "(mpiexec reported no exit status for it)"]
+    assert run.report_lines({}, WATCHDOGS_ENDED_IT)[0].startswith("numkeras-mpi: rank 1 (host unknown) sent no")
+
+
+def test_mpiexecs_statuses_outrank_the_ranks_reports(run):
+    assert run.report_lines(records(100, 101, 102), WATCHDOGS_ENDED_IT + HYDRA_EXIT_3) == [
+        "numkeras-mpi: rank 1 (pid 101 on vm) exited with code 3"]
+
+
+def test_a_report_that_blames_no_rank_names_nobody(run):
+    text = "numkeras_mpi: rank 0 on vm: stopping the job: MPI reported a broken connection on rank 0 (x)\n"
+    assert run.report_lines(records(100, 101), text) == []
 
 
 @given(st.lists(st.sampled_from([0, 256, 768, 9, 15]), min_size=1, max_size=6))

@@ -10,7 +10,12 @@ killed. This launcher runs the same ``mpiexec`` and fills the gap:
 * it asks hydra for every process's exit status (``-print-all-exitcodes``);
 * when the job ends badly it prints one line per failed process, e.g.
   ``numkeras-mpi: rank 1 (pid 1234 on node7) was killed by signal 9 (SIGKILL)``,
-  and exits with ``mpiexec``'s status. The directory is removed in every case.
+  and exits with ``mpiexec``'s status. The directory is removed in every case;
+* when hydra reports no process that failed by itself (a rank raised and aborted, or,
+  rarely and only seen on a loaded CI machine, hydra missed a rank's death and the job
+  ended by the other ranks' heartbeat watchdogs), the line comes from the ranks' own
+  reports: ``numkeras-mpi: rank 1 (pid 1234 on node7) sent no heartbeat for 30 s: it died
+  or hangs (mpiexec reported no exit status for it)``.
 
 Options before the command: ``-np N`` / ``-n N``, ``--host H1,H2`` / ``-H``; any other
 option starting with ``-`` is passed to ``mpiexec`` as it is. ``$MPIEXEC`` names the
@@ -116,7 +121,30 @@ def report_lines(ranks, output):
             rank = pid_to_rank.get(int(pid))
             name = f"rank {rank}" if rank is not None else "a process that had not called init()"
             lines.append(f"numkeras-mpi: {name} (pid {pid} on {host}) ended with exit code {code}")
+    if not lines:  # mpiexec saw no process fail by itself: the ranks' own reports name the one they stopped for
+        for rank, fate in blamed_by_the_ranks(output):
+            record = ranks.get(rank)
+            where = f"pid {record['pid']} on {record['host']}" if record else "host unknown"
+            lines.append(f"numkeras-mpi: rank {rank} ({where}) {fate} (mpiexec reported no exit status for it)")
     return lines
+
+
+def blamed_by_the_ranks(output):
+    """``[(rank, what it did)]`` from the ranks' ``stopping the job:`` reports, first report first.
+
+    Hydra ends the job by itself only when it sees a process fail; when it does not (a rank
+    that raised and aborted, or one whose death hydra missed, as on a loaded CI machine), the
+    job ends with the survivors' watchdogs, whose reports name the rank that raised or went
+    silent.
+    """
+    blamed = {}
+    for message in re.findall(r"^numkeras_mpi: rank \d+ on \S+: stopping the job: (.*)$", output, re.MULTILINE):
+        found = re.search(r"rank (\d+) (raised .*|sent no heartbeat for \d+ s)", message)
+        if found:
+            fate = found.group(2)
+            fate += ": it died or hangs" if fate.startswith("sent no heartbeat") else ""
+            blamed.setdefault(int(found.group(1)), fate)
+    return list(blamed.items())
 
 
 # -- the launcher --------------------------------------------------------------------------
