@@ -325,6 +325,90 @@ def test_adam_training_gives_numpys_numbers(compiled, beside_a_gemm_plugin, rng)
         np.testing.assert_allclose(mine, reference, rtol=1e-5, atol=1e-7)
 
 
+def _lstm_arrays(rng, dtype, rows, units, spread):
+    """The arrays of one LSTM step: pre-activations (two addends), state and gradients."""
+    def array(*shape):
+        return (rng.standard_normal(shape) * spread).astype(dtype)
+
+    return dict(g=array(rows, 4 * units), z=array(rows, 4 * units), c_prev=array(rows, units),
+                dh=array(rows, units), dc=array(rows, units))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("gate", ["sigmoid", "hard_sigmoid"])
+@given(rows=st.integers(1, 9), units=st.integers(1, 40), spread=st.sampled_from([0.1, 1.0, 30.0]),
+       special=st.sampled_from([None, np.nan, np.inf, -np.inf, 2.5]), seed=st.integers(0, 2**16))
+@settings(max_examples=25, deadline=None)
+def test_the_lstm_step_and_its_gradient_are_the_references_numbers(numba_plugin, dtype, gate, rows, units, spread,
+                                                                   special, seed):
+    rng = np.random.default_rng(seed)
+    given_arrays = _lstm_arrays(rng, dtype, rows, units, spread)
+    if special is not None:  # (2.5 - 0: a hard sigmoid's corner, where its slope jumps)
+        given_arrays["g"].flat[rng.integers(0, given_arrays["g"].size)] = special
+        given_arrays["z"].flat[rng.integers(0, given_arrays["z"].size)] = 0 if special == 2.5 else special
+    results = []
+    for cell, cell_grad in [(kernels.lstm_cell.reference, kernels.lstm_cell_grad.reference),
+                            (numba_plugin.lstm_cell, numba_plugin.lstm_cell_grad)]:
+        a = {name: value.copy() for name, value in given_arrays.items()}
+        c, c_act, h, dc_prev = (np.empty((rows, units), dtype) for _ in range(4))
+        assert cell(a["g"], a["z"], a["c_prev"], c, c_act, h, gate, np.empty((rows, units), dtype)) is h
+        gates = a["g"].copy()
+        assert cell_grad(a["g"], a["c_prev"], c_act, a["dh"], a["dc"], dc_prev, gate,
+                         np.empty((rows, 3, units), dtype)) is dc_prev
+        results.append((gates, c, c_act, h, a["g"], a["dc"], dc_prev))
+    for name, got, want in zip(["gates", "c", "tanh(c)", "h", "d(pre)", "dc", "dc_prev"], *results[::-1]):
+        np.testing.assert_array_equal(got, want, err_msg=name)  # bit for bit (NaN where the reference has NaN)
+
+
+def test_the_lstm_kernels_decline_what_they_cannot_take(numba_plugin, rng):
+    a = _lstm_arrays(rng, np.float32, 4, 3, 1.0)
+    state = np.empty((4, 3), np.float32)
+    untouched = a["g"].copy()
+    cell = numba_plugin.lstm_cell
+    assert cell(a["g"], a["z"], a["c_prev"], state, state, state, "relu", state) is None  # another gate
+    assert cell(a["g"], a["z"][:, :8], a["c_prev"], state, state, state, "sigmoid", state) is None
+    assert cell(a["g"], a["z"], a["c_prev"][:1], state, state, state, "sigmoid", state) is None
+    assert cell(a["g"], a["z"].astype(np.float64), a["c_prev"], state, state, state, "sigmoid", state) is None
+    assert cell(a["g"], a["z"], np.asfortranarray(a["c_prev"]), state, state, state, "sigmoid", state) is None
+    assert cell(a["g"].astype(np.int32), a["z"], a["c_prev"], state, state, state, "sigmoid", state) is None
+    grad = numba_plugin.lstm_cell_grad
+    assert grad(a["g"], a["c_prev"], state, a["dh"], a["dc"], state, "tanh", None) is None
+    assert grad(a["g"], a["c_prev"], state, a["dh"], a["dc"], state[:, :2], "sigmoid", None) is None
+    assert grad(a["g"], a["c_prev"], state, a["dh"].astype(np.float64), a["dc"], state, "sigmoid", None) is None
+    assert grad(a["g"], a["c_prev"], state, a["dh"], np.asfortranarray(a["dc"]), state, "sigmoid", None) is None
+    np.testing.assert_array_equal(a["g"], untouched)  # a declined call changes nothing
+
+
+@pytest.mark.parametrize("layer", ["sequences", "masked_backwards", "keras22_defaults"])
+def test_lstm_training_gives_numpys_numbers_bit_for_bit(compiled, rng, layer):
+    import numkeras
+    from numkeras.layers import LSTM, Dense, Embedding
+    from numkeras.models import Sequential
+
+    x, y = rng.integers(0, 30, (12, 9)), rng.random((12, 1)).astype(np.float32)
+    x[:4, 6:] = 0  # padding, masked where the embedding says so
+
+    def train():
+        numkeras.utils.set_random_seed(0)
+        if layer == "sequences":
+            recurrent = [LSTM(5, recurrent_activation="sigmoid", return_sequences=True),
+                         LSTM(4, recurrent_activation="sigmoid")]
+        elif layer == "masked_backwards":
+            recurrent = [LSTM(5, recurrent_activation="sigmoid", go_backwards=True)]
+        else:  # hard-sigmoid gates
+            recurrent = [LSTM(5, return_sequences=True), LSTM(4)]
+        model = Sequential([Embedding(30, 6, mask_zero=layer == "masked_backwards")] + recurrent + [Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")  # SGD: no compiled optimizer kernel in the way
+        model.fit(x, y, batch_size=4, epochs=2, verbose=0, shuffle=False)
+        return model.get_weights() + [model.predict(x, verbose=0)]
+
+    with_numba = train()
+    with elementwise_kernels(None):
+        with_numpy = train()
+    for mine, reference in zip(with_numba, with_numpy):
+        np.testing.assert_array_equal(mine, reference)
+
+
 def test_what_the_kernels_decline(numba_plugin, every_array):
     plugin = every_array
     y = np.ones((4, 6), np.float32)
@@ -768,9 +852,9 @@ def test_small_arrays_are_left_to_numpy(numba_plugin, gemm_plugin):
         blas.set_gemm(previous)
 
 
-@pytest.mark.parametrize("layer", ["dense", "conv2d", "conv1d", "pool2d", "pool1d"])
+@pytest.mark.parametrize("layer", ["dense", "conv2d", "conv1d", "pool2d", "pool1d", "lstm", "lstm_hard_sigmoid"])
 def test_layer_gradients_with_compiled_kernels(compiled, rng, layer):
-    from numkeras.layers import Conv1D, Conv2D, Dense, MaxPooling1D, MaxPooling2D
+    from numkeras.layers import LSTM, Conv1D, Conv2D, Dense, MaxPooling1D, MaxPooling2D
 
     with float64():
         if layer == "dense":
@@ -781,6 +865,11 @@ def test_layer_gradients_with_compiled_kernels(compiled, rng, layer):
             check_layer_gradients(Conv1D(3, 2, strides=2, activation="relu"), rng.standard_normal((2, 7, 2)))
         elif layer == "pool2d":
             check_layer_gradients(MaxPooling2D((2, 3), strides=(1, 2)), rng.standard_normal((2, 5, 7, 2)))
+        elif layer == "lstm":
+            check_layer_gradients(LSTM(3, recurrent_activation="sigmoid", return_sequences=True),
+                                  rng.standard_normal((2, 4, 3)))
+        elif layer == "lstm_hard_sigmoid":  # small inputs: no gate near a kink of the hard sigmoid
+            check_layer_gradients(LSTM(3, return_sequences=True), rng.standard_normal((2, 4, 3)) * 0.1)
         else:
             check_layer_gradients(MaxPooling1D(3, padding="same"), rng.standard_normal((2, 7, 2)))
 

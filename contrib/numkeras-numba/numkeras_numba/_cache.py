@@ -23,7 +23,7 @@ import threading
 
 _lock = [threading.RLock()]  # a list: a forked child gets a new one (new_lock)
 _announced = []
-_ready = set()  # (loop, dtype) pairs already called in this process
+_ready = set()  # (loop name, dtype) pairs already called in this process
 
 
 def new_lock():
@@ -94,7 +94,7 @@ def install_locator():
 
 def run(loop, name, dtype, *args):
     """``loop(*args)``, announcing a compile that no earlier process did for ``(name, dtype)``."""
-    key = (name, dtype.name)
+    key = (name, dtype)  # the dtype itself: its .name is Python code, microseconds on every call
     if key in _ready:
         return loop(*args)
     marker = _marker(name, dtype.name)
@@ -118,7 +118,7 @@ def run(loop, name, dtype, *args):
 
 def state(name):
     """What is known of loop ``name``: compiled in this process, cached on disk, or not yet compiled."""
-    here = sorted(dtype for loop, dtype in _ready if loop == name)
+    here = sorted(dtype.name for loop, dtype in _ready if loop == name)
     try:
         cached = sorted(dtype for dtype in ("float32", "float64") if _marker(name, dtype).exists())
     except Exception:  # a Numba that fails to import (status() says so)

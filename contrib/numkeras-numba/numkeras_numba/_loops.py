@@ -206,6 +206,98 @@ def adadelta_update(param, grad, accumulator, delta, rho, one_minus_rho, lr, eps
         delta[i] = delta[i] * rho + (update * update) * one_minus_rho
 
 
+# One LSTM step's elementwise work (kernels lstm_cell, lstm_cell_grad) is a few thousand elements:
+# on one core, as the threads' wake-up would cost more than the loop. NumPy's tanh runs between
+# these loops, so that the gates and the cell are the numbers the reference computes. ``hard``:
+# hard-sigmoid gates (``constants``: 0.2, 0.5, 0 and 1 in the arrays' dtype), else sigmoid ones.
+_serial = njit(cache=True, nogil=True)
+
+
+@njit(inline="always")
+def _hard_sigmoid(x, constants):
+    """``np.clip(x * 0.2 + 0.5, 0, 1)``, rounded as the reference rounds it; a NaN stays NaN."""
+    point_two, half, zero, one = constants
+    v = x * point_two + half
+    if v < zero:
+        return zero
+    if v > one:
+        return one
+    return v
+
+
+@njit(inline="always")
+def _slope(y, hard, constants):
+    """The gate's derivative from its output: ``y (1 - y)``, or 0.2 inside the hard sigmoid's ramp."""
+    point_two, half, zero, one = constants
+    if hard:
+        return point_two if zero < y < one else zero
+    return y * (one - y)
+
+
+@_serial
+def lstm_cell_inputs(g, z, scale, hard):
+    """``g = g + z``, times ``scale`` for sigmoid gates (the ``tanh``'s argument for every gate)."""
+    rows, width = g.shape
+    for i in range(rows):
+        g_row, z_row = g[i], z[i]
+        if hard:
+            for j in range(width):
+                g_row[j] = g_row[j] + z_row[j]
+        else:
+            for j in range(width):
+                g_row[j] = (g_row[j] + z_row[j]) * scale[j]
+
+
+@_serial
+def lstm_cell_state(g, scale, shift, cell_input, c_prev, c, hard, constants):
+    """The gates (from their ``tanh``: ``g * scale + shift``; or hard sigmoids, and ``cell_input``
+    into the cell's), then ``c = f c_prev + i g_c``."""
+    rows, units = c.shape
+    for i in range(rows):
+        g_row, c_row, previous, cell_row = g[i], c[i], c_prev[i], cell_input[i]
+        if hard:
+            for j in range(units):
+                g_row[j] = _hard_sigmoid(g_row[j], constants)
+                g_row[units + j] = _hard_sigmoid(g_row[units + j], constants)
+                g_row[2 * units + j] = cell_row[j]
+                g_row[3 * units + j] = _hard_sigmoid(g_row[3 * units + j], constants)
+        else:
+            for j in range(4 * units):
+                g_row[j] = g_row[j] * scale[j] + shift[j]
+        for j in range(units):
+            c_row[j] = g_row[units + j] * previous[j] + g_row[j] * g_row[2 * units + j]
+
+
+@_serial
+def lstm_cell_output(g, c_act, h):
+    """``h = o tanh(c)``."""
+    rows, units = h.shape
+    for i in range(rows):
+        g_row, c_row, h_row = g[i], c_act[i], h[i]
+        for j in range(units):
+            h_row[j] = g_row[3 * units + j] * c_row[j]
+
+
+@_serial
+def lstm_cell_grad(g, c_prev, c_act, dh, dc, dc_prev, hard, constants):
+    """Kernel lstm_cell_grad in one pass, each element's arithmetic in the reference's order."""
+    one = constants[3]
+    rows, units = dh.shape
+    for r in range(rows):
+        g_row, previous, c_row, dh_row, dc_row, out_row = g[r], c_prev[r], c_act[r], dh[r], dc[r], dc_prev[r]
+        for j in range(units):
+            i, f = g_row[j], g_row[units + j]
+            cell_input, o = g_row[2 * units + j], g_row[3 * units + j]
+            c, d_h = c_row[j], dh_row[j]
+            d_c = dc_row[j] + (o * (one - c * c)) * d_h
+            dc_row[j] = d_c
+            out_row[j] = d_c * f
+            g_row[j] = d_c * (cell_input * _slope(i, hard, constants))
+            g_row[units + j] = d_c * (previous[j] * _slope(f, hard, constants))
+            g_row[2 * units + j] = d_c * (i * (one - cell_input * cell_input))
+            g_row[3 * units + j] = (c * _slope(o, hard, constants)) * d_h
+
+
 # Winograd's F(4x4, 3x3) transforms for the interpolation points 0, -1, 1, 1/2, -2, written out
 # (generic loops over the matrices ran 3-6x slower): the rows of B^T and of A^T, as
 # ``numkeras_numba.winograd_matrices()`` makes them, applied to six values. The constants come

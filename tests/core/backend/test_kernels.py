@@ -7,7 +7,7 @@ import numkeras
 from numkeras.backend import kernels
 from numkeras.backend.ops.conv import im2col
 from numkeras.hooks import hookimpl, plugin_manager
-from numkeras.layers import Conv1D, Conv2D, Dense, Flatten, MaxPooling1D, MaxPooling2D
+from numkeras.layers import LSTM, Conv1D, Conv2D, Dense, Flatten, MaxPooling1D, MaxPooling2D, Reshape
 from numkeras.models import Sequential
 
 
@@ -85,6 +85,77 @@ def test_adadelta_update_is_zeilers_formula(rng, numpy_only, dtype, tolerance, s
     for got, want in zip((param, accumulator, delta), expected):
         np.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance)
 
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _hard_sigmoid(x):
+    return np.clip(0.2 * x + 0.5, 0, 1)
+
+
+GATES = {"sigmoid": _sigmoid, "hard_sigmoid": _hard_sigmoid}
+
+
+def _lstm_step_by_formula(pre, c_prev, gate):
+    """An LSTM step (Hochreiter and Schmidhuber, with forget gate; Keras's gate order i, f, c, o) in float64."""
+    i, f, cell_input, o = np.split(pre.astype(np.float64), 4, axis=1)
+    sigma = GATES[gate]
+    c = sigma(f) * c_prev + sigma(i) * np.tanh(cell_input)
+    return c, sigma(o) * np.tanh(c)
+
+
+def _lstm_cell(pre, c_prev, gate):
+    """``kernels.lstm_cell`` on the pre-activations ``pre`` (given as its two addends): ``(g, c, c_act, h)``."""
+    g, z = pre * 0.25, pre - pre * 0.25  # the projected inputs and the recurrent product
+    c, c_act, h, scratch = (np.empty_like(c_prev) for _ in range(4))
+    assert kernels.lstm_cell(g, z, c_prev, c, c_act, h, gate, scratch) is h
+    return g, c, c_act, h
+
+
+@pytest.mark.parametrize("gate", sorted(GATES))
+@pytest.mark.parametrize("dtype, tolerance", [(np.float32, 2e-6), (np.float64, 1e-14)])
+def test_lstm_cell_is_the_lstm_step_of_the_formula(rng, numpy_only, gate, dtype, tolerance):
+    pre, c_prev = (rng.standard_normal((5, 12)) * 3).astype(dtype), rng.standard_normal((5, 3)).astype(dtype)
+    g, c, c_act, h = _lstm_cell(pre, c_prev, gate)
+    want_c, want_h = _lstm_step_by_formula(pre, c_prev, gate)
+    np.testing.assert_allclose(c, want_c, rtol=tolerance, atol=tolerance)
+    np.testing.assert_allclose(h, want_h, rtol=tolerance, atol=tolerance)
+    np.testing.assert_allclose(c_act, np.tanh(want_c), rtol=tolerance, atol=tolerance)
+    i, f, cell_input, o = np.split(pre.astype(np.float64), 4, axis=1)
+    sigma = GATES[gate]
+    want_g = np.concatenate([sigma(i), sigma(f), np.tanh(cell_input), sigma(o)], axis=1)
+    np.testing.assert_allclose(g, want_g, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("gate", sorted(GATES))
+def test_lstm_cell_grad_is_the_derivative_of_the_step(rng, numpy_only, gate):
+    """Central differences of ``sum(wh h) + sum(wc c)`` (float64) against the kernel's gradients."""
+    rows, units = 3, 2
+    pre, c_prev = rng.standard_normal((rows, 4 * units)) * 2, rng.standard_normal((rows, units))
+    pre[np.abs(0.2 * pre) > 0.49] = 0.1  # hard sigmoids away from their kinks, where the slope jumps
+    wh, wc = rng.standard_normal((rows, units)), rng.standard_normal((rows, units))
+
+    def loss(pre, c_prev):
+        c, h = _lstm_step_by_formula(pre, c_prev, gate)
+        return np.sum(wh * h) + np.sum(wc * c)
+
+    def numerical(x, other, first):
+        grad, step = np.zeros_like(x), 1e-6
+        for index in np.ndindex(x.shape):
+            up, down = x.copy(), x.copy()
+            up[index] += step
+            down[index] -= step
+            grad[index] = ((loss(up, other) - loss(down, other)) if first else
+                           (loss(other, up) - loss(other, down))) / (2 * step)
+        return grad
+
+    g, c, c_act, h = _lstm_cell(pre, c_prev, gate)
+    dc, dc_prev, factors = wc.copy(), np.empty_like(wc), np.empty((rows, 3, units))
+    assert kernels.lstm_cell_grad(g, c_prev, c_act, wh.copy(), dc, dc_prev, gate, factors) is dc_prev
+    np.testing.assert_allclose(g, numerical(pre, c_prev, True), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(dc_prev, numerical(c_prev, pre, False), rtol=1e-7, atol=1e-9)
 
 
 def test_bias_relu_is_max_of_y_plus_bias_and_zero_in_place(rng, numpy_only):
@@ -242,7 +313,8 @@ def _train(x, y):
     for optimizer in ("sgd", "adam", "adadelta"):
         numkeras.utils.set_random_seed(3)
         model = Sequential([Conv2D(4, 3, activation="relu", input_shape=x.shape[1:]),
-                            Conv2D(3, 2, activation="relu"), MaxPooling2D(2), Flatten(),
+                            Conv2D(3, 2, activation="relu"), MaxPooling2D(2), Reshape((-1, 3)),
+                            LSTM(4, recurrent_activation="sigmoid"),  # the LSTM kernels' activations
                             Dense(5, activation="relu", use_bias=False), Dense(2)])
         model.compile(optimizer=optimizer, loss="mse")
         model.fit(x, y, batch_size=4, epochs=2, verbose=0, shuffle=False)
@@ -290,9 +362,9 @@ def test_one_dimensional_pooling_and_convolution_use_the_kernels_too(rng):
         model.predict(rng.random((4, 8, 2)), verbose=0)  # window_max: pooling without the winners
     finally:
         kernels.set_kernels(previous)
-    # SGD here, and no 2-D convolution (conv3x3's) at inference
+    # SGD here, no 2-D convolution (conv3x3's) at inference, and no LSTM
     calls = {name: kernel.calls for name, kernel in supplied.items()
-             if name not in ("adam_update", "adadelta_update", "conv3x3")}
+             if name not in ("adam_update", "adadelta_update", "conv3x3", "lstm_cell", "lstm_cell_grad")}
     assert all(calls.values()), calls
 
 

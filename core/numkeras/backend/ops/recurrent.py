@@ -35,12 +35,6 @@ def _sigmoid(x, out):
     return out
 
 
-def _hard_sigmoid(x, out):
-    np.multiply(x, 0.2, out=out)
-    out += 0.5
-    return np.clip(out, 0, 1, out=out)
-
-
 def _copy(x, out):
     out[...] = x
     return out
@@ -49,7 +43,7 @@ def _copy(x, out):
 ACTIVATIONS = {
     "tanh": (lambda x, out: np.tanh(x, out=out), lambda y: 1 - y * y),
     "sigmoid": (_sigmoid, lambda y: y * (1 - y)),
-    "hard_sigmoid": (_hard_sigmoid, lambda y: np.where((y > 0) & (y < 1), y.dtype.type(0.2), y.dtype.type(0))),
+    "hard_sigmoid": (kernels.hard_sigmoid, kernels.hard_sigmoid_slope),
     "relu": (kernels.relu, lambda y: (y > 0).astype(y.dtype)),
     "linear": (_copy, lambda y: np.ones_like(y)),
 }
@@ -211,20 +205,40 @@ class LSTMSequence(_Recurrence):
         super().__init__(**kwargs)
         self.act, self.d_act = _activation(activation)
         self.gate, self.d_gate = _activation(recurrent_activation)
-        # sigmoid(x) = (1 + tanh(x / 2)) / 2: with tanh cells, all four gates are one tanh call.
-        self.one_tanh = activation == "tanh" and recurrent_activation == "sigmoid"
+        # tanh cells and sigmoid or hard sigmoid gates (every Keras default): kernels.lstm_cell's steps
+        self.gate_name = recurrent_activation if activation == "tanh" and recurrent_activation in kernels.LSTM_GATES \
+            else None
 
-    def _gates(self, g, u, cell_input):
-        """The gates' activations, in place on the pre-activations ``g (N, 4U)``."""
-        if self.one_tanh:
-            g *= self.scale
-            np.tanh(g, out=g)
-            g *= self.scale
-            g += self.shift
-        else:
-            self.act(g[:, 2 * u:3 * u], cell_input)
-            self.gate(g, g)
-            g[:, 2 * u:3 * u] = cell_input
+    def _cell(self, g, z, c_prev, c, c_act, h, gate, scratch):
+        """:func:`kernels.lstm_cell` with this op's activations, whatever they are (``gate`` is unused)."""
+        u = c.shape[-1]
+        g += z
+        self.act(g[:, 2 * u:3 * u], scratch)
+        self.gate(g, g)
+        g[:, 2 * u:3 * u] = scratch
+        np.multiply(g[:, u:2 * u], c_prev, out=c)
+        np.multiply(g[:, :u], g[:, 2 * u:3 * u], out=scratch)
+        c += scratch
+        self.act(c, c_act)
+        return np.multiply(g[:, 3 * u:], c_act, out=h)
+
+    def _cell_grad(self, g, c_prev, c_act, dh, dc, dc_prev, gate, factors):
+        """:func:`kernels.lstm_cell_grad` with this op's activations, whatever they are:
+        ``d(pre-activations) = [dc g_c i', dc c_prev f', dc i g_c', dh tanh(c) o']``."""
+        rows, units = dh.shape
+        p = g.reshape(rows, 4, units)
+        i, f, cell_input, o = p[:, 0], p[:, 1], p[:, 2], p[:, 3]
+        np.multiply(cell_input, self.d_gate(i), out=factors[:, 0])
+        np.multiply(c_prev, self.d_gate(f), out=factors[:, 1])
+        np.multiply(i, self.d_act(cell_input), out=factors[:, 2])
+        np.multiply(o, self.d_act(c_act), out=dc_prev)  # dh -> dc through h = o * act(c)
+        dc_prev *= dh
+        dc += dc_prev
+        np.multiply(c_act, self.d_gate(o), out=o)
+        o *= dh
+        np.multiply(dc, f, out=dc_prev)  # before f is overwritten
+        np.multiply(dc[:, None, :], factors, out=p[:, :3])
+        return dc_prev
 
     def forward(self, x, h0, c0, kernel, input_kernel=None, input_bias=None):
         # For a second backward pass, which must run the forward again (see backward).
@@ -234,33 +248,21 @@ class LSTMSequence(_Recurrence):
         u = kernel.shape[0]
         dtype = gates.dtype
         self.kernel, self.h0, self.c0 = kernel, h0, c0
-        if self.one_tanh:
-            self.scale = np.full(4 * u, 0.5, dtype=dtype)
-            self.scale[2 * u:3 * u] = 1
-            self.shift = np.full(4 * u, 0.5, dtype=dtype)
-            self.shift[2 * u:3 * u] = 0
         self.cs = cs = np.empty((steps, n, u), dtype=dtype)
         self.c_act = c_act = np.empty((steps, n, u), dtype=dtype)
         self.hs = hs = np.empty((steps, n, u), dtype=dtype)
         z = np.empty((n, 4 * u), dtype=dtype)
-        product = np.empty((n, u), dtype=dtype)
+        scratch = np.empty((n, u), dtype=dtype)
+        cell = self._cell if self.gate_name is None else kernels.lstm_cell
         with step_products(n * u * 4 * u) as product_of:  # small products, one per step
             for k, t in self._steps(steps):
                 h_prev, c_prev = self._previous(hs, k, h0), self._previous(cs, k, c0)
                 product_of(self._dropped(h_prev), kernel, out=z)
-                g = gates[k]
-                g += z
-                self._gates(g, u, product)
-                c = cs[k]
-                np.multiply(g[:, u:2 * u], c_prev, out=c)
-                np.multiply(g[:, :u], g[:, 2 * u:3 * u], out=product)
-                c += product
-                self.act(c, c_act[k])
-                np.multiply(g[:, 3 * u:], c_act[k], out=hs[k])
+                cell(gates[k], z, c_prev, cs[k], c_act[k], hs[k], self.gate_name, scratch)
                 keep = self._keep(t)
                 if keep is not None:
                     np.copyto(hs[k], h_prev, where=~keep)
-                    np.copyto(c, c_prev, where=~keep)
+                    np.copyto(cs[k], c_prev, where=~keep)
         self.consumed = False
         if not self.return_sequences:
             return np.concatenate([hs[-1], cs[-1]], axis=1)  # (N, 2U): the last h then c
@@ -290,6 +292,7 @@ class LSTMSequence(_Recurrence):
         kernel_t = np.ascontiguousarray(self.kernel.T)
         product = np.empty((n, u), dtype=dtype)
         factors = np.empty((n, 3, u), dtype=dtype)
+        cell_grad = self._cell_grad if self.gate_name is None else kernels.lstm_cell_grad
         with step_products(n * u * 4 * u) as product_of:  # small products, one per step
             for k, t in reversed(self._steps(steps)):
                 if steps_with_grad_h[k]:
@@ -298,22 +301,11 @@ class LSTMSequence(_Recurrence):
                     dc += grad_c[:, k]
                 carry_h, dh = self._into_step(dh, t)
                 carry_c, dc = self._into_step(dc, t)
-                # d(pre-activation) = [dc * g * i', dc * c_prev * f', dc * i * g', dh * act(c) * o'],
-                # the factors of this step's gates computed here, where its gates are in cache
-                # (for all steps at once, before the loop, they took longer than the loop), and
-                # written over the gates, which no later iteration reads.
-                p = gates[k].reshape(n, 4, u)
-                i, f, g, o = p[:, 0], p[:, 1], p[:, 2], p[:, 3]
-                np.multiply(g, self.d_gate(i), out=factors[:, 0])
-                np.multiply(self._previous(cs, k, self.c0), self.d_gate(f), out=factors[:, 1])
-                np.multiply(i, self.d_act(g), out=factors[:, 2])
-                np.multiply(o, self.d_act(c_act[k]), out=product)  # dh -> dc through h = o * act(c)
-                product *= dh
-                dc += product
-                np.multiply(c_act[k], self.d_gate(o), out=o)
-                o *= dh
-                np.multiply(dc, f, out=product)  # the previous step's dc, before f is overwritten
-                np.multiply(dc[:, None, :], factors, out=p[:, :3])
+                # The gradients of this step's pre-activations, computed here, where its gates are
+                # in cache (for all steps at once, before the loop, the factors took longer than the
+                # loop), and written over the gates, which no later iteration reads.
+                cell_grad(gates[k], self._previous(cs, k, self.c0), c_act[k], dh, dc, product, self.gate_name,
+                          factors)
                 dc, product = product, dc
                 dh = self._dropped(product_of(gates[k], kernel_t))
                 if carry_h is not None:
