@@ -379,10 +379,45 @@ def test_the_lstm_kernels_decline_what_they_cannot_take(numba_plugin, rng):
     np.testing.assert_array_equal(a["g"], untouched)  # a declined call changes nothing
 
 
-@pytest.mark.parametrize("layer", ["sequences", "masked_backwards", "keras22_defaults"])
-def test_lstm_training_gives_numpys_numbers_bit_for_bit(compiled, rng, layer):
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("gate", ["sigmoid", "hard_sigmoid"])
+@given(rows=st.integers(1, 9), units=st.integers(1, 40), spread=st.sampled_from([0.1, 1.0, 30.0]),
+       special=st.sampled_from([None, np.nan, np.inf, -np.inf, 2.5]), seed=st.integers(0, 2**16))
+@settings(max_examples=25, deadline=None)
+def test_the_gru_step_is_the_references_numbers(numba_plugin, dtype, gate, rows, units, spread, special, seed):
+    rng = np.random.default_rng(seed)
+    x, inner = ((rng.standard_normal((rows, 3 * units)) * spread).astype(dtype) for _ in range(2))
+    h_prev = (rng.standard_normal((rows, units)) * spread).astype(dtype)
+    if special is not None:  # (2.5 + 0: a hard sigmoid's corner)
+        x.flat[rng.integers(0, x.size)] = special
+        inner.flat[rng.integers(0, inner.size)] = 0 if special == 2.5 else special
+    results = []
+    for cell in (kernels.gru_cell.reference, numba_plugin.gru_cell):
+        g, scratch = np.empty((rows, 3 * units), dtype), np.empty((rows, 3 * units), dtype)
+        inner_h, h = np.empty((rows, units), dtype), np.empty((rows, units), dtype)
+        assert cell(x, inner, h_prev, g, inner_h, h, gate, scratch) is h
+        results.append((g, inner_h, h))
+    for name, got, want in zip(["gates", "inner_h", "h"], *results[::-1]):
+        np.testing.assert_array_equal(got, want, err_msg=name)
+
+
+def test_the_gru_kernel_declines_what_it_cannot_take(numba_plugin):
+    x, state = np.ones((4, 9), np.float32), np.ones((4, 3), np.float32)
+    g, inner_h, h = np.empty_like(x), np.empty_like(state), np.empty_like(state)
+    cell = numba_plugin.gru_cell
+    assert cell(x, x, state, g, inner_h, h, "relu", x) is None  # another gate
+    assert cell(x, x[:, :6], state, g, inner_h, h, "sigmoid", x) is None
+    assert cell(x, x, state[:2], g, inner_h, h, "sigmoid", x) is None
+    assert cell(x, x.astype(np.float64), state, g, inner_h, h, "sigmoid", x) is None
+    assert cell(x, x, np.asfortranarray(state), g, inner_h, h, "sigmoid", x) is None
+    assert cell(x.astype(np.int64), x, state, g, inner_h, h, "sigmoid", x) is None
+
+
+def _assert_recurrent_training_gives_numpys_numbers(rng, recurrent, masked):
+    """Trains Embedding → ``recurrent()`` (a list of layers) → Dense with SGD (no compiled optimizer kernel
+    in the way), with the compiled kernels and then NumPy's: the same weights and predictions, bit for bit."""
     import numkeras
-    from numkeras.layers import LSTM, Dense, Embedding
+    from numkeras.layers import Dense, Embedding
     from numkeras.models import Sequential
 
     x, y = rng.integers(0, 30, (12, 9)), rng.random((12, 1)).astype(np.float32)
@@ -390,15 +425,8 @@ def test_lstm_training_gives_numpys_numbers_bit_for_bit(compiled, rng, layer):
 
     def train():
         numkeras.utils.set_random_seed(0)
-        if layer == "sequences":
-            recurrent = [LSTM(5, recurrent_activation="sigmoid", return_sequences=True),
-                         LSTM(4, recurrent_activation="sigmoid")]
-        elif layer == "masked_backwards":
-            recurrent = [LSTM(5, recurrent_activation="sigmoid", go_backwards=True)]
-        else:  # hard-sigmoid gates
-            recurrent = [LSTM(5, return_sequences=True), LSTM(4)]
-        model = Sequential([Embedding(30, 6, mask_zero=layer == "masked_backwards")] + recurrent + [Dense(1)])
-        model.compile(optimizer="sgd", loss="mse")  # SGD: no compiled optimizer kernel in the way
+        model = Sequential([Embedding(30, 6, mask_zero=masked)] + recurrent() + [Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
         model.fit(x, y, batch_size=4, epochs=2, verbose=0, shuffle=False)
         return model.get_weights() + [model.predict(x, verbose=0)]
 
@@ -407,6 +435,26 @@ def test_lstm_training_gives_numpys_numbers_bit_for_bit(compiled, rng, layer):
         with_numpy = train()
     for mine, reference in zip(with_numba, with_numpy):
         np.testing.assert_array_equal(mine, reference)
+
+
+@pytest.mark.parametrize("gate, masked", [("sigmoid", True), ("hard_sigmoid", False)])
+def test_gru_training_gives_numpys_numbers_bit_for_bit(compiled, rng, gate, masked):
+    from numkeras.layers import GRU
+
+    _assert_recurrent_training_gives_numpys_numbers(rng, lambda: [
+        GRU(5, recurrent_activation=gate, reset_after=True, return_sequences=True),
+        GRU(4, recurrent_activation=gate, reset_after=True, go_backwards=True)], masked)
+
+
+@pytest.mark.parametrize("layers, masked", [("sequences", False), ("backwards", True), ("keras22_defaults", False)])
+def test_lstm_training_gives_numpys_numbers_bit_for_bit(compiled, rng, layers, masked):
+    from numkeras.layers import LSTM
+
+    recurrent = {"sequences": lambda: [LSTM(5, recurrent_activation="sigmoid", return_sequences=True),
+                                       LSTM(4, recurrent_activation="sigmoid")],
+                 "backwards": lambda: [LSTM(5, recurrent_activation="sigmoid", go_backwards=True)],
+                 "keras22_defaults": lambda: [LSTM(5, return_sequences=True), LSTM(4)]}  # hard-sigmoid gates
+    _assert_recurrent_training_gives_numpys_numbers(rng, recurrent[layers], masked)
 
 
 def test_what_the_kernels_decline(numba_plugin, every_array):
@@ -852,9 +900,10 @@ def test_small_arrays_are_left_to_numpy(numba_plugin, gemm_plugin):
         blas.set_gemm(previous)
 
 
-@pytest.mark.parametrize("layer", ["dense", "conv2d", "conv1d", "pool2d", "pool1d", "lstm", "lstm_hard_sigmoid"])
+@pytest.mark.parametrize("layer", ["dense", "conv2d", "conv1d", "pool2d", "pool1d", "lstm", "lstm_hard_sigmoid",
+                                   "gru"])
 def test_layer_gradients_with_compiled_kernels(compiled, rng, layer):
-    from numkeras.layers import LSTM, Conv1D, Conv2D, Dense, MaxPooling1D, MaxPooling2D
+    from numkeras.layers import GRU, LSTM, Conv1D, Conv2D, Dense, MaxPooling1D, MaxPooling2D
 
     with float64():
         if layer == "dense":
@@ -870,6 +919,9 @@ def test_layer_gradients_with_compiled_kernels(compiled, rng, layer):
                                   rng.standard_normal((2, 4, 3)))
         elif layer == "lstm_hard_sigmoid":  # small inputs: no gate near a kink of the hard sigmoid
             check_layer_gradients(LSTM(3, return_sequences=True), rng.standard_normal((2, 4, 3)) * 0.1)
+        elif layer == "gru":
+            check_layer_gradients(GRU(3, recurrent_activation="sigmoid", reset_after=True, return_sequences=True),
+                                  rng.standard_normal((2, 4, 3)))
         else:
             check_layer_gradients(MaxPooling1D(3, padding="same"), rng.standard_normal((2, 7, 2)))
 

@@ -235,7 +235,7 @@ def adadelta_update(param, grad, accumulator, delta, rho, lr, epsilon):
 
 @functools.lru_cache(maxsize=None)
 def _lstm_constants(dtype):
-    """0.2, 0.5, 0 and 1 in ``dtype`` (the hard sigmoid's, and the gradients' 1)."""
+    """0.2, 0.5, 0 and 1 in ``dtype`` (the hard sigmoid's, the sigmoid's 0.5, and the gradients' 1)."""
     scalar = dtype.type
     return scalar(0.2), scalar(0.5), scalar(0), scalar(1)
 
@@ -244,7 +244,7 @@ def lstm_cell(g, z, c_prev, c, c_act, h, gate, scratch):
     # Three compiled loops around NumPy's tanh (a compiled tanh would be libm's, one element at
     # a time): the same numbers as the reference, in about 20 µs instead of 37 for the benchmark's
     # LSTM(128) at batch 32 (one call timed alone). Called once a step, so the checks are kept cheap.
-    if gate not in backend_kernels.LSTM_GATES or c.ndim != 2 or g.dtype not in _FLOATS or not _loops_import():
+    if gate not in backend_kernels.GATES or c.ndim != 2 or g.dtype not in _FLOATS or not _loops_import():
         return None
     rows, units = c.shape
     if g.shape != (rows, 4 * units) or z.shape != g.shape \
@@ -272,7 +272,7 @@ def lstm_cell(g, z, c_prev, c, c_act, h, gate, scratch):
 def lstm_cell_grad(g, c_prev, c_act, dh, dc, dc_prev, gate, factors):
     # One compiled pass instead of a dozen NumPy ones, the same numbers as the reference: about 17 µs
     # instead of 56 for the benchmark's LSTM(128) at batch 32 (one call timed alone).
-    if gate not in backend_kernels.LSTM_GATES or dh.ndim != 2 or g.dtype not in _FLOATS or not _loops_import():
+    if gate not in backend_kernels.GATES or dh.ndim != 2 or g.dtype not in _FLOATS or not _loops_import():
         return None
     rows, units = dh.shape
     if g.shape != (rows, 4 * units) or not (c_prev.shape == c_act.shape == dc.shape == dc_prev.shape == dh.shape) \
@@ -283,6 +283,28 @@ def lstm_cell_grad(g, c_prev, c_act, dh, dc, dc_prev, gate, factors):
     _cache.run(_imported["loops"].lstm_cell_grad, "lstm_cell_grad", g.dtype, g, c_prev, c_act, dh, dc, dc_prev,
                gate == "hard_sigmoid", _lstm_constants(g.dtype))
     return dc_prev
+
+
+def gru_cell(x, inner, h_prev, g, inner_h, h, gate, scratch):
+    # Three compiled loops around NumPy's tanh, as lstm_cell: the reference's numbers bit for bit.
+    if gate not in backend_kernels.GATES or h.ndim != 2 or g.dtype not in _FLOATS or not _loops_import():
+        return None
+    rows, units = h.shape
+    if g.shape != (rows, 3 * units) or not (x.shape == inner.shape == g.shape) \
+            or not (h_prev.shape == inner_h.shape == h.shape) \
+            or not (g.dtype == x.dtype == inner.dtype == h_prev.dtype == inner_h.dtype == h.dtype) \
+            or not (g.flags.c_contiguous and x.flags.c_contiguous and inner.flags.c_contiguous
+                    and h_prev.flags.c_contiguous and inner_h.flags.c_contiguous and h.flags.c_contiguous):
+        return None
+    loops, dtype, hard = _imported["loops"], g.dtype, gate == "hard_sigmoid"
+    constants = _lstm_constants(dtype)
+    _cache.run(loops.gru_cell_gates, "gru_cell_gates", dtype, x, inner, g, hard, constants)
+    if not hard:
+        np.tanh(g[:, :2 * units], out=g[:, :2 * units])
+    _cache.run(loops.gru_cell_candidate, "gru_cell_candidate", dtype, x, inner, g, inner_h, hard, constants)
+    np.tanh(g[:, 2 * units:], out=g[:, 2 * units:])
+    _cache.run(loops.gru_cell_output, "gru_cell_output", dtype, h_prev, g, h)
+    return h
 
 
 def _as_2d(x, size=None, strides=None):
@@ -576,7 +598,8 @@ LOOPS = {"bias_relu": ("bias_relu",), "relu_grad": ("relu_grad",), "relu_grad_su
          "adam_update": ("adam_update",), "adadelta_update": ("adadelta_update",),
          "conv3x3": ("winograd_input", "winograd_output"),
          "lstm_cell": ("lstm_cell_inputs", "lstm_cell_state", "lstm_cell_output"),
-         "lstm_cell_grad": ("lstm_cell_grad",)}
+         "lstm_cell_grad": ("lstm_cell_grad",),
+         "gru_cell": ("gru_cell_gates", "gru_cell_candidate", "gru_cell_output")}
 
 
 def available():
@@ -612,7 +635,7 @@ def kernels():
     return {"bias_relu": bias_relu, "relu_grad": relu_grad, "relu_grad_sums": relu_grad_sums, "max_pool": max_pool,
             "max_pool_grad": max_pool_grad, "window_max": window_max, "col2im": col2im, "adam_update": adam_update,
             "adadelta_update": adadelta_update, "conv3x3": conv3x3, "lstm_cell": lstm_cell,
-            "lstm_cell_grad": lstm_cell_grad}
+            "lstm_cell_grad": lstm_cell_grad, "gru_cell": gru_cell}
 
 
 @hookimpl

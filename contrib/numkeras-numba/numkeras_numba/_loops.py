@@ -298,6 +298,51 @@ def lstm_cell_grad(g, c_prev, c_act, dh, dc, dc_prev, hard, constants):
             g_row[3 * units + j] = (c * _slope(o, hard, constants)) * d_h
 
 
+@_serial
+def gru_cell_gates(x, inner, g, hard, constants):
+    """The gates ``z, r`` into ``g[:, :2U]``: hard sigmoids of ``x + inner``, or the argument of the
+    sigmoids' ``tanh``, ``(x + inner) * 0.5``."""
+    half = constants[1]
+    rows, width = g.shape
+    gates = 2 * (width // 3)
+    for i in range(rows):
+        x_row, inner_row, g_row = x[i], inner[i], g[i]
+        if hard:
+            for j in range(gates):
+                g_row[j] = _hard_sigmoid(x_row[j] + inner_row[j], constants)
+        else:
+            for j in range(gates):
+                g_row[j] = (x_row[j] + inner_row[j]) * half
+
+
+@_serial
+def gru_cell_candidate(x, inner, g, inner_h, hard, constants):
+    """The sigmoids from their ``tanh`` (``(t + 1) * 0.5``), ``inner_h``, and the candidate's argument
+    ``x_h + r inner_h`` into ``g[:, 2U:]``."""
+    half, one = constants[1], constants[3]
+    rows, units = inner_h.shape
+    for i in range(rows):
+        x_row, inner_row, g_row, inner_h_row = x[i], inner[i], g[i], inner_h[i]
+        if not hard:
+            for j in range(2 * units):
+                g_row[j] = (g_row[j] + one) * half
+        for j in range(units):
+            v = inner_row[2 * units + j]
+            inner_h_row[j] = v
+            g_row[2 * units + j] = g_row[units + j] * v + x_row[2 * units + j]
+
+
+@_serial
+def gru_cell_output(h_prev, g, h):
+    """``h = (h_prev - hh) * z + hh``."""
+    rows, units = h.shape
+    for i in range(rows):
+        previous, g_row, h_row = h_prev[i], g[i], h[i]
+        for j in range(units):
+            hh = g_row[2 * units + j]
+            h_row[j] = (previous[j] - hh) * g_row[j] + hh
+
+
 # Winograd's F(4x4, 3x3) transforms for the interpolation points 0, -1, 1, 1/2, -2, written out
 # (generic loops over the matrices ran 3-6x slower): the rows of B^T and of A^T, as
 # ``numkeras_numba.winograd_matrices()`` makes them, applied to six values. The constants come

@@ -229,7 +229,7 @@ def adadelta_update(param, grad, accumulator, delta, rho, lr, epsilon):
 
 
 # -- recurrences ------------------------------------------------------------------------------------
-LSTM_GATES = ("sigmoid", "hard_sigmoid")  # the recurrent activations of lstm_cell (the cells' is tanh)
+GATES = ("sigmoid", "hard_sigmoid")  # the gates of lstm_cell and gru_cell (their cells and candidates: tanh)
 
 
 @functools.lru_cache(maxsize=32)
@@ -243,6 +243,15 @@ def lstm_tanh_constants(units, dtype):
     shift[2 * units:3 * units] = 0
     scale.flags.writeable = shift.flags.writeable = False
     return scale, shift
+
+
+def sigmoid(x, out):
+    """``sigmoid(x)`` into ``out``, as ``(1 + tanh(x / 2)) / 2``: stable for any ``x``."""
+    np.multiply(x, 0.5, out=out)
+    np.tanh(out, out=out)
+    out += 1
+    out *= 0.5
+    return out
 
 
 def hard_sigmoid(x, out):
@@ -263,7 +272,7 @@ def lstm_cell(g, z, c_prev, c, c_act, h, gate, scratch):
 
     ``g (N, 4U)`` holds the step's projected inputs (gates ``i, f, c, o``, Keras's order) and
     ``z`` the recurrent product ``h_prev @ kernel``. Afterwards ``g`` holds the gates'
-    activations (what backpropagation reads): ``gate`` (one of :data:`LSTM_GATES`) on ``i, f, o``,
+    activations (what backpropagation reads): ``gate`` (one of :data:`GATES`) on ``i, f, o``,
     ``tanh`` on the cell's; ``c = f c_prev + i g_c`` the new cell state, ``c_act = tanh(c)`` and
     ``h = o c_act``. ``scratch (N, U)``: room for a temporary.
 
@@ -316,6 +325,31 @@ def lstm_cell_grad(g, c_prev, c_act, dh, dc, dc_prev, gate, factors):
     np.multiply(dc, f, out=dc_prev)  # before f is overwritten
     np.multiply(dc[:, None, :], factors, out=p[:, :3])
     return dc_prev
+
+
+@kernel
+def gru_cell(x, inner, h_prev, g, inner_h, h, gate, scratch):
+    """One step of a GRU with ``reset_after`` (CuDNN's) and a ``tanh`` candidate, in place; returns ``h``.
+
+    ``x (N, 3U)`` holds the step's projected inputs (``z, r, h``, Keras's order), ``inner``
+    the recurrent product ``h_prev @ kernel`` plus its bias. Afterwards ``g (N, 3U)`` holds the
+    gates ``z, r`` (``gate``, one of :data:`GATES`) and the candidate
+    ``hh = tanh(x_h + r inner_h)`` (what backpropagation reads), ``inner_h (N, U)`` a copy of
+    ``inner``'s candidate part, and ``h = hh + z (h_prev - hh)``. ``scratch (N, 3U)``: room for
+    temporaries.
+    """
+    u = h.shape[-1]
+    np.add(x[:, :2 * u], inner[:, :2 * u], out=scratch[:, :2 * u])
+    (sigmoid if gate == "sigmoid" else hard_sigmoid)(scratch[:, :2 * u], g[:, :2 * u])
+    inner_h[...] = inner[:, 2 * u:]
+    candidate = np.multiply(g[:, u:2 * u], inner_h, out=scratch[:, 2 * u:])
+    candidate += x[:, 2 * u:]
+    np.tanh(candidate, out=g[:, 2 * u:])
+    z, hh = g[:, :u], g[:, 2 * u:]
+    np.subtract(h_prev, hh, out=h)  # h = z h_prev + (1 - z) hh = hh + z (h_prev - hh)
+    h *= z
+    h += hh
+    return h
 
 
 # -- pooling geometry, shared by the kernels below, the pooling op and the plugins' kernels ----------

@@ -7,7 +7,7 @@ import numkeras
 from numkeras.backend import kernels
 from numkeras.backend.ops.conv import im2col
 from numkeras.hooks import hookimpl, plugin_manager
-from numkeras.layers import LSTM, Conv1D, Conv2D, Dense, Flatten, MaxPooling1D, MaxPooling2D, Reshape
+from numkeras.layers import GRU, LSTM, Conv1D, Conv2D, Dense, Flatten, MaxPooling1D, MaxPooling2D, Reshape
 from numkeras.models import Sequential
 
 
@@ -156,6 +156,25 @@ def test_lstm_cell_grad_is_the_derivative_of_the_step(rng, numpy_only, gate):
     assert kernels.lstm_cell_grad(g, c_prev, c_act, wh.copy(), dc, dc_prev, gate, factors) is dc_prev
     np.testing.assert_allclose(g, numerical(pre, c_prev, True), rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(dc_prev, numerical(c_prev, pre, False), rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("gate", sorted(GATES))
+@pytest.mark.parametrize("dtype, tolerance", [(np.float32, 2e-6), (np.float64, 1e-14)])
+def test_gru_cell_is_the_gru_step_of_the_formula(rng, numpy_only, gate, dtype, tolerance):
+    """Cho et al.'s GRU with the reset gate applied after the recurrent product (CuDNN's, Keras's reset_after)."""
+    rows, units = 4, 3
+    x, inner = ((rng.standard_normal((rows, 3 * units)) * 3).astype(dtype) for _ in range(2))
+    h_prev = rng.standard_normal((rows, units)).astype(dtype)
+    g, inner_h, h = np.empty((rows, 3 * units), dtype), np.empty((rows, units), dtype), np.empty((rows, units), dtype)
+    assert kernels.gru_cell(x, inner, h_prev, g, inner_h, h, gate, np.empty_like(g)) is h
+    x_z, x_r, x_h = np.split(x.astype(np.float64), 3, axis=1)
+    i_z, i_r, i_h = np.split(inner.astype(np.float64), 3, axis=1)
+    sigma = GATES[gate]
+    z, r = sigma(x_z + i_z), sigma(x_r + i_r)
+    hh = np.tanh(x_h + r * i_h)
+    np.testing.assert_allclose(h, z * h_prev + (1 - z) * hh, rtol=tolerance, atol=tolerance)
+    np.testing.assert_allclose(g, np.concatenate([z, r, hh], axis=1), rtol=tolerance, atol=tolerance)
+    np.testing.assert_array_equal(inner_h, inner[:, 2 * units:])
 
 
 def test_bias_relu_is_max_of_y_plus_bias_and_zero_in_place(rng, numpy_only):
@@ -314,7 +333,8 @@ def _train(x, y):
         numkeras.utils.set_random_seed(3)
         model = Sequential([Conv2D(4, 3, activation="relu", input_shape=x.shape[1:]),
                             Conv2D(3, 2, activation="relu"), MaxPooling2D(2), Reshape((-1, 3)),
-                            LSTM(4, recurrent_activation="sigmoid"),  # the LSTM kernels' activations
+                            LSTM(4, recurrent_activation="sigmoid", return_sequences=True),  # lstm_cell's gates
+                            GRU(4, recurrent_activation="sigmoid", reset_after=True),  # gru_cell's
                             Dense(5, activation="relu", use_bias=False), Dense(2)])
         model.compile(optimizer=optimizer, loss="mse")
         model.fit(x, y, batch_size=4, epochs=2, verbose=0, shuffle=False)
@@ -362,9 +382,9 @@ def test_one_dimensional_pooling_and_convolution_use_the_kernels_too(rng):
         model.predict(rng.random((4, 8, 2)), verbose=0)  # window_max: pooling without the winners
     finally:
         kernels.set_kernels(previous)
-    # SGD here, no 2-D convolution (conv3x3's) at inference, and no LSTM
+    # SGD here, no 2-D convolution (conv3x3's) at inference, and no recurrent layer
     calls = {name: kernel.calls for name, kernel in supplied.items()
-             if name not in ("adam_update", "adadelta_update", "conv3x3", "lstm_cell", "lstm_cell_grad")}
+             if name not in ("adam_update", "adadelta_update", "conv3x3", "lstm_cell", "lstm_cell_grad", "gru_cell")}
     assert all(calls.values()), calls
 
 

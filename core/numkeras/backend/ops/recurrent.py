@@ -27,14 +27,6 @@ from ._util import operand
 # Activations the fused ops implement: ``forward(x, out)`` writes ``f(x)`` into ``out`` (no
 # temporaries inside the time loop); ``derivative(y)`` is f' written in terms of the output
 # ``y = f(x)``, evaluated for all timesteps at once before backpropagation through time.
-def _sigmoid(x, out):
-    np.multiply(x, 0.5, out=out)  # sigmoid(x) = (1 + tanh(x / 2)) / 2, stable for any x
-    np.tanh(out, out=out)
-    out += 1
-    out *= 0.5
-    return out
-
-
 def _copy(x, out):
     out[...] = x
     return out
@@ -42,7 +34,7 @@ def _copy(x, out):
 
 ACTIVATIONS = {
     "tanh": (lambda x, out: np.tanh(x, out=out), lambda y: 1 - y * y),
-    "sigmoid": (_sigmoid, lambda y: y * (1 - y)),
+    "sigmoid": (kernels.sigmoid, lambda y: y * (1 - y)),
     "hard_sigmoid": (kernels.hard_sigmoid, kernels.hard_sigmoid_slope),
     "relu": (kernels.relu, lambda y: (y > 0).astype(y.dtype)),
     "linear": (_copy, lambda y: np.ones_like(y)),
@@ -206,7 +198,7 @@ class LSTMSequence(_Recurrence):
         self.act, self.d_act = _activation(activation)
         self.gate, self.d_gate = _activation(recurrent_activation)
         # tanh cells and sigmoid or hard sigmoid gates (every Keras default): kernels.lstm_cell's steps
-        self.gate_name = recurrent_activation if activation == "tanh" and recurrent_activation in kernels.LSTM_GATES \
+        self.gate_name = recurrent_activation if activation == "tanh" and recurrent_activation in kernels.GATES \
             else None
 
     def _cell(self, g, z, c_prev, c, c_act, h, gate, scratch):
@@ -331,6 +323,30 @@ class GRUSequence(_Recurrence):
         self.act, self.d_act = _activation(activation)
         self.gate, self.d_gate = _activation(recurrent_activation)
         self.reset_after = reset_after
+        # reset_after with a tanh candidate and sigmoid or hard sigmoid gates: kernels.gru_cell's steps
+        self.gate_name = recurrent_activation if reset_after and activation == "tanh" \
+            and recurrent_activation in kernels.GATES else None
+
+    def _cell(self, x, inner, h_prev, g, inner_h, h, gate, scratch):
+        """:func:`kernels.gru_cell` with this op's activations, whatever they are (``gate`` is unused)."""
+        u = h.shape[-1]
+        np.add(x[:, :2 * u], inner[:, :2 * u], out=scratch[:, :2 * u])
+        self.gate(scratch[:, :2 * u], g[:, :2 * u])
+        inner_h[...] = inner[:, 2 * u:]
+        candidate = np.multiply(g[:, u:2 * u], inner_h, out=scratch[:, 2 * u:])
+        candidate += x[:, 2 * u:]
+        self.act(candidate, g[:, 2 * u:])
+        return self._update(h_prev, g, h)
+
+    @staticmethod
+    def _update(h_prev, g, h):
+        """``h = z h_prev + (1 - z) hh``, written ``hh + z (h_prev - hh)``."""
+        u = h.shape[-1]
+        z, hh = g[:, :u], g[:, 2 * u:]
+        np.subtract(h_prev, hh, out=h)
+        h *= z
+        h += hh
+        return h
 
     def forward(self, x, h0, kernel, recurrent_bias=None, input_kernel=None, input_bias=None):
         x_steps = self._project(x, input_kernel, input_bias, kernel)
@@ -348,33 +364,29 @@ class GRUSequence(_Recurrence):
             # blocks made contiguous once: a GEMM kernel then takes them without a copy.
             kernel_zr, kernel_h = np.ascontiguousarray(kernel[:, :2 * u]), np.ascontiguousarray(kernel[:, 2 * u:])
             pre_zr, pre_h = np.empty((n, 2 * u), dtype=dtype), np.empty((n, u), dtype=dtype)
+        else:
+            inner = np.empty((n, 3 * u), dtype=dtype)
+            cell = self._cell if self.gate_name is None else kernels.gru_cell
         with step_products(n * u * (3 if self.reset_after else 2) * u) as product_of:  # small products, one per step
             for k, t in self._steps(steps):
                 h_prev = self._previous(hs, k, h0)
                 h_in = self._dropped(h_prev)
                 x_t = x_steps[k]
-                g = gates[k]
+                g, h = gates[k], hs[k]
                 if self.reset_after:
-                    inner = product_of(h_in, kernel)
+                    product_of(h_in, kernel, out=inner)
                     if recurrent_bias is not None:
                         inner += recurrent_bias
-                    np.add(x_t[:, :2 * u], inner[:, :2 * u], out=pre[:, :2 * u])
-                    self.gate(pre[:, :2 * u], g[:, :2 * u])
-                    inner_all[k] = inner[:, 2 * u:]
-                    candidate = np.multiply(g[:, u:2 * u], inner_all[k], out=pre[:, 2 * u:])
+                    cell(x_t, inner, h_prev, g, inner_all[k], h, self.gate_name, pre)
                 else:
                     product_of(h_in, kernel_zr, out=pre_zr)
                     pre_zr += x_t[:, :2 * u]
                     self.gate(pre_zr, g[:, :2 * u])
                     np.multiply(g[:, u:2 * u], h_in, out=inner_all[k])
                     candidate = product_of(inner_all[k], kernel_h, out=pre_h)
-                candidate += x_t[:, 2 * u:]
-                self.act(candidate, g[:, 2 * u:])
-                z, hh = g[:, :u], g[:, 2 * u:]
-                h = hs[k]
-                np.subtract(h_prev, hh, out=h)  # h = z * h_prev + (1 - z) * hh = hh + z * (h_prev - hh)
-                h *= z
-                h += hh
+                    candidate += x_t[:, 2 * u:]
+                    self.act(candidate, g[:, 2 * u:])
+                    self._update(h_prev, g, h)
                 keep = self._keep(t)
                 if keep is not None:
                     np.copyto(h, h_prev, where=~keep)
