@@ -216,7 +216,10 @@ def test_the_launcher_names_a_rank_that_died(site, tmp_path, fault, fate):
     assert result.returncode != 0 and seconds < 60, _output(result)
     named = _launcher_names(result)
     assert 1 in named and named[1][1] == socket.gethostname(), _output(result)
-    assert named[1][2] in (fate, fate + UNSURE) or WATCHDOGS_SAY.fullmatch(named[1][2]), _output(result)
+    if "Exit codes:" in result.stderr + result.stdout:  # hydra's statuses: the launcher must read them
+        assert named[1][2] in (fate, fate + UNSURE), _output(result)
+    else:  # hydra did not end the job (seen once on CI): the ranks' reports
+        assert WATCHDOGS_SAY.fullmatch(named[1][2]), _output(result)
     assert f"rank 1 (pid {named[1][0]}): fault {fault} now" in result.stdout, "the pid of the rank that failed"
     # hydra kills the survivors with SIGKILL too, often within a millisecond: when the launcher cannot tell
     # which SIGKILL came first it may name a survivor, but then must say so on every such line

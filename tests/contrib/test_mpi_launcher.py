@@ -138,6 +138,13 @@ def test_without_any_status_from_mpiexec_the_ranks_reports_name_the_rank(run):
     assert run.report_lines({}, WATCHDOGS_ENDED_IT)[0].startswith("numkeras-mpi: rank 1 (host unknown) sent no")
 
 
+def test_the_ranks_reports_are_read_with_hydras_rank_prefix_and_windows_line_ends(run):
+    text = A_RANK_RAISED.replace("numkeras_mpi: rank", "[1] numkeras_mpi: rank").replace("\n", "\r\n")
+    assert run.report_lines(records(100, 101, 102), text) == [
+        "numkeras-mpi: rank 1 (pid 101 on vm) raised RuntimeError: an error in this replica's batch "
+        "(mpiexec reported no exit status for it)"]
+
+
 def test_mpiexecs_statuses_outrank_the_ranks_reports(run):
     assert run.report_lines(records(100, 101, 102), WATCHDOGS_ENDED_IT + HYDRA_EXIT_3) == [
         "numkeras-mpi: rank 1 (pid 101 on vm) exited with code 3"]

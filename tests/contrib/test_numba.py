@@ -371,7 +371,13 @@ def test_the_lstm_kernels_decline_what_they_cannot_take(numba_plugin, rng):
     assert cell(a["g"], a["z"].astype(np.float64), a["c_prev"], state, state, state, "sigmoid", state) is None
     assert cell(a["g"], a["z"], np.asfortranarray(a["c_prev"]), state, state, state, "sigmoid", state) is None
     assert cell(a["g"].astype(np.int32), a["z"], a["c_prev"], state, state, state, "sigmoid", state) is None
+    for wrong in range(4):  # an output of the wrong shape: never written past its end
+        outputs = [state.copy() for _ in range(4)]
+        outputs[wrong] = outputs[wrong][:, :2].copy()
+        c, c_act, h, scratch = outputs
+        assert cell(a["g"], a["z"], a["c_prev"], c, c_act, h, "sigmoid", scratch) is None
     grad = numba_plugin.lstm_cell_grad
+    assert grad(a["g"], a["c_prev"], state[:, :2].copy(), a["dh"], a["dc"], state, "sigmoid", None) is None
     assert grad(a["g"], a["c_prev"], state, a["dh"], a["dc"], state, "tanh", None) is None
     assert grad(a["g"], a["c_prev"], state, a["dh"], a["dc"], state[:, :2], "sigmoid", None) is None
     assert grad(a["g"], a["c_prev"], state, a["dh"].astype(np.float64), a["dc"], state, "sigmoid", None) is None
@@ -411,6 +417,11 @@ def test_the_gru_kernel_declines_what_it_cannot_take(numba_plugin):
     assert cell(x, x.astype(np.float64), state, g, inner_h, h, "sigmoid", x) is None
     assert cell(x, x, np.asfortranarray(state), g, inner_h, h, "sigmoid", x) is None
     assert cell(x.astype(np.int64), x, state, g, inner_h, h, "sigmoid", x) is None
+    assert cell(x, x, state, g[:, :6].copy(), inner_h, h, "sigmoid", x) is None  # outputs of the wrong shape
+    assert cell(x, x, state, g, inner_h[:, :2].copy(), h, "sigmoid", x) is None
+    assert cell(x, x, state, g, inner_h, h[:3].copy(), "sigmoid", x) is None
+    np.testing.assert_array_equal(x, 1)  # a declined call changes nothing
+    np.testing.assert_array_equal(state, 1)
 
 
 def _assert_recurrent_training_gives_numpys_numbers(rng, recurrent, masked):

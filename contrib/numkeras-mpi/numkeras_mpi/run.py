@@ -138,7 +138,9 @@ def blamed_by_the_ranks(output):
     silent.
     """
     blamed = {}
-    for message in re.findall(r"^numkeras_mpi: rank \d+ on \S+: stopping the job: (.*)$", output, re.MULTILINE):
+    # (hydra's -l / -prepend-rank put "[r] " before each line)
+    for message in re.findall(r"^(?:\[[^\]\n]*\]\s*)?numkeras_mpi: rank \d+ on \S+: stopping the job: ([^\r\n]*)",
+                              output, re.MULTILINE):
         found = re.search(r"rank (\d+) (raised .*|sent no heartbeat for \d+ s)", message)
         if found:
             fate = found.group(2)
@@ -217,7 +219,7 @@ def main(argv=None):
         for pump in pumps:
             pump.join()
         if status != 0:
-            output = b"".join(kept["out"] + kept["err"]).decode("utf-8", "replace")
+            output = (b"".join(kept["out"]) + b"\n" + b"".join(kept["err"])).decode("utf-8", "replace")
             lines = report_lines(read_ranks(directory), output)
             sys.stderr.write("".join(line + "\n" for line in lines))
             sys.stderr.flush()

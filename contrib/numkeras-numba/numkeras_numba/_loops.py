@@ -210,7 +210,7 @@ def adadelta_update(param, grad, accumulator, delta, rho, one_minus_rho, lr, eps
 # on one core, as the threads' wake-up would cost more than the loop. NumPy's tanh runs between
 # these loops, so that the gates and the cell are the numbers the reference computes. ``hard``:
 # hard-sigmoid gates (``constants``: 0.2, 0.5, 0 and 1 in the arrays' dtype), else sigmoid ones.
-_serial = njit(cache=True, nogil=True)
+_serial = njit(cache=True, nogil=True)  # never fastmath: it would let LLVM fuse and reorder the roundings
 
 
 @njit(inline="always")

@@ -261,6 +261,12 @@ def hard_sigmoid(x, out):
     return np.clip(out, 0, 1, out=out)
 
 
+def _checked_gate(gate):
+    if gate not in GATES:
+        raise ValueError(f"The recurrent kernels' gates are {' or '.join(map(repr, GATES))}, not {gate!r}.")
+    return gate
+
+
 def hard_sigmoid_slope(y):
     """The hard sigmoid's derivative from its output ``y``: 0.2 where ``0 < y < 1``, else 0."""
     return np.where((y > 0) & (y < 1), y.dtype.type(0.2), y.dtype.type(0))
@@ -281,7 +287,7 @@ def lstm_cell(g, z, c_prev, c, c_act, h, gate, scratch):
     """
     u = c.shape[-1]
     g += z
-    if gate == "sigmoid":  # one tanh for all four gates
+    if _checked_gate(gate) == "sigmoid":  # one tanh for all four gates
         scale, shift = lstm_tanh_constants(u, g.dtype)
         g *= scale
         np.tanh(g, out=g)
@@ -313,7 +319,7 @@ def lstm_cell_grad(g, c_prev, c_act, dh, dc, dc_prev, gate, factors):
     rows, units = dh.shape
     p = g.reshape(rows, 4, units)
     i, f, cell_input, o = p[:, 0], p[:, 1], p[:, 2], p[:, 3]
-    slope = (lambda y: y * (1 - y)) if gate == "sigmoid" else hard_sigmoid_slope
+    slope = (lambda y: y * (1 - y)) if _checked_gate(gate) == "sigmoid" else hard_sigmoid_slope
     np.multiply(cell_input, slope(i), out=factors[:, 0])
     np.multiply(c_prev, slope(f), out=factors[:, 1])
     np.multiply(i, 1 - cell_input * cell_input, out=factors[:, 2])
@@ -340,7 +346,7 @@ def gru_cell(x, inner, h_prev, g, inner_h, h, gate, scratch):
     """
     u = h.shape[-1]
     np.add(x[:, :2 * u], inner[:, :2 * u], out=scratch[:, :2 * u])
-    (sigmoid if gate == "sigmoid" else hard_sigmoid)(scratch[:, :2 * u], g[:, :2 * u])
+    (sigmoid if _checked_gate(gate) == "sigmoid" else hard_sigmoid)(scratch[:, :2 * u], g[:, :2 * u])
     inner_h[...] = inner[:, 2 * u:]
     candidate = np.multiply(g[:, u:2 * u], inner_h, out=scratch[:, 2 * u:])
     candidate += x[:, 2 * u:]

@@ -177,6 +177,16 @@ def test_gru_cell_is_the_gru_step_of_the_formula(rng, numpy_only, gate, dtype, t
     np.testing.assert_array_equal(inner_h, inner[:, 2 * units:])
 
 
+def test_the_recurrent_kernels_refuse_other_gates(numpy_only):
+    state, gates = np.zeros((2, 3)), np.zeros((2, 12))
+    with pytest.raises(ValueError, match="'sigmoid' or 'hard_sigmoid', not 'relu'"):
+        kernels.lstm_cell(gates, gates, state, state, state, state, "relu", state)
+    with pytest.raises(ValueError, match="not 'tanh'"):
+        kernels.lstm_cell_grad(gates, state, state, state, state, state, "tanh", np.zeros((2, 3, 3)))
+    with pytest.raises(ValueError, match="not 'linear'"):
+        kernels.gru_cell(gates[:, :9], gates[:, :9], state, gates[:, :9].copy(), state, state, "linear", gates[:, :9])
+
+
 def test_bias_relu_is_max_of_y_plus_bias_and_zero_in_place(rng, numpy_only):
     y = rng.standard_normal((6, 4))
     y[0, 0] = np.nan

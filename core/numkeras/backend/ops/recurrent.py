@@ -365,7 +365,7 @@ class GRUSequence(_Recurrence):
             kernel_zr, kernel_h = np.ascontiguousarray(kernel[:, :2 * u]), np.ascontiguousarray(kernel[:, 2 * u:])
             pre_zr, pre_h = np.empty((n, 2 * u), dtype=dtype), np.empty((n, u), dtype=dtype)
         else:
-            inner = np.empty((n, 3 * u), dtype=dtype)
+            inner_buffer = np.empty((n, 3 * u), dtype=dtype)
             cell = self._cell if self.gate_name is None else kernels.gru_cell
         with step_products(n * u * (3 if self.reset_after else 2) * u) as product_of:  # small products, one per step
             for k, t in self._steps(steps):
@@ -374,7 +374,9 @@ class GRUSequence(_Recurrence):
                 x_t = x_steps[k]
                 g, h = gates[k], hs[k]
                 if self.reset_after:
-                    product_of(h_in, kernel, out=inner)
+                    # (a new array where h0 is a broadcast row or of another dtype, as the product makes it)
+                    fits = h_in.shape == (n, u) and h_in.dtype == dtype
+                    inner = product_of(h_in, kernel, out=inner_buffer if fits else None)
                     if recurrent_bias is not None:
                         inner += recurrent_bias
                     cell(x_t, inner, h_prev, g, inner_all[k], h, self.gate_name, pre)

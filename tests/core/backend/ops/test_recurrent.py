@@ -287,6 +287,19 @@ def test_lstm_activation_pairs(activation, recurrent_activation, rng):
                     rng.standard_normal((u, 4 * u)) * 0.5)
 
 
+@pytest.mark.parametrize("activation, recurrent_activation", [("relu", "hard_sigmoid"), ("linear", "sigmoid"),
+                                                              ("tanh", "relu")])
+def test_reset_after_gru_activation_pairs(activation, recurrent_activation, rng):
+    # (tanh with sigmoid or hard_sigmoid gates go through kernels.gru_cell; these through the op's own steps)
+    n, t, u = 2, 3, 2
+    mask = rng.random((n, t)) > 0.3
+    check_gradients(lambda *a: recurrent.gru_sequence(*a, activation=activation,
+                                                      recurrent_activation=recurrent_activation, reset_after=True,
+                                                      mask=mask),
+                    rng.standard_normal((n, t, 3 * u)), rng.standard_normal((n, u)),
+                    rng.standard_normal((u, 3 * u)) * 0.5, rng.standard_normal(3 * u))
+
+
 def test_lstm_recurrent_dropout_gradients(rng):
     n, t, u = 2, 3, 2
     dropout = (rng.random((n, u)) > 0.5) * 2.0
