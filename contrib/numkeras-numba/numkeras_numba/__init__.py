@@ -233,9 +233,19 @@ def adadelta_update(param, grad, accumulator, delta, rho, lr, epsilon):
     return param
 
 
+def _one_dtype_c_contiguous(dtype, arrays):
+    """Whether every array has ``dtype`` and is C-contiguous (the recurrent kernels' loops index them
+    as such; their shapes are checked by each kernel). A loop, not a generator: called every step."""
+    for a in arrays:
+        if a.dtype != dtype or not a.flags.c_contiguous:
+            return False
+    return True
+
+
 @functools.lru_cache(maxsize=None)
-def _lstm_constants(dtype):
-    """0.2, 0.5, 0 and 1 in ``dtype`` (the hard sigmoid's, the sigmoid's 0.5, and the gradients' 1)."""
+def _gate_constants(dtype):
+    """0.2, 0.5, 0 and 1 in ``dtype``: the recurrent loops' constants (the hard sigmoid's, the sigmoid's 0.5,
+    the gradients' 1), so that float32 arithmetic stays float32."""
     scalar = dtype.type
     return scalar(0.2), scalar(0.5), scalar(0), scalar(1)
 
@@ -249,10 +259,7 @@ def lstm_cell(g, z, c_prev, c, c_act, h, gate, scratch):
     rows, units = c.shape
     if g.shape != (rows, 4 * units) or z.shape != g.shape \
             or not (c_prev.shape == c_act.shape == h.shape == scratch.shape == c.shape) \
-            or not (g.dtype == z.dtype == c_prev.dtype == c.dtype == c_act.dtype == h.dtype == scratch.dtype) \
-            or not (g.flags.c_contiguous and z.flags.c_contiguous and c_prev.flags.c_contiguous
-                    and c.flags.c_contiguous and c_act.flags.c_contiguous and h.flags.c_contiguous
-                    and scratch.flags.c_contiguous):
+            or not _one_dtype_c_contiguous(g.dtype, (g, z, c_prev, c, c_act, h, scratch)):
         return None
     loops, dtype, hard = _imported["loops"], g.dtype, gate == "hard_sigmoid"
     scale, shift = backend_kernels.lstm_tanh_constants(units, dtype)
@@ -263,7 +270,7 @@ def lstm_cell(g, z, c_prev, c, c_act, h, gate, scratch):
     else:
         np.tanh(g, out=g)
     _cache.run(loops.lstm_cell_state, "lstm_cell_state", dtype, g, scale, shift, scratch, c_prev, c, hard,
-               _lstm_constants(dtype))
+               _gate_constants(dtype))
     np.tanh(c, out=c_act)
     _cache.run(loops.lstm_cell_output, "lstm_cell_output", dtype, g, c_act, h)
     return h
@@ -276,12 +283,10 @@ def lstm_cell_grad(g, c_prev, c_act, dh, dc, dc_prev, gate, factors):
         return None
     rows, units = dh.shape
     if g.shape != (rows, 4 * units) or not (c_prev.shape == c_act.shape == dc.shape == dc_prev.shape == dh.shape) \
-            or not (g.dtype == c_prev.dtype == c_act.dtype == dh.dtype == dc.dtype == dc_prev.dtype) \
-            or not (g.flags.c_contiguous and c_prev.flags.c_contiguous and c_act.flags.c_contiguous
-                    and dh.flags.c_contiguous and dc.flags.c_contiguous and dc_prev.flags.c_contiguous):
+            or not _one_dtype_c_contiguous(g.dtype, (g, c_prev, c_act, dh, dc, dc_prev)):
         return None
     _cache.run(_imported["loops"].lstm_cell_grad, "lstm_cell_grad", g.dtype, g, c_prev, c_act, dh, dc, dc_prev,
-               gate == "hard_sigmoid", _lstm_constants(g.dtype))
+               gate == "hard_sigmoid", _gate_constants(g.dtype))
     return dc_prev
 
 
@@ -292,12 +297,10 @@ def gru_cell(x, inner, h_prev, g, inner_h, h, gate, scratch):
     rows, units = h.shape
     if g.shape != (rows, 3 * units) or not (x.shape == inner.shape == g.shape) \
             or not (h_prev.shape == inner_h.shape == h.shape) \
-            or not (g.dtype == x.dtype == inner.dtype == h_prev.dtype == inner_h.dtype == h.dtype) \
-            or not (g.flags.c_contiguous and x.flags.c_contiguous and inner.flags.c_contiguous
-                    and h_prev.flags.c_contiguous and inner_h.flags.c_contiguous and h.flags.c_contiguous):
+            or not _one_dtype_c_contiguous(g.dtype, (g, x, inner, h_prev, inner_h, h)):
         return None
     loops, dtype, hard = _imported["loops"], g.dtype, gate == "hard_sigmoid"
-    constants = _lstm_constants(dtype)
+    constants = _gate_constants(dtype)
     _cache.run(loops.gru_cell_gates, "gru_cell_gates", dtype, x, inner, g, hard, constants)
     if not hard:
         np.tanh(g[:, :2 * units], out=g[:, :2 * units])

@@ -229,7 +229,52 @@ def adadelta_update(param, grad, accumulator, delta, rho, lr, epsilon):
 
 
 # -- recurrences ------------------------------------------------------------------------------------
-GATES = ("sigmoid", "hard_sigmoid")  # the gates of lstm_cell and gru_cell (their cells and candidates: tanh)
+# The recurrent ops' activations: ``f(x, out)`` writes ``f(x)`` into ``out`` (no temporaries inside a
+# time loop); ``slope(y)`` is f' in terms of the output ``y = f(x)``.
+def tanh(x, out):
+    """``tanh(x)`` into ``out``."""
+    return np.tanh(x, out=out)
+
+
+def tanh_slope(y):
+    return 1 - y * y
+
+
+def sigmoid(x, out):
+    """``sigmoid(x)`` into ``out``, as ``(1 + tanh(x / 2)) / 2``: stable for any ``x``."""
+    np.multiply(x, 0.5, out=out)
+    np.tanh(out, out=out)
+    out += 1
+    out *= 0.5
+    return out
+
+
+def sigmoid_slope(y):
+    return y * (1 - y)
+
+
+def hard_sigmoid(x, out):
+    """``clip(0.2 x + 0.5, 0, 1)`` into ``out`` (Keras's hard sigmoid); a NaN stays NaN."""
+    np.multiply(x, 0.2, out=out)
+    out += 0.5
+    return np.clip(out, 0, 1, out=out)
+
+
+def hard_sigmoid_slope(y):
+    """The hard sigmoid's derivative from its output ``y``: 0.2 where ``0 < y < 1``, else 0."""
+    return np.where((y > 0) & (y < 1), y.dtype.type(0.2), y.dtype.type(0))
+
+
+# The gates of lstm_cell and gru_cell (their cells and candidates: tanh), with their slopes.
+GATE_FUNCTIONS = {"sigmoid": (sigmoid, sigmoid_slope), "hard_sigmoid": (hard_sigmoid, hard_sigmoid_slope)}
+GATES = tuple(GATE_FUNCTIONS)
+
+
+def _gate(gate):
+    try:
+        return GATE_FUNCTIONS[gate]
+    except KeyError:
+        raise ValueError(f"The recurrent kernels' gates are {' or '.join(map(repr, GATES))}, not {gate!r}.") from None
 
 
 @functools.lru_cache(maxsize=32)
@@ -245,31 +290,26 @@ def lstm_tanh_constants(units, dtype):
     return scale, shift
 
 
-def sigmoid(x, out):
-    """``sigmoid(x)`` into ``out``, as ``(1 + tanh(x / 2)) / 2``: stable for any ``x``."""
-    np.multiply(x, 0.5, out=out)
-    np.tanh(out, out=out)
-    out += 1
-    out *= 0.5
-    return out
-
-
-def hard_sigmoid(x, out):
-    """``clip(0.2 x + 0.5, 0, 1)`` into ``out`` (Keras's hard sigmoid); a NaN stays NaN."""
-    np.multiply(x, 0.2, out=out)
-    out += 0.5
-    return np.clip(out, 0, 1, out=out)
-
-
-def _checked_gate(gate):
-    if gate not in GATES:
-        raise ValueError(f"The recurrent kernels' gates are {' or '.join(map(repr, GATES))}, not {gate!r}.")
-    return gate
-
-
-def hard_sigmoid_slope(y):
-    """The hard sigmoid's derivative from its output ``y``: 0.2 where ``0 < y < 1``, else 0."""
-    return np.where((y > 0) & (y < 1), y.dtype.type(0.2), y.dtype.type(0))
+def lstm_step(g, z, c_prev, c, c_act, h, activation, gate, scratch):
+    """:func:`lstm_cell` with any activations (``f(x, out)`` functions as above): its reference, and
+    the recurrent op's step for the activations the kernel lacks."""
+    u = c.shape[-1]
+    g += z
+    if activation is tanh and gate is sigmoid:  # one tanh for all four gates
+        scale, shift = lstm_tanh_constants(u, g.dtype)
+        g *= scale
+        np.tanh(g, out=g)
+        g *= scale
+        g += shift
+    else:
+        activation(g[:, 2 * u:3 * u], scratch)
+        gate(g, g)
+        g[:, 2 * u:3 * u] = scratch
+    np.multiply(g[:, u:2 * u], c_prev, out=c)
+    np.multiply(g[:, :u], g[:, 2 * u:3 * u], out=scratch)
+    c += scratch
+    activation(c, c_act)
+    return np.multiply(g[:, 3 * u:], c_act, out=h)
 
 
 @kernel
@@ -285,23 +325,25 @@ def lstm_cell(g, z, c_prev, c, c_act, h, gate, scratch):
     A dozen passes over arrays of a few thousand elements, each a NumPy call: on the
     benchmark's LSTM(128) at batch 32 they took longer than the step's matrix product.
     """
-    u = c.shape[-1]
-    g += z
-    if _checked_gate(gate) == "sigmoid":  # one tanh for all four gates
-        scale, shift = lstm_tanh_constants(u, g.dtype)
-        g *= scale
-        np.tanh(g, out=g)
-        g *= scale
-        g += shift
-    else:
-        np.tanh(g[:, 2 * u:3 * u], out=scratch)
-        hard_sigmoid(g, out=g)
-        g[:, 2 * u:3 * u] = scratch
-    np.multiply(g[:, u:2 * u], c_prev, out=c)
-    np.multiply(g[:, :u], g[:, 2 * u:3 * u], out=scratch)
-    c += scratch
-    np.tanh(c, out=c_act)
-    return np.multiply(g[:, 3 * u:], c_act, out=h)
+    return lstm_step(g, z, c_prev, c, c_act, h, tanh, _gate(gate)[0], scratch)
+
+
+def lstm_step_grad(g, c_prev, c_act, dh, dc, dc_prev, activation_slope, gate_slope, factors):
+    """:func:`lstm_cell_grad` with any activations' slopes (``slope(y)`` functions as above)."""
+    rows, units = dh.shape
+    p = g.reshape(rows, 4, units)
+    i, f, cell_input, o = p[:, 0], p[:, 1], p[:, 2], p[:, 3]
+    np.multiply(cell_input, gate_slope(i), out=factors[:, 0])
+    np.multiply(c_prev, gate_slope(f), out=factors[:, 1])
+    np.multiply(i, activation_slope(cell_input), out=factors[:, 2])
+    np.multiply(o, activation_slope(c_act), out=dc_prev)  # dh -> dc through h = o act(c)
+    dc_prev *= dh
+    dc += dc_prev
+    np.multiply(c_act, gate_slope(o), out=o)
+    o *= dh
+    np.multiply(dc, f, out=dc_prev)  # before f is overwritten
+    np.multiply(dc[:, None, :], factors, out=p[:, :3])
+    return dc_prev
 
 
 @kernel
@@ -316,21 +358,31 @@ def lstm_cell_grad(g, c_prev, c_act, dh, dc, dc_prev, gate, factors):
     derivatives come from the activations (``tanh' = 1 - y^2``, ``sigmoid' = y (1 - y)``,
     ``hard_sigmoid' = 0.2`` where ``0 < y < 1``).
     """
-    rows, units = dh.shape
-    p = g.reshape(rows, 4, units)
-    i, f, cell_input, o = p[:, 0], p[:, 1], p[:, 2], p[:, 3]
-    slope = (lambda y: y * (1 - y)) if _checked_gate(gate) == "sigmoid" else hard_sigmoid_slope
-    np.multiply(cell_input, slope(i), out=factors[:, 0])
-    np.multiply(c_prev, slope(f), out=factors[:, 1])
-    np.multiply(i, 1 - cell_input * cell_input, out=factors[:, 2])
-    np.multiply(o, 1 - c_act * c_act, out=dc_prev)  # dh -> dc through h = o tanh(c)
-    dc_prev *= dh
-    dc += dc_prev
-    np.multiply(c_act, slope(o), out=o)
-    o *= dh
-    np.multiply(dc, f, out=dc_prev)  # before f is overwritten
-    np.multiply(dc[:, None, :], factors, out=p[:, :3])
-    return dc_prev
+    return lstm_step_grad(g, c_prev, c_act, dh, dc, dc_prev, tanh_slope, _gate(gate)[1], factors)
+
+
+def gru_step(x, inner, h_prev, g, inner_h, h, activation, gate, scratch):
+    """:func:`gru_cell` with any activations (``f(x, out)`` functions as above): its reference, and the
+    recurrent op's step for the activations the kernel lacks."""
+    u = h.shape[-1]
+    np.add(x[:, :2 * u], inner[:, :2 * u], out=scratch[:, :2 * u])
+    gate(scratch[:, :2 * u], g[:, :2 * u])
+    inner_h[...] = inner[:, 2 * u:]
+    candidate = np.multiply(g[:, u:2 * u], inner_h, out=scratch[:, 2 * u:])
+    candidate += x[:, 2 * u:]
+    activation(candidate, g[:, 2 * u:])
+    return gru_update(h_prev, g, h)
+
+
+def gru_update(h_prev, g, h):
+    """A GRU's new state from its gates ``g = [z, r, hh]``: ``h = z h_prev + (1 - z) hh``, written
+    ``hh + z (h_prev - hh)``, into ``h``."""
+    u = h.shape[-1]
+    z, hh = g[:, :u], g[:, 2 * u:]
+    np.subtract(h_prev, hh, out=h)
+    h *= z
+    h += hh
+    return h
 
 
 @kernel
@@ -344,18 +396,7 @@ def gru_cell(x, inner, h_prev, g, inner_h, h, gate, scratch):
     ``inner``'s candidate part, and ``h = hh + z (h_prev - hh)``. ``scratch (N, 3U)``: room for
     temporaries.
     """
-    u = h.shape[-1]
-    np.add(x[:, :2 * u], inner[:, :2 * u], out=scratch[:, :2 * u])
-    (sigmoid if _checked_gate(gate) == "sigmoid" else hard_sigmoid)(scratch[:, :2 * u], g[:, :2 * u])
-    inner_h[...] = inner[:, 2 * u:]
-    candidate = np.multiply(g[:, u:2 * u], inner_h, out=scratch[:, 2 * u:])
-    candidate += x[:, 2 * u:]
-    np.tanh(candidate, out=g[:, 2 * u:])
-    z, hh = g[:, :u], g[:, 2 * u:]
-    np.subtract(h_prev, hh, out=h)  # h = z h_prev + (1 - z) hh = hh + z (h_prev - hh)
-    h *= z
-    h += hh
-    return h
+    return gru_step(x, inner, h_prev, g, inner_h, h, tanh, _gate(gate)[0], scratch)
 
 
 # -- pooling geometry, shared by the kernels below, the pooling op and the plugins' kernels ----------

@@ -33,8 +33,8 @@ def _copy(x, out):
 
 
 ACTIVATIONS = {
-    "tanh": (lambda x, out: np.tanh(x, out=out), lambda y: 1 - y * y),
-    "sigmoid": (kernels.sigmoid, lambda y: y * (1 - y)),
+    "tanh": (kernels.tanh, kernels.tanh_slope),
+    "sigmoid": (kernels.sigmoid, kernels.sigmoid_slope),
     "hard_sigmoid": (kernels.hard_sigmoid, kernels.hard_sigmoid_slope),
     "relu": (kernels.relu, lambda y: (y > 0).astype(y.dtype)),
     "linear": (_copy, lambda y: np.ones_like(y)),
@@ -203,34 +203,11 @@ class LSTMSequence(_Recurrence):
 
     def _cell(self, g, z, c_prev, c, c_act, h, gate, scratch):
         """:func:`kernels.lstm_cell` with this op's activations, whatever they are (``gate`` is unused)."""
-        u = c.shape[-1]
-        g += z
-        self.act(g[:, 2 * u:3 * u], scratch)
-        self.gate(g, g)
-        g[:, 2 * u:3 * u] = scratch
-        np.multiply(g[:, u:2 * u], c_prev, out=c)
-        np.multiply(g[:, :u], g[:, 2 * u:3 * u], out=scratch)
-        c += scratch
-        self.act(c, c_act)
-        return np.multiply(g[:, 3 * u:], c_act, out=h)
+        return kernels.lstm_step(g, z, c_prev, c, c_act, h, self.act, self.gate, scratch)
 
     def _cell_grad(self, g, c_prev, c_act, dh, dc, dc_prev, gate, factors):
-        """:func:`kernels.lstm_cell_grad` with this op's activations, whatever they are:
-        ``d(pre-activations) = [dc g_c i', dc c_prev f', dc i g_c', dh tanh(c) o']``."""
-        rows, units = dh.shape
-        p = g.reshape(rows, 4, units)
-        i, f, cell_input, o = p[:, 0], p[:, 1], p[:, 2], p[:, 3]
-        np.multiply(cell_input, self.d_gate(i), out=factors[:, 0])
-        np.multiply(c_prev, self.d_gate(f), out=factors[:, 1])
-        np.multiply(i, self.d_act(cell_input), out=factors[:, 2])
-        np.multiply(o, self.d_act(c_act), out=dc_prev)  # dh -> dc through h = o * act(c)
-        dc_prev *= dh
-        dc += dc_prev
-        np.multiply(c_act, self.d_gate(o), out=o)
-        o *= dh
-        np.multiply(dc, f, out=dc_prev)  # before f is overwritten
-        np.multiply(dc[:, None, :], factors, out=p[:, :3])
-        return dc_prev
+        """:func:`kernels.lstm_cell_grad` with this op's activations, whatever they are (``gate`` is unused)."""
+        return kernels.lstm_step_grad(g, c_prev, c_act, dh, dc, dc_prev, self.d_act, self.d_gate, factors)
 
     def forward(self, x, h0, c0, kernel, input_kernel=None, input_bias=None):
         # For a second backward pass, which must run the forward again (see backward).
@@ -329,24 +306,7 @@ class GRUSequence(_Recurrence):
 
     def _cell(self, x, inner, h_prev, g, inner_h, h, gate, scratch):
         """:func:`kernels.gru_cell` with this op's activations, whatever they are (``gate`` is unused)."""
-        u = h.shape[-1]
-        np.add(x[:, :2 * u], inner[:, :2 * u], out=scratch[:, :2 * u])
-        self.gate(scratch[:, :2 * u], g[:, :2 * u])
-        inner_h[...] = inner[:, 2 * u:]
-        candidate = np.multiply(g[:, u:2 * u], inner_h, out=scratch[:, 2 * u:])
-        candidate += x[:, 2 * u:]
-        self.act(candidate, g[:, 2 * u:])
-        return self._update(h_prev, g, h)
-
-    @staticmethod
-    def _update(h_prev, g, h):
-        """``h = z h_prev + (1 - z) hh``, written ``hh + z (h_prev - hh)``."""
-        u = h.shape[-1]
-        z, hh = g[:, :u], g[:, 2 * u:]
-        np.subtract(h_prev, hh, out=h)
-        h *= z
-        h += hh
-        return h
+        return kernels.gru_step(x, inner, h_prev, g, inner_h, h, self.act, self.gate, scratch)
 
     def forward(self, x, h0, kernel, recurrent_bias=None, input_kernel=None, input_bias=None):
         x_steps = self._project(x, input_kernel, input_bias, kernel)
@@ -388,7 +348,7 @@ class GRUSequence(_Recurrence):
                     candidate = product_of(inner_all[k], kernel_h, out=pre_h)
                     candidate += x_t[:, 2 * u:]
                     self.act(candidate, g[:, 2 * u:])
-                    self._update(h_prev, g, h)
+                    kernels.gru_update(h_prev, g, h)
                 keep = self._keep(t)
                 if keep is not None:
                     np.copyto(h, h_prev, where=~keep)
