@@ -26,7 +26,8 @@ from ._util import operand
 
 # Activations the fused ops implement: ``forward(x, out)`` writes ``f(x)`` into ``out`` (no
 # temporaries inside the time loop); ``derivative(y)`` is f' written in terms of the output
-# ``y = f(x)``, evaluated for all timesteps at once before backpropagation through time.
+# ``y = f(x)``, evaluated in backpropagation through time (step by step in the LSTM and GRU,
+# for all steps at once in the simple RNN).
 def _copy(x, out):
     out[...] = x
     return out
