@@ -334,30 +334,147 @@ def _lstm_arrays(rng, dtype, rows, units, spread):
                 dh=array(rows, units), dc=array(rows, units))
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("gate", ["sigmoid", "hard_sigmoid"])
-@given(rows=st.integers(1, 9), units=st.integers(1, 40), spread=st.sampled_from([0.1, 1.0, 30.0]),
-       special=st.sampled_from([None, np.nan, np.inf, -np.inf, 2.5]), seed=st.integers(0, 2**16))
-@settings(max_examples=25, deadline=None)
-def test_the_lstm_step_and_its_gradient_are_the_references_numbers(numba_plugin, dtype, gate, rows, units, spread,
-                                                                   special, seed):
-    rng = np.random.default_rng(seed)
+# float32's spacing at 1: the unit of the float32 cells' tolerances below
+EPS32 = 2.0 ** -24
+
+LSTM_CASES = dict(rows=st.integers(1, 9), units=st.integers(1, 40), spread=st.sampled_from([0.1, 1.0, 30.0]),
+                  special=st.sampled_from([None, np.nan, np.inf, -np.inf, 2.5]), seed=st.integers(0, 2**16))
+
+
+def _lstm_case(rng, dtype, rows, units, spread, special):
     given_arrays = _lstm_arrays(rng, dtype, rows, units, spread)
     if special is not None:  # (2.5 - 0: a hard sigmoid's corner, where its slope jumps)
         given_arrays["g"].flat[rng.integers(0, given_arrays["g"].size)] = special
         given_arrays["z"].flat[rng.integers(0, given_arrays["z"].size)] = 0 if special == 2.5 else special
-    results = []
-    for cell, cell_grad in [(kernels.lstm_cell.reference, kernels.lstm_cell_grad.reference),
-                            (numba_plugin.lstm_cell, numba_plugin.lstm_cell_grad)]:
-        a = {name: value.copy() for name, value in given_arrays.items()}
-        c, c_act, h, dc_prev = (np.empty((rows, units), dtype) for _ in range(4))
-        assert cell(a["g"], a["z"], a["c_prev"], c, c_act, h, gate, np.empty((rows, units), dtype)) is h
-        gates = a["g"].copy()
-        assert cell_grad(a["g"], a["c_prev"], c_act, a["dh"], a["dc"], dc_prev, gate,
-                         np.empty((rows, 3, units), dtype)) is dc_prev
-        results.append((gates, c, c_act, h, a["g"], a["dc"], dc_prev))
-    for name, got, want in zip(["gates", "c", "tanh(c)", "h", "d(pre)", "dc", "dc_prev"], *results[::-1]):
-        np.testing.assert_array_equal(got, want, err_msg=name)  # bit for bit (NaN where the reference has NaN)
+    return given_arrays
+
+
+def _run_lstm_step(cell, given_arrays, gate):
+    """``(gates, c, tanh(c), h)`` of one step of ``cell`` on copies of the arrays."""
+    a = {name: value.copy() for name, value in given_arrays.items()}
+    rows, units = a["c_prev"].shape
+    c, c_act, h, scratch = (np.empty((rows, units), a["g"].dtype) for _ in range(4))
+    assert cell(a["g"], a["z"], a["c_prev"], c, c_act, h, gate, scratch) is h
+    return a["g"], c, c_act, h
+
+
+def _run_lstm_step_grad(cell_grad, given_arrays, gate, step):
+    """``(d(pre), dc, dc_prev)`` of ``cell_grad`` back through ``step`` (what :func:`_run_lstm_step` returned)."""
+    a = {name: value.copy() for name, value in given_arrays.items()}
+    gates, _, c_act, _ = step
+    gates = gates.copy()
+    rows, units = c_act.shape
+    dc_prev = np.empty((rows, units), gates.dtype)
+    assert cell_grad(gates, a["c_prev"], c_act, a["dh"], a["dc"], dc_prev, gate,
+                     np.empty((rows, 3, units), gates.dtype)) is dc_prev
+    return gates, a["dc"], dc_prev
+
+
+@pytest.mark.parametrize("gate", ["sigmoid", "hard_sigmoid"])
+@given(**LSTM_CASES)
+@settings(max_examples=25, deadline=None)
+def test_the_float64_lstm_step_is_the_references_numbers(numba_plugin, gate, rows, units, spread, special, seed):
+    given_arrays = _lstm_case(np.random.default_rng(seed), np.float64, rows, units, spread, special)
+    want = _run_lstm_step(kernels.lstm_cell.reference, given_arrays, gate)
+    got = _run_lstm_step(numba_plugin.lstm_cell, given_arrays, gate)
+    for name, mine, reference in zip(["gates", "c", "tanh(c)", "h"], got, want):
+        np.testing.assert_array_equal(mine, reference, err_msg=name)  # bit for bit (NaN where the reference has NaN)
+
+
+def _sigmoid64(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _hard_sigmoid64(x):
+    return np.clip(0.2 * x + 0.5, 0, 1)
+
+
+def _assert_within(mine, formula, atol, name, nans):
+    """NaN exactly where ``nans`` (the float32 reference's NaNs), elsewhere ``|mine - formula| <= atol``
+    (``atol`` an array or a number). Not the formula's NaNs: a float32 sigmoid far enough below 0
+    is 0, so ``0 * inf`` is NaN where float64's tiny gate times ``inf`` is not."""
+    np.testing.assert_array_equal(np.isnan(mine), nans, err_msg=f"{name}: NaNs")
+    with np.errstate(invalid="ignore"):
+        excess = np.abs(mine - formula) - atol
+    excess[nans] = 0
+    assert not np.isnan(excess).any() and excess.max() <= 0, \
+        f"{name}: off by {np.nanmax(excess)} more than allowed, at {np.unravel_index(np.nanargmax(excess), excess.shape)}"
+
+
+@pytest.mark.parametrize("gate", ["sigmoid", "hard_sigmoid"])
+@given(**LSTM_CASES)
+@settings(max_examples=25, deadline=None)
+def test_the_float32_lstm_step_is_the_lstm_formula_within_a_few_ulps(numba_plugin, gate, rows, units, spread,
+                                                                      special, seed):
+    # The float32 cell computes tanh its own way (_loops._tanh32, at most 4.96 ulp off): checked against
+    # the LSTM's formula in float64 on the same float32 numbers, with a tolerance that follows the
+    # errors through the step (a few ulps of each gate, times the state where it multiplies one).
+    given_arrays = _lstm_case(np.random.default_rng(seed), np.float32, rows, units, spread, special)
+    gates, c, c_act, h = _run_lstm_step(numba_plugin.lstm_cell, given_arrays, gate)
+    nans = [np.isnan(value) for value in _run_lstm_step(kernels.lstm_cell.reference, given_arrays, gate)]
+    pre = given_arrays["g"].astype(np.float64) + given_arrays["z"]
+    c_prev = given_arrays["c_prev"].astype(np.float64)
+    gate64 = _sigmoid64 if gate == "sigmoid" else _hard_sigmoid64
+    i, f, cell_input, o = gate64(pre[:, :units]), gate64(pre[:, units:2 * units]), \
+        np.tanh(pre[:, 2 * units:3 * units]), gate64(pre[:, 3 * units:])
+    want_c = f * c_prev + i * cell_input
+    tolerance = 32 * EPS32 * (1 + np.abs(c_prev))
+    for name, mine, formula, atol, nan in zip(
+            ["gates", "c", "tanh(c)", "h"], [gates, c, c_act, h],
+            [np.concatenate([i, f, cell_input, o], axis=1), want_c, np.tanh(want_c), o * np.tanh(want_c)],
+            [8 * EPS32, tolerance, tolerance, tolerance], nans):
+        _assert_within(mine, formula, atol, name, nan)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("gate", ["sigmoid", "hard_sigmoid"])
+@given(**LSTM_CASES)
+@settings(max_examples=25, deadline=None)
+def test_the_lstm_steps_gradient_is_the_references_numbers(numba_plugin, dtype, gate, rows, units, spread,
+                                                           special, seed):
+    given_arrays = _lstm_case(np.random.default_rng(seed), dtype, rows, units, spread, special)
+    step = _run_lstm_step(kernels.lstm_cell.reference, given_arrays, gate)  # both from the same forward
+    want = _run_lstm_step_grad(kernels.lstm_cell_grad.reference, given_arrays, gate, step)
+    got = _run_lstm_step_grad(numba_plugin.lstm_cell_grad, given_arrays, gate, step)
+    for name, mine, reference in zip(["d(pre)", "dc", "dc_prev"], got, want):
+        np.testing.assert_array_equal(mine, reference, err_msg=name)  # bit for bit (NaN where the reference has NaN)
+
+
+@pytest.mark.parametrize("values", ["every_41st_float32", "special"])
+def test_the_float32_tanh_is_within_5_ulps_of_tanh(numba_plugin, values):
+    loops = numba_plugin._imported["loops"] if numba_plugin._loops_import() else pytest.fail("Numba did not import")
+    if values == "special":
+        x = np.array([0.0, -0.0, 1e-45, -1e-40, 1e-20, np.nan, np.inf, -np.inf, 9.0199995, 9.02, 9.0200005,
+                      -9.03, 88.0, 1e30, -3.4e38], np.float32)
+    else:  # every 41st bit pattern from the smallest positive float32 to past tanh's saturation
+        x = np.arange(1, np.float32(10).view(np.int32), 41, dtype=np.int32).view(np.float32)
+    y = np.empty_like(x)
+    loops.tanh_float32(x, y)
+    minus = np.empty_like(x)
+    loops.tanh_float32(-x, minus)
+    np.testing.assert_array_equal(minus, -y)  # odd, to the bit (and -0 for -0)
+    exact = np.tanh(x.astype(np.float64))
+    spacing = np.spacing(np.abs(exact).astype(np.float32)).astype(np.float64)  # float32's, at the exact value
+    with np.errstate(invalid="ignore"):
+        assert np.nanmax(np.abs(y - exact) / spacing) <= 4.96
+    np.testing.assert_array_equal(np.isnan(y), np.isnan(x))
+    saturated = np.abs(x) >= 9.02
+    np.testing.assert_array_equal(y[saturated], np.sign(x[saturated]))  # +-1 exactly, as float32's tanh
+    tiny = np.abs(x) < 1e-19
+    np.testing.assert_array_equal(y[tiny], x[tiny])
+    np.testing.assert_array_equal(np.signbit(y[tiny]), np.signbit(x[tiny]))
+
+
+@pytest.mark.slow
+def test_the_float32_tanh_is_within_5_ulps_of_tanh_on_every_float32(numba_plugin):
+    # fit_tanh.py's check (about 20 s): every float32 up to the saturation point, against libm's float64 tanh
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("fit_tanh", os.path.join(PLUGIN_DIR, "fit_tanh.py"))
+    fit_tanh = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fit_tanh)
+    largest, where = fit_tanh.worst_error_in_ulps()
+    assert largest <= 4.96, f"{largest} ulp at {where}"
 
 
 def test_the_lstm_kernels_decline_what_they_cannot_take(numba_plugin, rng):
@@ -385,26 +502,54 @@ def test_the_lstm_kernels_decline_what_they_cannot_take(numba_plugin, rng):
     np.testing.assert_array_equal(a["g"], untouched)  # a declined call changes nothing
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("gate", ["sigmoid", "hard_sigmoid"])
-@given(rows=st.integers(1, 9), units=st.integers(1, 40), spread=st.sampled_from([0.1, 1.0, 30.0]),
-       special=st.sampled_from([None, np.nan, np.inf, -np.inf, 2.5]), seed=st.integers(0, 2**16))
-@settings(max_examples=25, deadline=None)
-def test_the_gru_step_is_the_references_numbers(numba_plugin, dtype, gate, rows, units, spread, special, seed):
+def _gru_case(seed, dtype, rows, units, spread, special):
     rng = np.random.default_rng(seed)
     x, inner = ((rng.standard_normal((rows, 3 * units)) * spread).astype(dtype) for _ in range(2))
     h_prev = (rng.standard_normal((rows, units)) * spread).astype(dtype)
     if special is not None:  # (2.5 + 0: a hard sigmoid's corner)
         x.flat[rng.integers(0, x.size)] = special
         inner.flat[rng.integers(0, inner.size)] = 0 if special == 2.5 else special
-    results = []
-    for cell in (kernels.gru_cell.reference, numba_plugin.gru_cell):
-        g, scratch = np.empty((rows, 3 * units), dtype), np.empty((rows, 3 * units), dtype)
-        inner_h, h = np.empty((rows, units), dtype), np.empty((rows, units), dtype)
-        assert cell(x, inner, h_prev, g, inner_h, h, gate, scratch) is h
-        results.append((g, inner_h, h))
-    for name, got, want in zip(["gates", "inner_h", "h"], *results[::-1]):
-        np.testing.assert_array_equal(got, want, err_msg=name)
+    return x, inner, h_prev
+
+
+def _run_gru_step(cell, x, inner, h_prev, gate):
+    rows, units = h_prev.shape
+    g, scratch = np.empty((rows, 3 * units), x.dtype), np.empty((rows, 3 * units), x.dtype)
+    inner_h, h = np.empty((rows, units), x.dtype), np.empty((rows, units), x.dtype)
+    assert cell(x, inner, h_prev, g, inner_h, h, gate, scratch) is h
+    return g, inner_h, h
+
+
+@pytest.mark.parametrize("gate", ["sigmoid", "hard_sigmoid"])
+@given(**LSTM_CASES)
+@settings(max_examples=25, deadline=None)
+def test_the_float64_gru_step_is_the_references_numbers(numba_plugin, gate, rows, units, spread, special, seed):
+    x, inner, h_prev = _gru_case(seed, np.float64, rows, units, spread, special)
+    want = _run_gru_step(kernels.gru_cell.reference, x, inner, h_prev, gate)
+    got = _run_gru_step(numba_plugin.gru_cell, x, inner, h_prev, gate)
+    for name, mine, reference in zip(["gates", "inner_h", "h"], got, want):
+        np.testing.assert_array_equal(mine, reference, err_msg=name)
+
+
+@pytest.mark.parametrize("gate", ["sigmoid", "hard_sigmoid"])
+@given(**LSTM_CASES)
+@settings(max_examples=25, deadline=None)
+def test_the_float32_gru_step_is_the_gru_formula_within_a_few_ulps(numba_plugin, gate, rows, units, spread, special,
+                                                                    seed):
+    # As the float32 LSTM step's test: the formula (reset gate after the product) in float64.
+    x, inner, h_prev = _gru_case(seed, np.float32, rows, units, spread, special)
+    g, inner_h, h = _run_gru_step(numba_plugin.gru_cell, x, inner, h_prev, gate)
+    nan_g, _, nan_h = (np.isnan(value) for value in _run_gru_step(kernels.gru_cell.reference, x, inner, h_prev, gate))
+    pre, previous = x.astype(np.float64) + inner, h_prev.astype(np.float64)
+    gate64 = _sigmoid64 if gate == "sigmoid" else _hard_sigmoid64
+    update, reset = gate64(pre[:, :units]), gate64(pre[:, units:2 * units])
+    recurrent = inner[:, 2 * units:].astype(np.float64)
+    candidate = np.tanh(x[:, 2 * units:] + reset * recurrent)
+    tolerance = 32 * EPS32 * (1 + np.abs(previous) + np.abs(recurrent))
+    np.testing.assert_array_equal(inner_h, inner[:, 2 * units:])
+    _assert_within(g[:, :2 * units], np.concatenate([update, reset], axis=1), 8 * EPS32, "gates", nan_g[:, :2 * units])
+    _assert_within(g[:, 2 * units:], candidate, tolerance, "candidate", nan_g[:, 2 * units:])
+    _assert_within(h, update * previous + (1 - update) * candidate, tolerance, "h", nan_h)
 
 
 def test_the_gru_kernel_declines_what_it_cannot_take(numba_plugin):
@@ -424,9 +569,10 @@ def test_the_gru_kernel_declines_what_it_cannot_take(numba_plugin):
     np.testing.assert_array_equal(state, 1)
 
 
-def _assert_recurrent_training_gives_numpys_numbers(rng, recurrent, masked):
+def _assert_recurrent_training_gives_numpys_numbers(rng, recurrent, masked, float32=False):
     """Trains Embedding → ``recurrent()`` (a list of layers) → Dense with SGD (no compiled optimizer kernel
-    in the way), with the compiled kernels and then NumPy's: the same weights and predictions, bit for bit."""
+    in the way), with the compiled kernels and then NumPy's: the same weights and predictions, bit for bit
+    in float64; in float32 (``float32``), whose compiled cells compute tanh their own way, within 1e-5."""
     import numkeras
     from numkeras.layers import Dense, Embedding
     from numkeras.models import Sequential
@@ -445,27 +591,43 @@ def _assert_recurrent_training_gives_numpys_numbers(rng, recurrent, masked):
     with elementwise_kernels(None):
         with_numpy = train()
     for mine, reference in zip(with_numba, with_numpy):
-        np.testing.assert_array_equal(mine, reference)
+        assert mine.dtype == (np.float32 if float32 else np.float64)
+        if float32:
+            np.testing.assert_allclose(mine, reference, rtol=1e-5, atol=1e-6)
+        else:
+            np.testing.assert_array_equal(mine, reference)
+
+
+def _grus(gate):
+    from numkeras.layers import GRU
+
+    return lambda: [GRU(5, recurrent_activation=gate, reset_after=True, return_sequences=True),
+                    GRU(4, recurrent_activation=gate, reset_after=True, go_backwards=True)]
+
+
+def _lstms(layers):
+    from numkeras.layers import LSTM
+
+    return {"sequences": lambda: [LSTM(5, recurrent_activation="sigmoid", return_sequences=True),
+                                  LSTM(4, recurrent_activation="sigmoid")],
+            "backwards": lambda: [LSTM(5, recurrent_activation="sigmoid", go_backwards=True)],
+            "keras22_defaults": lambda: [LSTM(5, return_sequences=True), LSTM(4)]}[layers]  # hard-sigmoid gates
 
 
 @pytest.mark.parametrize("gate, masked", [("sigmoid", True), ("hard_sigmoid", False)])
-def test_gru_training_gives_numpys_numbers_bit_for_bit(compiled, rng, gate, masked):
-    from numkeras.layers import GRU
-
-    _assert_recurrent_training_gives_numpys_numbers(rng, lambda: [
-        GRU(5, recurrent_activation=gate, reset_after=True, return_sequences=True),
-        GRU(4, recurrent_activation=gate, reset_after=True, go_backwards=True)], masked)
+def test_float64_gru_training_gives_numpys_numbers_bit_for_bit(compiled, floatx64, rng, gate, masked):
+    _assert_recurrent_training_gives_numpys_numbers(rng, _grus(gate), masked)
 
 
 @pytest.mark.parametrize("layers, masked", [("sequences", False), ("backwards", True), ("keras22_defaults", False)])
-def test_lstm_training_gives_numpys_numbers_bit_for_bit(compiled, rng, layers, masked):
-    from numkeras.layers import LSTM
+def test_float64_lstm_training_gives_numpys_numbers_bit_for_bit(compiled, floatx64, rng, layers, masked):
+    _assert_recurrent_training_gives_numpys_numbers(rng, _lstms(layers), masked)
 
-    recurrent = {"sequences": lambda: [LSTM(5, recurrent_activation="sigmoid", return_sequences=True),
-                                       LSTM(4, recurrent_activation="sigmoid")],
-                 "backwards": lambda: [LSTM(5, recurrent_activation="sigmoid", go_backwards=True)],
-                 "keras22_defaults": lambda: [LSTM(5, return_sequences=True), LSTM(4)]}  # hard-sigmoid gates
-    _assert_recurrent_training_gives_numpys_numbers(rng, recurrent[layers], masked)
+
+@pytest.mark.parametrize("layers, masked", [("gru", True), ("sequences", False), ("keras22_defaults", True)])
+def test_float32_recurrent_training_gives_numpys_numbers_within_their_rounding(compiled, rng, layers, masked):
+    recurrent = _grus("sigmoid") if layers == "gru" else _lstms(layers)
+    _assert_recurrent_training_gives_numpys_numbers(rng, recurrent, masked, float32=True)
 
 
 def test_what_the_kernels_decline(numba_plugin, every_array):

@@ -53,6 +53,7 @@ SMALL_ARRAY = 1 << 18
 SMALL_ARRAY_BESIDE_GEMM_PLUGIN = 1 << 14
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_FLOAT32 = _FLOATS[0]  # the recurrent cells' one-pass loops (_loops._tanh32)
 
 
 def _takes(*arrays):
@@ -251,9 +252,10 @@ def _gate_constants(dtype):
 
 
 def lstm_cell(g, z, c_prev, c, c_act, h, gate, scratch):
-    # Three compiled loops around NumPy's tanh (a compiled tanh would be libm's, one element at
-    # a time): the same numbers as the reference, in about 20 µs instead of 37 for the benchmark's
-    # LSTM(128) at batch 32 (one call timed alone). Called once a step, so the checks are kept cheap.
+    # float32: one compiled pass with a tanh of its own, a few ulps from NumPy's (_loops._tanh32),
+    # 14 µs instead of 20 for the benchmark's LSTM(128) at batch 32 (one call timed alone). float64:
+    # three compiled loops around NumPy's tanh, the reference's numbers bit for bit (about 20 µs
+    # against its 37). Called once a step, so the checks are kept cheap.
     if gate not in backend_kernels.GATES or c.ndim != 2 or g.dtype not in _FLOATS or not _loops_import():
         return None
     rows, units = c.shape
@@ -262,6 +264,10 @@ def lstm_cell(g, z, c_prev, c, c_act, h, gate, scratch):
             or not _one_dtype_c_contiguous(g.dtype, (g, z, c_prev, c, c_act, h, scratch)):
         return None
     loops, dtype, hard = _imported["loops"], g.dtype, gate == "hard_sigmoid"
+    if dtype is _FLOAT32:
+        _cache.run(loops.lstm_cell_float32, "lstm_cell_float32", dtype, g, z, c_prev, c, c_act, h, hard,
+                   _gate_constants(dtype))
+        return h
     scale, shift = backend_kernels.lstm_tanh_constants(units, dtype)
     # serial loops: no threading layer to guard (see _run)
     _cache.run(loops.lstm_cell_inputs, "lstm_cell_inputs", dtype, g, z, scale, hard)
@@ -291,7 +297,8 @@ def lstm_cell_grad(g, c_prev, c_act, dh, dc, dc_prev, gate, factors):
 
 
 def gru_cell(x, inner, h_prev, g, inner_h, h, gate, scratch):
-    # Three compiled loops around NumPy's tanh, as lstm_cell: the reference's numbers bit for bit.
+    # As lstm_cell: float32 in one pass with _loops._tanh32, float64 in three compiled loops around
+    # NumPy's tanh (the reference's numbers bit for bit).
     if gate not in backend_kernels.GATES or h.ndim != 2 or g.dtype not in _FLOATS or not _loops_import():
         return None
     rows, units = h.shape
@@ -301,6 +308,9 @@ def gru_cell(x, inner, h_prev, g, inner_h, h, gate, scratch):
         return None
     loops, dtype, hard = _imported["loops"], g.dtype, gate == "hard_sigmoid"
     constants = _gate_constants(dtype)
+    if dtype is _FLOAT32:
+        _cache.run(loops.gru_cell_float32, "gru_cell_float32", dtype, x, inner, h_prev, g, inner_h, h, hard, constants)
+        return h
     _cache.run(loops.gru_cell_gates, "gru_cell_gates", dtype, x, inner, g, hard, constants)
     if not hard:
         np.tanh(g[:, :2 * units], out=g[:, :2 * units])
@@ -600,9 +610,9 @@ LOOPS = {"bias_relu": ("bias_relu",), "relu_grad": ("relu_grad",), "relu_grad_su
          "window_max": ("window_max_2d",), "col2im": ("col2im_2d",),
          "adam_update": ("adam_update",), "adadelta_update": ("adadelta_update",),
          "conv3x3": ("winograd_input", "winograd_output"),
-         "lstm_cell": ("lstm_cell_inputs", "lstm_cell_state", "lstm_cell_output"),
+         "lstm_cell": ("lstm_cell_float32", "lstm_cell_inputs", "lstm_cell_state", "lstm_cell_output"),
          "lstm_cell_grad": ("lstm_cell_grad",),
-         "gru_cell": ("gru_cell_gates", "gru_cell_candidate", "gru_cell_output")}
+         "gru_cell": ("gru_cell_float32", "gru_cell_gates", "gru_cell_candidate", "gru_cell_output")}
 
 
 def available():

@@ -6,7 +6,8 @@ results are the same numbers (except sums: ``relu_grad_sums`` adds its columns b
 blocks of rows, and col2im and an overlapping pool's gradient add windows in another
 order; and the sign of a pool's maximum where +0 ties -0, which IEEE leaves open and
 NumPy's own loops answer differently). The Winograd loops are no reference's: see
-``numkeras_numba.conv3x3``. Every loop
+``numkeras_numba.conv3x3``; and the float32 recurrent cells (``lstm_cell_float32``,
+``gru_cell_float32``) compute ``tanh`` their own way, a few ulps from NumPy's (see ``_tanh32``). Every loop
 is parallel over its first axis only (samples, rows, or blocks of rows), where no
 two iterations write the same element.
 """
@@ -341,6 +342,112 @@ def gru_cell_output(h_prev, g, h):
         for j in range(units):
             hh = g_row[2 * units + j]
             h_row[j] = (previous[j] - hh) * g_row[j] + hh
+
+
+# -- float32 cells in one pass, with a tanh of our own -----------------------------------------------
+# NumPy's tanh cannot be called from compiled code, and Numba's is libm's, one element at a time
+# (Numba's vectorised SVML needs an llvmlite built with Intel's patch, which PyPI's wheels are not).
+# The float32 cells below compute tanh(x) = x P(x^2) / Q(x^2) instead: arithmetic and a division,
+# which LLVM vectorises, so each step is one pass. The coefficients are fitted, and the result
+# measured on every float32, by contrib/numkeras-numba/fit_tanh.py: at most 4.96 ulp from tanh
+# (NumPy's float32 tanh: 1.37). From |x| = 9.02 on, float32's tanh is +-1, which this returns. So
+# these cells' float32 numbers differ from the reference's by a few ulps (float64 keeps the loops
+# above, the reference's numbers). ``contract``: the polynomials' steps are fused multiply-adds
+# (one rounding each instead of two: 4.96 instead of 5.83 ulp at most); no other fast-math liberty.
+# error_model="numpy": no zero-division check on "/", which kept LLVM from vectorising the loop.
+_one_pass = njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+_TANH_P0, _TANH_P1, _TANH_P2, _TANH_P3 = (np.float32(1.0), np.float32(0.13084926), np.float32(0.0031049394),
+                                          np.float32(1.1163497e-05))
+_TANH_P4, _TANH_P5, _TANH_P6 = np.float32(-2.0255941e-08), np.float32(5.2892326e-11), np.float32(-8.509028e-14)
+_TANH_Q0, _TANH_Q1, _TANH_Q2, _TANH_Q3 = (np.float32(1.0), np.float32(0.46418256), np.float32(0.024499202),
+                                          np.float32(0.00025475124))
+_TANH_SATURATES = np.float32(9.02)
+_ONE32 = np.float32(1.0)
+
+
+@njit(inline="always", error_model="numpy", fastmath={"contract"})
+def _tanh32(x):
+    """tanh of a float32, branch-free: ``x P(s) / Q(s)``, ``s = x^2``; +-1 from +-9.02 on (infinities
+    too), NaN for NaN, ``x`` itself where ``s`` underflows (so -0 stays -0)."""
+    s = x * x
+    p = (((((_TANH_P6 * s + _TANH_P5) * s + _TANH_P4) * s + _TANH_P3) * s + _TANH_P2) * s + _TANH_P1) * s + _TANH_P0
+    q = ((_TANH_Q3 * s + _TANH_Q2) * s + _TANH_Q1) * s + _TANH_Q0
+    y = x * p / q  # NaN for a large x (inf / inf), replaced below
+    y = _ONE32 if x > _TANH_SATURATES else y
+    return -_ONE32 if x < -_TANH_SATURATES else y
+
+
+@_one_pass
+def tanh_float32(x, out):
+    """``out = _tanh32(x)`` over flat float32 arrays (what the tests and fit_tanh.py measure)."""
+    for i in range(x.size):
+        out[i] = _tanh32(x[i])
+
+
+@njit(inline="always", error_model="numpy", fastmath={"contract"})
+def _lstm_state(j, i, f, o, g_i, g_f, g_c, g_o, z_c, c_prev, c, c_act, h):
+    """Element ``j`` of an LSTM step from its gates ``i, f, o``: the cell input, state and output."""
+    cell_input = _tanh32(g_c[j] + z_c[j])
+    g_i[j], g_f[j], g_c[j], g_o[j] = i, f, cell_input, o
+    state = f * c_prev[j] + i * cell_input
+    c[j] = state
+    activated = _tanh32(state)
+    c_act[j] = activated
+    h[j] = o * activated
+
+
+@_one_pass
+def lstm_cell_float32(g, z, c_prev, c, c_act, h, hard, constants):
+    """Kernel lstm_cell on float32 in one pass, with ``_tanh32`` (sigmoid gates: ``tanh(x / 2) / 2 + 1/2``
+    as the reference computes them). Each gate's row is its own view, and the gates' choice is made
+    outside the loop over a row: indexed at four offsets of one row, or with that choice inside, the
+    loop did not vectorise (57 µs instead of 10 for the benchmark's LSTM(128) at batch 32)."""
+    half = constants[1]
+    rows, units = c.shape
+    for r in range(rows):
+        g_row, z_row = g[r], z[r]
+        g_i, g_f, g_c, g_o = g_row[:units], g_row[units:2 * units], g_row[2 * units:3 * units], g_row[3 * units:]
+        z_i, z_f, z_c, z_o = z_row[:units], z_row[units:2 * units], z_row[2 * units:3 * units], z_row[3 * units:]
+        previous, c_row, act_row, h_row = c_prev[r], c[r], c_act[r], h[r]
+        if hard:
+            for j in range(units):
+                i = _hard_sigmoid(g_i[j] + z_i[j], constants)
+                f = _hard_sigmoid(g_f[j] + z_f[j], constants)
+                o = _hard_sigmoid(g_o[j] + z_o[j], constants)
+                _lstm_state(j, i, f, o, g_i, g_f, g_c, g_o, z_c, previous, c_row, act_row, h_row)
+        else:
+            for j in range(units):
+                i = _tanh32((g_i[j] + z_i[j]) * half) * half + half
+                f = _tanh32((g_f[j] + z_f[j]) * half) * half + half
+                o = _tanh32((g_o[j] + z_o[j]) * half) * half + half
+                _lstm_state(j, i, f, o, g_i, g_f, g_c, g_o, z_c, previous, c_row, act_row, h_row)
+
+
+@_one_pass
+def gru_cell_float32(x, inner, h_prev, g, inner_h, h, hard, constants):
+    """Kernel gru_cell on float32 in one pass, with ``_tanh32`` (sigmoid gates: ``(tanh(x / 2) + 1) / 2``
+    as the reference computes them); each gate's row its own view, as in lstm_cell_float32 (this loop
+    vectorised with the gates' choice inside: 9 µs for the benchmark's GRU(128) at batch 32)."""
+    half, one = constants[1], constants[3]
+    rows, units = h.shape
+    for r in range(rows):
+        x_row, inner_row, g_row = x[r], inner[r], g[r]
+        x_z, x_r, x_h = x_row[:units], x_row[units:2 * units], x_row[2 * units:]
+        inner_z, inner_r, inner_c = inner_row[:units], inner_row[units:2 * units], inner_row[2 * units:]
+        g_z, g_r, g_h = g_row[:units], g_row[units:2 * units], g_row[2 * units:]
+        previous, inner_h_row, h_row = h_prev[r], inner_h[r], h[r]
+        for j in range(units):
+            if hard:
+                update = _hard_sigmoid(x_z[j] + inner_z[j], constants)
+                reset = _hard_sigmoid(x_r[j] + inner_r[j], constants)
+            else:
+                update = (_tanh32((x_z[j] + inner_z[j]) * half) + one) * half
+                reset = (_tanh32((x_r[j] + inner_r[j]) * half) + one) * half
+            recurrent = inner_c[j]
+            candidate = _tanh32(reset * recurrent + x_h[j])
+            g_z[j], g_r[j], g_h[j] = update, reset, candidate
+            inner_h_row[j] = recurrent
+            h_row[j] = (previous[j] - candidate) * update + candidate
 
 
 # Winograd's F(4x4, 3x3) transforms for the interpolation points 0, -1, 1, 1/2, -2, written out

@@ -1,0 +1,95 @@
+"""Fits the rational tanh of ``numkeras_numba._loops`` (``_tanh32``) and measures it on every float32.
+
+NumPy's ``tanh`` cannot be called from compiled code, and Numba's is libm's, one element at a time
+(Numba's vectorised SVML needs an llvmlite built with Intel's patch; the PyPI wheels are not). So the
+float32 recurrent cells compute ``tanh(x) = x P(x^2) / Q(x^2)``: arithmetic and one division, which
+LLVM vectorises. ``P`` (degree 6, ``P(0) = 1``) and ``Q`` (degree 3, ``Q(0) = 1``) minimise the
+largest relative error on ``[0, 9.02]`` (from 9.02 on, tanh rounds to 1 in float32): Loeb's
+linearisation of the rational fit, with Lawson's reweighting toward the minimax. Run::
+
+    python contrib/numkeras-numba/fit_tanh.py           # the fit and the check of the coefficients in use
+    python contrib/numkeras-numba/fit_tanh.py --check   # only the check (every float32, about 10 s)
+
+The check compares the compiled ``_tanh32`` with libm's float64 ``tanh`` (not rounded to float32), in
+units of float32's spacing at the exact value, on every float32 from the smallest positive one to the
+saturation point (the function is odd, so the negatives are the same numbers).
+"""
+
+import argparse
+import math
+
+import numpy as np
+
+LIMIT = 9.02
+NUMERATOR, DENOMINATOR = 6, 3
+
+
+def fit(limit=LIMIT, numerator=NUMERATOR, denominator=DENOMINATOR, iterations=300):
+    """``(p, q, error)``: the coefficients in ``s = x^2`` from the constant term up, and the float64 relative error."""
+    x = np.unique(np.concatenate([np.linspace(0, limit, 300001)[1:], np.geomspace(1e-8, 1e-2, 2000)]))
+    t = np.tanh(x)
+    v = (x / limit) ** 2  # the fit in a scaled variable, for the conditioning of the least squares
+    # x (1 + sum p_i v^i) - t (1 + sum q_j v^j) = 0, linear in the unknown p_i, q_j
+    system = np.hstack([x[:, None] * v[:, None] ** np.arange(1, numerator + 1),
+                        -t[:, None] * v[:, None] ** np.arange(1, denominator + 1)])
+    right = t - x
+    weights, q_values, best = np.ones_like(x), np.ones_like(x), (np.inf, None, None)
+    for _ in range(iterations):
+        scale = np.sqrt(weights) / (t * q_values)  # Loeb: the linear residual divided by the last Q, relative
+        solution = np.linalg.lstsq(system * scale[:, None], right * scale, rcond=None)[0]
+        p = np.concatenate([[1.0], solution[:numerator]])
+        q = np.concatenate([[1.0], solution[numerator:]])
+        q_values = np.polyval(q[::-1], v)
+        error = x * np.polyval(p[::-1], v) / q_values / t - 1
+        if np.abs(error).max() < best[0]:
+            best = (np.abs(error).max(), p, q)
+        weights = weights * np.abs(error)  # Lawson: more weight where the error is largest
+        weights /= weights.sum()
+    error, p, q = best
+    return p / limit ** (2 * np.arange(numerator + 1)), q / limit ** (2 * np.arange(denominator + 1)), error
+
+
+def worst_error_in_ulps(chunk=1 << 22):
+    """``(largest error in ulps, where)`` of ``_loops._tanh32`` (as the cells compile it: ``tanh_float32``)
+    over every positive float32 up to the saturation point."""
+    from numba import njit
+
+    from numkeras_numba._loops import _TANH_SATURATES, tanh_float32
+
+    @njit(error_model="numpy")
+    def worst(x, y):
+        largest, where = 0.0, 0.0
+        for k in range(x.size):
+            exact = math.tanh(np.float64(x[k]))
+            spacing = math.ldexp(1.0, max(math.frexp(exact)[1], -125) - 24)  # float32's, at the exact value
+            error = abs(np.float64(y[k]) - exact) / spacing
+            if error > largest:
+                largest, where = error, x[k]
+        return largest, where
+
+    largest, where = 0.0, 0.0
+    last = int(np.float32(_TANH_SATURATES).view(np.int32))
+    for first in range(1, last + 1, chunk):
+        x = np.arange(first, min(first + chunk, last + 1), dtype=np.int32).view(np.float32)
+        y = np.empty_like(x)
+        tanh_float32(x, y)
+        error, at = worst(x, y)
+        if error > largest:
+            largest, where = error, at
+    return largest, where
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="only measure the coefficients in use")
+    if not parser.parse_args().check:
+        p, q, error = fit()
+        print(f"float64 relative error of the fit: {error:.3g}")
+        for name, coefficients in (("P", p), ("Q", q)):
+            print(f"{name}:", ", ".join(f"np.float32({np.float32(c)})" for c in coefficients))
+    largest, where = worst_error_in_ulps()
+    print(f"_tanh32 in use: at most {largest:.2f} ulp from tanh on every float32 (worst at {where!r})")
+
+
+if __name__ == "__main__":
+    main()
