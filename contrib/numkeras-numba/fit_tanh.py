@@ -1,18 +1,17 @@
-"""Fits the rational tanh of ``numkeras_numba._loops`` (``_tanh32``) and measures it on every float32.
+"""Fits the rational tanh of ``numkeras_numba._loops`` (``_tanh32``, which says why there is one) and
+measures it on every float32.
 
-NumPy's ``tanh`` cannot be called from compiled code, and Numba's is libm's, one element at a time
-(Numba's vectorised SVML needs an llvmlite built with Intel's patch; the PyPI wheels are not). So the
-float32 recurrent cells compute ``tanh(x) = x P(x^2) / Q(x^2)``: arithmetic and one division, which
-LLVM vectorises. ``P`` (degree 6, ``P(0) = 1``) and ``Q`` (degree 3, ``Q(0) = 1``) minimise the
-largest relative error on ``[0, 9.02]`` (from 9.02 on, tanh rounds to 1 in float32): Loeb's
+``tanh(x) = x P(x^2) / Q(x^2)``, ``P`` of degree 6 and ``Q`` of degree 3, both 1 at 0, with the
+smallest largest relative error on ``[0, 9.02]`` (from 9.02 on ``_tanh32`` returns 1): Loeb's
 linearisation of the rational fit, with Lawson's reweighting toward the minimax. Run::
 
-    python contrib/numkeras-numba/fit_tanh.py           # the fit and the check of the coefficients in use
-    python contrib/numkeras-numba/fit_tanh.py --check   # only the check (every float32, about 10 s)
+    python contrib/numkeras-numba/fit_tanh.py           # the fit, then the check of the coefficients in use
+    python contrib/numkeras-numba/fit_tanh.py --check   # only the check (about 20 s)
 
-The check compares the compiled ``_tanh32`` with libm's float64 ``tanh`` (not rounded to float32), in
-units of float32's spacing at the exact value, on every float32 from the smallest positive one to the
-saturation point (the function is odd, so the negatives are the same numbers).
+The check runs the compiled ``_tanh32`` (``tanh_float32``) on every float32 from the smallest positive
+one to the saturation point (the function is odd: the negatives are the same numbers) and compares
+it with libm's float64 ``tanh`` (not rounded to float32), in units of float32's spacing at the exact
+value; and it checks that no result is beyond 1.
 """
 
 import argparse
@@ -20,12 +19,15 @@ import math
 
 import numpy as np
 
-LIMIT = 9.02
 NUMERATOR, DENOMINATOR = 6, 3
 
 
-def fit(limit=LIMIT, numerator=NUMERATOR, denominator=DENOMINATOR, iterations=300):
+def fit(limit=None, numerator=NUMERATOR, denominator=DENOMINATOR, iterations=300):
     """``(p, q, error)``: the coefficients in ``s = x^2`` from the constant term up, and the float64 relative error."""
+    if limit is None:
+        from numkeras_numba._loops import _TANH_SATURATES
+
+        limit = float(_TANH_SATURATES)
     x = np.unique(np.concatenate([np.linspace(0, limit, 300001)[1:], np.geomspace(1e-8, 1e-2, 2000)]))
     t = np.tanh(x)
     v = (x / limit) ** 2  # the fit in a scaled variable, for the conditioning of the least squares
@@ -51,7 +53,7 @@ def fit(limit=LIMIT, numerator=NUMERATOR, denominator=DENOMINATOR, iterations=30
 
 def worst_error_in_ulps(chunk=1 << 22):
     """``(largest error in ulps, where)`` of ``_loops._tanh32`` (as the cells compile it: ``tanh_float32``)
-    over every positive float32 up to the saturation point."""
+    over every positive float32 up to the saturation point; ``inf`` for a result beyond 1."""
     from numba import njit
 
     from numkeras_numba._loops import _TANH_SATURATES, tanh_float32
@@ -60,6 +62,8 @@ def worst_error_in_ulps(chunk=1 << 22):
     def worst(x, y):
         largest, where = 0.0, 0.0
         for k in range(x.size):
+            if abs(y[k]) > 1:
+                return np.inf, x[k]
             exact = math.tanh(np.float64(x[k]))
             spacing = math.ldexp(1.0, max(math.frexp(exact)[1], -125) - 24)  # float32's, at the exact value
             error = abs(np.float64(y[k]) - exact) / spacing
@@ -85,8 +89,8 @@ def main():
     if not parser.parse_args().check:
         p, q, error = fit()
         print(f"float64 relative error of the fit: {error:.3g}")
-        for name, coefficients in (("P", p), ("Q", q)):
-            print(f"{name}:", ", ".join(f"np.float32({np.float32(c)})" for c in coefficients))
+        for name, coefficients in (("P", p), ("Q", q)):  # as _loops writes them
+            print(f"_TANH_{name} = (" + ", ".join(f"np.float32({np.float32(c)})" for c in coefficients) + ")")
     largest, where = worst_error_in_ulps()
     print(f"_tanh32 in use: at most {largest:.2f} ulp from tanh on every float32 (worst at {where!r})")
 

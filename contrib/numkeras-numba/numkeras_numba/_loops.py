@@ -7,9 +7,9 @@ blocks of rows, and col2im and an overlapping pool's gradient add windows in ano
 order; and the sign of a pool's maximum where +0 ties -0, which IEEE leaves open and
 NumPy's own loops answer differently). The Winograd loops are no reference's: see
 ``numkeras_numba.conv3x3``; and the float32 recurrent cells (``lstm_cell_float32``,
-``gru_cell_float32``) compute ``tanh`` their own way, a few ulps from NumPy's (see ``_tanh32``). Every loop
-is parallel over its first axis only (samples, rows, or blocks of rows), where no
-two iterations write the same element.
+``gru_cell_float32``) compute ``tanh`` their own way, a few ulps from NumPy's (see ``_tanh32``). The
+parallel loops are parallel over their first axis only (samples, rows, or blocks of rows), where
+no two iterations write the same element; the recurrent steps' loops run on one core.
 """
 
 import numpy as np
@@ -216,7 +216,8 @@ _serial = njit(cache=True, nogil=True)  # never fastmath: it would let LLVM fuse
 
 @njit(inline="always")
 def _hard_sigmoid(x, constants):
-    """``np.clip(x * 0.2 + 0.5, 0, 1)``, rounded as the reference rounds it; a NaN stays NaN."""
+    """``np.clip(x * 0.2 + 0.5, 0, 1)``, rounded as the reference rounds it (but in the float32 cells'
+    one pass, whose multiply-adds fuse); a NaN stays NaN."""
     point_two, half, zero, one = constants
     v = x * point_two + half
     if v < zero:
@@ -347,34 +348,37 @@ def gru_cell_output(h_prev, g, h):
 # -- float32 cells in one pass, with a tanh of our own -----------------------------------------------
 # NumPy's tanh cannot be called from compiled code, and Numba's is libm's, one element at a time
 # (Numba's vectorised SVML needs an llvmlite built with Intel's patch, which PyPI's wheels are not).
-# The float32 cells below compute tanh(x) = x P(x^2) / Q(x^2) instead: arithmetic and a division,
-# which LLVM vectorises, so each step is one pass. The coefficients are fitted, and the result
-# measured on every float32, by contrib/numkeras-numba/fit_tanh.py: at most 4.96 ulp from tanh
-# (NumPy's float32 tanh: 1.37). From |x| = 9.02 on, float32's tanh is +-1, which this returns. So
-# these cells' float32 numbers differ from the reference's by a few ulps (float64 keeps the loops
-# above, the reference's numbers). ``contract``: the polynomials' steps are fused multiply-adds
-# (one rounding each instead of two: 4.96 instead of 5.83 ulp at most); no other fast-math liberty.
-# error_model="numpy": no zero-division check on "/", which kept LLVM from vectorising the loop.
+# So the float32 cells below compute tanh(x) = x P(x^2) / Q(x^2): arithmetic and a division, which
+# LLVM vectorises, and each step is one pass. contrib/numkeras-numba/fit_tanh.py fits the
+# coefficients and measures the result on every float32: at most TANH32_MAX_ULP from tanh (NumPy's
+# float32 tanh: 1.37 ulp), never beyond +-1, and exactly +-1 from |x| = 9.02 on (float32's correctly
+# rounded tanh is +-1 from 9.0109). So these cells' float32 numbers differ from the reference's by a
+# few ulps; float64 keeps the loops above, the reference's numbers bit for bit.
+# fastmath "contract": every multiply-add of a pass is one fused operation (one rounding instead of
+# two: in the polynomials that took the largest error from 5.83 to 4.96 ulp), the hard sigmoid's
+# and the state's too; no other fast-math liberty. error_model="numpy": no zero-division check on
+# "/", which kept LLVM from vectorising the loop. (A function inlined into these takes their options.)
 _one_pass = njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-_TANH_P0, _TANH_P1, _TANH_P2, _TANH_P3 = (np.float32(1.0), np.float32(0.13084926), np.float32(0.0031049394),
-                                          np.float32(1.1163497e-05))
-_TANH_P4, _TANH_P5, _TANH_P6 = np.float32(-2.0255941e-08), np.float32(5.2892326e-11), np.float32(-8.509028e-14)
-_TANH_Q0, _TANH_Q1, _TANH_Q2, _TANH_Q3 = (np.float32(1.0), np.float32(0.46418256), np.float32(0.024499202),
-                                          np.float32(0.00025475124))
+TANH32_MAX_ULP = 5.83  # 4.96 where multiply-adds fuse (FMA: x86-64 since 2013, AArch64), 5.83 where they cannot
+_TANH_P = (np.float32(1.0), np.float32(0.13084926), np.float32(0.0031049394), np.float32(1.1163497e-05),
+           np.float32(-2.0255941e-08), np.float32(5.2892326e-11), np.float32(-8.509028e-14))
+_TANH_Q = (np.float32(1.0), np.float32(0.46418256), np.float32(0.024499202), np.float32(0.00025475124))
 _TANH_SATURATES = np.float32(9.02)
 _ONE32 = np.float32(1.0)
 
 
-@njit(inline="always", error_model="numpy", fastmath={"contract"})
+@njit(inline="always")
 def _tanh32(x):
-    """tanh of a float32, branch-free: ``x P(s) / Q(s)``, ``s = x^2``; +-1 from +-9.02 on (infinities
-    too), NaN for NaN, ``x`` itself where ``s`` underflows (so -0 stays -0)."""
+    """tanh of a float32, branch-free: ``x P(s) / Q(s)``, ``s = x^2``, within +-1; +-1 from |x| = 9.02 on
+    (infinities too), NaN for NaN, ``x`` itself where ``s`` underflows (so -0 stays -0)."""
     s = x * x
-    p = (((((_TANH_P6 * s + _TANH_P5) * s + _TANH_P4) * s + _TANH_P3) * s + _TANH_P2) * s + _TANH_P1) * s + _TANH_P0
-    q = ((_TANH_Q3 * s + _TANH_Q2) * s + _TANH_Q1) * s + _TANH_Q0
-    y = x * p / q  # NaN for a large x (inf / inf), replaced below
-    y = _ONE32 if x > _TANH_SATURATES else y
-    return -_ONE32 if x < -_TANH_SATURATES else y
+    p, q = _TANH_P, _TANH_Q
+    numerator = (((((p[6] * s + p[5]) * s + p[4]) * s + p[3]) * s + p[2]) * s + p[1]) * s + p[0]
+    denominator = ((q[3] * s + q[2]) * s + q[1]) * s + q[0]
+    y = x * numerator / denominator  # NaN for a large x (inf / inf), replaced below
+    # The rational function overshoots 1 by up to 2 ulps between 8.2 and 9.02. A NaN stays NaN.
+    y = _ONE32 if x >= _TANH_SATURATES or y > _ONE32 else y
+    return -_ONE32 if x <= -_TANH_SATURATES or y < -_ONE32 else y
 
 
 @_one_pass
@@ -384,7 +388,7 @@ def tanh_float32(x, out):
         out[i] = _tanh32(x[i])
 
 
-@njit(inline="always", error_model="numpy", fastmath={"contract"})
+@njit(inline="always")
 def _lstm_state(j, i, f, o, g_i, g_f, g_c, g_o, z_c, c_prev, c, c_act, h):
     """Element ``j`` of an LSTM step from its gates ``i, f, o``: the cell input, state and output."""
     cell_input = _tanh32(g_c[j] + z_c[j])
@@ -427,7 +431,7 @@ def lstm_cell_float32(g, z, c_prev, c, c_act, h, hard, constants):
 def gru_cell_float32(x, inner, h_prev, g, inner_h, h, hard, constants):
     """Kernel gru_cell on float32 in one pass, with ``_tanh32`` (sigmoid gates: ``(tanh(x / 2) + 1) / 2``
     as the reference computes them); each gate's row its own view, as in lstm_cell_float32 (this loop
-    vectorised with the gates' choice inside: 9 µs for the benchmark's GRU(128) at batch 32)."""
+    vectorised with the gates' choice inside: 8 µs for the benchmark's GRU(128) at batch 32)."""
     half, one = constants[1], constants[3]
     rows, units = h.shape
     for r in range(rows):
