@@ -2,14 +2,15 @@
 measures it on every float32.
 
 ``tanh(x) = x P(x^2) / Q(x^2)``, ``P`` of degree 6 and ``Q`` of degree 3, both 1 at 0, with the
-smallest largest relative error on ``[0, 9.02]`` (from 9.02 on ``_tanh32`` returns 1): Loeb's
-linearisation of the rational fit, with Lawson's reweighting toward the minimax. Run::
+smallest largest relative error on ``[0, 9.02]`` (from 9.02 on float32's tanh is 1; ``_tanh32``
+returns 1 from 8.2 on, where the fit would overshoot it): Loeb's linearisation of the rational fit,
+with Lawson's reweighting toward the minimax. Run::
 
     python contrib/numkeras-numba/fit_tanh.py           # the fit, then the check of the coefficients in use
     python contrib/numkeras-numba/fit_tanh.py --check   # only the check (about 20 s)
 
 The check runs the compiled ``_tanh32`` (``tanh_float32``) on every float32 from the smallest positive
-one to the saturation point (the function is odd: the negatives are the same numbers) and compares
+one to 9.02 (the function is odd: the negatives are the same numbers; past 9.02 both are 1) and compares
 it with libm's float64 ``tanh`` (not rounded to float32), in units of float32's spacing at the exact
 value; and it checks that no result is beyond 1.
 """
@@ -19,15 +20,12 @@ import math
 
 import numpy as np
 
+FIT_LIMIT = 9.02  # float32's tanh is 1 from 9.0109 on
 NUMERATOR, DENOMINATOR = 6, 3
 
 
-def fit(limit=None, numerator=NUMERATOR, denominator=DENOMINATOR, iterations=300):
+def fit(limit=FIT_LIMIT, numerator=NUMERATOR, denominator=DENOMINATOR, iterations=300):
     """``(p, q, error)``: the coefficients in ``s = x^2`` from the constant term up, and the float64 relative error."""
-    if limit is None:
-        from numkeras_numba._loops import _TANH_SATURATES
-
-        limit = float(_TANH_SATURATES)
     x = np.unique(np.concatenate([np.linspace(0, limit, 300001)[1:], np.geomspace(1e-8, 1e-2, 2000)]))
     t = np.tanh(x)
     v = (x / limit) ** 2  # the fit in a scaled variable, for the conditioning of the least squares
@@ -53,10 +51,10 @@ def fit(limit=None, numerator=NUMERATOR, denominator=DENOMINATOR, iterations=300
 
 def worst_error_in_ulps(chunk=1 << 22):
     """``(largest error in ulps, where)`` of ``_loops._tanh32`` (as the cells compile it: ``tanh_float32``)
-    over every positive float32 up to the saturation point; ``inf`` for a result beyond 1."""
+    over every positive float32 up to ``FIT_LIMIT``; ``inf`` for a result beyond 1."""
     from numba import njit
 
-    from numkeras_numba._loops import _TANH_SATURATES, tanh_float32
+    from numkeras_numba._loops import tanh_float32
 
     @njit(error_model="numpy")
     def worst(x, y):
@@ -72,7 +70,7 @@ def worst_error_in_ulps(chunk=1 << 22):
         return largest, where
 
     largest, where = 0.0, 0.0
-    last = int(np.float32(_TANH_SATURATES).view(np.int32))
+    last = int(np.float32(FIT_LIMIT).view(np.int32))
     for first in range(1, last + 1, chunk):
         x = np.arange(first, min(first + chunk, last + 1), dtype=np.int32).view(np.float32)
         y = np.empty_like(x)
