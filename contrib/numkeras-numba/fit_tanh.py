@@ -1,10 +1,10 @@
 """Fits the rational tanh of ``numkeras_numba._loops`` (``_tanh32``, which says why there is one) and
 measures it on every float32.
 
-``tanh(x) = x P(x^2) / Q(x^2)``, ``P`` of degree 6 and ``Q`` of degree 3, both 1 at 0, with the
-smallest largest relative error on ``[0, 9.02]`` (from 9.02 on float32's tanh is 1; ``_tanh32``
-returns 1 from 8.2 on, where the fit would overshoot it): Loeb's linearisation of the rational fit,
-with Lawson's reweighting toward the minimax. Run::
+``tanh(x) = x P(x^2) / Q(x^2)``, ``P`` of degree 6 and ``Q`` of degree 3, both 1 at 0, fitted for
+the smallest largest relative error on ``[0, 9.02]`` (from 9.02 on float32's tanh is 1) by Loeb's
+linearisation of the rational fit, with Lawson's reweighting toward the minimax. Evaluated in
+float32, the fit overshoots 1 past 8.22, so ``_tanh32`` returns 1 from 8.2 on. Run::
 
     python contrib/numkeras-numba/fit_tanh.py           # the fit, then the check of the coefficients in use
     python contrib/numkeras-numba/fit_tanh.py --check   # only the check (about 20 s)
