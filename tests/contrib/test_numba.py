@@ -338,7 +338,7 @@ def _lstm_arrays(rng, dtype, rows, units, spread):
 EPS32 = 2.0 ** -24
 
 RECURRENT_CASES = dict(rows=st.integers(1, 9), units=st.integers(1, 40), spread=st.sampled_from([0.1, 1.0, 30.0]),
-                  special=st.sampled_from([None, np.nan, np.inf, -np.inf, 2.5]), seed=st.integers(0, 2**16))
+                       special=st.sampled_from([None, np.nan, np.inf, -np.inf, 2.5]), seed=st.integers(0, 2**16))
 
 
 def _lstm_case(rng, dtype, rows, units, spread, special):
