@@ -19,6 +19,7 @@ from numkeras.backend.tensor import Tensor, gradients
 from numkeras.backend.ops.conv import im2col
 
 from numkeras.testing.gradcheck import check_layer_gradients, float64
+from tests.helpers.formulas import GATES as GATE_FORMULAS
 from .conftest import CONTRIB, elementwise_kernels, install_contrib, run_python
 
 pytest.importorskip("numba", reason="the test extra installs numba where it has wheels")
@@ -381,14 +382,6 @@ def test_the_float64_lstm_step_is_the_references_numbers(numba_plugin, gate, row
         np.testing.assert_array_equal(mine, reference, err_msg=name)  # bit for bit (NaN where the reference has NaN)
 
 
-def _sigmoid64(x):
-    return 1 / (1 + np.exp(-x))
-
-
-def _hard_sigmoid64(x):
-    return np.clip(0.2 * x + 0.5, 0, 1)
-
-
 def _assert_within(mine, formula, atol, name, nans):
     """NaN exactly where ``nans`` (the float32 reference's NaNs), elsewhere ``|mine - formula| <= atol``
     (``atol`` an array or a number). Not the formula's NaNs: a float32 sigmoid far enough below 0
@@ -415,7 +408,7 @@ def test_the_float32_lstm_step_is_the_lstm_formula_within_a_few_ulps(numba_plugi
     nans = [np.isnan(value) for value in _run_lstm_step(kernels.lstm_cell.reference, given_arrays, gate)]
     pre = given_arrays["g"].astype(np.float64) + given_arrays["z"]
     c_prev = given_arrays["c_prev"].astype(np.float64)
-    gate64 = _sigmoid64 if gate == "sigmoid" else _hard_sigmoid64
+    gate64 = GATE_FORMULAS[gate]
     i, f, cell_input, o = gate64(pre[:, :units]), gate64(pre[:, units:2 * units]), \
         np.tanh(pre[:, 2 * units:3 * units]), gate64(pre[:, 3 * units:])
     want_c = f * c_prev + i * cell_input
@@ -535,7 +528,7 @@ def test_the_float32_gru_step_is_the_gru_formula_within_a_few_ulps(numba_plugin,
     g, inner_h, h = _run_gru_step(numba_plugin.gru_cell, x, inner, h_prev, gate)
     nan_g, _, nan_h = (np.isnan(value) for value in _run_gru_step(kernels.gru_cell.reference, x, inner, h_prev, gate))
     pre, previous = x.astype(np.float64) + inner, h_prev.astype(np.float64)
-    gate64 = _sigmoid64 if gate == "sigmoid" else _hard_sigmoid64
+    gate64 = GATE_FORMULAS[gate]
     update, reset = gate64(pre[:, :units]), gate64(pre[:, units:2 * units])
     recurrent, x_h = inner[:, 2 * units:].astype(np.float64), x[:, 2 * units:].astype(np.float64)
     argument = x_h + reset * recurrent

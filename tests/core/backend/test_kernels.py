@@ -9,6 +9,7 @@ from numkeras.backend.ops.conv import im2col
 from numkeras.hooks import hookimpl, plugin_manager
 from numkeras.layers import GRU, LSTM, Conv1D, Conv2D, Dense, Flatten, MaxPooling1D, MaxPooling2D, Reshape
 from numkeras.models import Sequential
+from tests.helpers.formulas import GATES
 
 
 @pytest.fixture
@@ -85,17 +86,6 @@ def test_adadelta_update_is_zeilers_formula(rng, numpy_only, dtype, tolerance, s
     for got, want in zip((param, accumulator, delta), expected):
         np.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance)
 
-
-
-def _sigmoid(x):
-    return 1 / (1 + np.exp(-x))
-
-
-def _hard_sigmoid(x):
-    return np.clip(0.2 * x + 0.5, 0, 1)
-
-
-GATES = {"sigmoid": _sigmoid, "hard_sigmoid": _hard_sigmoid}
 
 
 def _lstm_step_by_formula(pre, c_prev, gate):
