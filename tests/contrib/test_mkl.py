@@ -556,3 +556,52 @@ def test_a_batch_declines_what_it_cannot_take(every_product):
     one = np.empty((1, 4, 2), np.float32)
     assert batched(a[:1], b[:1], one) is one  # one matrix: no step between matrices to check
     np.testing.assert_allclose(one, a[:1] @ b[:1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_routine_a_compiled_loop_calls_gives_the_kernels_numbers(every_product, dtype):
+    from tests.core.backend.test_blas import cblas_gemm_product
+
+    gemm = every_product.kernel()
+    routine = gemm.cblas_gemm(dtype)
+    assert routine[1] == 4  # oneMKL's LP64 interface: 32-bit integers
+    rng = np.random.default_rng(5)
+    for m, k, n in [(32, 128, 512), (5, 3, 7)]:
+        a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
+        np.testing.assert_array_equal(cblas_gemm_product(routine, a, b), gemm(a, b, None))
+    assert gemm.cblas_gemm(np.int32) is None
+
+
+# GNU OpenMP started first, as numkeras-numba starts it: with GOMP_SPINCOUNT=0, which it reads once.
+THREADING_LAYER = """
+import os
+os.environ["GOMP_SPINCOUNT"] = "0"
+import sys
+import numba
+try:
+    numba.get_num_threads()
+except ValueError as error:  # Numba's OpenMP layer does not load here
+    print("NO OPENMP", error)
+    sys.exit(0)
+del os.environ["GOMP_SPINCOUNT"]
+import numpy as np
+import numkeras_mkl
+a = np.ones((256, 256), np.float32)
+assert numkeras_mkl.gemm(a, a) is not None  # (above the bounds under which NumPy takes the product)
+maps = open("/proc/self/maps").read()
+print("INTEL", "libiomp5" in maps)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/maps")
+@pytest.mark.parametrize("setting", [None, "GNU"])
+def test_onemkl_takes_intel_openmp_unless_the_user_says_otherwise(setting):
+    """Left to choose, oneMKL took the GNU OpenMP that Numba had loaded, whose threads then slept
+    after every product: two threads took 90-100 µs for a 32x128 by 128x512 product instead of 23-28."""
+    pytest.importorskip("numba")
+    run = run_python(THREADING_LAYER, [os.path.join(CONTRIB, "numkeras-mkl")],
+                     {"MKL_THREADING_LAYER": setting, "NUMBA_THREADING_LAYER": "omp"})
+    assert run.returncode == 0, run.stderr
+    if "NO OPENMP" in run.stdout:
+        pytest.skip(f"Numba's OpenMP layer does not load here: {run.stdout.strip()}")
+    assert f"INTEL {setting is None}" in run.stdout

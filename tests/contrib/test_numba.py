@@ -2,6 +2,7 @@
 
 import contextlib
 import importlib
+import importlib.util
 import itertools
 import math
 import os
@@ -567,6 +568,104 @@ def test_the_gru_kernel_declines_what_it_cannot_take(numba_plugin):
     assert cell(x, x, state, g, inner_h, h[:3].copy(), "sigmoid", x) is None
     np.testing.assert_array_equal(x, 1)  # a declined call changes nothing
     np.testing.assert_array_equal(state, 1)
+
+
+def _lstm_sequence_arrays(seed, steps, rows, units, masked, biased, dtype=np.float32):
+    """The arguments of kernel lstm_sequence (no recurrent dropout, lstm_cell's steps) but its gate."""
+    rng = np.random.default_rng(seed)
+
+    def array(*shape, spread=1.0):
+        return (rng.standard_normal(shape) * spread).astype(dtype)
+
+    return dict(gates=array(steps, rows, 4 * units), bias=array(4 * units) if biased else None,
+                h0=array(rows, units), c0=array(rows, units), kernel=array(units, 4 * units, spread=units ** -0.5),
+                keep=rng.random((steps, rows)) < 0.7 if masked else None)
+
+
+def _run_lstm_sequence(sequence, arrays, gate):
+    """``(gates, cs, c_act, hs)`` after ``sequence`` (kernel lstm_sequence's signature) ran on copies of ``arrays``,
+    or ``None`` where it declined (after checking that it changed nothing)."""
+    a = {name: None if value is None else value.copy(order="K") for name, value in arrays.items()}
+    steps, rows, width = a["gates"].shape
+    cs, c_act, hs = (np.full((steps, rows, width // 4), np.nan, a["gates"].dtype) for _ in range(3))
+    result = sequence(a["gates"], a["bias"], a["h0"], a["c0"], a["kernel"], a["keep"], None, kernels.lstm_cell, gate,
+                      cs, c_act, hs)
+    if result is None:
+        np.testing.assert_array_equal(a["gates"], arrays["gates"])
+        assert np.isnan(hs).all()
+        return None
+    assert result is hs
+    return a["gates"], cs, c_act, hs
+
+
+@pytest.mark.parametrize("gate", ["sigmoid", "hard_sigmoid"])
+@settings(max_examples=30, deadline=None)
+@given(steps=st.integers(1, 7), rows=st.integers(1, 9), units=st.integers(1, 24), masked=st.booleans(),
+       biased=st.booleans(), seed=st.integers(0, 2**16))
+def test_the_float32_lstm_sequence_is_the_python_loops_numbers_bit_for_bit(numba_plugin, gate, steps, rows, units,
+                                                                           masked, biased, seed):
+    """The compiled time loop runs lstm_cell's float32 steps and the product the reference's loop multiplies
+    with (NumPy's OpenBLAS for these small products, called at the same address): the same numbers."""
+    arrays = _lstm_sequence_arrays(seed, steps, rows, units, masked, biased)
+    compiled = _run_lstm_sequence(numba_plugin.lstm_sequence, arrays, gate)
+    assert compiled is not None, "declined"
+    with elementwise_kernels({"lstm_cell": numba_plugin.lstm_cell}):  # the reference's loop, the same cell
+        reference = _run_lstm_sequence(kernels.lstm_sequence.reference, arrays, gate)
+    for name, mine, theirs in zip(("gates", "cs", "c_act", "hs"), compiled, reference):
+        np.testing.assert_array_equal(mine, theirs, err_msg=name)
+
+
+@pytest.fixture
+def onemkl_products():
+    """numkeras-mkl's GEMM kernel for every product in the test (skipped where oneMKL is not installed)."""
+    spec = importlib.util.spec_from_file_location(
+        "numkeras_mkl_beside_numba", os.path.join(CONTRIB, "numkeras-mkl", "numkeras_mkl", "__init__.py"))
+    mkl = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mkl)
+    if not mkl.available() or mkl.kernel() is None:
+        pytest.skip("oneMKL is not installed or not on here (the test extra installs it on x86-64)")
+    previous = blas.set_gemm(mkl.kernel())
+    yield mkl.kernel()
+    blas.set_gemm(previous)
+
+
+@pytest.mark.parametrize("masked, biased, gate", [(False, True, "sigmoid"), (True, False, "hard_sigmoid")])
+def test_the_lstm_sequence_calls_the_gemm_plugins_routine_for_its_products(numba_plugin, onemkl_products, masked,
+                                                                           biased, gate):
+    """LSTM(128) at batch 32, whose products oneMKL takes: the compiled loop calls its routine, and gets
+    the numbers the Python loop gets through the plugin."""
+    gemm = onemkl_products
+    arrays = _lstm_sequence_arrays(7, 6, 32, 128, masked, biased)
+    assert blas.step_gemm(32 * 128 * 512, np.float32) == gemm.cblas_gemm(np.float32)
+    compiled = _run_lstm_sequence(numba_plugin.lstm_sequence, arrays, gate)
+    with elementwise_kernels({"lstm_cell": numba_plugin.lstm_cell}):
+        reference = _run_lstm_sequence(kernels.lstm_sequence.reference, arrays, gate)
+    for name, mine, theirs in zip(("gates", "cs", "c_act", "hs"), compiled, reference):
+        np.testing.assert_array_equal(mine, theirs, err_msg=name)
+
+
+def test_the_lstm_sequence_declines_what_it_cannot_take(numba_plugin, monkeypatch):
+    arrays = _lstm_sequence_arrays(1, 3, 4, 5, masked=True, biased=True)
+    sequence = numba_plugin.lstm_sequence
+    assert _run_lstm_sequence(sequence, arrays, "sigmoid") is not None  # what the cases below change
+    assert _run_lstm_sequence(sequence, arrays, "relu") is None  # another gate
+    assert _run_lstm_sequence(sequence, _lstm_sequence_arrays(1, 3, 4, 5, True, True, np.float64), "sigmoid") is None
+    for name, wrong in [("bias", arrays["bias"][:-1]), ("bias", arrays["bias"].astype(np.float64)),
+                        ("keep", arrays["keep"][:, :2]), ("keep", arrays["keep"].astype(np.float32)),
+                        ("keep", np.asfortranarray(arrays["keep"])), ("h0", arrays["h0"][:, :3]),
+                        ("c0", np.asfortranarray(arrays["c0"])), ("kernel", arrays["kernel"][:, :16])]:
+        assert _run_lstm_sequence(sequence, {**arrays, name: wrong}, "sigmoid") is None, name
+
+    def other_cell(*args):
+        return kernels.lstm_cell(*args)
+
+    steps, rows, width = arrays["gates"].shape
+    outputs = [np.empty((steps, rows, width // 4), np.float32) for _ in range(3)]
+    common = (arrays["gates"].copy(), arrays["bias"], arrays["h0"], arrays["c0"], arrays["kernel"], arrays["keep"])
+    assert sequence(*common, np.ones_like(arrays["h0"]), kernels.lstm_cell, "sigmoid", *outputs) is None  # dropout
+    assert sequence(*common, None, other_cell, "sigmoid", *outputs) is None  # other activations' steps
+    monkeypatch.setattr(blas, "step_gemm", lambda largest, dtype: None)  # no routine known for the product
+    assert _run_lstm_sequence(sequence, arrays, "sigmoid") is None
 
 
 def _assert_recurrent_training_gives_numpys_numbers(rng, recurrent, masked, float32=False):

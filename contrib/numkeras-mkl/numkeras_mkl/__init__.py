@@ -44,6 +44,8 @@ __all__ = ["axpy", "available", "cpu_vendor", "gemm", "installed", "kernel", "ke
            "numkeras_gemm", "numkeras_kernels"]
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+_THREADING_INTEL = 0  # mkl_set_threading_layer's MKL_THREADING_INTEL
+THREADING_LAYER_VARIABLE = "MKL_THREADING_LAYER"  # oneMKL's own: where the user sets it, it decides
 _INT_MAX = 2**31 - 1
 # Up to this many multiply-adds NumPy's BLAS takes the product. That is OpenBLAS's own bound for
 # running a product on the calling thread alone (65536 * 4), so a product left to NumPy never wakes
@@ -152,7 +154,15 @@ def _load():
     for prefix, scalar in (("s", "float"), ("d", "double")):
         ffi.cdef(_DECLARATIONS.format(p=prefix, t=scalar))
     ffi.cdef("int MKL_Set_Num_Threads_Local(int);")
+    ffi.cdef("int MKL_Set_Threading_Layer(int);")
     library = ffi.dlopen(path)
+    if not os.environ.get(THREADING_LAYER_VARIABLE, "").strip():
+        # Before any other oneMKL call, or it has no effect. Left to choose, oneMKL takes GNU OpenMP
+        # where that is loaded already: numkeras-numba's threads load it, and start with
+        # GOMP_SPINCOUNT=0, which GNU OpenMP reads once; then oneMKL's threads slept after every
+        # product, and two threads took 90-100 µs instead of 23-28 for an LSTM(128) step's 32x128
+        # by 128x512 product. Intel's OpenMP beside GNU's takes that product in the same 23-28 µs.
+        library.MKL_Set_Threading_Layer(_THREADING_INTEL)
     functions = {}
     for dtype, prefix in ((np.float32, "s"), (np.float64, "d")):
         routines = [getattr(library, f"cblas_{prefix}{routine}") for routine in ("gemm", "gemv", "axpy")]
@@ -161,7 +171,9 @@ def _load():
         except AttributeError:
             routines.append(None)
         functions[np.dtype(dtype)] = tuple(routines)
-    return functions, _addresser(ffi), library.MKL_Set_Num_Threads_Local
+    # cblas_?gemm's addresses, for compiled loops that call it themselves (numkeras.backend.blas.step_gemm)
+    gemm_addresses = {dtype: int(ffi.cast("uintptr_t", routines[0])) for dtype, routines in functions.items()}
+    return functions, _addresser(ffi), library.MKL_Set_Num_Threads_Local, gemm_addresses
 
 
 def _addresser(ffi):
@@ -257,7 +269,7 @@ _PLANS = 512
 
 
 def _make_gemm(library):
-    functions, address, set_threads_local = library
+    functions, address, set_threads_local, gemm_addresses = library
     plans = {}
     # For a middling product (FOLLOWED_PRODUCT to SMALL_PRODUCT multiply-adds): which library
     # computes each kind of operand, decided when the kind is first multiplied, by the library
@@ -346,14 +358,21 @@ def _make_gemm(library):
         finally:
             set_threads_local(threads)  # 0, the usual answer, goes back to the global setting
 
+    def cblas_gemm(dtype):
+        """``(address, 4)`` of oneMKL's ``cblas_?gemm`` for ``dtype`` (32-bit integers), or ``None``
+        (see numkeras.backend.blas.step_gemm): what ``gemm`` calls for C-contiguous operands."""
+        address = gemm_addresses.get(np.dtype(dtype))
+        return None if address is None else (address, 4)
+
     gemm.one_thread = one_thread
+    gemm.cblas_gemm = cblas_gemm
     gemm.batched = batched
     gemm.numpy_loops_up_to = NUMPY_LOOPS_UP_TO
     return gemm
 
 
 def _make_axpy(library):
-    functions, address, _ = library
+    functions, address = library[:2]
 
     def axpy(alpha, x, y):
         if y.size < SMALL_VECTOR:  # first: a small model's every update stops here

@@ -13,7 +13,9 @@ no two iterations write the same element; the recurrent steps' loops run on one 
 """
 
 import numpy as np
-from numba import get_num_threads, njit, prange
+from llvmlite import ir
+from numba import get_num_threads, njit, prange, types
+from numba.extending import intrinsic
 
 from ._cache import install_locator
 
@@ -345,6 +347,33 @@ def gru_cell_output(h_prev, g, h):
             h_row[j] = (previous[j] - hh) * g_row[j] + hh
 
 
+_ROW_MAJOR, _NO_TRANS = 101, 111  # CBLAS's enums
+
+
+@intrinsic
+def _cblas_gemm(typingctx, address, dims, alpha, a, b, beta, c):
+    """``c = alpha a @ b + beta c`` by the row-major CBLAS ``?gemm`` at ``address``, no transposes:
+    ``dims`` is ``(m, n, k, lda, ldb, ldc)`` in the integer type that routine takes (4 or 8 bytes:
+    LP64 or ILP64), ``alpha`` and ``beta`` are scalars of its float type, ``a``, ``b`` and ``c`` the
+    operands' addresses (``x.ctypes.data``). A call through a pointer, so a cached function stays
+    valid in another process (Numba will not cache one that holds a ctypes function)."""
+    def codegen(context, builder, signature, args):
+        address, dims, alpha, a, b, beta, c = args
+        index = context.get_value_type(signature.args[1].dtype)
+        scalar = context.get_value_type(signature.args[2])
+        enum, pointer = ir.IntType(32), ir.IntType(8).as_pointer()
+        routine_type = ir.FunctionType(ir.VoidType(), [enum] * 3 + [index] * 3
+                                       + [scalar, pointer, index, pointer, index, scalar, pointer, index])
+        routine = builder.inttoptr(address, routine_type.as_pointer())
+        m, n, k, lda, ldb, ldc = (builder.extract_value(dims, i) for i in range(6))
+        a, b, c = (builder.inttoptr(x, pointer) for x in (a, b, c))
+        builder.call(routine, [ir.Constant(enum, _ROW_MAJOR), ir.Constant(enum, _NO_TRANS), ir.Constant(enum, _NO_TRANS),
+                               m, n, k, alpha, a, lda, b, ldb, beta, c, ldc])
+        return context.get_dummy_value()
+
+    return types.void(address, dims, alpha, a, b, beta, c), codegen
+
+
 # -- float32 cells in one pass, with a tanh of our own -----------------------------------------------
 # NumPy's tanh cannot be called from compiled code, and Numba's is libm's, one element at a time
 # (Numba's vectorised SVML needs an llvmlite built with Intel's patch, which PyPI's wheels are not).
@@ -403,10 +432,16 @@ def _lstm_state(j, i, f, o, g_i, g_f, g_c, g_o, z_c, c_prev, c, c_act, h):
 
 @_one_pass
 def lstm_cell_float32(g, z, c_prev, c, c_act, h, hard, constants):
-    """Kernel lstm_cell on float32 in one pass, with ``_tanh32`` (sigmoid gates: ``tanh(x / 2) / 2 + 1/2``
-    as the reference computes them). Each gate's row is its own view, and the gates' choice is made
-    outside the loop over a row: indexed at four offsets of one row, or with that choice inside, the
-    loop did not vectorise (57 µs instead of 10 for the benchmark's LSTM(128) at batch 32)."""
+    """Kernel lstm_cell on float32 in one pass, with ``_tanh32`` (see ``_lstm_step32``)."""
+    _lstm_step32(g, z, c_prev, c, c_act, h, hard, constants)
+
+
+@njit(inline="always")
+def _lstm_step32(g, z, c_prev, c, c_act, h, hard, constants):
+    """One LSTM step on float32 in one pass (sigmoid gates: ``tanh(x / 2) / 2 + 1/2`` as the reference
+    computes them). Each gate's row is its own view, and the gates' choice is made outside the loop
+    over a row: indexed at four offsets of one row, or with that choice inside, the loop did not
+    vectorise (57 µs instead of 10 for the benchmark's LSTM(128) at batch 32)."""
     half = constants[1]
     rows, units = c.shape
     for r in range(rows):
@@ -426,6 +461,35 @@ def lstm_cell_float32(g, z, c_prev, c, c_act, h, hard, constants):
                 f = _tanh32((g_f[j] + z_f[j]) * half) * half + half
                 o = _tanh32((g_o[j] + z_o[j]) * half) * half + half
                 _lstm_state(j, i, f, o, g_i, g_f, g_c, g_o, z_c, previous, c_row, act_row, h_row)
+
+
+@_one_pass
+def lstm_sequence_float32(gemm, dims, gates, bias, biased, h0, c0, kernel, keep, masked, cs, c_act, hs, z, hard,
+                          constants):
+    """Kernel lstm_sequence on float32 with lstm_cell's steps: the whole time loop in one call. Each
+    step adds ``bias`` to its inputs where ``biased``, multiplies ``h_prev @ kernel`` (into ``z``) by the
+    CBLAS ``sgemm`` at address ``gemm`` (``dims``: its m, n, k and leading dimensions, in the integer
+    type it takes), then runs ``_lstm_step32``; where ``masked`` and ``keep[k, r]`` is False, row ``r``
+    of step ``k`` keeps the previous state."""
+    zero, one = constants[2], constants[3]
+    steps, rows, width = gates.shape
+    for k in range(steps):
+        if k == 0:
+            h_prev, c_prev = h0, c0
+        else:
+            h_prev, c_prev = hs[k - 1], cs[k - 1]
+        if biased:
+            for r in range(rows):
+                g_row = gates[k, r]
+                for j in range(width):
+                    g_row[j] += bias[j]
+        _cblas_gemm(gemm, dims, one, h_prev.ctypes.data, kernel.ctypes.data, zero, z.ctypes.data)
+        _lstm_step32(gates[k], z, c_prev, cs[k], c_act[k], hs[k], hard, constants)
+        if masked:
+            for r in range(rows):
+                if not keep[k, r]:
+                    hs[k, r, :] = h_prev[r]
+                    cs[k, r, :] = c_prev[r]
 
 
 @_one_pass

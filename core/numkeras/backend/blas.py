@@ -18,6 +18,7 @@ operands, a batch of products in one call.
 
 import contextlib
 import ctypes
+import functools
 import glob
 import os
 import threading
@@ -272,38 +273,75 @@ def step_products(largest=None):
         yield product
 
 
-_openblas = []
+def step_gemm(largest, dtype):
+    """The CBLAS ``?gemm`` that computes a :func:`step_products` block's products of ``dtype`` (the
+    block told ``largest``), for compiled code that runs a whole time loop and calls BLAS itself;
+    call it inside that block, whose threading then applies.
+
+    ``(address, index_bytes)``: the address of a row-major CBLAS ``sgemm`` or ``dgemm`` whose integer
+    arguments have ``index_bytes`` bytes (4, or 8 for NumPy's ILP64 OpenBLAS); ``None`` where no such
+    routine is known (a GEMM kernel without a ``cblas_gemm(dtype)`` attribute, a NumPy built against
+    another BLAS): the caller then loops in Python and multiplies with what the block yields. The
+    routine is the one the block's product calls for C-contiguous operands, so a compiled loop gets
+    the same numbers.
+    """
+    dtype = np.dtype(dtype)
+    kernel = _kernel[0] if _kernel else get_gemm()
+    bound = getattr(kernel, "numpy_loops_up_to", None)
+    if kernel is not None and not (bound is not None and largest is not None and largest <= bound):
+        address = getattr(kernel, "cblas_gemm", None)
+        return None if address is None else address(dtype)
+    return _openblas_gemm(dtype)
 
 
+def _openblas_gemm(dtype):
+    """``(address, index_bytes)`` of the ``cblas_?gemm`` of the OpenBLAS that NumPy's wheels ship (ILP64,
+    8-byte integers, in NumPy 2's), or ``None``."""
+    found = _openblas_library()
+    if found is None or dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        return None
+    library, prefix, suffix = found
+    name = f"{'scipy_' if prefix == 'scipy_openblas' else ''}cblas_{'s' if dtype == np.float32 else 'd'}gemm{suffix}"
+    routine = getattr(library, name, None)
+    return None if routine is None else (ctypes.cast(routine, ctypes.c_void_p).value, 8 if suffix == "64_" else 4)
+
+
+@functools.lru_cache(maxsize=None)
 def _openblas_threads():
     """``(get_num_threads, set_num_threads)`` of the OpenBLAS that NumPy's wheels ship, or ``None``.
 
     ``None`` for a NumPy built against another BLAS (conda's MKL, Apple's Accelerate): those
     keep their own threading.
     """
-    if not _openblas:
-        found = None
-        folder = os.path.dirname(os.path.dirname(np.__file__))
-        for path in sorted(glob.glob(os.path.join(folder, "numpy.libs", "*openblas*"))
-                           + glob.glob(os.path.join(os.path.dirname(np.__file__), ".dylibs", "*openblas*"))):
-            try:
-                library = ctypes.CDLL(path)
-            except OSError:
-                continue
-            for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "64_"),
-                                   ("openblas", "")):
-                get = getattr(library, f"{prefix}_get_num_threads{suffix}", None)
-                set_ = getattr(library, f"{prefix}_set_num_threads{suffix}", None)
-                if get is not None and set_ is not None:
-                    get.restype, get.argtypes = ctypes.c_int, []
-                    set_.restype, set_.argtypes = None, [ctypes.c_int]
-                    found = (get, set_)
-                    break
-            if found:
-                break
-        _openblas.append(found)
-    return _openblas[0]
+    found = _openblas_library()
+    if found is None:
+        return None
+    library, prefix, suffix = found
+    get = getattr(library, f"{prefix}_get_num_threads{suffix}")
+    set_ = getattr(library, f"{prefix}_set_num_threads{suffix}")
+    get.restype, get.argtypes = ctypes.c_int, []
+    set_.restype, set_.argtypes = None, [ctypes.c_int]
+    return get, set_
 
 
-__all__ = ["matmul", "numpy_matmul", "column_sums", "set_gemm", "get_gemm", "one_thread", "step_products", "step_threads",
-           "cores_busy"]
+@functools.lru_cache(maxsize=None)
+def _openblas_library():
+    """``(library, prefix, suffix)`` of the OpenBLAS that NumPy's wheels ship (its symbols' prefix and
+    suffix: ``scipy_openblas`` and ``64_`` in NumPy 2's), or ``None``."""
+    folder = os.path.dirname(os.path.dirname(np.__file__))
+    for path in sorted(glob.glob(os.path.join(folder, "numpy.libs", "*openblas*"))
+                       + glob.glob(os.path.join(os.path.dirname(np.__file__), ".dylibs", "*openblas*"))):
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "64_"),
+                               ("openblas", "")):
+            if (getattr(library, f"{prefix}_get_num_threads{suffix}", None) is not None
+                    and getattr(library, f"{prefix}_set_num_threads{suffix}", None) is not None):
+                return library, prefix, suffix
+    return None
+
+
+__all__ = ["matmul", "numpy_matmul", "column_sums", "set_gemm", "get_gemm", "one_thread", "step_products", "step_gemm",
+           "step_threads", "cores_busy"]

@@ -442,7 +442,9 @@ def test_one_thread_enters_the_gemm_kernels_own_block(kernel):
                                    lambda: SimpleRNN(3)], ids=["lstm", "gru", "gru-reset-after", "simple-rnn"])
 def test_the_recurrent_time_loops_are_step_products(monkeypatch, layer):
     """Each op's forward and backward loop is one ``step_products`` block, every product inside
-    it goes through the function the block yields, and the block is told the largest of them."""
+    it goes through the function the block yields, and the block is told the largest of them
+    (the LSTM's forward loop is kernels.lstm_sequence's reference)."""
+    from numkeras.backend import kernels
     from numkeras.backend.ops import recurrent
 
     blocks = []
@@ -459,6 +461,7 @@ def test_the_recurrent_time_loops_are_step_products(monkeypatch, layer):
         yield product
 
     monkeypatch.setattr(recurrent, "step_products", recording)
+    monkeypatch.setattr(kernels, "step_products", recording)
     x = K.variable(np.random.default_rng(0).random((2, 4, 5)))
     K.sum(layer()(x)).backward()
     assert len(blocks) == 2  # the forward loop and the backward loop
@@ -672,3 +675,54 @@ def test_batched_matmul_asks_a_kernels_batched_attribute_and_falls_back_where_it
     finally:
         blas.set_gemm(previous)
     np.testing.assert_allclose(out, np.einsum("imk,ikn->imn", a, b), rtol=1e-12)
+
+
+def cblas_gemm_product(gemm, a, b):
+    """``a @ b`` (C-contiguous, float32 or float64) by the row-major CBLAS ``?gemm`` that ``gemm``
+    (``step_gemm``'s answer: an address and the bytes of its integers) points to, called through ctypes."""
+    import ctypes
+
+    address, index_bytes = gemm
+    index = ctypes.c_int32 if index_bytes == 4 else ctypes.c_int64
+    scalar = ctypes.c_float if a.dtype == np.float32 else ctypes.c_double
+    routine = ctypes.CFUNCTYPE(None, *[ctypes.c_int] * 3, index, index, index, scalar, ctypes.c_void_p, index,
+                               ctypes.c_void_p, index, scalar, ctypes.c_void_p, index)(address)
+    (m, k), n = a.shape, b.shape[1]
+    out = np.full((m, n), np.nan, dtype=a.dtype)
+    routine(101, 111, 111, m, n, k, 1.0, a.ctypes.data, k, b.ctypes.data, n, 0.0, out.ctypes.data, n)
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_step_gemm_without_a_kernel_is_numpys_openblas_and_gives_numpys_numbers(dtype):
+    if blas._openblas_library() is None:
+        pytest.skip("this NumPy is not built against the OpenBLAS of NumPy's wheels")
+    previous = blas.set_gemm(None)
+    try:
+        gemm = blas.step_gemm(1 << 21, dtype)
+    finally:
+        blas.set_gemm(previous)
+    assert gemm is not None and gemm[1] in (4, 8)
+    rng = np.random.default_rng(3)
+    for m, k, n in [(32, 128, 512), (3, 7, 5), (64, 33, 17)]:
+        a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
+        np.testing.assert_array_equal(cblas_gemm_product(gemm, a, b), np.matmul(a, b))
+
+
+def test_step_gemm_asks_the_kernel_and_follows_its_numpy_loops_bound():
+    def gemm(a, b, out):
+        return None
+
+    asked = []
+    gemm.cblas_gemm = lambda dtype: asked.append(dtype) or (1234, 4)
+    gemm.numpy_loops_up_to = 100
+    previous = blas.set_gemm(gemm)
+    try:
+        assert blas.step_gemm(101, np.float32) == (1234, 4) and asked == [np.dtype(np.float32)]
+        assert blas.step_gemm(100, np.float32) == blas._openblas_gemm(np.dtype(np.float32))  # NumPy's loop
+        del gemm.cblas_gemm  # a kernel that says nothing of its routine: no compiled loop may call one
+        assert blas.step_gemm(101, np.float32) is None
+        assert blas.step_gemm(101, np.int32) is None
+    finally:
+        blas.set_gemm(previous)
+    assert blas._openblas_gemm(np.dtype(np.int64)) is None  # no integer GEMM

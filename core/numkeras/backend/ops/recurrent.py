@@ -77,6 +77,12 @@ class _Recurrence(Function):
     def _keep(self, t):
         return None if self.mask is None else self.mask[:, t, None]
 
+    def _keep_steps(self):
+        """The mask as ``(steps, batch)`` in processing order, C-contiguous, or ``None``."""
+        if self.mask is None:
+            return None
+        return np.ascontiguousarray(self.mask.T[::-1] if self.go_backwards else self.mask.T)
+
     def _dropped(self, h):
         return h if self.recurrent_mask is None else h * self.recurrent_mask
 
@@ -213,7 +219,8 @@ class LSTMSequence(_Recurrence):
     def forward(self, x, h0, c0, kernel, input_kernel=None, input_bias=None):
         # For a second backward pass, which must run the forward again (see backward).
         self.arguments = (x, h0, c0, kernel, input_kernel, input_bias) if self.recorded else None
-        self.gates = gates = self._project(x, input_kernel, input_bias, kernel)
+        # (the bias is added step by step, by kernels.lstm_sequence)
+        self.gates = gates = self._project(x, input_kernel, None, kernel)
         steps, n = gates.shape[:2]
         u = kernel.shape[0]
         dtype = gates.dtype
@@ -221,18 +228,9 @@ class LSTMSequence(_Recurrence):
         self.cs = cs = np.empty((steps, n, u), dtype=dtype)
         self.c_act = c_act = np.empty((steps, n, u), dtype=dtype)
         self.hs = hs = np.empty((steps, n, u), dtype=dtype)
-        z = np.empty((n, 4 * u), dtype=dtype)
-        scratch = np.empty((n, u), dtype=dtype)
         cell = self._cell if self.gate_name is None else kernels.lstm_cell
-        with step_products(n * u * 4 * u) as product_of:  # small products, one per step
-            for k, t in self._steps(steps):
-                h_prev, c_prev = self._previous(hs, k, h0), self._previous(cs, k, c0)
-                product_of(self._dropped(h_prev), kernel, out=z)
-                cell(gates[k], z, c_prev, cs[k], c_act[k], hs[k], self.gate_name, scratch)
-                keep = self._keep(t)
-                if keep is not None:
-                    np.copyto(hs[k], h_prev, where=~keep)
-                    np.copyto(cs[k], c_prev, where=~keep)
+        kernels.lstm_sequence(gates, input_bias, h0, c0, kernel, self._keep_steps(), self.recurrent_mask, cell,
+                              self.gate_name, cs, c_act, hs)
         self.consumed = False
         if not self.return_sequences:
             return np.concatenate([hs[-1], cs[-1]], axis=1)  # (N, 2U): the last h then c
