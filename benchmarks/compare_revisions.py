@@ -98,8 +98,7 @@ def compare(base_path, head_path, cases, frameworks, rounds, threads, quick, log
         runs = {(side, fw): [] for fw in frameworks for side in sides}
         torch_runs = []
         for index in range(rounds):
-            order = [(side, fw) for fw in frameworks for side in sides]
-            order = order if index % 2 == 0 else order[::-1]
+            order = harness._alternating([(side, fw) for fw in frameworks for side in sides], index)
             if "torch" in case.functions and harness.framework_available("torch"):
                 order.insert(len(order) // 2, ("torch", "torch"))
             for side, fw in order:

@@ -488,8 +488,14 @@ def _summarise(values):
 
 
 def _alternating(frameworks, repeat):
-    """numkeras, torch / torch, numkeras / …: who goes first alternates run by run."""
-    return list(frameworks) if repeat % 2 == 0 else list(reversed(frameworks))
+    """The order of run ``repeat``: reversed every other run, and rotated by one every second run, so
+    that over ``2 * len(frameworks)`` runs each framework runs in every position twice, once before
+    and once after each other framework. (Reversal alone kept the middle one of an odd number of
+    frameworks in the middle: with five, numkeras-numba always ran third.)"""
+    frameworks = list(frameworks)
+    shift = (repeat // 2) % len(frameworks) if frameworks else 0
+    order = frameworks[shift:] + frameworks[:shift]
+    return order if repeat % 2 == 0 else order[::-1]
 
 
 def run(name, cases, frameworks, repeats, threads, quick, only=None, log=print, timeout=900, pythons=None,

@@ -8,6 +8,7 @@
 * that each workload's Keras-API builder builds the same model whatever Keras module it is given.
 """
 
+import itertools
 import json
 import pathlib
 import statistics
@@ -388,3 +389,16 @@ def test_each_side_of_a_comparison_imports_its_own_revision_of_the_compute_plugi
         where = subprocess.run([sys.executable, "-c", f"import {module}; print({module}.__file__)"], text=True,
                                capture_output=True, check=True, env=dict(os.environ, PYTHONPATH=path)).stdout
         assert pathlib.Path(where.strip()).is_relative_to(checkout), (module, where)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 5])
+def test_over_two_rounds_a_framework_each_every_framework_runs_in_every_position_twice(count):
+    frameworks = [f"fw{i}" for i in range(count)]
+    orders = [harness._alternating(frameworks, repeat) for repeat in range(2 * count)]
+    for order in orders:
+        assert sorted(order) == frameworks
+    for fw in frameworks:
+        assert sorted(order.index(fw) for order in orders) == sorted(list(range(count)) * 2)
+    for first, second in itertools.permutations(frameworks, 2):  # each pair in both orders
+        assert any(order.index(first) < order.index(second) for order in orders)
+    assert harness._alternating([], 3) == []
