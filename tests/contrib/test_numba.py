@@ -600,17 +600,17 @@ def _run_lstm_sequence(sequence, arrays, gate):
 
 @pytest.mark.parametrize("gate", ["sigmoid", "hard_sigmoid"])
 @settings(max_examples=30, deadline=None)
-@given(steps=st.integers(1, 7), rows=st.integers(1, 9), units=st.integers(1, 24), masked=st.booleans(),
+@given(steps=st.integers(1, 7), rows=st.integers(2, 9), units=st.integers(1, 24), masked=st.booleans(),
        biased=st.booleans(), seed=st.integers(0, 2**16))
 def test_the_float32_lstm_sequence_is_the_python_loops_numbers_bit_for_bit(numba_plugin, gate, steps, rows, units,
                                                                            masked, biased, seed):
     """The compiled time loop runs lstm_cell's float32 steps and the product the reference's loop multiplies
     with (NumPy's OpenBLAS for these small products, called at the same address): the same numbers."""
     arrays = _lstm_sequence_arrays(seed, steps, rows, units, masked, biased)
-    compiled = _run_lstm_sequence(numba_plugin.lstm_sequence, arrays, gate)
-    assert compiled is not None, "declined"
-    with elementwise_kernels({"lstm_cell": numba_plugin.lstm_cell}):  # the reference's loop, the same cell
+    with elementwise_kernels({"lstm_cell": numba_plugin.lstm_cell}):  # its steps, and the reference's loop's
+        compiled = _run_lstm_sequence(numba_plugin.lstm_sequence, arrays, gate)
         reference = _run_lstm_sequence(kernels.lstm_sequence.reference, arrays, gate)
+    assert compiled is not None, "declined"
     for name, mine, theirs in zip(("gates", "cs", "c_act", "hs"), compiled, reference):
         np.testing.assert_array_equal(mine, theirs, err_msg=name)
 
@@ -630,16 +630,18 @@ def onemkl_products():
 
 
 @pytest.mark.parametrize("masked, biased, gate", [(False, True, "sigmoid"), (True, False, "hard_sigmoid")])
-def test_the_lstm_sequence_calls_the_gemm_plugins_routine_for_its_products(numba_plugin, onemkl_products, masked,
-                                                                           biased, gate):
+def test_the_lstm_sequence_calls_the_gemm_plugins_routine_for_its_products(numba_plugin, onemkl_products, monkeypatch,
+                                                                           masked, biased, gate):
     """LSTM(128) at batch 32, whose products oneMKL takes: the compiled loop calls its routine, and gets
-    the numbers the Python loop gets through the plugin."""
+    the numbers the Python loop gets through the plugin (both on one thread, whatever the load)."""
+    monkeypatch.setenv(blas.STEP_THREADS_VARIABLE, "1")
     gemm = onemkl_products
     arrays = _lstm_sequence_arrays(7, 6, 32, 128, masked, biased)
     assert blas.step_gemm(32 * 128 * 512, np.float32) == gemm.cblas_gemm(np.float32)
-    compiled = _run_lstm_sequence(numba_plugin.lstm_sequence, arrays, gate)
     with elementwise_kernels({"lstm_cell": numba_plugin.lstm_cell}):
+        compiled = _run_lstm_sequence(numba_plugin.lstm_sequence, arrays, gate)
         reference = _run_lstm_sequence(kernels.lstm_sequence.reference, arrays, gate)
+    assert compiled is not None, "declined"
     for name, mine, theirs in zip(("gates", "cs", "c_act", "hs"), compiled, reference):
         np.testing.assert_array_equal(mine, theirs, err_msg=name)
 
@@ -647,8 +649,14 @@ def test_the_lstm_sequence_calls_the_gemm_plugins_routine_for_its_products(numba
 def test_the_lstm_sequence_declines_what_it_cannot_take(numba_plugin, monkeypatch):
     arrays = _lstm_sequence_arrays(1, 3, 4, 5, masked=True, biased=True)
     sequence = numba_plugin.lstm_sequence
+    monkeypatch.setattr(kernels, "_compiled", [{"lstm_cell": numba_plugin.lstm_cell}])  # its own steps
     assert _run_lstm_sequence(sequence, arrays, "sigmoid") is not None  # what the cases below change
     assert _run_lstm_sequence(sequence, arrays, "relu") is None  # another gate
+    one_row = dict(arrays, gates=arrays["gates"][:, :1], h0=arrays["h0"][:1], c0=arrays["c0"][:1],
+                   keep=arrays["keep"][:, :1])
+    assert _run_lstm_sequence(sequence, one_row, "sigmoid") is None  # a gemv in NumPy (see the kernel)
+    with elementwise_kernels({"lstm_cell": lambda *args: None}):  # another lstm_cell than this plugin's
+        assert _run_lstm_sequence(sequence, arrays, "sigmoid") is None
     assert _run_lstm_sequence(sequence, _lstm_sequence_arrays(1, 3, 4, 5, True, True, np.float64), "sigmoid") is None
     for name, wrong in [("bias", arrays["bias"][:-1]), ("bias", arrays["bias"].astype(np.float64)),
                         ("keep", arrays["keep"][:, :2]), ("keep", arrays["keep"].astype(np.float32)),

@@ -44,6 +44,7 @@ __all__ = ["axpy", "available", "cpu_vendor", "gemm", "installed", "kernel", "ke
            "numkeras_gemm", "numkeras_kernels"]
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+_INTERFACE_LP64 = 0  # mkl_set_interface_layer's MKL_INTERFACE_LP64
 _THREADING_INTEL = 0  # mkl_set_threading_layer's MKL_THREADING_INTEL
 THREADING_LAYER_VARIABLE = "MKL_THREADING_LAYER"  # oneMKL's own: where the user sets it, it decides
 _INT_MAX = 2**31 - 1
@@ -119,6 +120,13 @@ def _switched_off():
     return None
 
 
+def _installed(distribution):
+    try:
+        return bool(files(distribution))
+    except PackageNotFoundError:
+        return False
+
+
 def library_path():
     """The path of oneMKL's single dynamic library (``libmkl_rt``), or ``None``."""
     try:
@@ -154,14 +162,20 @@ def _load():
     for prefix, scalar in (("s", "float"), ("d", "double")):
         ffi.cdef(_DECLARATIONS.format(p=prefix, t=scalar))
     ffi.cdef("int MKL_Set_Num_Threads_Local(int);")
+    ffi.cdef("int MKL_Set_Interface_Layer(int);")
     ffi.cdef("int MKL_Set_Threading_Layer(int);")
     library = ffi.dlopen(path)
-    if not os.environ.get(THREADING_LAYER_VARIABLE, "").strip():
-        # Before any other oneMKL call, or it has no effect. Left to choose, oneMKL takes GNU OpenMP
-        # where that is loaded already: numkeras-numba's threads load it, and start with
-        # GOMP_SPINCOUNT=0, which GNU OpenMP reads once; then oneMKL's threads slept after every
-        # product, and two threads took 90-100 µs instead of 23-28 for an LSTM(128) step's 32x128
-        # by 128x512 product. Intel's OpenMP beside GNU's takes that product in the same 23-28 µs.
+    # Both before any other oneMKL call, or they have no effect; each answers the layer in effect.
+    # 32-bit integers, as declared above (MKL_INTERFACE_LAYER=ILP64 would make oneMKL read 64-bit ones).
+    if library.MKL_Set_Interface_Layer(_INTERFACE_LP64) != _INTERFACE_LP64:
+        raise OSError("oneMKL was set up for 64-bit integers (ILP64) before numkeras loaded it; numkeras-mkl "
+                      "calls it with 32-bit ones")
+    if not os.environ.get(THREADING_LAYER_VARIABLE, "").strip() and _installed("intel-openmp"):
+        # Left to choose, oneMKL takes GNU OpenMP where that is loaded already: numkeras-numba's threads
+        # load it, and start with GOMP_SPINCOUNT=0, which GNU OpenMP reads once; then oneMKL's threads
+        # slept after every product, and two threads took 90-100 µs instead of 23-28 for an LSTM(128)
+        # step's 32x128 by 128x512 product. Intel's OpenMP beside GNU's takes it in the same 23-28 µs.
+        # (Only where Intel's OpenMP is installed, as the mkl wheel requires: oneMKL would fail without it.)
         library.MKL_Set_Threading_Layer(_THREADING_INTEL)
     functions = {}
     for dtype, prefix in ((np.float32, "s"), (np.float64, "d")):
@@ -360,7 +374,8 @@ def _make_gemm(library):
 
     def cblas_gemm(dtype):
         """``(address, 4)`` of oneMKL's ``cblas_?gemm`` for ``dtype`` (32-bit integers), or ``None``
-        (see numkeras.backend.blas.step_gemm): what ``gemm`` calls for C-contiguous operands."""
+        (see numkeras.backend.blas.step_gemm): what ``gemm`` calls for C-contiguous operands of more
+        than one row and column (a one-row or one-column product is a ``gemv``)."""
         address = gemm_addresses.get(np.dtype(dtype))
         return None if address is None else (address, 4)
 

@@ -287,14 +287,17 @@ _NO_BIAS = np.zeros(0, dtype=np.float32)
 
 
 def lstm_sequence(gates, bias, h0, c0, kernel, keep, recurrent_mask, cell, gate, cs, c_act, hs):
-    # float32 with lstm_cell's steps: the whole loop in one compiled call, which calls BLAS for each
-    # step's product (the routine numkeras's own product calls: blas.step_gemm). LSTM(128) at batch 32,
-    # the benchmark's: 35 µs a step, against 45 for the Python loop around the same product and cell.
-    if (cell is not backend_kernels.lstm_cell or recurrent_mask is not None or gate not in backend_kernels.GATES
-            or hs.ndim != 3 or gates.dtype != _FLOAT32 or not _loops_import()):
+    # float32 with this plugin's lstm_cell steps: the whole loop in one compiled call, which calls BLAS
+    # for each step's product (the routine numkeras's own product calls: blas.step_gemm). LSTM(128) at
+    # batch 32, the benchmark's: 35 µs a step, against 45 for the Python loop around the same product
+    # and cell. Not one row: NumPy and numkeras-mkl multiply a row by a matrix with gemv, whose sums
+    # may be rounded otherwise than gemm's.
+    if (cell is not backend_kernels.lstm_cell or backend_kernels.get_kernels().get("lstm_cell") is not lstm_cell
+            or recurrent_mask is not None or gate not in backend_kernels.GATES or hs.ndim != 3
+            or gates.dtype != _FLOAT32 or not _loops_import()):
         return None
     steps, rows, units = hs.shape
-    if (gates.shape != (steps, rows, 4 * units) or kernel.shape != (units, 4 * units)
+    if (rows < 2 or gates.shape != (steps, rows, 4 * units) or kernel.shape != (units, 4 * units)
             or not (h0.shape == c0.shape == (rows, units)) or not (cs.shape == c_act.shape == hs.shape)
             or not _one_dtype_c_contiguous(_FLOAT32, (gates, h0, c0, kernel, cs, c_act, hs))
             or (bias is not None and (bias.shape != (4 * units,) or not _one_dtype_c_contiguous(_FLOAT32, (bias,))))

@@ -357,6 +357,12 @@ def _cblas_gemm(typingctx, address, dims, alpha, a, b, beta, c):
     LP64 or ILP64), ``alpha`` and ``beta`` are scalars of its float type, ``a``, ``b`` and ``c`` the
     operands' addresses (``x.ctypes.data``). A call through a pointer, so a cached function stays
     valid in another process (Numba will not cache one that holds a ctypes function)."""
+    index_types = (types.int32, types.int64)
+    if not (isinstance(address, types.Integer) and isinstance(dims, types.UniTuple) and dims.count == 6
+            and dims.dtype in index_types and alpha in (types.float32, types.float64) and beta == alpha
+            and all(isinstance(x, types.Integer) for x in (a, b, c))):
+        return None  # a typing error at compile time, never a call with another routine's arguments
+
     def codegen(context, builder, signature, args):
         address, dims, alpha, a, b, beta, c = args
         index = context.get_value_type(signature.args[1].dtype)

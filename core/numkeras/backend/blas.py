@@ -282,8 +282,9 @@ def step_gemm(largest, dtype):
     arguments have ``index_bytes`` bytes (4, or 8 for NumPy's ILP64 OpenBLAS); ``None`` where no such
     routine is known (a GEMM kernel without a ``cblas_gemm(dtype)`` attribute, a NumPy built against
     another BLAS): the caller then loops in Python and multiplies with what the block yields. The
-    routine is the one the block's product calls for C-contiguous operands, so a compiled loop gets
-    the same numbers.
+    routine is the one the block's product calls for C-contiguous operands of more than one row and
+    column (NumPy and numkeras-mkl multiply a single row with ``gemv``), so a compiled loop gets the
+    same numbers there.
     """
     dtype = np.dtype(dtype)
     kernel = _kernel[0] if _kernel else get_gemm()
