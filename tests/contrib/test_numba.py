@@ -676,6 +676,84 @@ def test_the_lstm_sequence_declines_what_it_cannot_take(numba_plugin, monkeypatc
     assert _run_lstm_sequence(sequence, arrays, "sigmoid") is None
 
 
+def _gru_sequence_arrays(seed, steps, rows, units, masked, biased, dtype=np.float32):
+    """The arguments of kernel gru_sequence (no recurrent dropout, gru_cell's steps) but its gate."""
+    rng = np.random.default_rng(seed)
+
+    def array(*shape, spread=1.0):
+        return (rng.standard_normal(shape) * spread).astype(dtype)
+
+    return dict(x_steps=array(steps, rows, 3 * units), h0=array(rows, units),
+                kernel=array(units, 3 * units, spread=units ** -0.5), recurrent_bias=array(3 * units) if biased else None,
+                keep=rng.random((steps, rows)) < 0.7 if masked else None)
+
+
+def _run_gru_sequence(sequence, arrays, gate):
+    """``(gates, inner, hs)`` after ``sequence`` (kernel gru_sequence's signature) ran on copies of ``arrays``,
+    or ``None`` where it declined (after checking that it wrote nothing)."""
+    a = {name: None if value is None else value.copy(order="K") for name, value in arrays.items()}
+    steps, rows, width = a["x_steps"].shape
+    gates = np.full((steps, rows, width), np.nan, a["x_steps"].dtype)
+    inner, hs = (np.full((steps, rows, width // 3), np.nan, a["x_steps"].dtype) for _ in range(2))
+    result = sequence(a["x_steps"], a["h0"], a["kernel"], a["recurrent_bias"], a["keep"], None, kernels.gru_cell,
+                      gate, gates, inner, hs)
+    if result is None:
+        assert np.isnan(hs).all() and np.isnan(gates).all()
+        return None
+    assert result is hs
+    return gates, inner, hs
+
+
+@pytest.mark.parametrize("gate", ["sigmoid", "hard_sigmoid"])
+@settings(max_examples=30, deadline=None)
+@given(steps=st.integers(1, 7), rows=st.integers(2, 9), units=st.integers(1, 24), masked=st.booleans(),
+       biased=st.booleans(), seed=st.integers(0, 2**16))
+def test_the_float32_gru_sequence_is_the_python_loops_numbers_bit_for_bit(numba_plugin, gate, steps, rows, units,
+                                                                          masked, biased, seed):
+    arrays = _gru_sequence_arrays(seed, steps, rows, units, masked, biased)
+    with elementwise_kernels({"gru_cell": numba_plugin.gru_cell}):
+        compiled = _run_gru_sequence(numba_plugin.gru_sequence, arrays, gate)
+        reference = _run_gru_sequence(kernels.gru_sequence.reference, arrays, gate)
+    assert compiled is not None, "declined"
+    for name, mine, theirs in zip(("gates", "inner", "hs"), compiled, reference):
+        np.testing.assert_array_equal(mine, theirs, err_msg=name)
+
+
+def test_the_gru_sequence_calls_the_gemm_plugins_routine_for_its_products(numba_plugin, onemkl_products, monkeypatch):
+    monkeypatch.setenv(blas.STEP_THREADS_VARIABLE, "1")
+    assert blas.step_gemm(32 * 128 * 384, np.float32) == onemkl_products.cblas_gemm(np.float32)
+    arrays = _gru_sequence_arrays(9, 6, 32, 128, masked=True, biased=True)
+    with elementwise_kernels({"gru_cell": numba_plugin.gru_cell}):
+        compiled = _run_gru_sequence(numba_plugin.gru_sequence, arrays, "sigmoid")
+        reference = _run_gru_sequence(kernels.gru_sequence.reference, arrays, "sigmoid")
+    assert compiled is not None, "declined"
+    for name, mine, theirs in zip(("gates", "inner", "hs"), compiled, reference):
+        np.testing.assert_array_equal(mine, theirs, err_msg=name)
+
+
+def test_the_gru_sequence_declines_what_it_cannot_take(numba_plugin, monkeypatch):
+    arrays = _gru_sequence_arrays(2, 3, 4, 5, masked=True, biased=True)
+    sequence = numba_plugin.gru_sequence
+    monkeypatch.setattr(kernels, "_compiled", [{"gru_cell": numba_plugin.gru_cell}])
+    assert _run_gru_sequence(sequence, arrays, "sigmoid") is not None  # what the cases below change
+    assert _run_gru_sequence(sequence, arrays, "relu") is None
+    assert _run_gru_sequence(sequence, _gru_sequence_arrays(2, 3, 4, 5, True, True, np.float64), "sigmoid") is None
+    for name, wrong in [("h0", arrays["h0"][:1]),  # a row that broadcasts: the reference's loop takes it
+                        ("x_steps", arrays["x_steps"][:, :1]), ("recurrent_bias", arrays["recurrent_bias"][:-1]),
+                        ("recurrent_bias", arrays["recurrent_bias"].astype(np.float64)),
+                        ("keep", arrays["keep"][:, :2]), ("kernel", np.asfortranarray(arrays["kernel"]))]:
+        assert _run_gru_sequence(sequence, {**arrays, name: wrong}, "sigmoid") is None, name
+    steps, rows, width = arrays["x_steps"].shape
+    outputs = (np.empty((steps, rows, width), np.float32),) + tuple(np.empty((steps, rows, width // 3), np.float32)
+                                                                    for _ in range(2))
+    common = (arrays["x_steps"], arrays["h0"], arrays["kernel"], arrays["recurrent_bias"], arrays["keep"])
+    assert sequence(*common, np.ones_like(arrays["h0"]), kernels.gru_cell, "sigmoid", *outputs) is None  # dropout
+    with elementwise_kernels({"gru_cell": lambda *args: None}):  # another gru_cell than this plugin's
+        assert _run_gru_sequence(sequence, arrays, "sigmoid") is None
+    monkeypatch.setattr(blas, "step_gemm", lambda largest, dtype: None)
+    assert _run_gru_sequence(sequence, arrays, "sigmoid") is None
+
+
 def _assert_recurrent_training_gives_numpys_numbers(rng, recurrent, masked, float32=False):
     """Trains Embedding → ``recurrent()`` (a list of layers) → Dense with SGD (no compiled optimizer kernel
     in the way), with the compiled kernels and then NumPy's: the same weights and predictions, bit for bit

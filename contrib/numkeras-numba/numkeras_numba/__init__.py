@@ -300,9 +300,7 @@ def lstm_sequence(gates, bias, h0, c0, kernel, keep, recurrent_mask, cell, gate,
     if (rows < 2 or gates.shape != (steps, rows, 4 * units) or kernel.shape != (units, 4 * units)
             or not (h0.shape == c0.shape == (rows, units)) or not (cs.shape == c_act.shape == hs.shape)
             or not _one_dtype_c_contiguous(_FLOAT32, (gates, h0, c0, kernel, cs, c_act, hs))
-            or (bias is not None and (bias.shape != (4 * units,) or not _one_dtype_c_contiguous(_FLOAT32, (bias,))))
-            or (keep is not None and (keep.shape != (steps, rows) or keep.dtype != bool
-                                      or not keep.flags.c_contiguous))):
+            or not _takes_bias_and_keep(bias, 4 * units, keep, steps, rows)):
         return None
     width = 4 * units
     z = np.empty((rows, width), dtype=_FLOAT32)
@@ -310,6 +308,34 @@ def lstm_sequence(gates, bias, h0, c0, kernel, keep, recurrent_mask, cell, gate,
                  gate == "hard_sigmoid", _gate_constants(_FLOAT32))
     return hs if _run_sequence("lstm_sequence_float32", (rows, width, units, units, width, width), arguments,
                                rows * units * width) else None
+
+
+def gru_sequence(x_steps, h0, kernel, recurrent_bias, keep, recurrent_mask, cell, gate, gates, inner, hs):
+    # As lstm_sequence: float32 with this plugin's gru_cell steps, the whole loop compiled.
+    if (cell is not backend_kernels.gru_cell or backend_kernels.get_kernels().get("gru_cell") is not gru_cell
+            or recurrent_mask is not None or gate not in backend_kernels.GATES or hs.ndim != 3
+            or x_steps.dtype != _FLOAT32 or not _loops_import()):
+        return None
+    steps, rows, units = hs.shape
+    width = 3 * units
+    if (rows < 2 or x_steps.shape != (steps, rows, width) or kernel.shape != (units, width) or h0.shape != (rows, units)
+            or gates.shape != x_steps.shape or inner.shape != hs.shape
+            or not _one_dtype_c_contiguous(_FLOAT32, (x_steps, h0, kernel, gates, inner, hs))
+            or not _takes_bias_and_keep(recurrent_bias, width, keep, steps, rows)):
+        return None
+    product = np.empty((rows, width), dtype=_FLOAT32)
+    arguments = (x_steps, h0, kernel, _NO_BIAS if recurrent_bias is None else recurrent_bias, recurrent_bias is not None,
+                 _NO_MASK if keep is None else keep, keep is not None, gates, inner, hs, product,
+                 gate == "hard_sigmoid", _gate_constants(_FLOAT32))
+    return hs if _run_sequence("gru_sequence_float32", (rows, width, units, units, width, width), arguments,
+                               rows * units * width) else None
+
+
+def _takes_bias_and_keep(bias, width, keep, steps, rows):
+    """Whether a compiled time loop takes this bias (``None`` or float32 ``(width,)``) and mask (``None`` or
+    booleans ``(steps, rows)``), both C-contiguous."""
+    return ((bias is None or (bias.shape == (width,) and _one_dtype_c_contiguous(_FLOAT32, (bias,))))
+            and (keep is None or (keep.shape == (steps, rows) and keep.dtype == bool and keep.flags.c_contiguous)))
 
 
 def _run_sequence(name, dims, arguments, largest):
@@ -663,7 +689,8 @@ LOOPS = {"bias_relu": ("bias_relu",), "relu_grad": ("relu_grad",), "relu_grad_su
          "conv3x3": ("winograd_input", "winograd_output"),
          "lstm_cell": ("lstm_cell_float32", "lstm_cell_inputs", "lstm_cell_state", "lstm_cell_output"),
          "lstm_cell_grad": ("lstm_cell_grad",), "lstm_sequence": ("lstm_sequence_float32",),
-         "gru_cell": ("gru_cell_float32", "gru_cell_gates", "gru_cell_candidate", "gru_cell_output")}
+         "gru_cell": ("gru_cell_float32", "gru_cell_gates", "gru_cell_candidate", "gru_cell_output"),
+         "gru_sequence": ("gru_sequence_float32",)}
 
 
 def available():
@@ -699,7 +726,8 @@ def kernels():
     return {"bias_relu": bias_relu, "relu_grad": relu_grad, "relu_grad_sums": relu_grad_sums, "max_pool": max_pool,
             "max_pool_grad": max_pool_grad, "window_max": window_max, "col2im": col2im, "adam_update": adam_update,
             "adadelta_update": adadelta_update, "conv3x3": conv3x3, "lstm_cell": lstm_cell,
-            "lstm_cell_grad": lstm_cell_grad, "lstm_sequence": lstm_sequence, "gru_cell": gru_cell}
+            "lstm_cell_grad": lstm_cell_grad, "lstm_sequence": lstm_sequence, "gru_cell": gru_cell,
+            "gru_sequence": gru_sequence}
 
 
 @hookimpl

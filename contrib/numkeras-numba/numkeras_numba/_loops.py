@@ -500,9 +500,38 @@ def lstm_sequence_float32(gemm, dims, gates, bias, biased, h0, c0, kernel, keep,
 
 @_one_pass
 def gru_cell_float32(x, inner, h_prev, g, inner_h, h, hard, constants):
-    """Kernel gru_cell on float32 in one pass, with ``_tanh32`` (sigmoid gates: ``(tanh(x / 2) + 1) / 2``
-    as the reference computes them); each gate's row its own view, as in lstm_cell_float32 (this loop
-    vectorised with the gates' choice inside: 8 µs for the benchmark's GRU(128) at batch 32)."""
+    """Kernel gru_cell on float32 in one pass, with ``_tanh32`` (see ``_gru_step32``)."""
+    _gru_step32(x, inner, h_prev, g, inner_h, h, hard, constants)
+
+
+@_one_pass
+def gru_sequence_float32(gemm, dims, x_steps, h0, kernel, bias, biased, keep, masked, gates, inner_all, hs, product,
+                         hard, constants):
+    """Kernel gru_sequence on float32 with gru_cell's steps, as lstm_sequence_float32: each step's
+    ``h_prev @ kernel`` into ``product`` by the CBLAS ``sgemm`` at ``gemm``, plus ``bias`` where
+    ``biased``, then ``_gru_step32``; masked rows keep the previous state."""
+    zero, one = constants[2], constants[3]
+    steps, rows, width = x_steps.shape
+    for k in range(steps):
+        h_prev = h0 if k == 0 else hs[k - 1]
+        _cblas_gemm(gemm, dims, one, h_prev.ctypes.data, kernel.ctypes.data, zero, product.ctypes.data)
+        if biased:
+            for r in range(rows):
+                product_row = product[r]
+                for j in range(width):
+                    product_row[j] += bias[j]
+        _gru_step32(x_steps[k], product, h_prev, gates[k], inner_all[k], hs[k], hard, constants)
+        if masked:
+            for r in range(rows):
+                if not keep[k, r]:
+                    hs[k, r, :] = h_prev[r]
+
+
+@njit(inline="always")
+def _gru_step32(x, inner, h_prev, g, inner_h, h, hard, constants):
+    """One GRU step on float32 in one pass (sigmoid gates: ``(tanh(x / 2) + 1) / 2`` as the reference
+    computes them); each gate's row its own view, as in _lstm_step32 (this loop vectorised with the
+    gates' choice inside: 8 µs for the benchmark's GRU(128) at batch 32)."""
     half, one = constants[1], constants[3]
     rows, units = h.shape
     for r in range(rows):

@@ -437,6 +437,38 @@ def gru_cell(x, inner, h_prev, g, inner_h, h, gate, scratch):
     return gru_step(x, inner, h_prev, g, inner_h, h, tanh, _gate(gate)[0], scratch)
 
 
+@kernel
+def gru_sequence(x_steps, h0, kernel, recurrent_bias, keep, recurrent_mask, cell, gate, gates, inner, hs):
+    """A ``reset_after`` GRU's forward time loop (CuDNN's), in place; returns ``hs``.
+
+    ``x_steps (T, N, 3U)`` holds the projected inputs of the steps in processing order, ``h0`` the
+    initial state (``(N, U)``, or a row that broadcasts to it), ``kernel (U, 3U)`` the recurrent
+    kernel and ``recurrent_bias`` (``(3U,)`` or ``None``) its bias. Step ``k`` multiplies the previous
+    ``h`` (times ``recurrent_mask``, when not ``None``) by ``kernel``, adds ``recurrent_bias`` and runs
+    ``cell(x_steps[k], product, h_prev, gates[k], inner[k], hs[k], gate, scratch)``: :func:`gru_cell`,
+    or a function with its arguments for other activations. Where ``keep (T, N)`` (booleans, or
+    ``None``) is False the step is masked: its ``h`` is the previous step's.
+
+    A plugin may run the whole loop in compiled code, as :func:`lstm_sequence`.
+    """
+    steps, n, u = hs.shape
+    product = np.empty((n, 3 * u), dtype=hs.dtype)
+    scratch = np.empty((n, 3 * u), dtype=hs.dtype)
+    with step_products(n * u * 3 * u) as product_of:  # small products, one per step
+        for k in range(steps):
+            h_prev = h0 if k == 0 else hs[k - 1]
+            h_in = h_prev if recurrent_mask is None else h_prev * recurrent_mask
+            # (a new array where h0 is a broadcast row or of another dtype, as the product makes it)
+            fits = h_in.shape == (n, u) and h_in.dtype == hs.dtype
+            step_product = product_of(h_in, kernel, out=product if fits else None)
+            if recurrent_bias is not None:
+                step_product += recurrent_bias
+            cell(x_steps[k], step_product, h_prev, gates[k], inner[k], hs[k], gate, scratch)
+            if keep is not None:
+                np.copyto(hs[k], h_prev, where=~keep[k, :, None])
+    return hs
+
+
 # -- pooling geometry, shared by the kernels below, the pooling op and the plugins' kernels ----------
 def pool_output(spatial, pool_size, strides):
     """The number of windows along each axis of a (padded) input of spatial shape ``spatial``."""

@@ -317,37 +317,29 @@ class GRUSequence(_Recurrence):
         self.gates = gates = np.empty((steps, n, 3 * u), dtype=dtype)  # z, r, hh after activation
         # reset_after: the recurrent part of the candidate, h @ U_h + b_h; else r * h_in.
         self.inner = inner_all = np.empty((steps, n, u), dtype=dtype)
-        pre = np.empty((n, 3 * u), dtype=dtype)
-        if not self.reset_after:
-            # Each product of a step into a whole (C-contiguous) buffer, with the kernel's column
-            # blocks made contiguous once: a GEMM kernel then takes them without a copy.
-            kernel_zr, kernel_h = np.ascontiguousarray(kernel[:, :2 * u]), np.ascontiguousarray(kernel[:, 2 * u:])
-            pre_zr, pre_h = np.empty((n, 2 * u), dtype=dtype), np.empty((n, u), dtype=dtype)
-        else:
-            inner_buffer = np.empty((n, 3 * u), dtype=dtype)
+        if self.reset_after:
             cell = self._cell if self.gate_name is None else kernels.gru_cell
-        with step_products(n * u * (3 if self.reset_after else 2) * u) as product_of:  # small products, one per step
+            kernels.gru_sequence(x_steps, h0, kernel, recurrent_bias, self._keep_steps(), self.recurrent_mask, cell,
+                                 self.gate_name, gates, inner_all, hs)
+            return self._outputs(hs)
+        # Each product of a step into a whole (C-contiguous) buffer, with the kernel's column
+        # blocks made contiguous once: a GEMM kernel then takes them without a copy.
+        kernel_zr, kernel_h = np.ascontiguousarray(kernel[:, :2 * u]), np.ascontiguousarray(kernel[:, 2 * u:])
+        pre_zr, pre_h = np.empty((n, 2 * u), dtype=dtype), np.empty((n, u), dtype=dtype)
+        with step_products(n * u * 2 * u) as product_of:  # small products, one per step
             for k, t in self._steps(steps):
                 h_prev = self._previous(hs, k, h0)
                 h_in = self._dropped(h_prev)
                 x_t = x_steps[k]
                 g, h = gates[k], hs[k]
-                if self.reset_after:
-                    # (a new array where h0 is a broadcast row or of another dtype, as the product makes it)
-                    fits = h_in.shape == (n, u) and h_in.dtype == dtype
-                    inner = product_of(h_in, kernel, out=inner_buffer if fits else None)
-                    if recurrent_bias is not None:
-                        inner += recurrent_bias
-                    cell(x_t, inner, h_prev, g, inner_all[k], h, self.gate_name, pre)
-                else:
-                    product_of(h_in, kernel_zr, out=pre_zr)
-                    pre_zr += x_t[:, :2 * u]
-                    self.gate(pre_zr, g[:, :2 * u])
-                    np.multiply(g[:, u:2 * u], h_in, out=inner_all[k])
-                    candidate = product_of(inner_all[k], kernel_h, out=pre_h)
-                    candidate += x_t[:, 2 * u:]
-                    self.act(candidate, g[:, 2 * u:])
-                    kernels.gru_update(h_prev, g, h)
+                product_of(h_in, kernel_zr, out=pre_zr)
+                pre_zr += x_t[:, :2 * u]
+                self.gate(pre_zr, g[:, :2 * u])
+                np.multiply(g[:, u:2 * u], h_in, out=inner_all[k])
+                candidate = product_of(inner_all[k], kernel_h, out=pre_h)
+                candidate += x_t[:, 2 * u:]
+                self.act(candidate, g[:, 2 * u:])
+                kernels.gru_update(h_prev, g, h)
                 keep = self._keep(t)
                 if keep is not None:
                     np.copyto(h, h_prev, where=~keep)
