@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from numkeras.backend import blas, kernels
@@ -521,6 +521,7 @@ def test_the_float64_gru_step_is_the_references_numbers(numba_plugin, gate, rows
 
 @pytest.mark.parametrize("gate", ["sigmoid", "hard_sigmoid"])
 @given(**RECURRENT_CASES)
+@example(rows=4, units=17, spread=30.0, special=np.inf, seed=44)  # a reset gate of 0 times an infinite term
 @settings(max_examples=25, deadline=None)
 def test_the_float32_gru_step_is_the_gru_formula_within_a_few_ulps(numba_plugin, gate, rows, units, spread, special,
                                                                     seed):
@@ -532,6 +533,11 @@ def test_the_float32_gru_step_is_the_gru_formula_within_a_few_ulps(numba_plugin,
     gate64 = GATE_FORMULAS[gate]
     update, reset = gate64(pre[:, :units]), gate64(pre[:, units:2 * units])
     recurrent, x_h = inner[:, 2 * units:].astype(np.float64), x[:, 2 * units:].astype(np.float64)
+    # The plugin's sigmoid is 0 from -16.4 down (its tanh is -1 from -8.2), NumPy's float32 one from
+    # about -18.02: in between, the reset gate times an infinite recurrent term is NaN here, +-inf there.
+    zero_times_infinity = (g[:, units:2 * units] == 0) & np.isinf(recurrent)
+    nan_g[:, 2 * units:] |= zero_times_infinity
+    nan_h |= zero_times_infinity
     argument = x_h + reset * recurrent
     candidate = np.tanh(argument)
     tol_gate = 8 * EPS32
@@ -570,6 +576,19 @@ def test_the_gru_kernel_declines_what_it_cannot_take(numba_plugin):
     np.testing.assert_array_equal(state, 1)
 
 
+# The time loops' cases: from two rows and two units (one of either is left to the reference's loop: see
+# numkeras_numba.lstm_sequence).
+SEQUENCE_CASES = dict(steps=st.integers(1, 7), rows=st.integers(2, 9), units=st.integers(2, 24), masked=st.booleans(),
+                      biased=st.booleans(), seed=st.integers(0, 2**16))
+
+
+def _assert_same_bits(names, mine, theirs):
+    """Each pair of arrays the same numbers bit for bit, the signs of zeros included."""
+    for name, a, b in zip(names, mine, theirs):
+        assert a.dtype == b.dtype and a.shape == b.shape, name
+        np.testing.assert_array_equal(a.view(f"u{a.itemsize}"), b.view(f"u{b.itemsize}"), err_msg=name)
+
+
 def _lstm_sequence_arrays(seed, steps, rows, units, masked, biased, dtype=np.float32):
     """The arguments of kernel lstm_sequence (no recurrent dropout, lstm_cell's steps) but its gate."""
     rng = np.random.default_rng(seed)
@@ -600,8 +619,7 @@ def _run_lstm_sequence(sequence, arrays, gate):
 
 @pytest.mark.parametrize("gate", ["sigmoid", "hard_sigmoid"])
 @settings(max_examples=30, deadline=None)
-@given(steps=st.integers(1, 7), rows=st.integers(2, 9), units=st.integers(1, 24), masked=st.booleans(),
-       biased=st.booleans(), seed=st.integers(0, 2**16))
+@given(**SEQUENCE_CASES)
 def test_the_float32_lstm_sequence_is_the_python_loops_numbers_bit_for_bit(numba_plugin, gate, steps, rows, units,
                                                                            masked, biased, seed):
     """The compiled time loop runs lstm_cell's float32 steps and the product the reference's loop multiplies
@@ -611,8 +629,7 @@ def test_the_float32_lstm_sequence_is_the_python_loops_numbers_bit_for_bit(numba
         compiled = _run_lstm_sequence(numba_plugin.lstm_sequence, arrays, gate)
         reference = _run_lstm_sequence(kernels.lstm_sequence.reference, arrays, gate)
     assert compiled is not None, "declined"
-    for name, mine, theirs in zip(("gates", "cs", "c_act", "hs"), compiled, reference):
-        np.testing.assert_array_equal(mine, theirs, err_msg=name)
+    _assert_same_bits(("gates", "cs", "c_act", "hs"), compiled, reference)
 
 
 @pytest.fixture
@@ -642,8 +659,7 @@ def test_the_lstm_sequence_calls_the_gemm_plugins_routine_for_its_products(numba
         compiled = _run_lstm_sequence(numba_plugin.lstm_sequence, arrays, gate)
         reference = _run_lstm_sequence(kernels.lstm_sequence.reference, arrays, gate)
     assert compiled is not None, "declined"
-    for name, mine, theirs in zip(("gates", "cs", "c_act", "hs"), compiled, reference):
-        np.testing.assert_array_equal(mine, theirs, err_msg=name)
+    _assert_same_bits(("gates", "cs", "c_act", "hs"), compiled, reference)
 
 
 def test_the_lstm_sequence_declines_what_it_cannot_take(numba_plugin, monkeypatch):
@@ -655,6 +671,7 @@ def test_the_lstm_sequence_declines_what_it_cannot_take(numba_plugin, monkeypatc
     one_row = dict(arrays, gates=arrays["gates"][:, :1], h0=arrays["h0"][:1], c0=arrays["c0"][:1],
                    keep=arrays["keep"][:, :1])
     assert _run_lstm_sequence(sequence, one_row, "sigmoid") is None  # a gemv in NumPy (see the kernel)
+    assert _run_lstm_sequence(sequence, _lstm_sequence_arrays(1, 3, 4, 1, True, True), "sigmoid") is None  # one unit
     with elementwise_kernels({"lstm_cell": lambda *args: None}):  # another lstm_cell than this plugin's
         assert _run_lstm_sequence(sequence, arrays, "sigmoid") is None
     assert _run_lstm_sequence(sequence, _lstm_sequence_arrays(1, 3, 4, 5, True, True, np.float64), "sigmoid") is None
@@ -676,6 +693,95 @@ def test_the_lstm_sequence_declines_what_it_cannot_take(numba_plugin, monkeypatc
     assert _run_lstm_sequence(sequence, arrays, "sigmoid") is None
 
 
+def _run_lstm_sequence_grad(sequence_grad, arrays, gate, with_sequences):
+    """``(gradient of the pre-activations, dh0, dc0)`` from ``sequence_grad`` (kernel lstm_sequence_grad's
+    signature) back through what the reference's forward loop computed from ``arrays``; ``None`` where it
+    declined. ``with_sequences``: a gradient for every step's states (a third of the steps without one),
+    else for the last step's only."""
+    rng = np.random.default_rng(arrays["gates"].size)
+    gates, cs, c_act, _ = _run_lstm_sequence(kernels.lstm_sequence.reference, arrays, gate)
+    steps, rows, units = cs.shape
+    dtype = cs.dtype
+    grad = None
+    dh, dc = (rng.standard_normal((rows, units)).astype(dtype) for _ in range(2))
+    if with_sequences:
+        grad = rng.standard_normal((rows, steps, 2 * units)).astype(dtype)
+        grad[:, ::3, :units] = 0  # steps without a gradient of h, others without one of c
+        grad[:, 1::3, units:] = 0
+        dh, dc = np.zeros_like(dh), np.zeros_like(dc)
+    c0 = arrays["c0"]
+    kernel_t = np.ascontiguousarray(arrays["kernel"].T)
+    result = sequence_grad(gates, c0, cs, c_act, kernel_t, grad, arrays["keep"], None, kernels.lstm_cell_grad, gate,
+                           dh, dc)
+    return None if result is None else (gates,) + tuple(result)
+
+
+@pytest.mark.parametrize("gate", ["sigmoid", "hard_sigmoid"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@settings(max_examples=20, deadline=None)
+@given(**SEQUENCE_CASES)
+def test_the_lstm_sequence_gradient_is_the_python_loops_numbers_bit_for_bit(numba_plugin, gate, dtype, steps, rows,
+                                                                            units, masked, biased, seed):
+    """In either dtype: the gradient steps are lstm_cell_grad's, the reference's numbers (``biased`` here:
+    a gradient for every step's states, else the last step's only)."""
+    arrays = _lstm_sequence_arrays(seed, steps, rows, units, masked, biased=False, dtype=dtype)
+    with elementwise_kernels({"lstm_cell_grad": numba_plugin.lstm_cell_grad}):
+        compiled = _run_lstm_sequence_grad(numba_plugin.lstm_sequence_grad, arrays, gate, biased)
+        reference = _run_lstm_sequence_grad(kernels.lstm_sequence_grad.reference, arrays, gate, biased)
+    assert compiled is not None, "declined"
+    _assert_same_bits(("d_gates", "dh0", "dc0"), compiled, reference)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_the_lstm_sequence_gradient_calls_the_gemm_plugins_routine(numba_plugin, onemkl_products, monkeypatch, dtype):
+    monkeypatch.setenv(blas.STEP_THREADS_VARIABLE, "1")
+    assert blas.step_gemm(32 * 128 * 512, dtype) == onemkl_products.cblas_gemm(dtype)
+    arrays = _lstm_sequence_arrays(4, 5, 32, 128, masked=True, biased=False, dtype=dtype)
+    with elementwise_kernels({"lstm_cell_grad": numba_plugin.lstm_cell_grad}):
+        compiled = _run_lstm_sequence_grad(numba_plugin.lstm_sequence_grad, arrays, "sigmoid", True)
+        reference = _run_lstm_sequence_grad(kernels.lstm_sequence_grad.reference, arrays, "sigmoid", True)
+    assert compiled is not None, "declined"
+    _assert_same_bits(("d_gates", "dh0", "dc0"), compiled, reference)
+
+
+def test_the_lstm_sequence_gradient_declines_what_it_cannot_take(numba_plugin, monkeypatch):
+    arrays = _lstm_sequence_arrays(3, 3, 4, 5, masked=True, biased=False)
+    gates, cs, c_act, _ = _run_lstm_sequence(kernels.lstm_sequence.reference, arrays, "sigmoid")
+    kernel_t = np.ascontiguousarray(arrays["kernel"].T)
+    given_arguments = dict(gates=gates, c0=arrays["c0"], cs=cs, c_act=c_act, kernel_t=kernel_t, grad=None,
+                           keep=arrays["keep"], recurrent_mask=None, cell_grad=kernels.lstm_cell_grad, gate="sigmoid",
+                           dh=np.ones((4, 5), np.float32), dc=np.ones((4, 5), np.float32))
+    monkeypatch.setattr(kernels, "_compiled", [{"lstm_cell_grad": numba_plugin.lstm_cell_grad}])
+
+    def declines(**changes):
+        arguments = dict(given_arguments, **changes)
+        arguments.update({name: arguments[name].copy() for name in ("gates", "dh", "dc")})  # what it writes
+        if numba_plugin.lstm_sequence_grad(**arguments) is not None:
+            return False
+        for name in ("gates", "dh", "dc"):  # nothing written
+            np.testing.assert_array_equal(arguments[name], dict(given_arguments, **changes)[name], err_msg=name)
+        return True
+
+    assert not declines()  # what the cases below change
+    assert declines(gate="relu") and declines(recurrent_mask=np.ones((4, 5), np.float32))
+    assert declines(cell_grad=lambda *args: kernels.lstm_cell_grad(*args))
+    assert declines(dh=np.ones((4, 5)), dc=np.ones((4, 5)))  # float64 gradients of float32 states
+    assert declines(grad=np.ones((4, 3, 20), np.float32)[:, :, ::2])  # not C-contiguous
+    assert declines(grad=np.ones((4, 2, 10), np.float32)) and declines(kernel_t=kernel_t[:, :4].copy())
+    one_unit = _lstm_sequence_arrays(3, 3, 4, 1, masked=False, biased=False)
+    gates_1, cs_1, c_act_1, _ = _run_lstm_sequence(kernels.lstm_sequence.reference, one_unit, "sigmoid")
+    assert declines(gates=gates_1, c0=one_unit["c0"], cs=cs_1, c_act=c_act_1, keep=None,
+                    kernel_t=np.ascontiguousarray(one_unit["kernel"].T), dh=np.ones((4, 1), np.float32),
+                    dc=np.ones((4, 1), np.float32))  # one unit: a one-column product, a gemv in NumPy
+    assert declines(gates=gates[:, :1].copy(), c0=arrays["c0"][:1], cs=cs[:, :1].copy(), c_act=c_act[:, :1].copy(),
+                    keep=arrays["keep"][:, :1].copy(), dh=np.ones((1, 5), np.float32),
+                    dc=np.ones((1, 5), np.float32))  # one row: a gemv in NumPy
+    with elementwise_kernels({"lstm_cell_grad": lambda *args: None}):
+        assert declines()
+    monkeypatch.setattr(blas, "step_gemm", lambda largest, dtype: None)
+    assert declines()
+
+
 def _gru_sequence_arrays(seed, steps, rows, units, masked, biased, dtype=np.float32):
     """The arguments of kernel gru_sequence (no recurrent dropout, gru_cell's steps) but its gate."""
     rng = np.random.default_rng(seed)
@@ -692,9 +798,9 @@ def _run_gru_sequence(sequence, arrays, gate):
     """``(gates, inner, hs)`` after ``sequence`` (kernel gru_sequence's signature) ran on copies of ``arrays``,
     or ``None`` where it declined (after checking that it wrote nothing)."""
     a = {name: None if value is None else value.copy(order="K") for name, value in arrays.items()}
-    steps, rows, width = a["x_steps"].shape
-    gates = np.full((steps, rows, width), np.nan, a["x_steps"].dtype)
-    inner, hs = (np.full((steps, rows, width // 3), np.nan, a["x_steps"].dtype) for _ in range(2))
+    (steps, rows), units = a["x_steps"].shape[:2], a["kernel"].shape[0]
+    gates = np.full((steps, rows, 3 * units), np.nan, a["x_steps"].dtype)
+    inner, hs = (np.full((steps, rows, units), np.nan, a["x_steps"].dtype) for _ in range(2))
     result = sequence(a["x_steps"], a["h0"], a["kernel"], a["recurrent_bias"], a["keep"], None, kernels.gru_cell,
                       gate, gates, inner, hs)
     if result is None:
@@ -706,8 +812,7 @@ def _run_gru_sequence(sequence, arrays, gate):
 
 @pytest.mark.parametrize("gate", ["sigmoid", "hard_sigmoid"])
 @settings(max_examples=30, deadline=None)
-@given(steps=st.integers(1, 7), rows=st.integers(2, 9), units=st.integers(1, 24), masked=st.booleans(),
-       biased=st.booleans(), seed=st.integers(0, 2**16))
+@given(**SEQUENCE_CASES)
 def test_the_float32_gru_sequence_is_the_python_loops_numbers_bit_for_bit(numba_plugin, gate, steps, rows, units,
                                                                           masked, biased, seed):
     arrays = _gru_sequence_arrays(seed, steps, rows, units, masked, biased)
@@ -715,8 +820,7 @@ def test_the_float32_gru_sequence_is_the_python_loops_numbers_bit_for_bit(numba_
         compiled = _run_gru_sequence(numba_plugin.gru_sequence, arrays, gate)
         reference = _run_gru_sequence(kernels.gru_sequence.reference, arrays, gate)
     assert compiled is not None, "declined"
-    for name, mine, theirs in zip(("gates", "inner", "hs"), compiled, reference):
-        np.testing.assert_array_equal(mine, theirs, err_msg=name)
+    _assert_same_bits(("gates", "inner", "hs"), compiled, reference)
 
 
 def test_the_gru_sequence_calls_the_gemm_plugins_routine_for_its_products(numba_plugin, onemkl_products, monkeypatch):
@@ -727,8 +831,7 @@ def test_the_gru_sequence_calls_the_gemm_plugins_routine_for_its_products(numba_
         compiled = _run_gru_sequence(numba_plugin.gru_sequence, arrays, "sigmoid")
         reference = _run_gru_sequence(kernels.gru_sequence.reference, arrays, "sigmoid")
     assert compiled is not None, "declined"
-    for name, mine, theirs in zip(("gates", "inner", "hs"), compiled, reference):
-        np.testing.assert_array_equal(mine, theirs, err_msg=name)
+    _assert_same_bits(("gates", "inner", "hs"), compiled, reference)
 
 
 def test_the_gru_sequence_declines_what_it_cannot_take(numba_plugin, monkeypatch):
@@ -737,9 +840,10 @@ def test_the_gru_sequence_declines_what_it_cannot_take(numba_plugin, monkeypatch
     monkeypatch.setattr(kernels, "_compiled", [{"gru_cell": numba_plugin.gru_cell}])
     assert _run_gru_sequence(sequence, arrays, "sigmoid") is not None  # what the cases below change
     assert _run_gru_sequence(sequence, arrays, "relu") is None
+    assert _run_gru_sequence(sequence, _gru_sequence_arrays(2, 3, 4, 1, True, True), "sigmoid") is None  # one unit
     assert _run_gru_sequence(sequence, _gru_sequence_arrays(2, 3, 4, 5, True, True, np.float64), "sigmoid") is None
     for name, wrong in [("h0", arrays["h0"][:1]),  # a row that broadcasts: the reference's loop takes it
-                        ("x_steps", arrays["x_steps"][:, :1]), ("recurrent_bias", arrays["recurrent_bias"][:-1]),
+                        ("x_steps", arrays["x_steps"][:, :, :-1]), ("recurrent_bias", arrays["recurrent_bias"][:-1]),
                         ("recurrent_bias", arrays["recurrent_bias"].astype(np.float64)),
                         ("keep", arrays["keep"][:, :2]), ("kernel", np.asfortranarray(arrays["kernel"]))]:
         assert _run_gru_sequence(sequence, {**arrays, name: wrong}, "sigmoid") is None, name

@@ -157,8 +157,9 @@ def test_plugins_says_what_computes_the_elementwise_kernels(capsys):
         kernels.set_kernels({"col2im": col2im})
         assert cli.main(["plugins", "--json"]) == 0
         described = json.loads(capsys.readouterr().out)["elementwise_kernels"]
-        assert described == (f"col2im from {__name__}; NumPy: bias_relu, relu_grad, relu_grad_sums, axpy, adam_update, adadelta_update, "
-                             "lstm_cell, lstm_cell_grad, lstm_sequence, gru_cell, gru_sequence, max_pool, max_pool_grad, window_max, im2col, conv3x3")
+        assert described == (f"col2im from {__name__}; NumPy: bias_relu, relu_grad, relu_grad_sums, axpy, adam_update, "
+                             "adadelta_update, lstm_cell, lstm_cell_grad, lstm_sequence, lstm_sequence_grad, gru_cell, "
+                             "gru_sequence, max_pool, max_pool_grad, window_max, im2col, conv3x3")
     finally:
         kernels.set_kernels(previous)
 

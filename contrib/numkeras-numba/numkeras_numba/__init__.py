@@ -284,6 +284,7 @@ def lstm_cell(g, z, c_prev, c, c_act, h, gate, scratch):
 
 _NO_MASK = np.zeros((0, 0), dtype=bool)
 _NO_BIAS = np.zeros(0, dtype=np.float32)
+_NO_STEPS = np.zeros(0, dtype=bool)
 
 
 def lstm_sequence(gates, bias, h0, c0, kernel, keep, recurrent_mask, cell, gate, cs, c_act, hs):
@@ -291,13 +292,14 @@ def lstm_sequence(gates, bias, h0, c0, kernel, keep, recurrent_mask, cell, gate,
     # for each step's product (the routine numkeras's own product calls: blas.step_gemm). LSTM(128) at
     # batch 32, the benchmark's: 35 µs a step, against 45 for the Python loop around the same product
     # and cell. Not one row: NumPy and numkeras-mkl multiply a row by a matrix with gemv, whose sums
-    # may be rounded otherwise than gemm's.
+    # may be rounded otherwise than gemm's; nor one unit, whose product (an inner dimension of 1)
+    # NumPy's path computes as a broadcast multiply, its zeros' signs not always gemm's.
     if (cell is not backend_kernels.lstm_cell or backend_kernels.get_kernels().get("lstm_cell") is not lstm_cell
             or recurrent_mask is not None or gate not in backend_kernels.GATES or hs.ndim != 3
             or gates.dtype != _FLOAT32 or not _loops_import()):
         return None
     steps, rows, units = hs.shape
-    if (rows < 2 or gates.shape != (steps, rows, 4 * units) or kernel.shape != (units, 4 * units)
+    if (rows < 2 or units < 2 or gates.shape != (steps, rows, 4 * units) or kernel.shape != (units, 4 * units)
             or not (h0.shape == c0.shape == (rows, units)) or not (cs.shape == c_act.shape == hs.shape)
             or not _one_dtype_c_contiguous(_FLOAT32, (gates, h0, c0, kernel, cs, c_act, hs))
             or not _takes_bias_and_keep(bias, 4 * units, keep, steps, rows)):
@@ -310,15 +312,49 @@ def lstm_sequence(gates, bias, h0, c0, kernel, keep, recurrent_mask, cell, gate,
                                rows * units * width) else None
 
 
+def lstm_sequence_grad(gates, c0, cs, c_act, kernel_t, grad, keep, recurrent_mask, cell_grad, gate, dh, dc):
+    # float32 or float64 with this plugin's lstm_cell_grad steps (the reference's numbers in either dtype):
+    # the whole loop in one compiled call, as lstm_sequence. Not one row nor one unit: the step's product
+    # would then be a gemv in NumPy and numkeras-mkl (see lstm_sequence).
+    if (cell_grad is not backend_kernels.lstm_cell_grad
+            or backend_kernels.get_kernels().get("lstm_cell_grad") is not lstm_cell_grad
+            or recurrent_mask is not None or gate not in backend_kernels.GATES or cs.ndim != 3
+            or gates.dtype not in _FLOATS or not _loops_import()):
+        return None
+    steps, rows, units = cs.shape
+    dtype = gates.dtype
+    if (rows < 2 or units < 2 or gates.shape != (steps, rows, 4 * units) or c_act.shape != cs.shape
+            or kernel_t.shape != (4 * units, units) or not (c0.shape == dh.shape == dc.shape == (rows, units))
+            or (grad is not None and grad.shape != (rows, steps, 2 * units))
+            or not _one_dtype_c_contiguous(dtype, (gates, c0, cs, c_act, kernel_t, dh, dc)
+                                           + (() if grad is None else (grad,)))
+            or not _takes_bias_and_keep(None, 0, keep, steps, rows)):
+        return None
+    if grad is None:
+        grad, with_grad_h, with_grad_c = np.zeros((0, 0, 0), dtype), _NO_STEPS, _NO_STEPS
+    else:
+        with_grad_h, with_grad_c = np.any(grad[:, :, :units], axis=(0, 2)), np.any(grad[:, :, units:], axis=(0, 2))
+    carry_h, carry_c, dc_prev = (np.empty((rows, units), dtype) for _ in range(3))
+    found = []
+    arguments = (gates, c0, cs, c_act, kernel_t, grad, grad.size > 0, with_grad_h, with_grad_c,
+                 _NO_MASK if keep is None else keep, keep is not None, dh, dc, dc_prev, carry_h, carry_c,
+                 gate == "hard_sigmoid", _gate_constants(dtype))
+    if not _run_sequence("lstm_sequence_grad_loop", (rows, units, 4 * units, 4 * units, units, units), arguments,
+                         rows * units * 4 * units, dtype, found):
+        return None
+    return dh, found[0]
+
+
 def gru_sequence(x_steps, h0, kernel, recurrent_bias, keep, recurrent_mask, cell, gate, gates, inner, hs):
-    # As lstm_sequence: float32 with this plugin's gru_cell steps, the whole loop compiled.
+    # As lstm_sequence: float32 with this plugin's gru_cell steps, the whole loop compiled (not one row nor
+    # one unit).
     if (cell is not backend_kernels.gru_cell or backend_kernels.get_kernels().get("gru_cell") is not gru_cell
             or recurrent_mask is not None or gate not in backend_kernels.GATES or hs.ndim != 3
             or x_steps.dtype != _FLOAT32 or not _loops_import()):
         return None
     steps, rows, units = hs.shape
     width = 3 * units
-    if (rows < 2 or x_steps.shape != (steps, rows, width) or kernel.shape != (units, width) or h0.shape != (rows, units)
+    if (rows < 2 or units < 2 or x_steps.shape != (steps, rows, width) or kernel.shape != (units, width) or h0.shape != (rows, units)
             or gates.shape != x_steps.shape or inner.shape != hs.shape
             or not _one_dtype_c_contiguous(_FLOAT32, (x_steps, h0, kernel, gates, inner, hs))
             or not _takes_bias_and_keep(recurrent_bias, width, keep, steps, rows)):
@@ -338,9 +374,10 @@ def _takes_bias_and_keep(bias, width, keep, steps, rows):
             and (keep is None or (keep.shape == (steps, rows) and keep.dtype == bool and keep.flags.c_contiguous)))
 
 
-def _run_sequence(name, dims, arguments, largest):
+def _run_sequence(name, dims, arguments, largest, dtype=_FLOAT32, results=None):
     """Runs loop ``name``, a whole time loop that multiplies by BLAS: its arguments ``gemm, dims`` (the
-    product's m, n, k and leading dimensions), then ``arguments``. ``False`` where no BLAS routine is known for the product (nothing has run; the
+    product's m, n, k and leading dimensions), then ``arguments``; appends what it returns to ``results``
+    (a list, where given). ``False`` where no BLAS routine is known for the product (nothing has run; the
     reference's loop runs instead).
 
     Splitting the rows between the cores, each thread running the loop on its half with its product on
@@ -349,13 +386,15 @@ def _run_sequence(name, dims, arguments, largest):
     spinning after the input projection's product, held the second core.
     """
     with blas.step_products(largest):  # the block's threading: what the reference's products get
-        gemm = blas.step_gemm(largest, _FLOAT32)
+        gemm = blas.step_gemm(largest, dtype)
         if gemm is None:
             return False
         address, index_bytes = gemm
         index = np.int32 if index_bytes == 4 else np.int64
-        _cache.run(getattr(_imported["loops"], name), name, _FLOAT32, address, tuple(index(d) for d in dims),
-                   *arguments)
+        result = _cache.run(getattr(_imported["loops"], name), name, dtype, address, tuple(index(d) for d in dims),
+                            *arguments)
+    if results is not None:
+        results.append(result)
     return True
 
 
@@ -689,6 +728,7 @@ LOOPS = {"bias_relu": ("bias_relu",), "relu_grad": ("relu_grad",), "relu_grad_su
          "conv3x3": ("winograd_input", "winograd_output"),
          "lstm_cell": ("lstm_cell_float32", "lstm_cell_inputs", "lstm_cell_state", "lstm_cell_output"),
          "lstm_cell_grad": ("lstm_cell_grad",), "lstm_sequence": ("lstm_sequence_float32",),
+         "lstm_sequence_grad": ("lstm_sequence_grad_loop",),
          "gru_cell": ("gru_cell_float32", "gru_cell_gates", "gru_cell_candidate", "gru_cell_output"),
          "gru_sequence": ("gru_sequence_float32",)}
 
@@ -726,7 +766,8 @@ def kernels():
     return {"bias_relu": bias_relu, "relu_grad": relu_grad, "relu_grad_sums": relu_grad_sums, "max_pool": max_pool,
             "max_pool_grad": max_pool_grad, "window_max": window_max, "col2im": col2im, "adam_update": adam_update,
             "adadelta_update": adadelta_update, "conv3x3": conv3x3, "lstm_cell": lstm_cell,
-            "lstm_cell_grad": lstm_cell_grad, "lstm_sequence": lstm_sequence, "gru_cell": gru_cell,
+            "lstm_cell_grad": lstm_cell_grad, "lstm_sequence": lstm_sequence,
+            "lstm_sequence_grad": lstm_sequence_grad, "gru_cell": gru_cell,
             "gru_sequence": gru_sequence}
 
 

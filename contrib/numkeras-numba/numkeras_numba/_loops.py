@@ -7,9 +7,11 @@ blocks of rows, and col2im and an overlapping pool's gradient add windows in ano
 order; and the sign of a pool's maximum where +0 ties -0, which IEEE leaves open and
 NumPy's own loops answer differently). The Winograd loops are no reference's: see
 ``numkeras_numba.conv3x3``; and the float32 recurrent cells (``lstm_cell_float32``,
-``gru_cell_float32``) compute ``tanh`` their own way, a few ulps from NumPy's (see ``_tanh32``). The
-parallel loops are parallel over their first axis only (samples, rows, or blocks of rows), where
-no two iterations write the same element; the recurrent steps' loops run on one core.
+``gru_cell_float32``, and the time loops around them, ``lstm_sequence_float32`` and
+``gru_sequence_float32``) compute ``tanh`` their own way, a few ulps from NumPy's (see ``_tanh32``).
+The time loops call BLAS for each step's product themselves (``_cblas_gemm``). The parallel loops
+are parallel over their first axis only (samples, rows, or blocks of rows), where no two iterations
+write the same element; the recurrent steps' loops run on one core.
 """
 
 import numpy as np
@@ -300,6 +302,47 @@ def lstm_cell_grad(g, c_prev, c_act, dh, dc, dc_prev, hard, constants):
             g_row[units + j] = d_c * (previous[j] * _slope(f, hard, constants))
             g_row[2 * units + j] = d_c * (i * (one - cell_input * cell_input))
             g_row[3 * units + j] = (c * _slope(o, hard, constants)) * d_h
+
+
+@_serial
+def lstm_sequence_grad_loop(gemm, dims, gates, c0, cs, c_act, kernel_t, grad, has_grad, with_grad_h, with_grad_c,
+                            keep, masked, dh, dc, dc_prev, carry_h, carry_c, hard, constants):
+    """Kernel lstm_sequence_grad with lstm_cell_grad's steps, the whole loop in one call (the reference's
+    arithmetic in its order, as lstm_cell_grad): each step's ``gates[k] @ kernel_t`` into ``dh`` by the
+    CBLAS ``?gemm`` at ``gemm`` (``dims`` as in lstm_sequence_float32). Returns the array that holds
+    the gradient of ``c0`` (``dc`` or ``dc_prev``, which trade places every step)."""
+    zero, one = constants[2], constants[3]
+    steps, rows, units = cs.shape
+    for k in range(steps - 1, -1, -1):
+        if has_grad:
+            if with_grad_h[k]:
+                for r in range(rows):
+                    for j in range(units):
+                        dh[r, j] += grad[r, k, j]
+            if with_grad_c[k]:
+                for r in range(rows):
+                    for j in range(units):
+                        dc[r, j] += grad[r, k, units + j]
+        if masked:
+            for r in range(rows):
+                if keep[k, r]:
+                    carry_h[r, :] = zero
+                    carry_c[r, :] = zero
+                else:
+                    carry_h[r, :] = dh[r]
+                    carry_c[r, :] = dc[r]
+                    dh[r, :] = zero
+                    dc[r, :] = zero
+        c_prev = c0 if k == 0 else cs[k - 1]
+        lstm_cell_grad(gates[k], c_prev, c_act[k], dh, dc, dc_prev, hard, constants)
+        dc, dc_prev = dc_prev, dc
+        _cblas_gemm(gemm, dims, one, gates[k].ctypes.data, kernel_t.ctypes.data, zero, dh.ctypes.data)
+        if masked:
+            for r in range(rows):
+                for j in range(units):
+                    dh[r, j] += carry_h[r, j]
+                    dc[r, j] += carry_c[r, j]
+    return dc
 
 
 @_serial

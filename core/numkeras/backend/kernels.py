@@ -399,6 +399,52 @@ def lstm_sequence(gates, bias, h0, c0, kernel, keep, recurrent_mask, cell, gate,
     return hs
 
 
+@kernel
+def lstm_sequence_grad(gates, c0, cs, c_act, kernel_t, grad, keep, recurrent_mask, cell_grad, gate, dh, dc):
+    """Backpropagation through :func:`lstm_sequence`'s loop; returns ``(dh, dc)``, the gradients of
+    ``h0`` and ``c0``.
+
+    ``gates``, ``cs`` and ``c_act`` are what that loop left (the gates' activations ``(T, N, 4U)``, the
+    cell states and their ``tanh`` ``(T, N, U)``), ``c0`` the initial cell state, ``kernel_t (4U, U)``
+    the recurrent kernel transposed. ``grad`` is the gradient of every step's ``[h, c]``, ``(N, T, 2U)``
+    in processing order, or ``None`` where only the last step's states have one: ``dh`` and ``dc``
+    hold it on entry (zeros otherwise), and may be overwritten. ``cell_grad`` is :func:`lstm_cell_grad`
+    or a function with its arguments; ``keep`` and ``recurrent_mask`` as in :func:`lstm_sequence` (a
+    masked step passes its states' gradients to the previous states). Afterwards ``gates`` holds the
+    gradients of every step's pre-activations: the gradient of the projected inputs. A plugin may run
+    the whole loop in compiled code, as :func:`lstm_sequence`.
+    """
+    steps, n, u = cs.shape
+    if grad is not None:
+        grad_h, grad_c = grad[:, :, :u], grad[:, :, u:]
+        with_grad_h, with_grad_c = np.any(grad_h, axis=(0, 2)), np.any(grad_c, axis=(0, 2))
+    product = np.empty((n, u), dtype=dh.dtype)
+    factors = np.empty((n, 3, u), dtype=dh.dtype)
+    with step_products(n * u * 4 * u) as product_of:  # small products, one per step
+        for k in range(steps - 1, -1, -1):
+            if grad is not None:
+                if with_grad_h[k]:
+                    dh += grad_h[:, k]
+                if with_grad_c[k]:
+                    dc += grad_c[:, k]
+            if keep is not None:  # a masked step: its states' gradients go to the previous ones, none into it
+                kept = keep[k, :, None]
+                carry_h, dh = np.where(kept, 0, dh), np.where(kept, dh, 0)
+                carry_c, dc = np.where(kept, 0, dc), np.where(kept, dc, 0)
+            # The gradients of this step's pre-activations, computed here, where its gates are in
+            # cache (for all steps at once, before the loop, the factors took longer than the loop),
+            # and written over the gates, which no later iteration reads.
+            cell_grad(gates[k], c0 if k == 0 else cs[k - 1], c_act[k], dh, dc, product, gate, factors)
+            dc, product = product, dc
+            dh = product_of(gates[k], kernel_t)
+            if recurrent_mask is not None:
+                dh *= recurrent_mask
+            if keep is not None:
+                dh += carry_h
+                dc += carry_c
+    return dh, dc
+
+
 def gru_step(x, inner, h_prev, g, inner_h, h, activation, gate, scratch):
     """:func:`gru_cell` with any activations (``f(x, out)`` functions as above): its reference, and the
     recurrent op's step for the activations the kernel lacks."""
@@ -447,7 +493,9 @@ def gru_sequence(x_steps, h0, kernel, recurrent_bias, keep, recurrent_mask, cell
     ``h`` (times ``recurrent_mask``, when not ``None``) by ``kernel``, adds ``recurrent_bias`` and runs
     ``cell(x_steps[k], product, h_prev, gates[k], inner[k], hs[k], gate, scratch)``: :func:`gru_cell`,
     or a function with its arguments for other activations. Where ``keep (T, N)`` (booleans, or
-    ``None``) is False the step is masked: its ``h`` is the previous step's.
+    ``None``) is False the step is masked: its ``h`` is the previous step's. Afterwards ``gates (T, N, 3U)``
+    holds every step's ``z, r`` and candidate ``hh`` after their activations, ``inner (T, N, U)`` the
+    recurrent part of each candidate (``h_prev @ U_h + b_h``), what backpropagation reads.
 
     A plugin may run the whole loop in compiled code, as :func:`lstm_sequence`.
     """

@@ -249,36 +249,13 @@ class LSTMSequence(_Recurrence):
         gates, cs, c_act = self.gates, self.cs, self.c_act
         steps, n, u = cs.shape
         if self.return_sequences:
-            grad_h, grad_c = grad[:, :, :u], grad[:, :, u:]
-            steps_with_grad_h = np.any(grad_h, axis=(0, 2))
-            steps_with_grad_c = np.any(grad_c, axis=(0, 2))
-            dh = np.zeros((n, u), dtype=dtype)
-            dc = np.zeros((n, u), dtype=dtype)
+            dh, dc = np.zeros((n, u), dtype=dtype), np.zeros((n, u), dtype=dtype)
         else:
-            steps_with_grad_h = steps_with_grad_c = np.zeros(steps, dtype=bool)
             dh, dc = grad[:, :u].astype(dtype), grad[:, u:].astype(dtype)
-        kernel_t = np.ascontiguousarray(self.kernel.T)
-        product = np.empty((n, u), dtype=dtype)
-        factors = np.empty((n, 3, u), dtype=dtype)
         cell_grad = self._cell_grad if self.gate_name is None else kernels.lstm_cell_grad
-        with step_products(n * u * 4 * u) as product_of:  # small products, one per step
-            for k, t in reversed(self._steps(steps)):
-                if steps_with_grad_h[k]:
-                    dh += grad_h[:, k]
-                if steps_with_grad_c[k]:
-                    dc += grad_c[:, k]
-                carry_h, dh = self._into_step(dh, t)
-                carry_c, dc = self._into_step(dc, t)
-                # The gradients of this step's pre-activations, computed here, where its gates are
-                # in cache (for all steps at once, before the loop, the factors took longer than the
-                # loop), and written over the gates, which no later iteration reads.
-                cell_grad(gates[k], self._previous(cs, k, self.c0), c_act[k], dh, dc, product, self.gate_name,
-                          factors)
-                dc, product = product, dc
-                dh = self._dropped(product_of(gates[k], kernel_t))
-                if carry_h is not None:
-                    dh += carry_h
-                    dc += carry_c
+        dh, dc = kernels.lstm_sequence_grad(gates, self.c0, cs, c_act, np.ascontiguousarray(self.kernel.T),
+                                            grad if self.return_sequences else None, self._keep_steps(),
+                                            self.recurrent_mask, cell_grad, self.gate_name, dh, dc)
         d_recurrent = self._recurrent_kernel_gradient(gates.reshape(-1, 4 * u)) if self.needs_grad[3] else None
         d_x, d_kernel, d_bias = self._input_gradients(gates, (self.needs_grad[0],) + self.needs_grad[4:6])
         return d_x, dh, dc, d_recurrent, d_kernel, d_bias
