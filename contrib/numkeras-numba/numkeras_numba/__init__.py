@@ -299,17 +299,18 @@ def lstm_sequence(gates, bias, h0, c0, kernel, keep, recurrent_mask, cell, gate,
             or gates.dtype != _FLOAT32 or not _loops_import()):
         return None
     steps, rows, units = hs.shape
-    if (rows < 2 or units < 2 or gates.shape != (steps, rows, 4 * units) or kernel.shape != (units, 4 * units)
+    width = 4 * units
+    if (rows < 2 or units < 2 or gates.shape != (steps, rows, width) or kernel.shape != (units, width)
             or not (h0.shape == c0.shape == (rows, units)) or not (cs.shape == c_act.shape == hs.shape)
             or not _one_dtype_c_contiguous(_FLOAT32, (gates, h0, c0, kernel, cs, c_act, hs))
-            or not _takes_bias_and_keep(bias, 4 * units, keep, steps, rows)):
+            or not (_takes_bias(bias, width) and _takes_keep(keep, steps, rows))):
         return None
-    width = 4 * units
     z = np.empty((rows, width), dtype=_FLOAT32)
-    arguments = (gates, _NO_BIAS if bias is None else bias, bias is not None, h0, c0, kernel, _NO_MASK if keep is None else keep, keep is not None, cs, c_act, hs, z,
+    arguments = (gates, *_bias_arguments(bias), h0, c0, kernel, *_keep_arguments(keep), cs, c_act, hs, z,
                  gate == "hard_sigmoid", _gate_constants(_FLOAT32))
-    return hs if _run_sequence("lstm_sequence_float32", (rows, width, units, units, width, width), arguments,
-                               rows * units * width) else None
+    ran = _run_sequence("lstm_sequence_float32", (rows, width, units, units, width, width), arguments,
+                        rows * units * width)
+    return None if ran is _NO_ROUTINE else hs
 
 
 def lstm_sequence_grad(gates, c0, cs, c_act, kernel_t, grad, keep, recurrent_mask, cell_grad, gate, dh, dc):
@@ -328,21 +329,19 @@ def lstm_sequence_grad(gates, c0, cs, c_act, kernel_t, grad, keep, recurrent_mas
             or (grad is not None and grad.shape != (rows, steps, 2 * units))
             or not _one_dtype_c_contiguous(dtype, (gates, c0, cs, c_act, kernel_t, dh, dc)
                                            + (() if grad is None else (grad,)))
-            or not _takes_bias_and_keep(None, 0, keep, steps, rows)):
+            or not _takes_keep(keep, steps, rows)):
         return None
     if grad is None:
         grad, with_grad_h, with_grad_c = np.zeros((0, 0, 0), dtype), _NO_STEPS, _NO_STEPS
     else:
         with_grad_h, with_grad_c = np.any(grad[:, :, :units], axis=(0, 2)), np.any(grad[:, :, units:], axis=(0, 2))
     carry_h, carry_c, dc_prev = (np.empty((rows, units), dtype) for _ in range(3))
-    found = []
     arguments = (gates, c0, cs, c_act, kernel_t, grad, grad.size > 0, with_grad_h, with_grad_c,
-                 _NO_MASK if keep is None else keep, keep is not None, dh, dc, dc_prev, carry_h, carry_c,
-                 gate == "hard_sigmoid", _gate_constants(dtype))
-    if not _run_sequence("lstm_sequence_grad_loop", (rows, units, 4 * units, 4 * units, units, units), arguments,
-                         rows * units * 4 * units, dtype, found):
-        return None
-    return dh, found[0]
+                 *_keep_arguments(keep), dh, dc, dc_prev, carry_h, carry_c, gate == "hard_sigmoid",
+                 _gate_constants(dtype))
+    dc_first = _run_sequence("lstm_sequence_grad_loop", (rows, units, 4 * units, 4 * units, units, units),
+                             arguments, rows * units * 4 * units, dtype)
+    return None if dc_first is _NO_ROUTINE else (dh, dc_first)
 
 
 def gru_sequence(x_steps, h0, kernel, recurrent_bias, keep, recurrent_mask, cell, gate, gates, inner, hs):
@@ -354,31 +353,47 @@ def gru_sequence(x_steps, h0, kernel, recurrent_bias, keep, recurrent_mask, cell
         return None
     steps, rows, units = hs.shape
     width = 3 * units
-    if (rows < 2 or units < 2 or x_steps.shape != (steps, rows, width) or kernel.shape != (units, width) or h0.shape != (rows, units)
-            or gates.shape != x_steps.shape or inner.shape != hs.shape
+    if (rows < 2 or units < 2 or x_steps.shape != (steps, rows, width) or kernel.shape != (units, width)
+            or h0.shape != (rows, units) or gates.shape != x_steps.shape or inner.shape != hs.shape
             or not _one_dtype_c_contiguous(_FLOAT32, (x_steps, h0, kernel, gates, inner, hs))
-            or not _takes_bias_and_keep(recurrent_bias, width, keep, steps, rows)):
+            or not (_takes_bias(recurrent_bias, width) and _takes_keep(keep, steps, rows))):
         return None
     product = np.empty((rows, width), dtype=_FLOAT32)
-    arguments = (x_steps, h0, kernel, _NO_BIAS if recurrent_bias is None else recurrent_bias, recurrent_bias is not None,
-                 _NO_MASK if keep is None else keep, keep is not None, gates, inner, hs, product,
-                 gate == "hard_sigmoid", _gate_constants(_FLOAT32))
-    return hs if _run_sequence("gru_sequence_float32", (rows, width, units, units, width, width), arguments,
-                               rows * units * width) else None
+    arguments = (x_steps, h0, kernel, *_bias_arguments(recurrent_bias), *_keep_arguments(keep), gates, inner, hs,
+                 product, gate == "hard_sigmoid", _gate_constants(_FLOAT32))
+    ran = _run_sequence("gru_sequence_float32", (rows, width, units, units, width, width), arguments,
+                        rows * units * width)
+    return None if ran is _NO_ROUTINE else hs
 
 
-def _takes_bias_and_keep(bias, width, keep, steps, rows):
-    """Whether a compiled time loop takes this bias (``None`` or float32 ``(width,)``) and mask (``None`` or
-    booleans ``(steps, rows)``), both C-contiguous."""
-    return ((bias is None or (bias.shape == (width,) and _one_dtype_c_contiguous(_FLOAT32, (bias,))))
-            and (keep is None or (keep.shape == (steps, rows) and keep.dtype == bool and keep.flags.c_contiguous)))
+def _takes_bias(bias, width):
+    """Whether a compiled time loop takes this bias: ``None`` or C-contiguous float32 ``(width,)``."""
+    return bias is None or (bias.shape == (width,) and _one_dtype_c_contiguous(_FLOAT32, (bias,)))
 
 
-def _run_sequence(name, dims, arguments, largest, dtype=_FLOAT32, results=None):
+def _takes_keep(keep, steps, rows):
+    """Whether a compiled time loop takes this mask: ``None`` or C-contiguous booleans ``(steps, rows)``."""
+    return keep is None or (keep.shape == (steps, rows) and keep.dtype == bool and keep.flags.c_contiguous)
+
+
+def _bias_arguments(bias):
+    """``(bias, biased)`` as the compiled loops take them (Numba compiles one type: an empty array for none)."""
+    return (_NO_BIAS, False) if bias is None else (bias, True)
+
+
+def _keep_arguments(keep):
+    """``(keep, masked)`` as the compiled loops take them."""
+    return (_NO_MASK, False) if keep is None else (keep, True)
+
+
+_NO_ROUTINE = object()  # what _run_sequence answers where no BLAS routine is known
+
+
+def _run_sequence(name, dims, arguments, largest, dtype=_FLOAT32):
     """Runs loop ``name``, a whole time loop that multiplies by BLAS: its arguments ``gemm, dims`` (the
-    product's m, n, k and leading dimensions), then ``arguments``; appends what it returns to ``results``
-    (a list, where given). ``False`` where no BLAS routine is known for the product (nothing has run; the
-    reference's loop runs instead).
+    product's m, n, k and leading dimensions), then ``arguments``; returns what the loop returns, or
+    ``_NO_ROUTINE`` where no BLAS routine is known for the product (nothing has run; the reference's
+    loop runs instead).
 
     Splitting the rows between the cores, each thread running the loop on its half with its product on
     one thread, made the loop alone faster (LSTM(128) at batch 32: 31-35 against 35-43 µs a step) but
@@ -388,14 +403,11 @@ def _run_sequence(name, dims, arguments, largest, dtype=_FLOAT32, results=None):
     with blas.step_products(largest):  # the block's threading: what the reference's products get
         gemm = blas.step_gemm(largest, dtype)
         if gemm is None:
-            return False
+            return _NO_ROUTINE
         address, index_bytes = gemm
         index = np.int32 if index_bytes == 4 else np.int64
-        result = _cache.run(getattr(_imported["loops"], name), name, dtype, address, tuple(index(d) for d in dims),
-                            *arguments)
-    if results is not None:
-        results.append(result)
-    return True
+        return _cache.run(getattr(_imported["loops"], name), name, dtype, address, tuple(index(d) for d in dims),
+                          *arguments)
 
 
 def lstm_cell_grad(g, c_prev, c_act, dh, dc, dc_prev, gate, factors):

@@ -521,24 +521,36 @@ def lstm_sequence_float32(gemm, dims, gates, bias, biased, h0, c0, kernel, keep,
     type it takes), then runs ``_lstm_step32``; where ``masked`` and ``keep[k, r]`` is False, row ``r``
     of step ``k`` keeps the previous state."""
     zero, one = constants[2], constants[3]
-    steps, rows, width = gates.shape
-    for k in range(steps):
+    for k in range(gates.shape[0]):
         if k == 0:
             h_prev, c_prev = h0, c0
         else:
             h_prev, c_prev = hs[k - 1], cs[k - 1]
         if biased:
-            for r in range(rows):
-                g_row = gates[k, r]
-                for j in range(width):
-                    g_row[j] += bias[j]
+            _add_to_rows(gates[k], bias)
         _cblas_gemm(gemm, dims, one, h_prev.ctypes.data, kernel.ctypes.data, zero, z.ctypes.data)
         _lstm_step32(gates[k], z, c_prev, cs[k], c_act[k], hs[k], hard, constants)
         if masked:
-            for r in range(rows):
-                if not keep[k, r]:
-                    hs[k, r, :] = h_prev[r]
-                    cs[k, r, :] = c_prev[r]
+            _keep_previous(hs[k], h_prev, keep[k])
+            _keep_previous(cs[k], c_prev, keep[k])
+
+
+@njit(inline="always")
+def _add_to_rows(x, row):
+    """``x += row`` for a 2-D ``x``, one row at a time."""
+    rows, width = x.shape
+    for r in range(rows):
+        x_row = x[r]
+        for j in range(width):
+            x_row[j] += row[j]
+
+
+@njit(inline="always")
+def _keep_previous(state, previous, keep):
+    """The masked rows of a step (``keep[r]`` False) keep the previous state."""
+    for r in range(state.shape[0]):
+        if not keep[r]:
+            state[r, :] = previous[r]
 
 
 @_one_pass
@@ -554,20 +566,14 @@ def gru_sequence_float32(gemm, dims, x_steps, h0, kernel, bias, biased, keep, ma
     ``h_prev @ kernel`` into ``product`` by the CBLAS ``sgemm`` at ``gemm``, plus ``bias`` where
     ``biased``, then ``_gru_step32``; masked rows keep the previous state."""
     zero, one = constants[2], constants[3]
-    steps, rows, width = x_steps.shape
-    for k in range(steps):
+    for k in range(x_steps.shape[0]):
         h_prev = h0 if k == 0 else hs[k - 1]
         _cblas_gemm(gemm, dims, one, h_prev.ctypes.data, kernel.ctypes.data, zero, product.ctypes.data)
         if biased:
-            for r in range(rows):
-                product_row = product[r]
-                for j in range(width):
-                    product_row[j] += bias[j]
+            _add_to_rows(product, bias)
         _gru_step32(x_steps[k], product, h_prev, gates[k], inner_all[k], hs[k], hard, constants)
         if masked:
-            for r in range(rows):
-                if not keep[k, r]:
-                    hs[k, r, :] = h_prev[r]
+            _keep_previous(hs[k], h_prev, keep[k])
 
 
 @njit(inline="always")

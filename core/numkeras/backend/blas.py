@@ -263,8 +263,7 @@ def step_products(largest=None):
     inference was 0.85x plain numkeras's.
     """
     kernel = _kernel[0] if _kernel else get_gemm()
-    bound = getattr(kernel, "numpy_loops_up_to", None)
-    product = numpy_matmul if bound is not None and largest is not None and largest <= bound else matmul
+    product = numpy_matmul if _numpy_loop(kernel, largest) else matmul
     setting = step_threads()
     if setting == "one" or (setting == "auto" and cores_busy()):
         with one_thread():
@@ -288,11 +287,17 @@ def step_gemm(largest, dtype):
     """
     dtype = np.dtype(dtype)
     kernel = _kernel[0] if _kernel else get_gemm()
-    bound = getattr(kernel, "numpy_loops_up_to", None)
-    if kernel is not None and not (bound is not None and largest is not None and largest <= bound):
+    if kernel is not None and not _numpy_loop(kernel, largest):
         address = getattr(kernel, "cblas_gemm", None)
         return None if address is None else address(dtype)
     return _openblas_gemm(dtype)
+
+
+def _numpy_loop(kernel, largest):
+    """Whether NumPy computes the products of a time loop whose largest is ``largest`` (the GEMM kernel's
+    ``numpy_loops_up_to`` covers it; see :func:`step_products`)."""
+    bound = getattr(kernel, "numpy_loops_up_to", None)
+    return bound is not None and largest is not None and largest <= bound
 
 
 def _openblas_gemm(dtype):
