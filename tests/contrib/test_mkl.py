@@ -572,6 +572,48 @@ def test_the_routine_a_compiled_loop_calls_gives_the_kernels_numbers(every_produ
     assert gemm.cblas_gemm(np.int32) is None
 
 
+def _packed_product(packing, a, b):
+    """``a @ b`` (C-contiguous) by oneMKL's packed API as ``packed_cblas_gemm`` gives it: ``b`` packed by its
+    ``pack``, then the ``cblas_?gemm_compute`` at its address, called through ctypes."""
+    import ctypes
+
+    address, index_bytes, pack = packing
+    assert index_bytes == 4
+    scalar = ctypes.c_float if a.dtype == np.float32 else ctypes.c_double
+    compute = ctypes.CFUNCTYPE(None, *[ctypes.c_int] * 6, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p,
+                               ctypes.c_int, scalar, ctypes.c_void_p, ctypes.c_int)(address)
+    (m, k), n = a.shape, b.shape[1]
+    packed = pack(b, m)
+    out = np.full((m, n), np.nan, dtype=a.dtype)
+    compute(101, 111, 151, m, n, k, a.ctypes.data, k, packed.ctypes.data, n, 0.0, out.ctypes.data, n)
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_packed_routine_multiplies_by_the_packed_matrix(every_product, dtype):
+    """What a compiled time loop calls with the kernel packed: the product, to rounding (oneMKL does not
+    promise its gemm's sums), checked against float64 sums; and the same numbers for the same product."""
+    packing = every_product.kernel().packed_cblas_gemm(dtype)
+    rng = np.random.default_rng(6)
+    for m, k, n in [(32, 128, 512), (5, 3, 7), (2, 1024, 256), (64, 256, 1024)]:
+        a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
+        product = _packed_product(packing, a, b)
+        exact = a.astype(np.float64) @ b.astype(np.float64)
+        scale = np.abs(a).astype(np.float64) @ np.abs(b).astype(np.float64)  # the sums' rounding is relative to it
+        assert np.all(np.abs(product - exact) <= 4 * k * np.finfo(dtype).eps * scale)
+        np.testing.assert_array_equal(_packed_product(packing, a, b), product)
+    assert every_product.kernel().packed_cblas_gemm(np.int32) is None
+
+
+def test_packing_declines_what_it_cannot_pack(every_product):
+    pack = every_product.kernel().packed_cblas_gemm(np.float32)[2]
+    b = np.ones((4, 6), np.float32)
+    assert pack(b, 3) is not None
+    for wrong in (b.T, b[:, ::2], b.astype(np.float64), b[None], b[:0]):
+        assert pack(wrong, 3) is None
+    assert pack(b, 0) is None
+
+
 # GNU OpenMP started first, as numkeras-numba starts it: with GOMP_SPINCOUNT=0, which it reads once.
 THREADING_LAYER = """
 import os

@@ -646,20 +646,60 @@ def onemkl_products():
     blas.set_gemm(previous)
 
 
+def _packs(monkeypatch, gemm):
+    """The shapes of the matrices ``gemm``'s packed routine packs from now on (it still packs them)."""
+    packed = []
+    routine = gemm.packed_cblas_gemm
+
+    def recorded(dtype):
+        address, index_bytes, pack = routine(dtype)
+        return address, index_bytes, lambda b, rows: packed.append((b.shape, rows)) or pack(b, rows)
+
+    monkeypatch.setattr(gemm, "packed_cblas_gemm", recorded)
+    return packed
+
+
+def _assert_packed_and_unpacked(monkeypatch, numba_plugin, gemm, run, names, kernel_shape):
+    """``run(loop)``: a time loop's arrays after the ``"compiled"`` or the ``"reference"`` loop ran on
+    the same short sequence. Below ``PACK_FROM_STEPS`` steps, and where the packing declines, the
+    compiled loop calls oneMKL's ``?gemm``, the routine the Python loop's products call: its numbers
+    bit for bit. From there on it packs the kernel once, and gets them to rounding (a packed product's
+    sums are oneMKL's to round)."""
+    packed = _packs(monkeypatch, gemm)
+    reference = run("reference")
+    _assert_same_bits(names, run("compiled"), reference)
+    assert packed == []  # a short sequence
+    monkeypatch.setattr(numba_plugin, "PACK_FROM_STEPS", 1)
+    with_packing = run("compiled")
+    assert packed == [(kernel_shape, 32)]
+    for name, a, b in zip(names, with_packing, reference):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=name)
+    routine = gemm.packed_cblas_gemm
+    monkeypatch.setattr(gemm, "packed_cblas_gemm", lambda dtype: routine(dtype)[:2] + (lambda b, rows: None,))
+    _assert_same_bits(names, run("compiled"), reference)  # a packing that declines
+    monkeypatch.setattr(gemm, "packed_cblas_gemm", lambda dtype: None)
+    _assert_same_bits(names, run("compiled"), reference)
+
+
 @pytest.mark.parametrize("masked, biased, gate", [(False, True, "sigmoid"), (True, False, "hard_sigmoid")])
 def test_the_lstm_sequence_calls_the_gemm_plugins_routine_for_its_products(numba_plugin, onemkl_products, monkeypatch,
                                                                            masked, biased, gate):
-    """LSTM(128) at batch 32, whose products oneMKL takes: the compiled loop calls its routine, and gets
-    the numbers the Python loop gets through the plugin (both on one thread, whatever the load)."""
+    """LSTM(128) at batch 32, whose products oneMKL takes: the compiled loop calls its routines (both loops
+    on one thread, whatever the load)."""
     monkeypatch.setenv(blas.STEP_THREADS_VARIABLE, "1")
     gemm = onemkl_products
     arrays = _lstm_sequence_arrays(7, 6, 32, 128, masked, biased)
     assert blas.step_gemm(32 * 128 * 512, np.float32) == gemm.cblas_gemm(np.float32)
-    with elementwise_kernels({"lstm_cell": numba_plugin.lstm_cell}):
-        compiled = _run_lstm_sequence(numba_plugin.lstm_sequence, arrays, gate)
-        reference = _run_lstm_sequence(kernels.lstm_sequence.reference, arrays, gate)
-    assert compiled is not None, "declined"
-    _assert_same_bits(("gates", "cs", "c_act", "hs"), compiled, reference)
+    assert blas.step_packed_gemm(32 * 128 * 512, np.float32)[0] == gemm.packed_cblas_gemm(np.float32)[0]
+    loops = {"compiled": numba_plugin.lstm_sequence, "reference": kernels.lstm_sequence.reference}
+
+    def run(loop):
+        with elementwise_kernels({"lstm_cell": numba_plugin.lstm_cell}):
+            result = _run_lstm_sequence(loops[loop], arrays, gate)
+        assert result is not None, "declined"
+        return result
+
+    _assert_packed_and_unpacked(monkeypatch, numba_plugin, gemm, run, ("gates", "cs", "c_act", "hs"), (128, 512))
 
 
 def test_the_lstm_sequence_declines_what_it_cannot_take(numba_plugin, monkeypatch):
@@ -902,12 +942,17 @@ def test_the_float32_gru_sequence_is_the_python_loops_numbers_bit_for_bit(numba_
 def test_the_gru_sequence_calls_the_gemm_plugins_routine_for_its_products(numba_plugin, onemkl_products, monkeypatch):
     monkeypatch.setenv(blas.STEP_THREADS_VARIABLE, "1")
     assert blas.step_gemm(32 * 128 * 384, np.float32) == onemkl_products.cblas_gemm(np.float32)
+    assert blas.step_packed_gemm(32 * 128 * 384, np.float32)[0] == onemkl_products.packed_cblas_gemm(np.float32)[0]
     arrays = _gru_sequence_arrays(9, 6, 32, 128, masked=True, biased=True)
-    with elementwise_kernels({"gru_cell": numba_plugin.gru_cell}):
-        compiled = _run_gru_sequence(numba_plugin.gru_sequence, arrays, "sigmoid")
-        reference = _run_gru_sequence(kernels.gru_sequence.reference, arrays, "sigmoid")
-    assert compiled is not None, "declined"
-    _assert_same_bits(("gates", "inner", "hs"), compiled, reference)
+    loops = {"compiled": numba_plugin.gru_sequence, "reference": kernels.gru_sequence.reference}
+
+    def run(loop):
+        with elementwise_kernels({"gru_cell": numba_plugin.gru_cell}):
+            result = _run_gru_sequence(loops[loop], arrays, "sigmoid")
+        assert result is not None, "declined"
+        return result
+
+    _assert_packed_and_unpacked(monkeypatch, numba_plugin, onemkl_products, run, ("gates", "inner", "hs"), (128, 384))
 
 
 def test_the_gru_sequence_declines_what_it_cannot_take(numba_plugin, monkeypatch):

@@ -44,6 +44,7 @@ __all__ = ["axpy", "available", "cpu_vendor", "gemm", "installed", "kernel", "ke
            "numkeras_gemm", "numkeras_kernels"]
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+_B_MATRIX = 162  # CBLAS_IDENTIFIER's CblasBMatrix
 _INTERFACE_LP64 = 0  # mkl_set_interface_layer's MKL_INTERFACE_LP64
 _THREADING_INTEL = 0  # mkl_set_threading_layer's MKL_THREADING_INTEL
 THREADING_LAYER_VARIABLE = "MKL_THREADING_LAYER"  # oneMKL's own: where the user sets it, it decides
@@ -147,6 +148,9 @@ void cblas_{p}gemv(int, int, int, int, {t}, const void *, int, const void *, int
 void cblas_{p}axpy(int, {t}, const void *, int, void *, int);
 void cblas_{p}gemm_batch_strided(int, int, int, int, int, int, {t}, const void *, int, int, const void *, int, int,
                                  {t}, void *, int, int, int);
+size_t cblas_{p}gemm_pack_get_size(int, int, int, int);
+void cblas_{p}gemm_pack(int, int, int, int, int, int, {t}, const void *, int, void *);
+void cblas_{p}gemm_compute(int, int, int, int, int, int, const void *, int, const void *, int, {t}, void *, int);
 """
 
 
@@ -187,7 +191,23 @@ def _load():
         functions[np.dtype(dtype)] = tuple(routines)
     # cblas_?gemm's addresses, for compiled loops that call it themselves (numkeras.backend.blas.step_gemm)
     gemm_addresses = {dtype: int(ffi.cast("uintptr_t", routines[0])) for dtype, routines in functions.items()}
-    return functions, _addresser(ffi), library.MKL_Set_Num_Threads_Local, gemm_addresses
+    return (functions, _addresser(ffi), library.MKL_Set_Num_Threads_Local, gemm_addresses,
+            _packed_routines(ffi, library))
+
+
+def _packed_routines(ffi, library):
+    """``{dtype: (cblas_?gemm_pack_get_size, cblas_?gemm_pack, address of cblas_?gemm_compute)}``: oneMKL's
+    packed GEMM (oneMKL 2017 and later; a dtype whose routines are missing is left out), for compiled
+    loops that multiply by one matrix at every step (numkeras.backend.blas.step_packed_gemm)."""
+    routines = {}
+    for dtype, prefix in ((np.float32, "s"), (np.float64, "d")):
+        try:
+            get_size, pack, compute = (getattr(library, f"cblas_{prefix}gemm_{name}")
+                                       for name in ("pack_get_size", "pack", "compute"))
+        except AttributeError:
+            continue
+        routines[np.dtype(dtype)] = (get_size, pack, int(ffi.cast("uintptr_t", compute)))
+    return routines
 
 
 def _addresser(ffi):
@@ -283,7 +303,7 @@ _PLANS = 512
 
 
 def _make_gemm(library):
-    functions, address, set_threads_local, gemm_addresses = library
+    functions, address, set_threads_local, gemm_addresses, packed_routines = library
     plans = {}
     # For a middling product (FOLLOWED_PRODUCT to SMALL_PRODUCT multiply-adds): which library
     # computes each kind of operand, decided when the kind is first multiplied, by the library
@@ -379,8 +399,31 @@ def _make_gemm(library):
         address = gemm_addresses.get(np.dtype(dtype))
         return None if address is None else (address, 4)
 
+    def packed_cblas_gemm(dtype):
+        """``(address, 4, pack)`` of oneMKL's packed GEMM for ``dtype`` (``cblas_?gemm_compute``; ``pack(b,
+        rows)`` packs ``b`` by ``cblas_?gemm_pack``), or ``None`` (see numkeras.backend.blas.step_packed_gemm).
+        Packed in a time loop's block, ``b`` is packed for that block's threads, as oneMKL advises."""
+        entry = packed_routines.get(np.dtype(dtype))
+        if entry is None:
+            return None
+        get_size, pack_routine, compute = entry
+
+        def pack(b, rows):
+            if (b.ndim != 2 or b.dtype != dtype or not b.flags.c_contiguous or 0 in b.shape
+                    or max(rows, *b.shape) > _INT_MAX or rows < 1):
+                return None
+            k, n = b.shape
+            # oneMKL asked for 9 MB whatever the shape on the benchmark machine, mostly left untouched
+            # (the LSTM(128) predict's peak memory grew by 3.5 MB).
+            buffer = np.empty(get_size(_B_MATRIX, rows, n, k), dtype=np.uint8)
+            pack_routine(_ROW_MAJOR, _B_MATRIX, _NO_TRANS, rows, n, k, 1.0, address(b), n, address(buffer))
+            return buffer
+
+        return compute, 4, pack
+
     gemm.one_thread = one_thread
     gemm.cblas_gemm = cblas_gemm
+    gemm.packed_cblas_gemm = packed_cblas_gemm
     gemm.batched = batched
     gemm.numpy_loops_up_to = NUMPY_LOOPS_UP_TO
     return gemm

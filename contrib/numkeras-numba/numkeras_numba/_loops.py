@@ -9,13 +9,15 @@ NumPy's own loops answer differently). The Winograd loops are no reference's: se
 ``numkeras_numba.conv3x3``; and the float32 recurrent cells (``lstm_cell_float32``,
 ``gru_cell_float32``, and the time loops around them, ``lstm_sequence_float32`` and
 ``gru_sequence_float32``) compute ``tanh`` their own way, a few ulps from NumPy's (see ``_tanh32``).
-The time loops call BLAS for each step's product themselves (``_cblas_gemm``). The parallel loops
+The time loops call BLAS for each step's product themselves (``_cblas_gemm``, or oneMKL's packed
+``_cblas_gemm_compute``). The parallel loops
 are parallel over their first axis only (samples, rows, or blocks of rows), where no two iterations
 write the same element; the recurrent steps' loops run on one core.
 """
 
 import numpy as np
 from llvmlite import ir
+# (get_num_threads is the package's: it reaches Numba only through this module, imported lazily)
 from numba import get_num_threads, njit, prange, types
 from numba.extending import intrinsic
 
@@ -423,6 +425,48 @@ def _cblas_gemm(typingctx, address, dims, alpha, a, b, beta, c):
     return types.void(address, dims, alpha, a, b, beta, c), codegen
 
 
+_PACKED = 151  # oneMKL's CblasPacked, a ?gemm_compute operand packed by ?gemm_pack
+
+
+@intrinsic
+def _cblas_gemm_compute(typingctx, address, dims, a, packed_b, beta, c):
+    """``c = a @ b + beta c`` by the row-major ``cblas_?gemm_compute`` of oneMKL's packed API at ``address``,
+    ``b`` packed at ``packed_b`` (by ``cblas_?gemm_pack``), no transposes; arguments as ``_cblas_gemm``'s
+    (``packed_b``'s leading dimension in ``dims`` is ignored)."""
+    index_types = (types.int32, types.int64)
+    if not (isinstance(address, types.Integer) and isinstance(dims, types.UniTuple) and dims.count == 6
+            and dims.dtype in index_types and beta in (types.float32, types.float64)
+            and all(isinstance(x, types.Integer) for x in (a, packed_b, c))):
+        return None
+
+    def codegen(context, builder, signature, args):
+        address, dims, a, b, beta, c = args
+        index = context.get_value_type(signature.args[1].dtype)
+        scalar = context.get_value_type(signature.args[4])
+        enum, pointer = ir.IntType(32), ir.IntType(8).as_pointer()
+        # (its transposes are MKL_INTs, where ?gemm's are enums)
+        routine_type = ir.FunctionType(ir.VoidType(), [enum] + [index] * 5
+                                       + [pointer, index, pointer, index, scalar, pointer, index])
+        routine = builder.inttoptr(address, routine_type.as_pointer())
+        m, n, k, lda, ldb, ldc = (builder.extract_value(dims, i) for i in range(6))
+        a, b, c = (builder.inttoptr(x, pointer) for x in (a, b, c))
+        transposes = (ir.Constant(index, _NO_TRANS), ir.Constant(index, _PACKED))
+        builder.call(routine, [ir.Constant(enum, _ROW_MAJOR), *transposes, m, n, k, a, lda, b, ldb, beta, c, ldc])
+        return context.get_dummy_value()
+
+    return types.void(address, dims, a, packed_b, beta, c), codegen
+
+
+@njit(inline="always")
+def _step_product(routine, packed, dims, a, b, c, zero, one):
+    """``c = a @ b`` (addresses) by the routine at ``routine``: ``?gemm_compute`` with ``b`` packed where
+    ``packed``, else ``?gemm``."""
+    if packed:
+        _cblas_gemm_compute(routine, dims, a, b, zero, c)
+    else:
+        _cblas_gemm(routine, dims, one, a, b, zero, c)
+
+
 # -- float32 cells in one pass, with a tanh of our own -----------------------------------------------
 # NumPy's tanh cannot be called from compiled code, and Numba's is libm's, one element at a time
 # (Numba's vectorised SVML needs an llvmlite built with Intel's patch, which PyPI's wheels are not).
@@ -513,13 +557,14 @@ def _lstm_step32(g, z, c_prev, c, c_act, h, hard, constants):
 
 
 @_one_pass
-def lstm_sequence_float32(gemm, dims, gates, bias, biased, h0, c0, kernel, keep, masked, cs, c_act, hs, z, hard,
+def lstm_sequence_float32(gemm, packed, dims, kernel, gates, bias, biased, h0, c0, keep, masked, cs, c_act, hs, z, hard,
                           constants):
     """Kernel lstm_sequence on float32 with lstm_cell's steps: the whole time loop in one call. Each
     step adds ``bias`` to its inputs where ``biased``, multiplies ``h_prev @ kernel`` (into ``z``) by the
-    CBLAS ``sgemm`` at address ``gemm`` (``dims``: its m, n, k and leading dimensions, in the integer
-    type it takes), then runs ``_lstm_step32``; where ``masked`` and ``keep[k, r]`` is False, row ``r``
-    of step ``k`` keeps the previous state."""
+    CBLAS routine at address ``gemm`` (``dims``: its m, n, k and leading dimensions, in the integer
+    type it takes; ``kernel``: the kernel's address, or where ``packed`` its buffer's, packed by
+    ``cblas_sgemm_pack``, and ``gemm`` is then ``cblas_sgemm_compute``), then runs ``_lstm_step32``;
+    where ``masked`` and ``keep[k, r]`` is False, row ``r`` of step ``k`` keeps the previous state."""
     zero, one = constants[2], constants[3]
     for k in range(gates.shape[0]):
         if k == 0:
@@ -528,7 +573,7 @@ def lstm_sequence_float32(gemm, dims, gates, bias, biased, h0, c0, kernel, keep,
             h_prev, c_prev = hs[k - 1], cs[k - 1]
         if biased:
             _add_to_rows(gates[k], bias)
-        _cblas_gemm(gemm, dims, one, h_prev.ctypes.data, kernel.ctypes.data, zero, z.ctypes.data)
+        _step_product(gemm, packed, dims, h_prev.ctypes.data, kernel, z.ctypes.data, zero, one)
         _lstm_step32(gates[k], z, c_prev, cs[k], c_act[k], hs[k], hard, constants)
         if masked:
             _keep_previous(hs[k], h_prev, keep[k])
@@ -560,15 +605,16 @@ def gru_cell_float32(x, inner, h_prev, g, inner_h, h, hard, constants):
 
 
 @_one_pass
-def gru_sequence_float32(gemm, dims, x_steps, h0, kernel, bias, biased, keep, masked, gates, inner_all, hs, product,
-                         hard, constants):
+def gru_sequence_float32(gemm, packed, dims, kernel, x_steps, h0, bias, biased, keep, masked, gates, inner_all, hs,
+                         product, hard, constants):
     """Kernel gru_sequence on float32 with gru_cell's steps, as lstm_sequence_float32: each step's
-    ``h_prev @ kernel`` into ``product`` by the CBLAS ``sgemm`` at ``gemm``, plus ``bias`` where
-    ``biased``, then ``_gru_step32``; masked rows keep the previous state."""
+    ``h_prev @ kernel`` into ``product`` by the CBLAS routine at ``gemm`` (``kernel`` an address, packed
+    where ``packed``), plus ``bias`` where ``biased``, then ``_gru_step32``; masked rows keep the
+    previous state."""
     zero, one = constants[2], constants[3]
     for k in range(x_steps.shape[0]):
         h_prev = h0 if k == 0 else hs[k - 1]
-        _cblas_gemm(gemm, dims, one, h_prev.ctypes.data, kernel.ctypes.data, zero, product.ctypes.data)
+        _step_product(gemm, packed, dims, h_prev.ctypes.data, kernel, product.ctypes.data, zero, one)
         if biased:
             _add_to_rows(product, bias)
         _gru_step32(x_steps[k], product, h_prev, gates[k], inner_all[k], hs[k], hard, constants)

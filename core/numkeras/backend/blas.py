@@ -293,6 +293,25 @@ def step_gemm(largest, dtype):
     return _openblas_gemm(dtype)
 
 
+def step_packed_gemm(largest, dtype):
+    """A packed GEMM for a :func:`step_products` block whose products all multiply by one matrix (a time
+    loop's recurrent kernel), for compiled code as :func:`step_gemm`; call it inside that block.
+
+    ``(address, index_bytes, pack)``: ``pack(b, rows)`` packs the C-contiguous 2-D ``b`` for products
+    of ``rows`` rows and returns the buffer that holds it (keep it alive while it is used; ``None``
+    where it cannot pack ``b``), and ``address`` is that of a row-major ``cblas_?gemm_compute`` as
+    oneMKL's packed API has it (``c = a @ b + beta c`` with ``b`` the buffer), whose integer
+    arguments have ``index_bytes`` bytes. ``None`` where the block's products have no packed
+    routine (a GEMM kernel without a ``packed_cblas_gemm(dtype)`` attribute; NumPy's OpenBLAS): use
+    :func:`step_gemm`. A packed product's sums may be rounded otherwise than ``step_gemm``'s.
+    """
+    kernel = _kernel[0] if _kernel else get_gemm()
+    if kernel is None or _numpy_loop(kernel, largest):
+        return None
+    packed = getattr(kernel, "packed_cblas_gemm", None)
+    return None if packed is None else packed(np.dtype(dtype))
+
+
 def _numpy_loop(kernel, largest):
     """Whether NumPy computes the products of a time loop whose largest is ``largest`` (the GEMM kernel's
     ``numpy_loops_up_to`` covers it; see :func:`step_products`)."""
@@ -350,4 +369,4 @@ def _openblas_library():
 
 
 __all__ = ["matmul", "numpy_matmul", "column_sums", "set_gemm", "get_gemm", "one_thread", "step_products", "step_gemm",
-           "step_threads", "cores_busy"]
+           "step_packed_gemm", "step_threads", "cores_busy"]

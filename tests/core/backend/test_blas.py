@@ -725,3 +725,22 @@ def test_step_gemm_asks_the_kernel_and_follows_its_numpy_loops_bound():
         assert blas.step_gemm(101, np.float32) is None
     finally:
         blas.set_gemm(previous)
+
+
+def test_step_packed_gemm_is_the_kernels_and_none_where_numpy_multiplies():
+    def gemm(a, b, out):
+        return None
+
+    asked = []
+    gemm.packed_cblas_gemm = lambda dtype: asked.append(dtype) or (5678, 4, "pack")
+    gemm.numpy_loops_up_to = 100
+    previous = blas.set_gemm(gemm)
+    try:
+        assert blas.step_packed_gemm(101, np.float32) == (5678, 4, "pack") and asked == [np.dtype(np.float32)]
+        assert blas.step_packed_gemm(100, np.float32) is None  # NumPy's loop: its OpenBLAS packs nothing
+        del gemm.packed_cblas_gemm  # a kernel without a packed routine
+        assert blas.step_packed_gemm(101, np.float32) is None
+        blas.set_gemm(None)
+        assert blas.step_packed_gemm(1 << 21, np.float32) is None
+    finally:
+        blas.set_gemm(previous)
