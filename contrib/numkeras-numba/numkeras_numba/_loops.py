@@ -512,9 +512,9 @@ def tanh_float32(x, out):
 
 
 @njit(inline="always")
-def _lstm_state(j, i, f, o, g_i, g_f, g_c, g_o, z_c, c_prev, c, c_act, h):
+def _lstm_state(j, i, f, o, g_i, g_f, g_c, g_o, b_c, z_c, c_prev, c, c_act, h):
     """Element ``j`` of an LSTM step from its gates ``i, f, o``: the cell input, state and output."""
-    cell_input = _tanh32(g_c[j] + z_c[j])
+    cell_input = _tanh32((g_c[j] + b_c[j]) + z_c[j])
     g_i[j], g_f[j], g_c[j], g_o[j] = i, f, cell_input, o
     state = f * c_prev[j] + i * cell_input
     c[j] = state
@@ -526,17 +526,25 @@ def _lstm_state(j, i, f, o, g_i, g_f, g_c, g_o, z_c, c_prev, c, c_act, h):
 @_one_pass
 def lstm_cell_float32(g, z, c_prev, c, c_act, h, hard, constants):
     """Kernel lstm_cell on float32 in one pass, with ``_tanh32`` (see ``_lstm_step32``)."""
-    _lstm_step32(g, z, c_prev, c, c_act, h, hard, constants)
+    _lstm_step32(g, _no_bias(g.shape[1], constants), z, c_prev, c, c_act, h, hard, constants)
 
 
 @njit(inline="always")
-def _lstm_step32(g, z, c_prev, c, c_act, h, hard, constants):
-    """One LSTM step on float32 in one pass (sigmoid gates: ``tanh(x / 2) / 2 + 1/2`` as the reference
-    computes them). Each gate's row is its own view, and the gates' choice is made outside the loop
-    over a row: indexed at four offsets of one row, or with that choice inside, the loop did not
-    vectorise (57 µs instead of 10 for the benchmark's LSTM(128) at batch 32)."""
+def _no_bias(width, constants):
+    """A bias that adds nothing: -0.0, for which ``x + -0.0`` is ``x`` for every float, -0.0 included
+    (``x + 0.0`` would turn -0.0 into +0.0)."""
+    return np.full(width, -constants[2])
+
+
+@njit(inline="always")
+def _lstm_step32(g, bias, z, c_prev, c, c_act, h, hard, constants):
+    """One LSTM step on float32 in one pass, its inputs ``(g + bias) + z`` (sigmoid gates: ``tanh(x / 2) / 2
+    + 1/2`` as the reference computes them). Each gate's row is its own view, and the gates' choice is
+    made outside the loop over a row: indexed at four offsets of one row, or with that choice inside,
+    the loop did not vectorise (57 µs instead of 10 for the benchmark's LSTM(128) at batch 32)."""
     half = constants[1]
     rows, units = c.shape
+    b_i, b_f, b_c, b_o = bias[:units], bias[units:2 * units], bias[2 * units:3 * units], bias[3 * units:]
     for r in range(rows):
         g_row, z_row = g[r], z[r]
         g_i, g_f, g_c, g_o = g_row[:units], g_row[units:2 * units], g_row[2 * units:3 * units], g_row[3 * units:]
@@ -544,37 +552,39 @@ def _lstm_step32(g, z, c_prev, c, c_act, h, hard, constants):
         previous, c_row, act_row, h_row = c_prev[r], c[r], c_act[r], h[r]
         if hard:
             for j in range(units):
-                i = _hard_sigmoid(g_i[j] + z_i[j], constants)
-                f = _hard_sigmoid(g_f[j] + z_f[j], constants)
-                o = _hard_sigmoid(g_o[j] + z_o[j], constants)
-                _lstm_state(j, i, f, o, g_i, g_f, g_c, g_o, z_c, previous, c_row, act_row, h_row)
+                i = _hard_sigmoid((g_i[j] + b_i[j]) + z_i[j], constants)
+                f = _hard_sigmoid((g_f[j] + b_f[j]) + z_f[j], constants)
+                o = _hard_sigmoid((g_o[j] + b_o[j]) + z_o[j], constants)
+                _lstm_state(j, i, f, o, g_i, g_f, g_c, g_o, b_c, z_c, previous, c_row, act_row, h_row)
         else:
             for j in range(units):
-                i = _tanh32((g_i[j] + z_i[j]) * half) * half + half
-                f = _tanh32((g_f[j] + z_f[j]) * half) * half + half
-                o = _tanh32((g_o[j] + z_o[j]) * half) * half + half
-                _lstm_state(j, i, f, o, g_i, g_f, g_c, g_o, z_c, previous, c_row, act_row, h_row)
+                i = _tanh32(((g_i[j] + b_i[j]) + z_i[j]) * half) * half + half
+                f = _tanh32(((g_f[j] + b_f[j]) + z_f[j]) * half) * half + half
+                o = _tanh32(((g_o[j] + b_o[j]) + z_o[j]) * half) * half + half
+                _lstm_state(j, i, f, o, g_i, g_f, g_c, g_o, b_c, z_c, previous, c_row, act_row, h_row)
 
 
 @_one_pass
 def lstm_sequence_float32(gemm, packed, dims, kernel, gates, bias, biased, h0, c0, keep, masked, cs, c_act, hs, z, hard,
                           constants):
     """Kernel lstm_sequence on float32 with lstm_cell's steps: the whole time loop in one call. Each
-    step adds ``bias`` to its inputs where ``biased``, multiplies ``h_prev @ kernel`` (into ``z``) by the
+    step multiplies ``h_prev @ kernel`` (into ``z``) by the
     CBLAS routine at address ``gemm`` (``dims``: its m, n, k and leading dimensions, in the integer
     type it takes; ``kernel``: the kernel's address, or where ``packed`` its buffer's, packed by
-    ``cblas_sgemm_pack``, and ``gemm`` is then ``cblas_sgemm_compute``), then runs ``_lstm_step32``;
-    where ``masked`` and ``keep[k, r]`` is False, row ``r`` of step ``k`` keeps the previous state."""
+    ``cblas_sgemm_pack``, and ``gemm`` is then ``cblas_sgemm_compute``), then runs ``_lstm_step32`` on
+    its inputs plus ``bias`` where ``biased``; where ``masked`` and ``keep[k, r]`` is False, row ``r``
+    of step ``k`` keeps the previous state."""
     zero, one = constants[2], constants[3]
+    # The bias is added in the cell's pass, in the reference's order ((gates + bias) + product): as a
+    # pass of its own over each step's gates it took 2.5-3 µs of a 40 µs step (LSTM(128) at batch 32).
+    added = bias if biased else _no_bias(gates.shape[2], constants)
     for k in range(gates.shape[0]):
         if k == 0:
             h_prev, c_prev = h0, c0
         else:
             h_prev, c_prev = hs[k - 1], cs[k - 1]
-        if biased:
-            _add_to_rows(gates[k], bias)
         _step_product(gemm, packed, dims, h_prev.ctypes.data, kernel, z.ctypes.data, zero, one)
-        _lstm_step32(gates[k], z, c_prev, cs[k], c_act[k], hs[k], hard, constants)
+        _lstm_step32(gates[k], added, z, c_prev, cs[k], c_act[k], hs[k], hard, constants)
         if masked:
             _keep_previous(hs[k], h_prev, keep[k])
             _keep_previous(cs[k], c_prev, keep[k])
