@@ -568,12 +568,12 @@ def _lstm_step32(g, bias, z, c_prev, c, c_act, h, hard, constants):
 def lstm_sequence_float32(gemm, packed, dims, kernel, gates, bias, biased, h0, c0, keep, masked, cs, c_act, hs, z, hard,
                           constants):
     """Kernel lstm_sequence on float32 with lstm_cell's steps: the whole time loop in one call. Each
-    step multiplies ``h_prev @ kernel`` (into ``z``) by the
-    CBLAS routine at address ``gemm`` (``dims``: its m, n, k and leading dimensions, in the integer
-    type it takes; ``kernel``: the kernel's address, or where ``packed`` its buffer's, packed by
-    ``cblas_sgemm_pack``, and ``gemm`` is then ``cblas_sgemm_compute``), then runs ``_lstm_step32`` on
-    its inputs plus ``bias`` where ``biased``; where ``masked`` and ``keep[k, r]`` is False, row ``r``
-    of step ``k`` keeps the previous state."""
+    step multiplies ``h_prev @ kernel`` (into ``z``) by the CBLAS routine at address ``gemm``
+    (``dims``: its m, n, k and leading dimensions, in the integer type it takes; ``kernel``: the
+    kernel's address, or where ``packed`` its buffer's, packed by ``cblas_sgemm_pack``, and ``gemm``
+    is then ``cblas_sgemm_compute``), then runs ``_lstm_step32`` on its inputs plus ``bias`` where
+    ``biased``; where ``masked`` and ``keep[k, r]`` is False, row ``r`` of step ``k`` keeps the
+    previous state."""
     zero, one = constants[2], constants[3]
     # The bias is added in the cell's pass, in the reference's order ((gates + bias) + product): as a
     # pass of its own over each step's gates it took 2.5-3 µs of a 40 µs step (LSTM(128) at batch 32).
