@@ -659,12 +659,13 @@ def _packs(monkeypatch, gemm):
     return packed
 
 
-def _assert_packed_and_unpacked(monkeypatch, numba_plugin, gemm, run, names, kernel_shape):
+def _assert_packed_and_unpacked(monkeypatch, numba_plugin, gemm, run, names, kernel_shape, formula_hs):
     """``run(loop)``: a time loop's arrays after the ``"compiled"`` or the ``"reference"`` loop ran on
     the same short sequence. Below ``PACK_FROM_STEPS`` steps, and where the packing declines, the
     compiled loop calls oneMKL's ``?gemm``, the routine the Python loop's products call: its numbers
     bit for bit. From there on it packs the kernel once, and gets them to rounding (a packed product's
-    sums are oneMKL's to round)."""
+    sums are oneMKL's to round), and its states are ``formula_hs``, Keras's formula in float64, to
+    float32's rounding carried through the steps."""
     packed = _packs(monkeypatch, gemm)
     reference = run("reference")
     _assert_same_bits(names, run("compiled"), reference)
@@ -674,6 +675,7 @@ def _assert_packed_and_unpacked(monkeypatch, numba_plugin, gemm, run, names, ker
     assert packed == [(kernel_shape, 32)]
     for name, a, b in zip(names, with_packing, reference):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=name)
+    np.testing.assert_allclose(with_packing[-1], formula_hs, rtol=0, atol=5e-5)
     routine = gemm.packed_cblas_gemm
     monkeypatch.setattr(gemm, "packed_cblas_gemm", lambda dtype: routine(dtype)[:2] + (lambda b, rows: None,))
     _assert_same_bits(names, run("compiled"), reference)  # a packing that declines
@@ -699,7 +701,8 @@ def test_the_lstm_sequence_calls_the_gemm_plugins_routine_for_its_products(numba
         assert result is not None, "declined"
         return result
 
-    _assert_packed_and_unpacked(monkeypatch, numba_plugin, gemm, run, ("gates", "cs", "c_act", "hs"), (128, 512))
+    _assert_packed_and_unpacked(monkeypatch, numba_plugin, gemm, run, ("gates", "cs", "c_act", "hs"), (128, 512),
+                                _lstm_formula(arrays, gate)[0])
 
 
 def test_the_lstm_sequence_declines_what_it_cannot_take(numba_plugin, monkeypatch):
@@ -952,7 +955,8 @@ def test_the_gru_sequence_calls_the_gemm_plugins_routine_for_its_products(numba_
         assert result is not None, "declined"
         return result
 
-    _assert_packed_and_unpacked(monkeypatch, numba_plugin, onemkl_products, run, ("gates", "inner", "hs"), (128, 384))
+    _assert_packed_and_unpacked(monkeypatch, numba_plugin, onemkl_products, run, ("gates", "inner", "hs"), (128, 384),
+                                _gru_formula(arrays, "sigmoid"))
 
 
 def test_the_gru_sequence_declines_what_it_cannot_take(numba_plugin, monkeypatch):

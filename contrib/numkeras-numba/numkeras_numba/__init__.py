@@ -295,9 +295,7 @@ def lstm_sequence(gates, bias, h0, c0, kernel, keep, recurrent_mask, cell, gate,
     # and cell. Not one row: NumPy and numkeras-mkl multiply a row by a matrix with gemv, whose sums
     # may be rounded otherwise than gemm's; nor one unit, whose product (an inner dimension of 1)
     # NumPy's path computes as a broadcast multiply, its zeros' signs not always gemm's.
-    if (cell is not backend_kernels.lstm_cell or backend_kernels.get_kernels().get("lstm_cell") is not lstm_cell
-            or recurrent_mask is not None or gate not in backend_kernels.GATES or hs.ndim != 3
-            or gates.dtype != _FLOAT32 or not _loops_import()):
+    if not _takes_loop("lstm_cell", cell, lstm_cell, recurrent_mask, gate, hs, gates, (_FLOAT32,)):
         return None
     steps, rows, units = hs.shape
     width = 4 * units
@@ -309,19 +307,14 @@ def lstm_sequence(gates, bias, h0, c0, kernel, keep, recurrent_mask, cell, gate,
     z = np.empty((rows, width), dtype=_FLOAT32)
     arguments = (gates, *_bias_arguments(bias), h0, c0, *_keep_arguments(keep), cs, c_act, hs, z,
                  gate == "hard_sigmoid", _gate_constants(_FLOAT32))
-    ran = _run_sequence("lstm_sequence_float32", (rows, width, units, units, width, width), arguments,
-                        rows * units * width, kernel=kernel, pack=steps >= PACK_FROM_STEPS)
-    return None if ran is _NO_ROUTINE else hs
+    return _run_forward("lstm_sequence_float32", kernel, steps, rows, arguments, hs)
 
 
 def lstm_sequence_grad(gates, c0, cs, c_act, kernel_t, grad, keep, recurrent_mask, cell_grad, gate, dh, dc):
     # float32 or float64 with this plugin's lstm_cell_grad steps (the reference's numbers in either dtype):
     # the whole loop in one compiled call, as lstm_sequence. Not one row nor one unit: the step's product
     # would then be a gemv in NumPy and numkeras-mkl (see lstm_sequence).
-    if (cell_grad is not backend_kernels.lstm_cell_grad
-            or backend_kernels.get_kernels().get("lstm_cell_grad") is not lstm_cell_grad
-            or recurrent_mask is not None or gate not in backend_kernels.GATES or cs.ndim != 3
-            or gates.dtype not in _FLOATS or not _loops_import()):
+    if not _takes_loop("lstm_cell_grad", cell_grad, lstm_cell_grad, recurrent_mask, gate, cs, gates, _FLOATS):
         return None
     steps, rows, units = cs.shape
     dtype = gates.dtype
@@ -348,9 +341,7 @@ def lstm_sequence_grad(gates, c0, cs, c_act, kernel_t, grad, keep, recurrent_mas
 def gru_sequence(x_steps, h0, kernel, recurrent_bias, keep, recurrent_mask, cell, gate, gates, inner, hs):
     # As lstm_sequence: float32 with this plugin's gru_cell steps, the whole loop compiled (not one row nor
     # one unit).
-    if (cell is not backend_kernels.gru_cell or backend_kernels.get_kernels().get("gru_cell") is not gru_cell
-            or recurrent_mask is not None or gate not in backend_kernels.GATES or hs.ndim != 3
-            or x_steps.dtype != _FLOAT32 or not _loops_import()):
+    if not _takes_loop("gru_cell", cell, gru_cell, recurrent_mask, gate, hs, x_steps, (_FLOAT32,)):
         return None
     steps, rows, units = hs.shape
     width = 3 * units
@@ -362,9 +353,16 @@ def gru_sequence(x_steps, h0, kernel, recurrent_bias, keep, recurrent_mask, cell
     product = np.empty((rows, width), dtype=_FLOAT32)
     arguments = (x_steps, h0, *_bias_arguments(recurrent_bias), *_keep_arguments(keep), gates, inner, hs,
                  product, gate == "hard_sigmoid", _gate_constants(_FLOAT32))
-    ran = _run_sequence("gru_sequence_float32", (rows, width, units, units, width, width), arguments,
-                        rows * units * width, kernel=kernel, pack=steps >= PACK_FROM_STEPS)
-    return None if ran is _NO_ROUTINE else hs
+    return _run_forward("gru_sequence_float32", kernel, steps, rows, arguments, hs)
+
+
+def _takes_loop(name, step, own, recurrent_mask, gate, states, inputs, dtypes):
+    """Whether a compiled time loop may take a call, before its shapes are checked: the op's steps are
+    kernel ``name``'s (``step``) with this plugin's own (``own``) the active one, no recurrent dropout,
+    gates the loops compute, 3-D ``states`` and ``inputs`` of one of ``dtypes``, and Numba importable."""
+    return (step is getattr(backend_kernels, name) and backend_kernels.get_kernels().get(name) is own
+            and recurrent_mask is None and gate in backend_kernels.GATES and states.ndim == 3
+            and inputs.dtype in dtypes and _loops_import())
 
 
 def _takes_bias(bias, width):
@@ -394,6 +392,15 @@ _NO_ROUTINE = object()  # what _run_sequence answers where no BLAS routine is kn
 # (see _run_sequence): packing LSTM(128)'s kernel took 35-40 µs with the allocation of oneMKL's 9 MB buffer,
 # and saved about 4 µs a step.
 PACK_FROM_STEPS = 16
+
+
+def _run_forward(name, kernel, steps, rows, arguments, hs):
+    """Runs forward loop ``name``, whose step multiplies ``rows`` states by ``kernel`` (packed from
+    ``PACK_FROM_STEPS`` steps on: see ``_run_sequence``); ``hs``, or ``None`` where no routine is known."""
+    units, width = kernel.shape
+    ran = _run_sequence(name, (rows, width, units, units, width, width), arguments, rows * units * width,
+                        kernel=kernel, pack=steps >= PACK_FROM_STEPS)
+    return None if ran is _NO_ROUTINE else hs
 
 
 def _run_sequence(name, dims, arguments, largest, dtype=_FLOAT32, kernel=None, pack=False):
